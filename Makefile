@@ -1,0 +1,56 @@
+# Every target sets up what it needs: a fresh clone only needs python3 (>= 3.11), node and npm.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+CDK := node_modules/.bin/cdk
+# Tests use every core; override with `make test PYTEST_ARGS=...`.
+PYTEST_ARGS ?= -n auto
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint format demo bench synth deploy destroy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Create .venv and install the pinned Python and npm dependencies
+
+lint: $(VENV)/.installed ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install lint ## Install, lint, then run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+demo: install ## Run the end-to-end scenario locally on moto (no AWS account, no Docker)
+	$(PY) -m local demo
+
+bench: install ## Print performance figures and write bench/results.json
+	$(PY) -m bench
+
+synth: install ## Synthesize the CloudFormation templates into cdk.out (no Docker, no credentials)
+	$(CDK) synth --quiet
+
+deploy: install ## Deploy into the AWS account of your current credentials
+	$(CDK) deploy --all --require-approval broadening
+
+destroy: install ## Delete the stacks (the table and its data are retained)
+	$(CDK) destroy --all
+
+clean: ## Remove the virtualenv, node_modules and build output
+	rm -rf $(VENV) node_modules cdk.out outbox .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,24 @@
+"""Single-table key layout, shared by the functions and by the CDK table definition.
+
+Event item:    pk = sk = "event#<uid>"
+Attendee item: pk = "event#<uid>", sk = "attendee#<lower-cased email>"
+"""
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+EVENT_PREFIX = "event#"
+ATTENDEE_PREFIX = "attendee#"
+
+
+def event_pk(uid: str) -> str:
+    return f"{EVENT_PREFIX}{uid}"
+
+
+def event_key(uid: str) -> dict[str, str]:
+    pk = event_pk(uid)
+    return {PARTITION_KEY: pk, SORT_KEY: pk}
+
+
+def attendee_key(uid: str, email: str) -> dict[str, str]:
+    # Addresses are matched case-insensitively so that "Bob@X" and "bob@x" are one attendee.
+    return {PARTITION_KEY: event_pk(uid), SORT_KEY: f"{ATTENDEE_PREFIX}{email.lower()}"}

@@ -1,0 +1,1 @@
+"""Per-container wiring shared by both functions: configuration, logging, batch processing."""

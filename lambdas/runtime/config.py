@@ -1,0 +1,80 @@
+"""Configuration from the environment, read once per container on first use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+# Environment variable names; the CDK stack imports these so the two can never drift apart.
+ENV_REGION = "REGION"
+ENV_TABLE = "DYNAMODB_TABLE"
+ENV_SENDER = "SENDER"
+ENV_RSVP_EMAIL = "RSVP_EMAIL"
+ENV_QUEUE_URL = "SQS_URL"
+ENV_DLQ_URL = "DLQ_URL"
+ENV_SUBJECT_PREFIX = "SUBJECT_PREFIX"
+ENV_CLAIM_LEASE_SECONDS = "CLAIM_LEASE_SECONDS"
+ENV_MAX_WORKERS = "BATCH_MAX_WORKERS"
+
+REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
+
+DEFAULT_SUBJECT_PREFIX = "CalendarSnack"
+# How long an in-flight send "owns" an attendee before a redelivery may take over.
+# The stack sets it to the function timeout; SQS redelivers only after the visibility
+# timeout (>= 6x the function timeout), so a live invocation is never overtaken.
+DEFAULT_CLAIM_LEASE_SECONDS = 60
+DEFAULT_MAX_WORKERS = 8
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is incomplete; raised on the first invocation, not at import."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    table_name: str
+    sender: str
+    rsvp_email: str
+    queue_url: str
+    dlq_url: str
+    subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+    claim_lease_seconds: int = DEFAULT_CLAIM_LEASE_SECONDS
+    max_workers: int = DEFAULT_MAX_WORKERS
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        missing = [name for name in REQUIRED if not env.get(name)]
+        if missing:
+            raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
+        return cls(
+            region=env[ENV_REGION],
+            table_name=env[ENV_TABLE],
+            sender=env[ENV_SENDER],
+            rsvp_email=env[ENV_RSVP_EMAIL],
+            queue_url=env[ENV_QUEUE_URL],
+            dlq_url=env[ENV_DLQ_URL],
+            subject_prefix=env.get(ENV_SUBJECT_PREFIX) or DEFAULT_SUBJECT_PREFIX,
+            claim_lease_seconds=_positive_int(env, ENV_CLAIM_LEASE_SECONDS, DEFAULT_CLAIM_LEASE_SECONDS),
+            max_workers=_positive_int(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS),
+        )
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a positive integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_environ()
