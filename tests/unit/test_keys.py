@@ -2,7 +2,10 @@ from lambdas.domain.keys import attendee_key, event_key
 
 
 def test_event_item_key_uses_the_same_value_for_pk_and_sk():
-    assert event_key("evt-42@example.com") == {"pk": "event#evt-42@example.com", "sk": "event#evt-42@example.com"}
+    assert event_key("evt-42@example.com") == {
+        "pk": "event#evt-42@example.com",
+        "sk": "event#evt-42@example.com",
+    }
 
 
 def test_attendee_key_lower_cases_the_address_so_case_variants_are_one_attendee():
