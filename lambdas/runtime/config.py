@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
 
 # Environment variable names; the CDK stack imports these so the two can never drift apart.
 ENV_REGION = "REGION"
@@ -73,8 +72,3 @@ def _positive_int(env, name: str, default: int) -> int:
     if value <= 0:
         raise ConfigurationError(f"{name} must be a positive integer, got {raw!r}")
     return value
-
-
-@cache
-def settings() -> Settings:
-    return Settings.from_environ()

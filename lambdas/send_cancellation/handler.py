@@ -1,5 +1,6 @@
-"""Placeholder: replaced by the real handler in the next commit."""
+"""Lambda entry point for Send Event Cancellation: ``lambdas.send_cancellation.handler.lambda_handler``."""
 
+from lambdas.runtime.entrypoint import sqs_handler
+from lambdas.send_cancellation.workflow import handle_cancellation
 
-def lambda_handler(event, context):
-    return {"batchItemFailures": []}
+lambda_handler = sqs_handler("send-cancellation", handle_cancellation)

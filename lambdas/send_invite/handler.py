@@ -1,5 +1,6 @@
-"""Placeholder: replaced by the real handler in the next commit."""
+"""Lambda entry point for Send Event Invite: ``lambdas.send_invite.handler.lambda_handler``."""
 
+from lambdas.runtime.entrypoint import sqs_handler
+from lambdas.send_invite.workflow import handle_invite
 
-def lambda_handler(event, context):
-    return {"batchItemFailures": []}
+lambda_handler = sqs_handler("send-invite", handle_invite)

@@ -1,0 +1,34 @@
+"""boto3 clients, created once per container on first use and shared by the batch's threads."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+from botocore.config import Config
+
+# "standard" retries throttling (SES Throttling/TooManyRequests, DynamoDB throughput errors) and
+# transient 5xx with jittered exponential back-off. Five attempts stay well inside the function
+# timeout; a record that still fails is reported to SQS for redelivery, never dropped.
+RETRY_CONFIG = {"mode": "standard", "max_attempts": 5}
+
+
+def client_config(max_pool_connections: int = 16) -> Config:
+    return Config(
+        retries=RETRY_CONFIG,
+        connect_timeout=3,
+        read_timeout=10,
+        # One connection per batch worker thread, so concurrent records never queue for a socket.
+        max_pool_connections=max_pool_connections,
+    )
+
+
+@cache
+def client(service: str, region: str):
+    # boto3.client() is not thread-safe; it is called from the handler thread before the pool starts.
+    return boto3.session.Session().client(service, region_name=region, config=client_config())
+
+
+def reset() -> None:
+    """Forget cached clients (tests that switch between mocked AWS endpoints)."""
+    client.cache_clear()

@@ -1,0 +1,95 @@
+"""iTIP (RFC 5546) calendar objects for REQUEST and CANCEL, built with icalendar.
+
+icalendar escapes TEXT values and quotes parameters, and the contract has already rejected control
+characters, so no field can add a property. The ORGANIZER is the RSVP mailbox (replies from calendar
+clients go there); the human organizer is its CN, as Apple's CalendarServer does it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vCalAddress
+
+from lambdas.domain.contract import EventDetails, Person
+
+PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+
+
+@dataclass(frozen=True)
+class ItipMessage:
+    method: str  # REQUEST or CANCEL
+    event: EventDetails
+    attendee: Person
+    sequence: int
+    organizer_mailbox: str  # RSVP_EMAIL
+    dtstamp: datetime
+    # REQUEST: CONFIRMED. CANCEL of the whole event: CANCELLED. CANCEL that only removes this
+    # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
+    status: str | None
+
+
+def build_calendar(message: ItipMessage) -> bytes:
+    event = message.event
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", message.method)
+
+    vevent = Event()
+    vevent.add("uid", event.uid)
+    vevent.add("sequence", message.sequence)
+    vevent.add("dtstamp", message.dtstamp.astimezone(UTC))
+    vevent.add("dtstart", _calendar_time(event.start, event.timezone))
+    vevent.add("dtend", _calendar_time(event.end, event.timezone))
+    vevent.add("summary", event.summary)
+    if event.description:
+        vevent.add("description", event.description)
+    if event.location:
+        vevent.add("location", event.location)
+    if message.status:
+        vevent.add("status", message.status)
+    vevent.add(
+        "organizer", _address(message.organizer_mailbox, event.organizer.name or event.organizer.email)
+    )
+    vevent.add("attendee", _attendee(message.attendee))
+    if event.timezone and not event.all_day:
+        calendar.add_component(_vtimezone(event.timezone))
+    calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
+def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
+    if not isinstance(value, datetime):
+        return value  # VALUE=DATE: an all-day event
+    if timezone:
+        return value.astimezone(ZoneInfo(timezone))  # TZID=<zone>, with its VTIMEZONE
+    return value.astimezone(UTC)  # no zone given: UTC ("Z") is never floating
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str) -> Timezone:
+    # Building a VTIMEZONE walks the zone's transitions; it is the same for every message.
+    return Timezone.from_tzid(tzid)
+
+
+def _address(email: str, common_name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if common_name:
+        address.params["CN"] = common_name
+    return address
+
+
+def _attendee(person: Person) -> vCalAddress:
+    address = _address(person.email, person.name)
+    # RSVP=TRUE and PARTSTAT=NEEDS-ACTION make Outlook and iOS show response buttons.
+    address.params.update(
+        {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+    )
+    return address

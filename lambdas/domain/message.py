@@ -1,0 +1,126 @@
+"""The iMIP email (RFC 6047) around an iTIP calendar object.
+
+Layout, as Gmail sends it and as Outlook needs it::
+
+    multipart/mixed
+      multipart/alternative
+        text/plain
+        text/html
+        text/calendar; method=REQUEST|CANCEL; charset=UTF-8
+      application/ics; name=invite.ics (attachment)
+
+Headers are built with ``EmailMessage`` under ``policy.SMTP`` and ``headerregistry.Address``: they
+refuse CR/LF in any header and encode non-ASCII display names as RFC 2047 words, so no input can
+add a header.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from zoneinfo import ZoneInfo
+
+from lambdas.domain.calendar import CANCEL, ItipMessage, build_calendar
+
+ATTACHMENT_NAME = "invite.ics"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender: str  # the SES-verified SENDER address
+    reply_to: str  # RSVP_EMAIL
+    subject_prefix: str
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    raw: bytes
+    ics: bytes
+
+
+def subject_for(itip: ItipMessage, prefix: str) -> str:
+    if itip.method == CANCEL:
+        kind = "Event Cancelled"
+    elif itip.sequence > 0:  # RFC 5546: a REQUEST with a higher SEQUENCE is an update
+        kind = "Event Updated"
+    else:
+        kind = "Event Invite"
+    return f"{prefix} {kind}: {itip.event.summary}"
+
+
+def render_email(itip: ItipMessage, envelope: Envelope) -> RenderedEmail:
+    ics = build_calendar(itip)
+    event = itip.event
+    subject = subject_for(itip, envelope.subject_prefix)
+
+    message = EmailMessage(policy=policy.SMTP)
+    # From stays on the verified identity (DKIM/DMARC pass); the organizer shows as its name.
+    message["From"] = Address(display_name=event.organizer.name, addr_spec=envelope.sender)
+    message["To"] = Address(display_name=itip.attendee.name, addr_spec=itip.attendee.email)
+    message["Reply-To"] = Address(addr_spec=envelope.reply_to)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(itip.dtstamp.astimezone(UTC))
+    message["Message-ID"] = make_msgid(domain=envelope.sender.rpartition("@")[2])
+    message["MIME-Version"] = "1.0"
+
+    text, markup = _bodies(itip)
+    # SES recommends 7-bit-safe parts; quoted-printable keeps the text readable in raw form.
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(markup, subtype="html", cte="quoted-printable")
+    # The method parameter must match the calendar's METHOD (RFC 6047 §2.4).
+    calendar_cte = "7bit" if ics.isascii() else "base64"
+    message.add_alternative(
+        ics.decode("utf-8"), subtype="calendar", params={"method": itip.method}, cte=calendar_cte
+    )
+    message.make_mixed()
+    message.add_attachment(ics, maintype="application", subtype="ics", filename=ATTACHMENT_NAME)
+    return RenderedEmail(subject=subject, raw=message.as_bytes(policy=policy.SMTP), ics=ics)
+
+
+def _bodies(itip: ItipMessage) -> tuple[str, str]:
+    event = itip.event
+    organizer = event.organizer.name or event.organizer.email
+    if itip.method == CANCEL:
+        headline = f"Cancelled: {event.summary}"
+        intro = (
+            "This event has been cancelled and removed from your calendar."
+            if itip.status
+            else "You have been removed from this event."
+        )
+    else:
+        headline = f"{'Updated invitation' if itip.sequence > 0 else 'Invitation'}: {event.summary}"
+        intro = f"{organizer} invites you. Use your calendar's buttons to reply."
+    rows = [("When", describe_time(event.start, event.end, event.timezone))]
+    if event.location:
+        rows.append(("Where", event.location))
+    rows.append(("Organizer", f"{organizer} <{event.organizer.email}>"))
+
+    text = "\n".join([headline, "", intro, "", *(f"{k}: {v}" for k, v in rows)])
+    if event.description:
+        text += f"\n\n{event.description}"
+    esc = html.escape
+    table = "".join(f"<tr><th align='left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    description = f"<p>{esc(event.description).replace(chr(10), '<br>')}</p>" if event.description else ""
+    markup = (
+        f"<!DOCTYPE html><html><body><h2>{esc(headline)}</h2><p>{esc(intro)}</p>"
+        f"<table>{table}</table>{description}</body></html>"
+    )
+    return text + "\n", markup
+
+
+def describe_time(start: date | datetime, end: date | datetime, timezone: str) -> str:
+    if not isinstance(start, datetime):
+        last_day = end - timedelta(days=1)  # DTEND of an all-day event is exclusive
+        span = start.isoformat() if last_day <= start else f"{start.isoformat()} to {last_day.isoformat()}"
+        return f"{span} (all day)"
+    zone = ZoneInfo(timezone) if timezone else UTC
+    label = timezone or "UTC"
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    end_format = "%H:%M" if local_start.date() == local_end.date() else "%a %d %b %Y %H:%M"
+    return f"{local_start:%a %d %b %Y %H:%M} - {local_end.strftime(end_format)} ({label})"

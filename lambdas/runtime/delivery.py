@@ -1,0 +1,80 @@
+"""The steps both functions share: dead-lettering, and send-then-record for a claimed attendee."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lambdas.adapters.store import Completion
+from lambdas.domain.calendar import ItipMessage
+from lambdas.domain.contract import FieldError, InvalidRequest, Person
+from lambdas.domain.decisions import Outcome
+from lambdas.domain.message import render_email
+from lambdas.runtime.batch import RecordResult
+from lambdas.runtime.services import Services
+
+# SES refuses these for good (e.g. an unverified recipient in the sandbox): retrying cannot help,
+# so the request goes to the DLQ with SES's reason, to be redriven once the cause is fixed.
+PERMANENT_SES_ERRORS = frozenset(
+    {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"}
+)
+
+
+def dead_letter(services: Services, record: dict[str, Any], invalid: InvalidRequest) -> None:
+    services.queues.dead_letter(
+        body=record.get("body") or "",
+        source_message_id=record.get("messageId", ""),
+        reason=str(invalid),
+        errors=[e.as_dict() for e in invalid.errors],
+    )
+
+
+def fan_out(services: Services, event: dict[str, Any], attendees: list[Person], **extra: Any) -> int:
+    """Enqueue one single-attendee request per attendee on the function's own queue."""
+    bodies = [json.dumps({"event": event, "attendee": person.as_dict(), **extra}) for person in attendees]
+    return services.queues.enqueue(bodies)
+
+
+def send_claimed(
+    services: Services, record_id: str, itip: ItipMessage, token: str, *, cancels_event: bool = False
+):
+    """Render and send for an attendee this delivery has claimed; the record is written per batch."""
+    uid, email = itip.event.uid, itip.attendee.email
+    fields = {"uid": uid, "attendee": email, "method": itip.method, "sequence": itip.sequence}
+    try:
+        rendered = render_email(itip, services.envelope)
+        message_id = services.mailer.send(email, rendered.raw)
+    except Exception as error:
+        _release_quietly(services, uid, email, token)
+        if (
+            isinstance(error, ClientError)
+            and error.response.get("Error", {}).get("Code") in PERMANENT_SES_ERRORS
+        ):
+            reason = error.response["Error"].get("Message") or error.response["Error"]["Code"]
+            raise InvalidRequest(
+                [FieldError("attendee.email", f"SES refused the message: {reason}")]
+            ) from error
+        raise
+    completion = Completion(
+        record_id=record_id,
+        method=itip.method,
+        uid=uid,
+        email=email,
+        name=itip.attendee.name,
+        token=token,
+        sequence=itip.sequence,
+        message_id=message_id,
+        sent_at=itip.dtstamp.isoformat(timespec="seconds"),
+        event=itip.event.as_dict(),
+        cancels_event=cancels_event,
+    )
+    return RecordResult(Outcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id})
+
+
+def _release_quietly(services: Services, uid: str, email: str, token: str) -> None:
+    # Best effort: the lease expires on its own; the send error is what gets reported.
+    with contextlib.suppress(Exception):
+        services.store.release(uid, email, token)

@@ -1,0 +1,68 @@
+"""The adapters a function needs, wired from its environment once per container, on first use."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+
+from lambdas.adapters import clients
+from lambdas.adapters.mailer import Mailer
+from lambdas.adapters.queues import Queues
+from lambdas.adapters.store import Store
+from lambdas.domain.message import Envelope
+from lambdas.runtime import config
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: config.Settings
+    store: Store
+    mailer: Mailer
+    queues: Queues
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    new_token: Callable[[], str] = field(default=_new_token)
+
+    @property
+    def envelope(self) -> Envelope:
+        s = self.settings
+        return Envelope(sender=s.sender, reply_to=s.rsvp_email, subject_prefix=s.subject_prefix)
+
+
+def build(settings: config.Settings) -> Services:
+    region = settings.region
+    return Services(
+        settings=settings,
+        store=Store(clients.client("dynamodb", region), settings.table_name),
+        mailer=Mailer(clients.client("sesv2", region), settings.sender),
+        queues=Queues(clients.client("sqs", region), settings.queue_url, settings.dlq_url),
+    )
+
+
+def from_environment() -> Services:
+    """Services for the current environment, built on first use and then reused by the container.
+
+    Keyed by the settings, so one process can host both functions (tests, ``make demo``).
+    """
+    return _build_once(config.Settings.from_environ())
+
+
+@cache
+def _build_once(settings: config.Settings) -> Services:
+    return build(settings)
+
+
+def reset() -> None:
+    """Forget cached services and clients (tests and the local runtime switch AWS endpoints)."""
+    _build_once.cache_clear()
+    clients.reset()

@@ -1,0 +1,44 @@
+"""Send Event Invite: one record in, one outcome out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.domain.calendar import REQUEST, ItipMessage
+from lambdas.domain.contract import InviteFanOut, parse_invite
+from lambdas.domain.decisions import Outcome, classify_refused_invite
+from lambdas.runtime.batch import RecordResult
+from lambdas.runtime.delivery import fan_out, send_claimed
+from lambdas.runtime.services import Services
+
+
+def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
+    request = parse_invite(record.get("body"))
+    event = request.event
+    if isinstance(request, InviteFanOut):
+        count = fan_out(services, event.as_dict(), list(request.attendees))
+        return RecordResult(Outcome.FANNED_OUT, fields={"uid": event.uid, "attendees": count})
+
+    attendee, lease = request.attendee, services.settings.claim_lease_seconds
+    now, token = services.clock(), services.new_token()
+    claim = services.store.claim_invite(
+        event.uid, attendee.email, event.sequence, token, now.timestamp(), lease
+    )
+    if not claim.claimed:
+        outcome = classify_refused_invite(
+            claim.attendee, claim.event_refused, event.sequence, now.timestamp(), lease
+        )
+        return RecordResult(
+            outcome, fields={"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
+        )
+
+    itip = ItipMessage(
+        method=REQUEST,
+        event=event,
+        attendee=attendee,
+        sequence=event.sequence,
+        organizer_mailbox=services.settings.rsvp_email,
+        dtstamp=now,
+        status="CONFIRMED",
+    )
+    return send_claimed(services, record.get("messageId", ""), itip, token)
