@@ -1,0 +1,209 @@
+"""Message contract v1: what is accepted, and that every rejection names its field."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from lambdas.domain.contract import (
+    MAX_ATTENDEES,
+    InvalidRequest,
+    InviteFanOut,
+    InviteRequest,
+    parse_cancellation,
+    parse_invite,
+)
+from tests.support.aws import invite_body
+
+
+def rejected_fields(body) -> list[str]:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_invite(body if isinstance(body, str | bytes) else json.dumps(body))
+    return caught.value.fields
+
+
+def with_event(**changes) -> dict:
+    body = invite_body()
+    for key, value in changes.items():
+        if value is None:
+            body["event"].pop(key)
+        else:
+            body["event"][key] = value
+    return body
+
+
+def test_the_documented_example_is_accepted():
+    request = parse_invite(json.dumps(invite_body(timezone="America/New_York")))
+    assert isinstance(request, InviteRequest)
+    assert request.event.uid == "evt-42@example.com"
+    assert request.event.sequence == 0
+    assert request.event.start == datetime.fromisoformat("2026-12-01T15:00:00+00:00")
+    assert request.attendee.email == "bob@example.org"
+
+
+def test_optional_fields_default():
+    body = with_event(sequence=None, description=None, location=None)
+    body["event"]["organizer"].pop("name")
+    body["attendee"].pop("name")
+    request = parse_invite(json.dumps(body))
+    assert (request.event.sequence, request.event.description, request.event.location) == (0, "", "")
+    assert request.attendee.name == ""
+
+
+def test_local_times_take_the_event_timezone():
+    request = parse_invite(
+        json.dumps(with_event(start="2026-07-01T10:00", end="2026-07-01T11:30", timezone="Europe/Berlin"))
+    )
+    assert request.event.start.utcoffset() == timedelta(hours=2)
+
+
+def test_dates_make_an_all_day_event():
+    request = parse_invite(json.dumps(with_event(start="2026-12-24", end="2026-12-26")))
+    assert request.event.all_day
+    assert request.event.start == date(2026, 12, 24)
+
+
+def test_attendees_fan_out_and_duplicates_collapse():
+    body = invite_body(attendee=["a@example.org", "A@example.org", "b@example.org"])
+    request = parse_invite(json.dumps(body))
+    assert isinstance(request, InviteFanOut)
+    assert [p.email for p in request.attendees] == ["a@example.org", "b@example.org"]
+
+
+def test_sns_envelope_is_unwrapped():
+    envelope = {"Type": "Notification", "Message": json.dumps(invite_body())}
+    assert isinstance(parse_invite(json.dumps(envelope)), InviteRequest)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("not json", "body"),
+        ("[1, 2]", "body"),
+        (b"\xff\xfe", "body"),
+        (json.dumps({"Type": "Notification", "Message": "{"}), "Message"),
+        ({"attendee": {"email": "bob@example.org"}}, "event"),
+        (with_event(uid=None), "event.uid"),
+        (with_event(uid=""), "event.uid"),
+        (with_event(uid=" padded"), "event.uid"),
+        (with_event(uid="x" * 256), "event.uid"),
+        (with_event(uid=42), "event.uid"),
+        (with_event(sequence=-1), "event.sequence"),
+        (with_event(sequence=1.5), "event.sequence"),
+        (with_event(sequence=True), "event.sequence"),
+        (with_event(sequence="1"), "event.sequence"),
+        (with_event(sequence=2**31), "event.sequence"),
+        (with_event(summary=None), "event.summary"),
+        (with_event(summary="   "), "event.summary"),
+        (with_event(summary="x" * 256), "event.summary"),
+        (with_event(description="x" * 8001), "event.description"),
+        (with_event(location=["Room"]), "event.location"),
+        (with_event(start=None), "event.start"),
+        (with_event(start="tomorrow"), "event.start"),
+        (with_event(end="2026-13-01T00:00:00Z"), "event.end"),
+        (with_event(end="2026-12-01T14:00:00Z"), "event.end"),
+        (with_event(end="2026-12-01T15:00:00Z"), "event.end"),
+        (with_event(start="2026-12-01", end="2026-12-01T16:00:00Z"), "event.end"),
+        (with_event(start="2026-12-01T15:00:00", end="2026-12-01T16:00:00"), "event.start"),
+        (with_event(timezone="Mars/Olympus_Mons"), "event.timezone"),
+        (with_event(timezone="../../etc/passwd"), "event.timezone"),
+        (with_event(organizer=None), "event.organizer"),
+        (with_event(organizer={"name": "No Address"}), "event.organizer.email"),
+        (with_event(organizer={"email": "alice"}), "event.organizer.email"),
+        ({**invite_body(), "attendee": {"email": "bob@@example.org"}}, "attendee.email"),
+        ({**invite_body(), "attendee": {"email": "bob@example"}}, "attendee.email"),
+        ({**invite_body(), "attendee": {"email": '"bob"@example.org'}}, "attendee.email"),
+        ({**invite_body(), "attendee": {"email": "bob@example.org", "name": 7}}, "attendee.name"),
+        ({"event": invite_body()["event"]}, "attendee"),
+        ({**invite_body(), "attendees": []}, "attendees"),
+        ({"event": invite_body()["event"], "attendees": "bob@example.org"}, "attendees"),
+        ({"event": invite_body()["event"], "attendees": [{"email": "x"}]}, "attendees[0].email"),
+    ],
+)
+def test_each_invalid_field_is_named(body, field):
+    assert field in rejected_fields(body)
+
+
+def test_too_many_attendees_is_rejected():
+    body = invite_body(attendee=[f"g{i}@example.org" for i in range(MAX_ATTENDEES + 1)])
+    assert rejected_fields(body) == ["attendees"]
+
+
+def test_every_problem_is_reported_at_once():
+    body = with_event(uid="", summary=None, end="2026-12-01T14:00:00Z")
+    body["attendee"] = {"email": "nope"}
+    assert rejected_fields(body) == ["event.uid", "event.summary", "event.end", "attendee.email"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("summary", "Planning\r\nBcc: victim@example.net"),
+        ("summary", "Planning\nATTENDEE:mailto:evil@example.net"),
+        ("summary", "bare\rcarriage return"),
+        ("location", "Room\x00"),
+        ("location", "Room\u2028Two"),
+        ("uid", "evt\r\nX-INJECTED:1"),
+        ("timezone", "UTC\r\nX: y"),
+        ("description", "ok\x0bvertical tab"),
+    ],
+)
+def test_injection_attempts_are_rejected(field, value):
+    assert f"event.{field}" in rejected_fields(with_event(**{field: value}))
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("organizer.name", "Alice\r\nBcc: victim@example.net"),
+        ("attendee.name", "Bob\nX-Evil: 1"),
+        ("attendee.email", "bob@example.org\r\nBcc: victim@example.net"),
+        ("attendee.email", "bob@example.org>, victim@example.net"),
+    ],
+)
+def test_header_injection_through_people_is_rejected(where, value):
+    body = invite_body()
+    person, key = where.split(".")
+    target = body["event"]["organizer"] if person == "organizer" else body["attendee"]
+    target[key] = value
+    assert where in [f.removeprefix("event.") for f in rejected_fields(body)]
+
+
+def test_a_multiline_description_is_kept_with_normalised_newlines():
+    request = parse_invite(json.dumps(with_event(description="line one\r\nline two\n\ttabbed")))
+    assert request.event.description == "line one\nline two\n\ttabbed"
+
+
+class TestCancellationContract:
+    def test_only_the_uid_is_enough(self):
+        request = parse_cancellation(json.dumps({"event": {"uid": "u1"}}))
+        assert (request.uid, request.event, request.attendee, request.sequence) == ("u1", None, None, None)
+
+    def test_full_details_are_validated_like_an_invite(self):
+        body = invite_body()
+        body["event"]["end"] = "2026-12-01T14:00:00Z"
+        with pytest.raises(InvalidRequest) as caught:
+            parse_cancellation(json.dumps(body))
+        assert caught.value.fields == ["event.end"]
+
+    def test_partial_details_name_what_is_missing(self):
+        with pytest.raises(InvalidRequest) as caught:
+            parse_cancellation(json.dumps({"event": {"uid": "u1", "summary": "Only a summary"}}))
+        assert {"event.start", "event.end", "event.organizer"} <= set(caught.value.fields)
+
+    def test_scope_attendee_needs_an_attendee(self):
+        with pytest.raises(InvalidRequest) as caught:
+            parse_cancellation(json.dumps({"event": {"uid": "u1"}, "scope": "attendee"}))
+        assert caught.value.fields == ["scope"]
+
+    def test_unknown_scope_is_rejected(self):
+        with pytest.raises(InvalidRequest) as caught:
+            parse_cancellation(json.dumps({"event": {"uid": "u1"}, "scope": "everyone"}))
+        assert caught.value.fields == ["scope"]
+
+    def test_missing_event_is_rejected(self):
+        with pytest.raises(InvalidRequest) as caught:
+            parse_cancellation(json.dumps({"attendee": {"email": "bob@example.org"}}))
+        assert caught.value.fields == ["event"]
