@@ -17,6 +17,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from lambdas.domain.contract import Person
 from lambdas.domain.decisions import CANCELLED, INVITED
 from lambdas.domain.keys import ATTENDEE_PREFIX, PARTITION_KEY, SORT_KEY, attendee_key, event_key, event_pk
 
@@ -87,7 +88,7 @@ class Store:
     # ------------------------------------------------------------------------------------ claims
 
     def claim_invite(
-        self, uid: str, email: str, sequence: int, token: str, now: float, lease: int
+        self, uid: str, attendee: Person, sequence: int, token: str, now: float, lease: int
     ) -> ClaimResult:
         """Own (uid, attendee) for ``sequence`` unless it was already sent, or the event was cancelled.
 
@@ -96,13 +97,17 @@ class Store:
         """
         attendee_update = {
             "TableName": self._table,
-            "Key": to_attribute_values(attendee_key(uid, email)),
-            "UpdateExpression": "SET pending = :pending",
+            "Key": to_attribute_values(attendee_key(uid, attendee.email)),
+            # The address is written with the claim so that a whole-event cancellation finds this
+            # attendee even if the function dies before recording the send.
+            "UpdateExpression": "SET pending = :pending, email = :email, #name = :name",
             "ConditionExpression": "(attribute_not_exists(#seq) OR #seq < :seq)"
             " AND (attribute_not_exists(pending) OR pending.since < :cutoff)",
-            "ExpressionAttributeNames": {"#seq": "sequence"},
+            "ExpressionAttributeNames": {"#seq": "sequence", "#name": "name"},
             "ExpressionAttributeValues": to_attribute_values(
                 {
+                    ":email": attendee.email,
+                    ":name": attendee.name,
                     ":pending": {
                         "method": "REQUEST",
                         "sequence": sequence,

@@ -21,9 +21,7 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
 
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
     now, token = services.clock(), services.new_token()
-    claim = services.store.claim_invite(
-        event.uid, attendee.email, event.sequence, token, now.timestamp(), lease
-    )
+    claim = services.store.claim_invite(event.uid, attendee, event.sequence, token, now.timestamp(), lease)
     if not claim.claimed:
         outcome = classify_refused_invite(
             claim.attendee, claim.event_refused, event.sequence, now.timestamp(), lease

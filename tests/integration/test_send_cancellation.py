@@ -190,3 +190,23 @@ def test_cancellation_with_full_details_needs_no_stored_event(account):
 
     [cancel] = cancellations(account)
     assert check_imip(cancel.raw, "CANCEL").walk("VEVENT")[0]["SEQUENCE"] == 1
+
+
+def test_whole_event_cancellation_reaches_an_attendee_whose_invite_send_was_never_recorded(account):
+    import time
+
+    from lambdas.adapters.store import Store
+    from lambdas.domain.contract import Person
+    from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS
+
+    account.invoke("invite", invite_body(attendee="a@example.org"))
+    # A function claimed b, may have sent, and died before recording it (its lease has run out).
+    stale = time.time() - DEFAULT_CLAIM_LEASE_SECONDS - 1
+    assert Store(account.dynamodb, "calendar-invites").claim_invite(
+        UID, Person("b@example.org"), 0, "t", stale, 60
+    )
+
+    account.invoke("cancel", {"event": {"uid": UID}})
+    account.drain("cancel")
+
+    assert sorted(s.recipient for s in cancellations(account)) == ["a@example.org", "b@example.org"]

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
+from lambdas.domain.contract import Person
 from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from tests.support.aws import RSVP, SENDER, TABLE, invite_body, record
@@ -263,7 +264,7 @@ def test_ses_rejection_is_dead_lettered_with_the_ses_reason(account):
 def test_a_claim_left_by_a_crashed_delivery_is_taken_over_after_its_lease(account):
     store = Store(account.dynamodb, TABLE)
     lease = DEFAULT_CLAIM_LEASE_SECONDS
-    assert store.claim_invite(UID, "bob@example.org", 0, "live-run", time.time(), lease).claimed
+    assert store.claim_invite(UID, Person("bob@example.org"), 0, "live-run", time.time(), lease).claimed
 
     # Within the lease another delivery must not send: it is reported and retried later.
     response = account.invoke("invite", records=[record(invite_body(), "m1")])
@@ -271,7 +272,9 @@ def test_a_claim_left_by_a_crashed_delivery_is_taken_over_after_its_lease(accoun
     assert account.sent() == []
 
     # A claim whose lease ran out belongs to a run that died: the redelivery takes over and sends.
-    assert store.claim_invite(UID, "carol@example.org", 0, "dead-run", time.time() - lease - 1, lease).claimed
+    assert store.claim_invite(
+        UID, Person("carol@example.org"), 0, "dead-run", time.time() - lease - 1, lease
+    ).claimed
     response = account.invoke("invite", records=[record(invite_body(attendee="carol@example.org"), "m2")])
     assert response == {"batchItemFailures": []}
     assert [s.recipient for s in account.sent()] == ["carol@example.org"]
