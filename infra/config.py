@@ -106,13 +106,15 @@ class AppConfig:
     def sending_identities(self) -> tuple[str, ...]:
         """SES identities whose ARNs the send permission names.
 
-        The configured identity, the sender address when it differs (SES authorises against the
-        address identity when one is verified as well), and, for accounts still in the SES
-        sandbox, the verified recipient identities (SES also checks those against the policy there).
+        The configured identity; the sender address and, for a sender in a subdomain of the
+        identity domain, that subdomain (SES authorises against the most specific verified
+        identity, and either may be verified besides this stack's); and, for accounts still in the
+        SES sandbox, the verified recipient identities (SES checks those against the policy too).
+        The `ses:FromAddress` condition keeps every one of them to sending as the sender.
         """
-        names = [self.ses_identity]
-        if self.sender.lower() != self.ses_identity:
-            names.append(self.sender.lower())
+        names = [self.ses_identity, self.sender.lower()]
+        if self.identity_is_domain:
+            names.append(_domain_of(self.sender))
         names.extend(self.sandbox_recipients)
         return tuple(dict.fromkeys(names))
 

@@ -63,7 +63,12 @@ def test_context_values_given_as_strings_on_the_command_line_are_parsed():
     assert settings.max_concurrency == 7
     assert settings.sandbox_recipients == ("alice@gmail.com", "acme.io")
     assert settings.create_ses_identity is False
-    assert settings.sending_identities == ("acme.io", "invites@mail.acme.io", "alice@gmail.com")
+    assert settings.sending_identities == (
+        "acme.io",
+        "invites@mail.acme.io",
+        "mail.acme.io",
+        "alice@gmail.com",
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,6 +91,10 @@ def test_context_values_given_as_strings_on_the_command_line_are_parsed():
 def test_invalid_context_is_refused_with_the_key_named(context, message):
     with pytest.raises(ConfigError, match=message):
         config(**context)
+
+
+def test_an_address_identity_sends_through_that_address_only():
+    assert config(sender="Invites@Acme.io").sending_identities == ("invites@acme.io",)
 
 
 @pytest.mark.parametrize("flag", ["true", True])
