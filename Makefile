@@ -7,6 +7,8 @@ PY := $(BIN)/python
 CDK := node_modules/.bin/cdk
 # Tests use every core; override with `make test PYTEST_ARGS=...`.
 PYTEST_ARGS ?= -n auto
+# Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
+CONTEXT ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install test lint format demo bench synth deploy destroy clean
@@ -44,13 +46,13 @@ bench: install ## Print performance figures and write bench/results.json
 	$(PY) -m bench
 
 synth: install ## Synthesize the CloudFormation templates into cdk.out (no Docker, no credentials)
-	$(CDK) synth --quiet
+	$(CDK) synth --quiet $(CONTEXT)
 
 deploy: install ## Deploy into the AWS account of your current credentials
-	$(CDK) deploy --all --require-approval broadening
+	$(CDK) deploy --all --require-approval broadening --context deploy=true $(CONTEXT)
 
 destroy: install ## Delete the stacks (the table and its data are retained)
-	$(CDK) destroy --all
+	$(CDK) destroy --all $(CONTEXT)
 
 clean: ## Remove the virtualenv, node_modules and build output
 	rm -rf $(VENV) node_modules cdk.out outbox .pytest_cache .ruff_cache .hypothesis

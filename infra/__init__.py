@@ -1,0 +1,1 @@
+"""AWS CDK app for the Calendar Invite Server (see docs/architecture.md)."""

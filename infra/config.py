@@ -1,0 +1,237 @@
+"""Deployment configuration, read from CDK context (cdk.json, or `-c key=value` on the command line).
+
+Every key has a default so that `cdk synth` works with nothing set. The default sender is a
+placeholder on a reserved domain; a deployment with it is refused (see `check_deployable`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from constructs import Node
+
+from infra import tuning
+
+# Context keys (documented in docs/deployment.md).
+CTX_SENDER = "sender"
+CTX_RSVP_EMAIL = "rsvpEmail"
+CTX_SES_IDENTITY = "sesIdentity"
+CTX_HOSTED_ZONE = "hostedZone"
+CTX_SUBJECT_PREFIX = "subjectPrefix"
+CTX_MAX_CONCURRENCY = "maxConcurrency"
+CTX_ALARM_EMAIL = "alarmEmail"
+CTX_SANDBOX_RECIPIENTS = "sandboxRecipients"
+CTX_CREATE_SES_IDENTITY = "createSesIdentity"
+# Set by `make deploy`: turns the placeholder-sender warning into an error before anything is built.
+CTX_DEPLOY = "deploy"
+
+CONTEXT_KEYS = (
+    CTX_SENDER,
+    CTX_RSVP_EMAIL,
+    CTX_SES_IDENTITY,
+    CTX_HOSTED_ZONE,
+    CTX_SUBJECT_PREFIX,
+    CTX_MAX_CONCURRENCY,
+    CTX_ALARM_EMAIL,
+    CTX_SANDBOX_RECIPIENTS,
+    CTX_CREATE_SES_IDENTITY,
+)
+
+PLACEHOLDER_SENDER = "invites@example.com"
+DEFAULT_SUBJECT_PREFIX = "CalendarSnack"
+DEFAULT_MAX_CONCURRENCY = tuning.MIN_MAX_CONCURRENCY
+
+# Defaults, also written out in cdk.json (a test keeps the two equal). Empty means "not set".
+DEFAULTS: dict[str, object] = {
+    CTX_SENDER: PLACEHOLDER_SENDER,
+    CTX_RSVP_EMAIL: "",
+    CTX_SES_IDENTITY: "",
+    CTX_HOSTED_ZONE: "",
+    CTX_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
+    CTX_MAX_CONCURRENCY: DEFAULT_MAX_CONCURRENCY,
+    CTX_ALARM_EMAIL: "",
+    CTX_SANDBOX_RECIPIENTS: "",
+    CTX_CREATE_SES_IDENTITY: True,
+}
+
+# RFC 2606 / RFC 6761 names that can never receive mail: a sender there is a placeholder.
+_RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+_RESERVED_TLDS = ("example", "invalid", "test", "localhost")
+
+_EMAIL = re.compile(r"^[^@\s<>]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+
+
+class ConfigError(ValueError):
+    """The context holds a value the stacks cannot be built from."""
+
+
+def is_placeholder_address(address: str) -> bool:
+    domain = address.rpartition("@")[2].lower()
+    return (
+        domain in _RESERVED_DOMAINS
+        or any(domain.endswith("." + reserved) for reserved in _RESERVED_DOMAINS)
+        or domain.rpartition(".")[2] in _RESERVED_TLDS
+    )
+
+
+def _domain_of(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    sender: str
+    rsvp_email: str
+    ses_identity: str
+    subject_prefix: str
+    max_concurrency: int
+    hosted_zone_id: str | None = None
+    alarm_email: str | None = None
+    sandbox_recipients: tuple[str, ...] = field(default_factory=tuple)
+    create_ses_identity: bool = True
+    deploy: bool = False
+
+    @property
+    def sender_is_placeholder(self) -> bool:
+        return is_placeholder_address(self.sender)
+
+    @property
+    def identity_is_domain(self) -> bool:
+        return "@" not in self.ses_identity
+
+    @property
+    def sending_identities(self) -> tuple[str, ...]:
+        """SES identities whose ARNs the send permission names.
+
+        The configured identity; the sender address and, for a sender in a subdomain of the
+        identity domain, that subdomain (SES authorises against the most specific verified
+        identity, and either may be verified besides this stack's); and, for accounts still in the
+        SES sandbox, the verified recipient identities (SES checks those against the policy too).
+        The `ses:FromAddress` condition keeps every one of them to sending as the sender.
+        """
+        names = [self.ses_identity, self.sender.lower()]
+        if self.identity_is_domain:
+            names.append(_domain_of(self.sender))
+        names.extend(self.sandbox_recipients)
+        return tuple(dict.fromkeys(names))
+
+    @classmethod
+    def from_node(cls, node: Node) -> AppConfig:
+        """Read and validate the configuration from a construct's context."""
+
+        def get(key: str) -> object:
+            value = node.try_get_context(key)
+            return DEFAULTS[key] if value is None else value
+
+        sender = _text(get(CTX_SENDER))
+        if not _EMAIL.match(sender):
+            raise ConfigError(f"context '{CTX_SENDER}' must be an email address, got {sender!r}")
+
+        rsvp_email = _text(get(CTX_RSVP_EMAIL)) or sender
+        if not _EMAIL.match(rsvp_email):
+            raise ConfigError(f"context '{CTX_RSVP_EMAIL}' must be an email address, got {rsvp_email!r}")
+
+        ses_identity = (_text(get(CTX_SES_IDENTITY)) or sender).lower()
+        if "@" in ses_identity:
+            if not _EMAIL.match(ses_identity):
+                raise ConfigError(f"context '{CTX_SES_IDENTITY}' is not an email address: {ses_identity!r}")
+            if ses_identity != sender.lower():
+                raise ConfigError(
+                    f"context '{CTX_SES_IDENTITY}' is the address {ses_identity!r} but the sender is "
+                    f"{sender!r}: SES only sends from a verified address or from an address in a "
+                    "verified domain"
+                )
+        else:
+            if not _DOMAIN.match(ses_identity):
+                raise ConfigError(f"context '{CTX_SES_IDENTITY}' is not a domain name: {ses_identity!r}")
+            sender_domain = _domain_of(sender)
+            if sender_domain != ses_identity and not sender_domain.endswith("." + ses_identity):
+                raise ConfigError(f"the sender {sender!r} is not in the SES identity domain {ses_identity!r}")
+
+        hosted_zone = _text(get(CTX_HOSTED_ZONE)) or None
+        if hosted_zone is not None:
+            if "@" in ses_identity:
+                raise ConfigError(
+                    f"context '{CTX_HOSTED_ZONE}' only applies to a domain identity; "
+                    f"'{CTX_SES_IDENTITY}' is the address {ses_identity!r}"
+                )
+            if not _HOSTED_ZONE_ID.match(hosted_zone):
+                raise ConfigError(
+                    f"context '{CTX_HOSTED_ZONE}' must be a Route 53 hosted zone ID such as "
+                    f"Z0123456789ABCDEFGHIJ, got {hosted_zone!r}"
+                )
+
+        alarm_email = _text(get(CTX_ALARM_EMAIL)) or None
+        if alarm_email is not None and not _EMAIL.match(alarm_email):
+            raise ConfigError(f"context '{CTX_ALARM_EMAIL}' must be an email address, got {alarm_email!r}")
+
+        raw_concurrency = get(CTX_MAX_CONCURRENCY)
+        try:
+            max_concurrency = int(str(raw_concurrency))
+        except ValueError:
+            raise ConfigError(
+                f"context '{CTX_MAX_CONCURRENCY}' must be an integer, got {raw_concurrency!r}"
+            ) from None
+        if not tuning.MIN_MAX_CONCURRENCY <= max_concurrency <= tuning.MAX_MAX_CONCURRENCY:
+            raise ConfigError(
+                f"context '{CTX_MAX_CONCURRENCY}' must be between {tuning.MIN_MAX_CONCURRENCY} and "
+                f"{tuning.MAX_MAX_CONCURRENCY} (the range Lambda accepts), got {max_concurrency}"
+            )
+
+        recipients = _list(get(CTX_SANDBOX_RECIPIENTS))
+        for recipient in recipients:
+            if not (_EMAIL.match(recipient) or _DOMAIN.match(recipient)):
+                raise ConfigError(
+                    f"context '{CTX_SANDBOX_RECIPIENTS}' holds {recipient!r}, "
+                    "which is neither an email address nor a domain"
+                )
+
+        return cls(
+            sender=sender,
+            rsvp_email=rsvp_email,
+            ses_identity=ses_identity,
+            subject_prefix=_text(get(CTX_SUBJECT_PREFIX)),
+            max_concurrency=max_concurrency,
+            hosted_zone_id=hosted_zone,
+            alarm_email=alarm_email,
+            sandbox_recipients=tuple(recipient.lower() for recipient in recipients),
+            create_ses_identity=_flag(get(CTX_CREATE_SES_IDENTITY), CTX_CREATE_SES_IDENTITY),
+            deploy=_flag(node.try_get_context(CTX_DEPLOY) or False, CTX_DEPLOY),
+        )
+
+    def check_deployable(self) -> None:
+        """Refuse a deployment that would send from a placeholder address."""
+        if self.sender_is_placeholder:
+            raise ConfigError(placeholder_message(self.sender))
+
+
+def placeholder_message(sender: str) -> str:
+    return (
+        f"The sender {sender!r} is a placeholder (its domain can never receive or send mail). "
+        "Set your own address before deploying, e.g. "
+        f"`make deploy CONTEXT='-c {CTX_SENDER}=invites@your-domain'`, or the '{CTX_SENDER}' key in "
+        "cdk.json. See docs/deployment.md."
+    )
+
+
+def _text(value: object) -> str:
+    return str(value).strip()
+
+
+def _flag(value: object, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise ConfigError(f"context '{key}' must be true or false, got {value!r}")
+
+
+def _list(value: object) -> list[str]:
+    items = [str(item) for item in value] if isinstance(value, list | tuple) else str(value).split(",")
+    return [item.strip() for item in items if item.strip()]

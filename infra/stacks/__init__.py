@@ -1,0 +1,1 @@
+"""The two stacks: stateful (table, SES identity) and stateless (queues, functions, alarms)."""

@@ -1,0 +1,139 @@
+"""Configuration from context, and the refusal to deploy with the placeholder sender."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import App
+
+from infra import names
+from infra.app import build
+from infra.config import DEFAULTS, PLACEHOLDER_SENDER, AppConfig, ConfigError, is_placeholder_address
+from infra.guard import GUARD_RULE_ID
+from tests.infra.synth import ROOT
+
+
+def config(**context):
+    return AppConfig.from_node(App(context=context).node)
+
+
+def test_cdk_json_holds_the_same_defaults_as_the_code():
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    assert {key: context[key] for key in DEFAULTS} == DEFAULTS
+
+
+def test_defaults_need_nothing_set():
+    settings = config()
+    assert settings.sender == PLACEHOLDER_SENDER
+    assert settings.rsvp_email == PLACEHOLDER_SENDER
+    assert settings.ses_identity == PLACEHOLDER_SENDER
+    assert settings.max_concurrency == 2
+    assert settings.alarm_email is None
+    assert settings.hosted_zone_id is None
+    assert settings.sender_is_placeholder
+
+
+@pytest.mark.parametrize(
+    ("address", "placeholder"),
+    [
+        ("invites@example.com", True),
+        ("a@mail.example.org", True),
+        ("a@example.net", True),
+        ("a@host.test", True),
+        ("a@corp.invalid", True),
+        ("a@acme.example", True),
+        ("invites@acme.io", False),
+        ("a@example.com.au", False),
+        ("a@myexample.com", False),
+    ],
+)
+def test_placeholder_addresses_are_those_on_reserved_domains(address, placeholder):
+    assert is_placeholder_address(address) is placeholder
+
+
+def test_context_values_given_as_strings_on_the_command_line_are_parsed():
+    settings = config(
+        sender="invites@mail.acme.io",
+        sesIdentity="acme.io",
+        maxConcurrency="7",
+        sandboxRecipients="Alice@Gmail.com, acme.io",
+        createSesIdentity="false",
+    )
+    assert settings.max_concurrency == 7
+    assert settings.sandbox_recipients == ("alice@gmail.com", "acme.io")
+    assert settings.create_ses_identity is False
+    assert settings.sending_identities == (
+        "acme.io",
+        "invites@mail.acme.io",
+        "mail.acme.io",
+        "alice@gmail.com",
+    )
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"sender": "not-an-address"}, "sender"),
+        ({"rsvpEmail": "nobody"}, "rsvpEmail"),
+        ({"maxConcurrency": "1"}, "between 2 and 1000"),
+        ({"maxConcurrency": "1001"}, "between 2 and 1000"),
+        ({"maxConcurrency": "many"}, "integer"),
+        ({"sender": "a@acme.io", "sesIdentity": "other.io"}, "not in the SES identity domain"),
+        ({"sender": "a@acme.io", "sesIdentity": "b@acme.io"}, "only sends from a verified address"),
+        ({"sender": "a@acme.io", "hostedZone": "Z123ABC"}, "only applies to a domain identity"),
+        ({"sender": "a@acme.io", "sesIdentity": "acme.io", "hostedZone": "acme.io"}, "hosted zone ID"),
+        ({"alarmEmail": "ops"}, "alarmEmail"),
+        ({"sandboxRecipients": "bob"}, "sandboxRecipients"),
+        ({"createSesIdentity": "maybe"}, "true or false"),
+    ],
+)
+def test_invalid_context_is_refused_with_the_key_named(context, message):
+    with pytest.raises(ConfigError, match=message):
+        config(**context)
+
+
+def test_an_address_identity_sends_through_that_address_only():
+    assert config(sender="Invites@Acme.io").sending_identities == ("invites@acme.io",)
+
+
+@pytest.mark.parametrize("flag", ["true", True])
+def test_deploy_flag_with_the_placeholder_sender_fails_before_any_stack_is_built(flag):
+    app = App(context={"deploy": flag})
+    with pytest.raises(ConfigError, match="placeholder"):
+        build(app)
+    assert not app.node.children
+
+
+def test_deploy_flag_with_a_real_sender_builds(configured_synth):
+    assert configured_synth.stacks.config.deploy is True
+    assert not configured_synth.stacks.config.sender_is_placeholder
+
+
+def test_placeholder_templates_carry_a_rule_that_cloudformation_rejects(default_synth):
+    for stack_name in (names.STATEFUL_STACK_NAME, names.STATELESS_STACK_NAME):
+        rule = default_synth.template(stack_name)["Rules"][GUARD_RULE_ID]
+        (assertion,) = rule["Assertions"]
+        # Fn::Not(Fn::Contains([domain], domain)) is false whatever the parameters
+        (contains,) = assertion["Assert"]["Fn::Not"]
+        values, value = contains["Fn::Contains"]
+        assert value in values
+        assert "placeholder" in assertion["AssertDescription"]
+
+
+def test_configured_templates_carry_no_guard_rule(configured_synth):
+    for template in configured_synth.templates.values():
+        assert GUARD_RULE_ID not in template.get("Rules", {})
+
+
+def test_placeholder_sender_is_reported_as_a_warning_at_synth(default_synth, configured_synth):
+    def warned(synth):
+        return [
+            violation
+            for report in synth.report.get("pluginReports", [])
+            for violation in report["violations"]
+            if "placeholder-sender" in violation["ruleName"]
+        ]
+
+    assert warned(default_synth)
+    assert not warned(configured_synth)

@@ -1,0 +1,385 @@
+"""Assertions on the synthesized templates, with names imported from the `lambdas` package."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from infra import names, tuning
+from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
+from lambdas.runtime.config import (
+    ENV_CLAIM_LEASE_SECONDS,
+    ENV_DLQ_URL,
+    ENV_MAX_WORKERS,
+    ENV_QUEUE_URL,
+    ENV_REGION,
+    ENV_RSVP_EMAIL,
+    ENV_SENDER,
+    ENV_SUBJECT_PREFIX,
+    ENV_TABLE,
+    REQUIRED,
+)
+from tests.infra.helpers import actions, as_list, ref_target, resources, statements
+from tests.infra.synth import CONFIGURED_CONTEXT
+
+STATEFUL = names.STATEFUL_STACK_NAME
+STATELESS = names.STATELESS_STACK_NAME
+HANDLERS = {names.INVITE_HANDLER, names.CANCELLATION_HANDLER}
+SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.fixture(params=["default_synth", "configured_synth"])
+def synth(request):
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+def workers(synth):
+    return synth.template(STATELESS)
+
+
+def functions(template):
+    return resources(template, "AWS::Lambda::Function")
+
+
+def mappings(template):
+    return resources(template, "AWS::Lambda::EventSourceMapping")
+
+
+def queues(template):
+    return resources(template, "AWS::SQS::Queue")
+
+
+def work_queue_ids(template):
+    return {ref_target(mapping["Properties"]["EventSourceArn"]) for mapping in mappings(template).values()}
+
+
+def dead_letter_queue_ids(template):
+    return {
+        ref_target(queues(template)[queue_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for queue_id in work_queue_ids(template)
+    }
+
+
+# --- functions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("handler", sorted(HANDLERS))
+def test_handler_constants_resolve_to_functions_in_the_lambdas_package(handler):
+    module_name, _, function_name = handler.rpartition(".")
+    assert callable(getattr(importlib.import_module(module_name), function_name))
+
+
+def test_each_handler_has_one_function_on_python_313_arm64(workers):
+    found = functions(workers).values()
+    assert sorted(fn["Properties"]["Handler"] for fn in found) == sorted(HANDLERS)
+    for fn in found:
+        assert fn["Properties"]["Runtime"] == "python3.13"
+        assert fn["Properties"]["Architectures"] == ["arm64"]
+        assert fn["Properties"]["MemorySize"] == tuning.FUNCTION_MEMORY_MB
+        assert fn["Properties"]["Timeout"] == tuning.FUNCTION_TIMEOUT.to_seconds()
+
+
+def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers):
+    expected = {
+        ENV_REGION,
+        ENV_TABLE,
+        ENV_SENDER,
+        ENV_RSVP_EMAIL,
+        ENV_QUEUE_URL,
+        ENV_DLQ_URL,
+        ENV_SUBJECT_PREFIX,
+        ENV_CLAIM_LEASE_SECONDS,
+        ENV_MAX_WORKERS,
+    }
+    assert set(REQUIRED) <= expected
+    for fn in functions(workers).values():
+        assert set(fn["Properties"]["Environment"]["Variables"]) == expected
+
+
+def test_each_function_is_pointed_at_its_own_queue_and_dead_letter_queue(workers):
+    for function_id, fn in functions(workers).items():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        (mapping,) = [
+            m
+            for m in mappings(workers).values()
+            if ref_target(m["Properties"]["FunctionName"]) == function_id
+        ]
+        queue_id = ref_target(mapping["Properties"]["EventSourceArn"])
+        dlq_id = ref_target(queues(workers)[queue_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        assert ref_target(variables[ENV_QUEUE_URL]) == queue_id
+        assert ref_target(variables[ENV_DLQ_URL]) == dlq_id
+
+
+def test_claim_lease_is_the_function_timeout_and_workers_the_batch_size(workers):
+    for fn in functions(workers).values():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert variables[ENV_CLAIM_LEASE_SECONDS] == str(fn["Properties"]["Timeout"])
+        assert variables[ENV_MAX_WORKERS] == str(tuning.BATCH_SIZE)
+
+
+def test_configuration_reaches_the_function_environment(configured_synth):
+    for fn in functions(configured_synth.template(STATELESS)).values():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert variables[ENV_SENDER] == CONFIGURED_CONTEXT["sender"]
+        assert variables[ENV_RSVP_EMAIL] == CONFIGURED_CONTEXT["rsvpEmail"]
+        assert variables[ENV_SUBJECT_PREFIX] == CONFIGURED_CONTEXT["subjectPrefix"]
+        assert variables[ENV_REGION] == {"Ref": "AWS::Region"}
+
+
+def test_functions_log_to_their_own_log_group_with_retention(workers):
+    groups = resources(workers, "AWS::Logs::LogGroup")
+    used = [ref_target(fn["Properties"]["LoggingConfig"]["LogGroup"]) for fn in functions(workers).values()]
+    assert sorted(used) == sorted(groups)
+    assert all(group["Properties"]["RetentionInDays"] > 0 for group in groups.values())
+    assert not resources(workers, "Custom::LogRetention")
+
+
+# --- event source mappings and queues -------------------------------------------------------------
+
+
+def test_both_mappings_report_batch_item_failures_with_batching_and_capped_concurrency(synth, workers):
+    found = mappings(workers)
+    assert len(found) == 2
+    for mapping in found.values():
+        properties = mapping["Properties"]
+        assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert properties["BatchSize"] == tuning.BATCH_SIZE
+        assert properties["MaximumBatchingWindowInSeconds"] == tuning.MAX_BATCHING_WINDOW.to_seconds()
+        assert properties["ScalingConfig"]["MaximumConcurrency"] == synth.stacks.config.max_concurrency
+        assert properties["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def test_max_concurrency_comes_from_context(configured_synth):
+    for mapping in mappings(configured_synth.template(STATELESS)).values():
+        assert mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"] == int(
+            CONFIGURED_CONTEXT["maxConcurrency"]
+        )
+
+
+def test_visibility_timeout_is_at_least_six_function_timeouts_plus_the_batching_window(workers):
+    for mapping in mappings(workers).values():
+        properties = mapping["Properties"]
+        fn = workers["Resources"][ref_target(properties["FunctionName"])]
+        queue = workers["Resources"][ref_target(properties["EventSourceArn"])]
+        minimum = 6 * fn["Properties"]["Timeout"] + properties["MaximumBatchingWindowInSeconds"]
+        assert queue["Properties"]["VisibilityTimeout"] >= minimum
+
+
+def test_work_queues_redrive_to_their_own_dead_letter_queue(workers):
+    targets = []
+    for queue_id in work_queue_ids(workers):
+        redrive = queues(workers)[queue_id]["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == tuning.MAX_RECEIVE_COUNT
+        targets.append(ref_target(redrive["deadLetterTargetArn"]))
+    assert len(set(targets)) == 2
+
+
+def test_dead_letter_queues_keep_messages_for_14_days(workers):
+    for dlq_id in dead_letter_queue_ids(workers):
+        assert queues(workers)[dlq_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_all_four_queues_are_encrypted_and_deny_plain_http(workers):
+    found = queues(workers)
+    assert len(found) == 4
+    denied = set()
+    for policy in resources(workers, "AWS::SQS::QueuePolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement.get("Condition") == SECURE_TRANSPORT_DENY:
+                assert statement["Action"] == "sqs:*"
+                denied.update(ref_target(resource) for resource in as_list(statement["Resource"]))
+    for queue_id, queue in found.items():
+        properties = queue["Properties"]
+        assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties
+        assert queue_id in denied
+
+
+def test_each_dead_letter_queue_has_a_depth_alarm(workers):
+    alarmed = {
+        ref_target(dimension["Value"])
+        for alarm in resources(workers, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+        and alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        for dimension in alarm["Properties"]["Dimensions"]
+        if dimension["Name"] == "QueueName"
+    }
+    assert alarmed == dead_letter_queue_ids(workers)
+
+
+def test_alarm_topic_only_when_an_alarm_email_is_given(default_synth, configured_synth):
+    assert not resources(default_synth.template(STATELESS), "AWS::SNS::Topic")
+    configured = configured_synth.template(STATELESS)
+    (topic_id, topic) = next(iter(resources(configured, "AWS::SNS::Topic").items()))
+    assert "KmsMasterKeyId" in topic["Properties"]
+    (subscription,) = resources(configured, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Endpoint"] == CONFIGURED_CONTEXT["alarmEmail"]
+    for alarm in resources(configured, "AWS::CloudWatch::Alarm").values():
+        assert [ref_target(action) for action in alarm["Properties"]["AlarmActions"]] == [topic_id]
+
+
+# --- table -----------------------------------------------------------------------------------------
+
+
+def test_table_keys_come_from_the_lambdas_package(synth):
+    (table,) = resources(synth.template(STATEFUL), "AWS::DynamoDB::Table").values()
+    properties = table["Properties"]
+    assert properties["KeySchema"] == [
+        {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+        [
+            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": SORT_KEY, "AttributeType": "S"},
+        ],
+        key=lambda a: a["AttributeName"],
+    )
+
+
+def test_table_is_on_demand_encrypted_recoverable_and_retained(synth):
+    (table,) = resources(synth.template(STATEFUL), "AWS::DynamoDB::Table").values()
+    properties = table["Properties"]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+# --- roles -----------------------------------------------------------------------------------------
+
+
+def role_of(template, function_id):
+    return ref_target(template["Resources"][function_id]["Properties"]["Role"])
+
+
+def test_each_function_has_its_own_role_without_managed_policies(workers):
+    roles = resources(workers, "AWS::IAM::Role")
+    used = [role_of(workers, function_id) for function_id in functions(workers)]
+    assert len(set(used)) == 2
+    for role in roles.values():
+        assert not role["Properties"].get("ManagedPolicyArns")
+    assert not resources(workers, "AWS::IAM::ManagedPolicy")
+
+
+def test_roles_allow_only_the_calls_the_functions_make(workers):
+    expected = {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "ses:SendEmail",
+        "ses:SendRawEmail",
+        "sqs:SendMessage",
+        # what the event source mapping needs (granted by CDK's SqsEventSource)
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    }
+    for function_id in functions(workers):
+        found = statements(workers, role_of(workers, function_id))
+        assert all(statement["Effect"] == "Allow" for statement in found)
+        granted = {action for statement in found for action in actions(statement)}
+        assert granted == expected
+        assert all("*" not in as_list(statement["Resource"]) for statement in found)
+
+
+def test_table_access_is_scoped_to_the_table(workers):
+    for function_id in functions(workers):
+        for statement in statements(workers, role_of(workers, function_id)):
+            if any(action.startswith("dynamodb:") for action in actions(statement)):
+                (resource,) = as_list(statement["Resource"])
+                # the table ARN, read from the stateful stack's output
+                assert "Fn::GetStackOutput" in resource
+
+
+def test_ses_sending_is_scoped_to_identities_and_conditioned_on_the_sender(synth, workers):
+    config = synth.stacks.config
+    for function_id in functions(workers):
+        ses_statements = [
+            statement
+            for statement in statements(workers, role_of(workers, function_id))
+            if any(action.startswith("ses:") for action in actions(statement))
+        ]
+        assert len(ses_statements) == 1
+        (statement,) = ses_statements
+        assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": config.sender}}
+        arns = as_list(statement["Resource"])
+        identities = sorted(arn["Fn::Join"][1][-1].removeprefix(":identity/") for arn in arns)
+        assert identities == sorted(config.sending_identities)
+
+
+def test_queue_sends_are_scoped_to_the_functions_own_queues(workers):
+    for function_id, fn in functions(workers).items():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        own = {ref_target(variables[ENV_QUEUE_URL]), ref_target(variables[ENV_DLQ_URL])}
+        for statement in statements(workers, role_of(workers, function_id)):
+            if any(action.startswith("sqs:") for action in actions(statement)):
+                assert {ref_target(resource) for resource in as_list(statement["Resource"])} <= own
+
+
+# --- SES identity ----------------------------------------------------------------------------------
+
+
+def test_default_identity_is_the_sender_address(default_synth):
+    (identity,) = resources(default_synth.template(STATEFUL), "AWS::SES::EmailIdentity").values()
+    assert identity["Properties"]["EmailIdentity"] == default_synth.stacks.config.sender
+    assert not resources(default_synth.template(STATEFUL), "AWS::Route53::RecordSet")
+
+
+def test_domain_identity_uses_easy_dkim_with_records_in_the_hosted_zone(configured_synth):
+    template = configured_synth.template(STATEFUL)
+    (identity,) = resources(template, "AWS::SES::EmailIdentity").values()
+    assert identity["Properties"]["EmailIdentity"] == CONFIGURED_CONTEXT["sesIdentity"]
+    assert identity["Properties"]["DkimAttributes"] == {"SigningEnabled": True}
+    records = resources(template, "AWS::Route53::RecordSet").values()
+    assert len(records) == 3
+    for record in records:
+        assert record["Properties"]["Type"] == "CNAME"
+        assert record["Properties"]["HostedZoneId"] == CONFIGURED_CONTEXT["hostedZone"]
+
+
+# --- outputs ---------------------------------------------------------------------------------------
+
+
+def test_outputs_carry_the_documented_keys(workers):
+    assert set(workers["Outputs"]) == set(names.OUTPUT_KEYS)
+    for key in (
+        names.OUTPUT_INVITE_QUEUE_URL,
+        names.OUTPUT_INVITE_DLQ_URL,
+        names.OUTPUT_CANCELLATION_QUEUE_URL,
+        names.OUTPUT_CANCELLATION_DLQ_URL,
+    ):
+        assert ref_target(workers["Outputs"][key]["Value"]) in queues(workers)
+
+
+@pytest.mark.parametrize(
+    ("handler", "queue_key", "dlq_key"),
+    [
+        (names.INVITE_HANDLER, names.OUTPUT_INVITE_QUEUE_URL, names.OUTPUT_INVITE_DLQ_URL),
+        (names.CANCELLATION_HANDLER, names.OUTPUT_CANCELLATION_QUEUE_URL, names.OUTPUT_CANCELLATION_DLQ_URL),
+    ],
+)
+def test_queue_outputs_name_the_queues_of_the_right_function(workers, handler, queue_key, dlq_key):
+    (variables,) = [
+        fn["Properties"]["Environment"]["Variables"]
+        for fn in functions(workers).values()
+        if fn["Properties"]["Handler"] == handler
+    ]
+    assert workers["Outputs"][queue_key]["Value"] == variables[ENV_QUEUE_URL]
+    assert workers["Outputs"][dlq_key]["Value"] == variables[ENV_DLQ_URL]
+
+
+def test_table_name_output_is_the_table_the_functions_use(workers):
+    for fn in functions(workers).values():
+        assert (
+            workers["Outputs"][names.OUTPUT_TABLE_NAME]["Value"]
+            == fn["Properties"]["Environment"]["Variables"][ENV_TABLE]
+        )
