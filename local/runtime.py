@@ -13,7 +13,8 @@ to the local names and URLs), timeout and memory are read from the template, and
 ``AWS::Lambda::EventSourceMapping`` on an SQS queue is emulated the way the Lambda poller behaves:
 
 * it receives up to ``BatchSize`` messages and invokes the handler in this process, with the
-  function's environment (and Lambda's reserved variables) set for the duration of the call;
+  function's environment (its variables and Lambda's reserved ones, nothing else of the host's) set
+  for the duration of the call;
 * with ``FunctionResponseTypes: [ReportBatchItemFailures]``, it deletes the records not listed in
   ``batchItemFailures`` and leaves the listed ones for redelivery; an invalid list fails the whole
   batch. Without it, a normal return deletes the whole batch, failed records included;
@@ -82,6 +83,10 @@ QUEUE_ATTRIBUTES = (
     "SqsManagedSseEnabled",
     "DeduplicationScope",
     "FifoThroughputLimit",
+)
+# Kept from this process's environment during an invocation (with the runtime's AWS_* variables).
+HOST_VARIABLES = frozenset(
+    {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT"}
 )
 _CDK_HASH = re.compile(r"[0-9A-F]{8}$")
 
@@ -732,8 +737,12 @@ class LocalRuntime:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "_HANDLER": function.handler,
+            "LAMBDA_TASK_ROOT": str(Path(importlib.import_module("lambdas").__file__).parent.parent),
         }
-        with mock.patch.dict(os.environ, {**function.environment, **reserved}):
+        # On Lambda a function sees its own variables and the reserved ones, nothing of the host's:
+        # only what the process needs to run and the runtime's AWS_* settings are kept.
+        host = {k: v for k, v in os.environ.items() if k in HOST_VARIABLES or k.startswith("AWS_")}
+        with mock.patch.dict(os.environ, {**host, **function.environment, **reserved}, clear=True):
             yield
 
     # --------------------------------------------------------------------------------- emails

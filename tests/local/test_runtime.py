@@ -237,3 +237,18 @@ def test_the_environment_is_restored_when_the_runtime_stops(fixture_assembly, tm
         assert "AWS_PROFILE" not in os.environ  # a profile would override the throw-away keys
     assert "AWS_ENDPOINT_URL" not in os.environ
     assert os.environ["AWS_PROFILE"] == "someone"
+
+
+def test_a_function_sees_only_its_own_variables_not_stray_ones_of_this_process(
+    start_runtime, echo_assembly, monkeypatch
+):
+    del echo_assembly.stack(fixture.WORKERS).template["Resources"]["InviteFunction5A2B3C4D"]["Properties"][
+        "Environment"
+    ]["Variables"]["DYNAMODB_TABLE"]
+    monkeypatch.setenv("DYNAMODB_TABLE", "left-over-from-elsewhere")
+    runtime = start_runtime(echo_assembly)
+    _send(runtime, "ok")
+
+    runtime.drain()
+
+    assert handlers.CALLS[0]["environment"]["DYNAMODB_TABLE"] is None
