@@ -13,6 +13,9 @@ from lambdas.adapters.store import Store
 # Attributes the functions add when they dead-letter an invalid request (lambdas/adapters/queues.py).
 DEAD_LETTER_ATTRIBUTES = ("reason", "errors", "source_message_id", "body_encoding")
 PEEK_VISIBILITY_SECONDS = 30  # how long a listed message stays hidden if the listing is interrupted
+# Long polling asks every SQS server, so an empty answer means an empty queue; a local endpoint
+# has one server and need not wait.
+PEEK_WAIT_SECONDS = 1
 RECEIVE_LIMIT = 10
 
 
@@ -121,8 +124,7 @@ def _dead_letter(kind: str, message: dict) -> DeadLetter:
 def _peek(target: Target, kind: str, limit: int) -> list[DeadLetter]:
     """Receive every message of a DLQ (up to ``limit``), hidden until released or deleted."""
     url, sqs = target.dlq_url(kind), target.client("sqs")
-    # Long polling asks every SQS server; against a local endpoint there is no need to wait.
-    wait = 0 if target.endpoint_url else 1
+    wait = 0 if target.endpoint_url else PEEK_WAIT_SECONDS
     letters: dict[str, DeadLetter] = {}
     while len(letters) < limit:
         messages = sqs.receive_message(

@@ -16,15 +16,18 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-# Mirrors infra/names.py (a test keeps the two equal); the CLI must not need the CDK installed.
-STATELESS_STACK_NAME = "CalendarInviteWorkers"
-STATEFUL_STACK_NAME = "CalendarInviteData"
+from infra.names import (
+    OUTPUT_CANCELLATION_DLQ_URL,
+    OUTPUT_CANCELLATION_QUEUE_URL,
+    OUTPUT_INVITE_DLQ_URL,
+    OUTPUT_INVITE_QUEUE_URL,
+    OUTPUT_TABLE_NAME,
+    STATEFUL_STACK_NAME,
+    STATELESS_STACK_NAME,
+)
+
+# infra/names.py holds plain strings: importing it does not import the CDK.
 DEFAULT_STACKS = (STATELESS_STACK_NAME, STATEFUL_STACK_NAME)
-OUTPUT_INVITE_QUEUE_URL = "InviteQueueUrl"
-OUTPUT_INVITE_DLQ_URL = "InviteDlqUrl"
-OUTPUT_CANCELLATION_QUEUE_URL = "CancellationQueueUrl"
-OUTPUT_CANCELLATION_DLQ_URL = "CancellationDlqUrl"
-OUTPUT_TABLE_NAME = "TableName"
 
 # queue kind -> (work queue output, dead-letter queue output)
 QUEUES = {
