@@ -15,8 +15,8 @@ from local.outbox import Outbox
 from local.runtime import LocalRuntime, RuntimeProblem
 from local.template import TemplateError
 
-WORK_DIR = Path(".local-runtime")
-OUTBOX = Path("outbox")
+WORK_DIR = assemblies.ROOT / ".local-runtime"  # cisctl --local finds state.json here
+OUTBOX = assemblies.ROOT / "outbox"
 IDLE_SECONDS = 0.2
 
 
