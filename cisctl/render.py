@@ -9,7 +9,7 @@ from cisctl.ops import DeadLetter, EventStatus
 from lambdas.domain.contract import InvalidRequest, event_from_dict
 from lambdas.domain.message import describe_time
 
-BODY_PREVIEW = 150
+BODY_PREVIEW = 120
 
 
 def table(rows: list[list[str]], indent: str = "  ") -> list[str]:

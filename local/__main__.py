@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -70,7 +71,14 @@ def _demo(args, cloud_assembly, started: float) -> int:
     return 1 if result.defects else 0
 
 
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(args, cloud_assembly) -> int:
+    # Ctrl-C or a plain kill stops it cleanly (state file removed), also when started in background.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     runtime = LocalRuntime(cloud_assembly, work_dir=args.work_dir, port=args.port)
     state_file = args.work_dir / "state.json"
     outbox = Outbox(args.outbox)

@@ -179,7 +179,7 @@ def synthesize_cached(root: Path, *, log: Callable[[str], None] | None = None) -
     cache = root / CACHE
     digest = input_digest(root)[:16]
     target = cache / digest
-    source = f"{CACHE / digest} (synthesized from {_app_command(root)[-1]}, bundling skipped)"
+    source = f"{CACHE / digest} ({_app_command(root)[-1]} synthesized, bundling skipped)"
     if (target / "manifest.json").is_file():
         return load(target, source)
     cache.mkdir(parents=True, exist_ok=True)

@@ -150,10 +150,12 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
             )
         if step.failed_records:
             lines.append(f"   {step.failed_records} record(s) reported failed and redelivered")
-        if not step.emails:
+        numbers = [f"#{w.number:02d}" for w in step.emails]
+        if not numbers:
             lines.append("   no email")
-        for written in step.emails:
-            lines.append(f"   email {_email_line(written)}")
+        else:
+            span = "-".join(dict.fromkeys([numbers[0], numbers[-1]]))
+            lines.append(f"   email{'s' if len(numbers) > 1 else ''} {span}")
     lines += ["", f"Emails sent: {len(result.emails)}"]
     if result.emails:
         rows = [["#", "TO", "METHOD", "SEQUENCE", "SUBJECT"]]
@@ -192,8 +194,9 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
 
 def _setup_lines(runtime: LocalRuntime) -> list[str]:
     lines = [
-        f"Stacks {', '.join(runtime.assembly.names)}, from {runtime.assembly.source}",
-        "created on a moto server on 127.0.0.1, through the service APIs:",
+        f"Stacks    {', '.join(runtime.assembly.names)}",
+        f"          from {runtime.assembly.source}",
+        "Created on a moto server on 127.0.0.1, through the service APIs:",
     ]
     for table in runtime.tables:
         keys = ", ".join(f"{name} {kind}" for name, kind in table.keys)
@@ -224,13 +227,6 @@ def _setup_lines(runtime: LocalRuntime) -> list[str]:
         lines.append(f"  not needed locally: {skipped}")
     lines += [f"  note: {note}" for note in runtime.notes]
     return lines
-
-
-def _email_line(written: WrittenEmail) -> str:
-    sent = written.email
-    return (
-        f"#{written.number:02d} to {sent.recipient}: {sent.method} SEQUENCE {sent.sequence}, {sent.subject!r}"
-    )
 
 
 def _relative(path: Path) -> str:

@@ -38,7 +38,7 @@ def _cisctl(env, *argv: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_serve_delivers_what_cisctl_enqueues_and_cleans_up_on_ctrl_c(tmp_path):
+def test_serve_delivers_what_cisctl_enqueues_and_cleans_up_when_stopped(tmp_path):
     work, outbox = tmp_path / "work", tmp_path / "outbox"
     state = work / "state.json"
     env = {**os.environ, "CISCTL_LOCAL_STATE": str(state)}
@@ -71,7 +71,7 @@ def test_serve_delivers_what_cisctl_enqueues_and_cleans_up_on_ctrl_c(tmp_path):
         assert status.returncode == 0, status.stderr
         assert [a["status"] for a in json.loads(status.stdout)["attendees"]] == ["invited"]
     finally:
-        serve.send_signal(signal.SIGINT)
+        serve.send_signal(signal.SIGTERM)
         output, _ = serve.communicate(timeout=30)
 
     assert serve.returncode == 0
