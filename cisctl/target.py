@@ -78,7 +78,7 @@ class Target:
             region=session.region_name,
             stacks=stacks,
             profile=profile,
-            description=f"stacks {', '.join(stacks)} in {session.region_name}",
+            description=f"region {session.region_name}" + (f" (profile {profile})" if profile else ""),
         )
 
     @classmethod
@@ -139,8 +139,9 @@ class Target:
                     raise CliError(f"cannot reach {self.description}: is it running?") from None
                 found[name] = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
             if not found:
+                noun = "stack" if len(self.stacks) == 1 else "stacks"
                 raise CliError(
-                    f"stack {_names(self.stacks)} not found in {self.description}."
+                    f"{noun} {_names(self.stacks)} not found in {self.description}."
                     " Deploy with `make deploy`, name another stack with --stack,"
                     " or use --local for the local runtime."
                 )

@@ -207,7 +207,7 @@ def deployed(account, monkeypatch):
 def test_a_missing_stack_is_a_clear_error(capsys, account):
     code, _, err = run(capsys, "--region", REGION, "status", UID)
     assert code == 1
-    assert "stack 'CalendarInviteWorkers', 'CalendarInviteData' not found in stacks" in err
+    assert "stacks 'CalendarInviteWorkers', 'CalendarInviteData' not found in region us-east-1." in err
     code, _, err = run(capsys, "--region", REGION, "--stack", "Elsewhere", "dlq")
     assert "stack 'Elsewhere' not found" in err
     assert "make deploy" in err
