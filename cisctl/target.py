@@ -109,11 +109,10 @@ class Target:
 
     def client(self, service: str):
         if service not in self._clients:
-            if self.endpoint_url:
-                session = boto3.session.Session(region_name=self.region, **LOCAL_CREDENTIALS)
-            else:
-                session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
-            self._clients[service] = session.client(service, endpoint_url=self.endpoint_url)
+            if "session" not in self._clients:  # one session: each loads the service models again
+                credentials = LOCAL_CREDENTIALS if self.endpoint_url else {"profile_name": self.profile}
+                self._clients["session"] = boto3.session.Session(region_name=self.region, **credentials)
+            self._clients[service] = self._clients["session"].client(service, endpoint_url=self.endpoint_url)
         return self._clients[service]
 
     # ----------------------------------------------------------------------------------- outputs
