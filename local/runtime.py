@@ -249,16 +249,20 @@ class LocalRuntime:
 
     def start(self) -> LocalRuntime:
         self.server.start()
-        self.server.reset()
-        self._enter_environment()
-        self._session = _session(self.region)
-        self._clients = {}
-        self._reset_function_services()
-        if self.log_dir.exists():
-            for old in self.log_dir.glob("*.log"):
-                old.unlink()
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.deploy()
+        try:
+            self.server.reset()
+            self._enter_environment()
+            self._session = _session(self.region)
+            self._clients = {}
+            self._reset_function_services()
+            if self.log_dir.exists():
+                for old in self.log_dir.glob("*.log"):
+                    old.unlink()
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            self.deploy()
+        except BaseException:
+            self.stop()  # a template the runtime cannot follow leaves no server or environment behind
+            raise
         return self
 
     def stop(self) -> None:

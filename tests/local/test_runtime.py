@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -122,6 +123,7 @@ def test_a_handler_path_that_does_not_import_fails_at_start(start_runtime, fixtu
     resources["InviteFunction5A2B3C4D"]["Properties"]["Handler"] = "lambdas.nowhere.handler"
     with pytest.raises(RuntimeProblem, match=r"lambdas\.nowhere\.handler"):
         start_runtime(assembly)
+    assert "AWS_ENDPOINT_URL" not in os.environ  # stopped: environment restored
 
 
 # --------------------------------------------------------------------------------- event sources
@@ -227,7 +229,6 @@ def test_a_disabled_mapping_delivers_nothing(start_runtime, echo_assembly):
 
 
 def test_the_environment_is_restored_when_the_runtime_stops(fixture_assembly, tmp_path, monkeypatch):
-    import os
 
     from local.runtime import LocalRuntime
 
