@@ -55,4 +55,4 @@ destroy: install ## Delete the stacks (the table and its data are retained)
 	$(CDK) destroy --all $(CONTEXT)
 
 clean: ## Remove the virtualenv, node_modules and build output
-	rm -rf $(VENV) node_modules cdk.out outbox .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules cdk.out outbox .cache .local-runtime .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,5 @@
+import sys
+
+from cisctl.cli import main
+
+sys.exit(main())

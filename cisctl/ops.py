@@ -1,0 +1,205 @@
+"""What the commands do, as functions the demo and the tests call too."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cisctl.target import QUEUES, CliError, Target
+from lambdas.adapters.store import Store
+
+# Attributes the functions add when they dead-letter an invalid request (lambdas/adapters/queues.py).
+DEAD_LETTER_ATTRIBUTES = ("reason", "errors", "source_message_id", "body_encoding")
+PEEK_VISIBILITY_SECONDS = 30  # how long a listed message stays hidden if the listing is interrupted
+# Long polling asks every SQS server, so an empty answer means an empty queue; a local endpoint
+# has one server and need not wait.
+PEEK_WAIT_SECONDS = 1
+RECEIVE_LIMIT = 10
+
+
+# ------------------------------------------------------------------------------------- enqueue
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    queue_url: str
+    message_id: str
+    body: dict[str, Any]
+
+
+def enqueue(target: Target, kind: str, bodies: list[dict[str, Any]]) -> list[Enqueued]:
+    url = target.queue_url(kind)
+    sqs = target.client("sqs")
+    sent = []
+    for body in bodies:
+        response = sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body, ensure_ascii=False))
+        sent.append(Enqueued(url, response["MessageId"], body))
+    return sent
+
+
+# -------------------------------------------------------------------------------------- status
+
+
+@dataclass
+class EventStatus:
+    uid: str
+    event: dict[str, Any] | None
+    attendees: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return self.event is not None or bool(self.attendees)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"uid": self.uid, "event": self.event, "attendees": self.attendees}
+
+
+def event_status(target: Target, uid: str) -> EventStatus:
+    store = Store(target.client("dynamodb"), target.table_name())
+    attendees = sorted(store.attendees(uid), key=lambda item: item.get("sk", ""))
+    return EventStatus(uid=uid, event=store.get_event(uid), attendees=attendees)
+
+
+# ----------------------------------------------------------------------------------------- DLQ
+
+
+@dataclass
+class DeadLetter:
+    kind: str  # invite | cancellation
+    message_id: str
+    receipt_handle: str
+    body: str
+    reason: str | None
+    errors: list[dict[str, str]] | None
+    source_message_id: str | None
+    receive_count: int
+    sent_at: datetime | None
+    attributes: dict[str, dict] = field(default_factory=dict)  # the request's own message attributes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "queue": self.kind,
+            "message_id": self.message_id,
+            "reason": self.reason,
+            "errors": self.errors,
+            "source_message_id": self.source_message_id,
+            "receive_count": self.receive_count,
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "body": self.body,
+        }
+
+
+def _dead_letter(kind: str, message: dict) -> DeadLetter:
+    attributes = message.get("MessageAttributes", {})
+
+    def text(name: str) -> str | None:
+        return attributes.get(name, {}).get("StringValue")
+
+    body = message.get("Body", "")
+    if text("body_encoding") == "json-string":
+        body = json.loads(body)
+    errors = text("errors")
+    system = message.get("Attributes", {})
+    sent = system.get("SentTimestamp")
+    return DeadLetter(
+        kind=kind,
+        message_id=message["MessageId"],
+        receipt_handle=message["ReceiptHandle"],
+        body=body,
+        reason=text("reason"),
+        errors=json.loads(errors) if errors else None,
+        source_message_id=text("source_message_id"),
+        receive_count=int(system.get("ApproximateReceiveCount", 0)),
+        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+        attributes={
+            name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+            for name, value in attributes.items()
+            if name not in DEAD_LETTER_ATTRIBUTES
+        },
+    )
+
+
+def _peek(target: Target, kind: str, limit: int) -> list[DeadLetter]:
+    """Receive every message of a DLQ (up to ``limit``), hidden until released or deleted."""
+    url, sqs = target.dlq_url(kind), target.client("sqs")
+    wait = 0 if target.endpoint_url else PEEK_WAIT_SECONDS
+    letters: dict[str, DeadLetter] = {}
+    while len(letters) < limit:
+        messages = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(RECEIVE_LIMIT, limit - len(letters)),
+            VisibilityTimeout=PEEK_VISIBILITY_SECONDS,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+            WaitTimeSeconds=wait,
+        ).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            letters.setdefault(message["MessageId"], _dead_letter(kind, message))
+    return sorted(letters.values(), key=lambda letter: letter.sent_at or datetime.min.replace(tzinfo=UTC))
+
+
+def _release(target: Target, kind: str, letters: list[DeadLetter]) -> None:
+    sqs, url = target.client("sqs"), target.dlq_url(kind)
+    for start in range(0, len(letters), RECEIVE_LIMIT):
+        chunk = letters[start : start + RECEIVE_LIMIT]
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": letter.receipt_handle, "VisibilityTimeout": 0}
+                for i, letter in enumerate(chunk)
+            ],
+        )
+
+
+def dead_letters(target: Target, kinds: list[str], limit: int = 100) -> dict[str, list[DeadLetter]]:
+    """The messages of each DLQ, left in place."""
+    listed = {}
+    for kind in kinds:
+        letters = _peek(target, kind, limit)
+        _release(target, kind, letters)
+        listed[kind] = letters
+    return listed
+
+
+@dataclass
+class Redriven:
+    kind: str
+    source_url: str
+    moved: list[DeadLetter]
+    left: int
+
+
+def redrive(target: Target, kind: str, message_ids: set[str] | None = None, limit: int = 100) -> Redriven:
+    """Move DLQ messages back, unchanged, to the queue they came from (without the rejection reason)."""
+    source, dlq = target.queue_url(kind), target.dlq_url(kind)
+    sqs = target.client("sqs")
+    letters = _peek(target, kind, limit)
+    chosen = [letter for letter in letters if message_ids is None or letter.message_id in message_ids]
+    if message_ids is not None:
+        unknown = message_ids - {letter.message_id for letter in letters}
+        if unknown:
+            _release(target, kind, letters)
+            raise CliError(f"not in the {kind} DLQ: {', '.join(sorted(unknown))}")
+    moved = []
+    for letter in chosen:
+        request = {"QueueUrl": source, "MessageBody": letter.body}
+        if letter.attributes:
+            request["MessageAttributes"] = letter.attributes
+        sqs.send_message(**request)
+        # Sent before it is deleted: a crash in between re-sends a request, which the functions
+        # recognise (idempotency on the attendee and sequence), rather than losing one.
+        sqs.delete_message(QueueUrl=dlq, ReceiptHandle=letter.receipt_handle)
+        moved.append(letter)
+    rest = [letter for letter in letters if letter not in moved]
+    _release(target, kind, rest)
+    return Redriven(kind=kind, source_url=source, moved=moved, left=len(rest))
+
+
+def queue_kinds(choice: str | None) -> list[str]:
+    if choice in (None, "all"):
+        return list(QUEUES)
+    return ["cancellation" if choice == "cancel" else choice]

@@ -1,0 +1,129 @@
+"""``python -m local demo`` (what ``make demo`` runs) and ``python -m local serve``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from local import assembly as assemblies
+from local.outbox import Outbox
+from local.runtime import LocalRuntime, RuntimeProblem
+from local.template import TemplateError
+
+WORK_DIR = assemblies.ROOT / ".local-runtime"  # cisctl --local finds state.json here
+OUTBOX = assemblies.ROOT / "outbox"
+IDLE_SECONDS = 0.2
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local",
+        description="Run the Calendar Invite Server on this machine, driven by the synthesized stacks,"
+        " on a moto server: no AWS account, no Docker.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    demo = commands.add_parser("demo", help="play the demo scenario and print its report (make demo)")
+    serve = commands.add_parser("serve", help="keep a local runtime up for `python -m cisctl --local`")
+    serve.add_argument("--port", type=int, default=0, help="port of the moto server (default: a free one)")
+    for command in (demo, serve):
+        command.add_argument("--cdk-out", type=Path, metavar="DIR", help="read this cloud assembly")
+        command.add_argument("--synth", action="store_true", help="synthesize even if cdk.out is up to date")
+        command.add_argument("--outbox", type=Path, default=OUTBOX, help="where sent emails are written")
+        command.add_argument(
+            "--work-dir", type=Path, default=WORK_DIR, help="function logs and runtime state"
+        )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.monotonic()
+    try:
+        if args.cdk_out:
+            cloud_assembly = assemblies.load(args.cdk_out)
+        else:
+            cloud_assembly = assemblies.locate(prefer_cdk_out=not args.synth, log=_progress)
+        if args.command == "demo":
+            return _demo(args, cloud_assembly, started)
+        return _serve(args, cloud_assembly)
+    except (assemblies.AssemblyError, RuntimeProblem, TemplateError) as error:
+        print(f"python -m local: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _demo(args, cloud_assembly, started: float) -> int:
+    from local import demo
+
+    with LocalRuntime(cloud_assembly, work_dir=args.work_dir) as runtime:
+        result = demo.run(runtime, Outbox(args.outbox))
+        print(demo.report(result, runtime), end="")
+    _progress(f"(demo finished in {time.monotonic() - started:.1f} s)")
+    return 1 if result.defects else 0
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve(args, cloud_assembly) -> int:
+    # Ctrl-C or a plain kill stops it cleanly (state file removed), also when started in background.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    runtime = LocalRuntime(cloud_assembly, work_dir=args.work_dir, port=args.port)
+    state_file = args.work_dir / "state.json"
+    outbox = Outbox(args.outbox)
+    with runtime:
+        outbox.clear()
+        state = {
+            "endpoint": runtime.endpoint,
+            "region": runtime.region,
+            "stacks": cloud_assembly.names,
+            "pid": os.getpid(),
+            "outbox": str(args.outbox),
+        }
+        state_file.write_text(json.dumps(state, indent=2))
+        print(f"Local runtime on {runtime.endpoint} (stacks {', '.join(cloud_assembly.names)})")
+        for mapping in runtime.mappings:
+            print(f"  {mapping.function.label} <- {mapping.queue.name}")
+        print(f"Emails go to {args.outbox}/, function logs to {runtime.log_dir}/.")
+        print("Try: python -m cisctl --local --help      (Ctrl-C stops)", flush=True)
+        try:
+            while True:
+                invocations = runtime.poll_once()
+                for invocation in invocations:
+                    outcomes = ", ".join(f"{o} {n}" for o, n in sorted(invocation.outcomes.items()))
+                    failed = f", {len(invocation.failed)} left for redelivery" if invocation.failed else ""
+                    error = f", error: {invocation.error}" if invocation.error else ""
+                    print(
+                        f"{invocation.function.label}: {len(invocation.message_ids)} record(s): "
+                        f"{outcomes or 'no outcome'}{failed}{error}",
+                        flush=True,
+                    )
+                for sent in runtime.new_emails():
+                    written = outbox.write(sent)
+                    print(
+                        f"  email to {sent.recipient}: {sent.method} SEQUENCE {sent.sequence}"
+                        f" -> {written.eml}"
+                    )
+                if not invocations:
+                    time.sleep(IDLE_SECONDS)
+        except KeyboardInterrupt:
+            print("stopped")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                state_file.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""A moto server on 127.0.0.1, on a free port, that handles one request at a time.
+
+moto's in-memory backends are not thread-safe ("dictionary changed size during iteration"), and the
+functions send a batch's requests from a thread pool. The server still accepts connections on many
+threads (so no client waits on another's keep-alive socket), but the moto application behind it is
+called under one lock. The real services are concurrent; what runs concurrently here is our code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import urllib.request
+from collections.abc import Iterator
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+HOST = "127.0.0.1"
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    def log_request(self, code="-", size="-") -> None:  # one line per request would drown the report
+        pass
+
+
+class MotoServer:
+    def __init__(self, host: str = HOST, port: int = 0):
+        self._host = host
+        self._port = port
+        self._lock = threading.Lock()
+        self._application = DomainDispatcherApplication(create_backend_app)
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    def _serialized(self, environ, start_response):
+        with self._lock:
+            return self._application(environ, start_response)
+
+    def start(self) -> MotoServer:
+        self._server = make_server(
+            self._host, self._port, self._serialized, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="moto-server", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the request lock, to read moto's backends from this process consistently."""
+        with self._lock:
+            yield
+
+    def reset(self) -> None:
+        """Forget every resource and message: each run starts from an empty account."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")  # noqa: S310 - our server
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

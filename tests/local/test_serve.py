@@ -1,0 +1,84 @@
+"""`python -m local serve` in one process, `python -m cisctl --local` in others, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from local.assembly import ROOT
+from tests.local import fixture
+
+UID = "serve-test@example.com"
+
+
+def _wait_for(condition, what: str, process, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited while waiting for {what}: {process.stdout.read()}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _cisctl(env, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cisctl", "--local", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_delivers_what_cisctl_enqueues_and_cleans_up_when_stopped(tmp_path):
+    work, outbox = tmp_path / "work", tmp_path / "outbox"
+    state = work / "state.json"
+    env = {**os.environ, "CISCTL_LOCAL_STATE": str(state)}
+    command = [sys.executable, "-m", "local", "serve", "--cdk-out", str(fixture.write(tmp_path / "assembly"))]
+    command += ["--work-dir", str(work), "--outbox", str(outbox)]
+    serve = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        _wait_for(state.exists, "state.json", serve)
+        assert json.loads(state.read_text())["stacks"] == [fixture.DATA, fixture.WORKERS]
+
+        invite = _cisctl(
+            env,
+            "invite",
+            *("--uid", UID, "--summary", "Serve test", "--organizer", "alice@example.com"),
+            *(
+                "--start",
+                "2026-12-01T10:00:00Z",
+                "--end",
+                "2026-12-01T11:00:00Z",
+                "--attendee",
+                "ana@example.org",
+            ),
+        )
+        assert invite.returncode == 0, invite.stderr
+        _wait_for(lambda: list(outbox.glob("*.eml")), "the email", serve)
+
+        status = _cisctl(env, "status", UID, "--json")
+        assert status.returncode == 0, status.stderr
+        assert [a["status"] for a in json.loads(status.stdout)["attendees"]] == ["invited"]
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        output, _ = serve.communicate(timeout=30)
+
+    assert serve.returncode == 0
+    assert "email to ana@example.org: REQUEST SEQUENCE 0" in output
+    assert [p.name for p in sorted(outbox.iterdir())] == [
+        "01-ana@example.org-request.eml",
+        "01-ana@example.org-request.ics",
+    ]
+    assert not state.exists()
+    assert _cisctl(env, "status", UID).returncode == 1
