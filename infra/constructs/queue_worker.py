@@ -134,6 +134,13 @@ class QueueWorker(Construct):
             timeout=tuning.FUNCTION_TIMEOUT,
             role=self.role,
             log_group=self.log_group,
+            # Lambda's own structured logging: the runtime writes each record as one JSON object,
+            # with the `extra` fields the functions pass (outcome, uid, attendee, messageId) and
+            # the request id, at no import cost (docs/performance.md). The platform's INFO lines
+            # include REPORT (duration, memory used), which operators size the functions with.
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
             environment={
                 ENV_REGION: Stack.of(self).region,
                 ENV_TABLE: table.table_name,

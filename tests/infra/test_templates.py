@@ -136,6 +136,12 @@ def test_functions_log_to_their_own_log_group_with_retention(workers):
     assert not resources(workers, "Custom::LogRetention")
 
 
+def test_functions_use_lambdas_json_log_format_so_extra_fields_become_json_keys(workers):
+    for function in functions(workers).values():
+        config = function["Properties"]["LoggingConfig"]
+        assert (config["LogFormat"], config["ApplicationLogLevel"]) == ("JSON", "INFO")
+
+
 # --- event source mappings and queues -------------------------------------------------------------
 
 
