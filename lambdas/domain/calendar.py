@@ -35,13 +35,9 @@ class ItipMessage:
 
 
 def build_calendar(message: ItipMessage) -> bytes:
+    """The VCALENDAR: its fixed head and the zone's VTIMEZONE are serialised once per container
+    (a VTIMEZONE walks the zone's transitions: ~2 ms, four times the rest); the VEVENT each time."""
     event = message.event
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", message.method)
-
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", message.sequence)
@@ -59,10 +55,24 @@ def build_calendar(message: ItipMessage) -> bytes:
         "organizer", _address(message.organizer_mailbox, event.organizer.name or event.organizer.email)
     )
     vevent.add("attendee", _attendee(message.attendee))
+    parts = [_calendar_head(message.method)]
     if event.timezone and not event.all_day:
-        calendar.add_component(_vtimezone(event.timezone))
-    calendar.add_component(vevent)
-    return calendar.to_ical()
+        parts.append(_vtimezone(event.timezone))
+    parts += [vevent.to_ical(), _CALENDAR_END]
+    return b"".join(parts)
+
+
+_CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+@lru_cache(maxsize=4)
+def _calendar_head(method: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    return calendar.to_ical().removesuffix(_CALENDAR_END)
 
 
 def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
@@ -74,9 +84,9 @@ def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
 
 
 @lru_cache(maxsize=64)
-def _vtimezone(tzid: str) -> Timezone:
+def _vtimezone(tzid: str) -> bytes:
     # Building a VTIMEZONE walks the zone's transitions; it is the same for every message.
-    return Timezone.from_tzid(tzid)
+    return Timezone.from_tzid(tzid).to_ical()
 
 
 def _address(email: str, common_name: str) -> vCalAddress:
