@@ -20,6 +20,7 @@ def client_config(max_pool_connections: int = 16) -> Config:
         read_timeout=10,
         # One connection per batch worker thread, so concurrent records never queue for a socket.
         max_pool_connections=max_pool_connections,
+        parameter_validation=False,
     )
 
 
