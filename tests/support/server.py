@@ -88,31 +88,45 @@ SES_FAULTS = (
 )
 FAULTS_BY_SERVICE = {"dynamodb": DYNAMODB_FAULTS, "ses": SES_FAULTS, "sesv2": SES_FAULTS}
 
-FaultPolicy = Callable[[Operation], Fault | None]
+# Called with the operation and botocore's invocation id (the same for every retry of one call).
+FaultPolicy = Callable[[Operation, str], Fault | None]
 
 
 @dataclass
 class RandomFaults:
-    """Fail each request to the given services with probability ``rate`` (seeded, thread-safe)."""
+    """Fail requests to the given services with probability ``rate`` (seeded, thread-safe).
+
+    ``per_call=False``: each HTTP attempt is drawn on its own, so botocore's retries usually
+    absorb the fault. ``per_call=True``: the draw is per API call and every attempt of a failing
+    call fails, so the error reaches the function.
+    """
 
     rate: float
     seed: int = 0
+    per_call: bool = False
     services: frozenset[str] = frozenset({"dynamodb", "sesv2"})
     injected: collections.Counter = field(default_factory=collections.Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _calls: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self._random = random.Random(self.seed)
 
-    def __call__(self, operation: Operation) -> Fault | None:
+    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
         service = operation[0]
         if service not in self.services:
             return None
         with self._lock:
-            if self._random.random() >= self.rate:
-                return None
-            fault = self._random.choice(FAULTS_BY_SERVICE[service])
-            self.injected[(*operation, fault.code)] += 1
+            if self.per_call and call_id in self._calls:
+                fault = self._calls[call_id]
+            else:
+                fault = None
+                if self._random.random() < self.rate:
+                    fault = self._random.choice(FAULTS_BY_SERVICE[service])
+                if self.per_call and call_id:
+                    self._calls[call_id] = fault
+            if fault is not None:
+                self.injected[(*operation, fault.code)] += 1
         return fault
 
 
@@ -126,7 +140,7 @@ class ScriptedFaults:
     seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, operation: Operation) -> Fault | None:
+    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
         if operation != self.operation:
             return None
         with self._lock:
@@ -210,7 +224,8 @@ class LocalAws:
             _drain(environ)
             start_response(recorded[0], recorded[1])
             return [recorded[2]]
-        fault = None if internal or self.faults is None else self.faults(operation)
+        call_id = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
+        fault = None if internal or self.faults is None else self.faults(operation, call_id)
         if fault is not None:
             _drain(environ)
             status, headers, body = fault.response(operation[0])
