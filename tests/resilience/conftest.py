@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from botocore.retries import standard
@@ -25,10 +26,13 @@ class Backoff:
     def __init__(self, original):
         self.original = original
         self.delays: list[tuple[str, float]] = []
+        self.by_thread: dict[int, float] = {}
 
     def record(self, backoff, context) -> float:
         delay = self.original(backoff, context)
         self.delays.append((context.operation_model.name if context.operation_model else "?", delay))
+        thread = threading.get_ident()
+        self.by_thread[thread] = self.by_thread.get(thread, 0.0) + delay
         return 0.0
 
 

@@ -132,11 +132,13 @@ class RandomFaults:
 
 @dataclass
 class ScriptedFaults:
-    """Answer the next ``count`` requests of one operation with ``fault``, then let them through."""
+    """Let ``skip`` requests of one operation through, answer the next ``count`` with ``fault``,
+    then let the rest through."""
 
     operation: Operation
     fault: Fault
     count: int
+    skip: int = 0
     seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -145,7 +147,25 @@ class ScriptedFaults:
             return None
         with self._lock:
             self.seen += 1
-            return self.fault if self.seen <= self.count else None
+            return self.fault if self.skip < self.seen <= self.skip + self.count else None
+
+
+@dataclass
+class EveryCallFails:
+    """Fail the first ``attempts`` attempts of every call to the given services with ``fault``."""
+
+    faults: dict[str, Fault]
+    attempts: int
+    _seen: collections.Counter = field(default_factory=collections.Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
+        fault = self.faults.get(operation[0])
+        if fault is None:
+            return None
+        with self._lock:
+            self._seen[call_id] += 1
+            return fault if self._seen[call_id] <= self.attempts else None
 
 
 class LocalAws:
