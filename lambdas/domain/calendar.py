@@ -42,8 +42,9 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add("uid", event.uid)
     vevent.add("sequence", message.sequence)
     vevent.add("dtstamp", message.dtstamp.astimezone(UTC))
-    vevent.add("dtstart", _calendar_time(event.start, event.timezone))
-    vevent.add("dtend", _calendar_time(event.end, event.timezone))
+    timezone = event.timezone if uses_vtimezone(event) else ""
+    vevent.add("dtstart", _calendar_time(event.start, timezone))
+    vevent.add("dtend", _calendar_time(event.end, timezone))
     vevent.add("summary", event.summary)
     if event.description:
         vevent.add("description", event.description)
@@ -56,7 +57,7 @@ def build_calendar(message: ItipMessage) -> bytes:
     )
     vevent.add("attendee", _attendee(message.attendee))
     parts = [_calendar_head(message.method)]
-    if event.timezone and not event.all_day:
+    if timezone:
         parts.append(_vtimezone(event.timezone))
     parts += [vevent.to_ical(), _CALENDAR_END]
     return b"".join(parts)
@@ -73,6 +74,22 @@ def _calendar_head(method: str) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     return calendar.to_ical().removesuffix(_CALENDAR_END)
+
+
+# icalendar's VTIMEZONE describes a zone from 1970 to 2037 only; outside, a client reading TZID
+# would place the event at the wrong instant. Such events are written in UTC, which is exact.
+VTIMEZONE_FROM = datetime(1970, 1, 2, tzinfo=UTC)
+VTIMEZONE_UNTIL = datetime(2037, 12, 31, tzinfo=UTC)
+
+
+def uses_vtimezone(event: EventDetails) -> bool:
+    """Whether the event's times are written with TZID and its VTIMEZONE (else in UTC, or dates)."""
+    return (
+        bool(event.timezone)
+        and not event.all_day
+        and event.start >= VTIMEZONE_FROM
+        and event.end <= VTIMEZONE_UNTIL
+    )
 
 
 def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
