@@ -58,7 +58,7 @@ _SINK = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
 
 @contextlib.contextmanager
 def _quiet_function_logs():
-    """Powertools binds its handler to sys.stdout when the handler module is imported: keep the
+    """The functions bind their log handler to sys.stdout when the handler module is imported: keep the
     JSON log lines (writing them is part of the function's cost) but send them to /dev/null."""
     with contextlib.redirect_stdout(_SINK):
         yield
