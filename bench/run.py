@@ -82,6 +82,8 @@ def main(argv: list[str]) -> int:
             errors[name] = repr(error)
         timings[name] = round(time.perf_counter() - start, 1)
     print(table(figures))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    print(f"\nmachine: {os.cpu_count()} CPUs, load average {load}; Python {platform.python_version()}")
     for name, error in errors.items():
         print(f"!! {name} could not be measured: {error}")
     write(figures, errors, timings)
