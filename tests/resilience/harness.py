@@ -8,6 +8,7 @@ import dataclasses
 import email
 import json
 import logging
+import os
 import re
 import threading
 from collections import Counter, defaultdict
@@ -15,12 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
+from unittest import mock
 
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from lambdas.runtime import config
-from tests.support.aws import REGION, record
+from tests.support.aws import HANDLERS, REGION, record
 
 LEASE = config.DEFAULT_CLAIM_LEASE_SECONDS
 VISIBILITY = 6 * LEASE + 2  # the stack's rule: 6x the function timeout (= lease) + batching window
@@ -82,6 +84,12 @@ class Queue:
         self.messages.append(Message(message_id, json.dumps(body), visible_at=self.clock.time()))
 
     def run(self, account, function: str, *, concurrency: int = 4, max_rounds: int = 200) -> None:
+        # The function's environment is set once, here: patching os.environ from concurrent
+        # threads would restore it out of order.
+        with mock.patch.dict(os.environ, account.environment(function)):
+            self._run(account, function, concurrency, max_rounds)
+
+    def _run(self, account, function: str, concurrency: int, max_rounds: int) -> None:
         for _ in range(max_rounds):
             if not self.messages:
                 return
@@ -110,11 +118,19 @@ class Queue:
         self.invocations += 1
         records = [record(m.body, message_id=m.message_id) for m in batch]
         try:
-            response = account.invoke(function, records=records)
+            response = invoke(account, function, records)
         except Crash:
             self.crashes += 1
             return {m.message_id for m in batch}  # Lambda failed: the whole batch comes back
         return {f["itemIdentifier"] for f in response["batchItemFailures"]}
+
+
+def invoke(account, function: str, records: list[dict]) -> dict:
+    """The handler, in this thread; in the function's environment if it is not set already."""
+    wanted = account.environment(function)
+    if all(os.environ.get(name) == value for name, value in wanted.items()):
+        return HANDLERS[function]({"Records": records}, None)
+    return account.invoke(function, records=records)
 
 
 # ------------------------------------------------------------------------------------------- oracles

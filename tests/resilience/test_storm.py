@@ -7,7 +7,7 @@ import threading
 from unittest import mock
 
 from lambdas.runtime import services
-from tests.resilience.harness import LEASE, outbox
+from tests.resilience.harness import LEASE, invoke, outbox
 from tests.support.aws import invite_body, record
 
 UID = "evt-storm@example.com"
@@ -17,20 +17,22 @@ STORM = 20
 
 def test_a_storm_of_20_concurrent_deliveries_sends_one_email(server, account, clock, outcomes):
     server.latency = 0.02  # a real round trip, so that the 20 claims are in flight together
-    with mock.patch.dict(os.environ, account.environment("invite")):
-        services.from_environment()  # clients made once, as in a warm container
     barrier = threading.Barrier(STORM)
     responses = [None] * STORM
 
     def deliver(index: int) -> None:
         barrier.wait()
-        responses[index] = account.invoke("invite", records=[record(invite_body(uid=UID, attendee=WHO))])
+        responses[index] = invoke(account, "invite", [record(invite_body(uid=UID, attendee=WHO))])
 
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(STORM)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # The environment is set once, before the threads start (patching os.environ from each
+    # thread would restore it out of order).
+    with mock.patch.dict(os.environ, account.environment("invite")):
+        services.from_environment()  # clients made once, as in a warm container
+        threads = [threading.Thread(target=deliver, args=(i,)) for i in range(STORM)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     assert len(outbox()) == 1
     counts = outcomes.count()
