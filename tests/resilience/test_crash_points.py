@@ -9,7 +9,7 @@ import pytest
 
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
-from tests.resilience.harness import LEASE, Crash, Queue, by_request, outbox
+from tests.resilience.harness import VISIBILITY, Crash, Queue, by_request, outbox
 from tests.support.aws import invite_body
 
 UID = "evt-crash@example.com"
@@ -76,7 +76,7 @@ def test_invite_crash_then_redelivery(server, account, clock, outcomes, monkeypa
         assert outcomes.count()["in_flight"] == 1
     sent_before = len(outbox())
 
-    clock.advance(LEASE + 1)  # SQS redelivers after its visibility timeout, 6x the lease
+    clock.advance(VISIBILITY)  # SQS redelivers after its visibility timeout, 6x the lease
     assert queue.deliver(account, "invite", queue.messages) == set()
 
     emails = outbox()
@@ -105,7 +105,7 @@ def test_cancellation_crash_then_redelivery(server, account, clock, outcomes, mo
     queue.send(cancel, "c1")
 
     assert queue.deliver(account, "cancel", queue.messages) == {"c1"} and fired
-    clock.advance(LEASE + 1)
+    clock.advance(VISIBILITY)
     assert queue.deliver(account, "cancel", queue.messages) == set()
 
     cancels = [e for e in outbox() if e.method == "CANCEL"]
@@ -130,7 +130,7 @@ def test_a_crash_in_a_batch_redelivers_the_batch_and_only_unrecorded_sends_repea
     assert len(queue.deliver(account, "invite", queue.messages)) == 5
     window = {e.recipient for e in outbox()}
     assert len(window) >= 1
-    clock.advance(LEASE + 1)
+    clock.advance(VISIBILITY)
     assert queue.deliver(account, "invite", queue.messages) == set()
 
     for who, emails in {k[1]: v for k, v in by_request(outbox()).items()}.items():
