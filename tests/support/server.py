@@ -11,9 +11,11 @@ handler and the parsing of error responses. The layer in front of moto:
   request on. Injected errors are answered *before* the request reaches moto: a throttled or
   failed request changes nothing, as with the real services;
 * serialises moto itself with a lock: its in-memory backends are not thread-safe;
-* can *replay*: answer each operation with the last successful response moto gave for it, without
-  running moto. The benchmark times batches this way, so that moto's own processing (about 10 ms
-  of CPU per TransactWriteItems item, serialised by the lock) does not pose as network time.
+* records the last successful answer to each operation, which a second, keep-alive endpoint
+  (``replay_url``) serves after the injected latency without running moto. The benchmark times
+  batches there, so that moto's own processing (~10 ms of CPU per TransactWriteItems item,
+  serialised by the lock) does not pose as network time, and so that connections are reused as
+  with AWS (Werkzeug closes every connection).
 
 moto's backends are process-global, so a server started in-process shares them with
 ``moto.backends.get_backend`` (how ``Account.sent()`` reads the SES outbox).
@@ -24,6 +26,7 @@ from __future__ import annotations
 import collections
 import json
 import random
+import socket
 import threading
 import time
 import urllib.request
@@ -183,8 +186,7 @@ class LocalAws:
         self.faults = faults
         self.calls: collections.Counter[Operation] = collections.Counter()
         self.observers: list[Callable[[Operation, dict, int, bytes], None]] = []
-        # Replay: answer each operation with the last success moto gave for it, without moto.
-        self.replay = False
+        # The last success moto gave for each operation, for the replay endpoint.
         self._recorded: dict[Operation, tuple[str, list, bytes]] = {}
         self._app = DomainDispatcherApplication(create_backend_app)
         self._moto_lock = threading.Lock()
@@ -193,20 +195,31 @@ class LocalAws:
             "127.0.0.1", 0, self._handle, threaded=True, request_handler=MotoRequestHandler
         )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._replay = _ReplayServer(self)
+        self._replay_thread = threading.Thread(target=self._replay.serve_forever, daemon=True)
 
     @property
     def endpoint_url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    @property
+    def replay_url(self) -> str:
+        """An endpoint that answers each operation with moto's last success for it, after the
+        injected latency, without running moto, over keep-alive connections like AWS's."""
+        host, port = self._replay.server_address[:2]
+        return f"http://{host}:{port}"
+
     def start(self) -> LocalAws:
         self._thread.start()
+        self._replay_thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        for server, thread in ((self._server, self._thread), (self._replay, self._replay_thread)):
+            server.shutdown()
+            server.server_close()
+            thread.join()
 
     def __enter__(self) -> LocalAws:
         return self.start()
@@ -239,11 +252,6 @@ class LocalAws:
                 self.calls[operation] += 1
         if self.latency and not internal:
             time.sleep(self.latency)  # outside the lock: concurrent requests wait side by side
-        recorded = self._recorded.get(operation) if self.replay and not internal else None
-        if recorded is not None:
-            _drain(environ)
-            start_response(recorded[0], recorded[1])
-            return [recorded[2]]
         call_id = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
         fault = None if internal or self.faults is None else self.faults(operation, call_id)
         if fault is not None:
@@ -284,13 +292,61 @@ class LocalAws:
         elif action == "configure":
             options = json.loads(_buffer(environ)[1])
             self.latency = float(options.get("latency", self.latency))
-            self.replay = bool(options.get("replay", self.replay))
             payload = {}
         else:
             start_response("404 Not Found", [("Content-Type", "application/json")])
             return [b"{}"]
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(payload).encode()]
+
+
+class _ReplayServer:
+    """``LocalAws.replay_url``: HTTP/1.1 keep-alive, one recorded answer per operation."""
+
+    def __new__(cls, owner: LocalAws):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                environ = {
+                    "HTTP_AUTHORIZATION": self.headers.get("Authorization", ""),
+                    "HTTP_X_AMZ_TARGET": self.headers.get("X-Amz-Target", ""),
+                    "REQUEST_METHOD": "POST",
+                    "PATH_INFO": self.path.split("?", 1)[0],
+                }
+                operation = operation_of(environ)
+                with owner._count_lock:
+                    owner.calls[operation] += 1
+                if owner.latency:
+                    time.sleep(owner.latency)
+                recorded = owner._recorded.get(operation)
+                if recorded is None:
+                    status, headers, body = "500 Not recorded", [], b"{}"
+                else:
+                    status, headers, body = recorded
+                self.send_response(int(status.split(" ", 1)[0]))
+                for name, value in headers:
+                    if name.lower() not in {"content-length", "connection", "server", "date"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                # Headers and body in one segment: two small writes would meet Nagle's algorithm
+                # and the client's delayed ACK (+40 ms a request on Linux).
+                self._headers_buffer.append(b"\r\n" + body)
+                self.flush_headers()
+
+            def setup(self):
+                super().setup()
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        return server
 
 
 _patched = False
@@ -353,7 +409,8 @@ class RemoteAws:
             text=True,
         )
         self.endpoint_url = self._process.stdout.readline().strip()
-        if not self.endpoint_url.startswith("http://"):
+        self.replay_url = self._process.stdout.readline().strip()
+        if not (self.endpoint_url.startswith("http://") and self.replay_url.startswith("http://")):
             self._process.kill()
             raise RuntimeError("the local AWS server did not start")
 
@@ -366,10 +423,9 @@ class RemoteAws:
     def reset_calls(self) -> None:
         self._post("reset-calls")
 
-    def configure(self, *, latency: float | None = None, replay: bool | None = None) -> None:
-        """Set the injected round trip, and whether to replay recorded answers instead of moto."""
-        options = {"latency": latency, "replay": replay}
-        self._post("configure", {k: v for k, v in options.items() if v is not None})
+    def configure(self, *, latency: float) -> None:
+        """Set the injected round trip (both endpoints)."""
+        self._post("configure", {"latency": latency})
 
     def reset(self) -> None:
         _post(f"{self.endpoint_url}/moto-api/reset")
@@ -427,7 +483,7 @@ def main(argv: list[str]) -> None:
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
         os.environ.setdefault(name, value)
     with LocalAws(latency=float(argv[0]) if argv else 0.0) as server:
-        print(server.endpoint_url, flush=True)
+        print(server.endpoint_url, server.replay_url, sep="\n", flush=True)
         sys.stdin.read()
 
 
