@@ -95,6 +95,10 @@ def render_email(itip: ItipMessage, envelope: Envelope) -> RenderedEmail:
         ("MIME-Version", "1.0"),
         ("Content-Type", content_type),
     )
+    for name, value in headers:
+        # Defence in depth: only folding ("CRLF space") may break a header line.
+        if "\r" in value.replace("\r\n ", "") or "\n" in value.replace("\r\n ", ""):
+            raise ValueError(f"line break in the {name} header")
     head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
     return RenderedEmail(subject=subject, raw=head + b"\r\n" + body, ics=ics)
 
