@@ -402,8 +402,10 @@ class RemoteAws:
         import subprocess
         import sys
 
+        root = __file__.rsplit("/tests/support/", 1)[0]  # the repository, where `tests` imports from
         self._process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.server", str(latency)],
+            cwd=root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
