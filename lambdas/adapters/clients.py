@@ -8,9 +8,11 @@ import boto3
 from botocore.config import Config
 
 # "standard" retries throttling (SES Throttling/TooManyRequests, DynamoDB throughput errors) and
-# transient 5xx with jittered exponential back-off. Five attempts stay well inside the function
-# timeout; a record that still fails is reported to SQS for redelivery, never dropped.
-RETRY_CONFIG = {"mode": "standard", "max_attempts": 5}
+# transient 5xx with jittered exponential back-off: up to 1+2+4+8 = 15 s for a throttled call
+# over its five attempts (docs/performance.md). A record that still fails is reported to SQS for
+# redelivery, never dropped. "total_max_attempts" counts the first attempt; botocore's older
+# "max_attempts" key counts retries only (5 would mean 6 attempts and up to 31 s of back-off).
+RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 5}
 
 
 def client_config(max_pool_connections: int = 16) -> Config:
@@ -20,6 +22,7 @@ def client_config(max_pool_connections: int = 16) -> Config:
         read_timeout=10,
         # One connection per batch worker thread, so concurrent records never queue for a socket.
         max_pool_connections=max_pool_connections,
+        parameter_validation=False,
     )
 
 

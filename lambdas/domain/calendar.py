@@ -35,19 +35,16 @@ class ItipMessage:
 
 
 def build_calendar(message: ItipMessage) -> bytes:
+    """The VCALENDAR: its fixed head and the zone's VTIMEZONE are serialised once per container
+    (a VTIMEZONE walks the zone's transitions: ~2 ms, four times the rest); the VEVENT each time."""
     event = message.event
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", message.method)
-
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", message.sequence)
     vevent.add("dtstamp", message.dtstamp.astimezone(UTC))
-    vevent.add("dtstart", _calendar_time(event.start, event.timezone))
-    vevent.add("dtend", _calendar_time(event.end, event.timezone))
+    timezone = event.timezone if uses_vtimezone(event) else ""
+    vevent.add("dtstart", _calendar_time(event.start, timezone))
+    vevent.add("dtend", _calendar_time(event.end, timezone))
     vevent.add("summary", event.summary)
     if event.description:
         vevent.add("description", event.description)
@@ -59,10 +56,52 @@ def build_calendar(message: ItipMessage) -> bytes:
         "organizer", _address(message.organizer_mailbox, event.organizer.name or event.organizer.email)
     )
     vevent.add("attendee", _attendee(message.attendee))
-    if event.timezone and not event.all_day:
-        calendar.add_component(_vtimezone(event.timezone))
-    calendar.add_component(vevent)
-    return calendar.to_ical()
+    parts = [_calendar_head(message.method)]
+    if timezone:
+        parts.append(_vtimezone(event.timezone))
+    parts += [_to_ical(vevent), _CALENDAR_END]
+    return b"".join(parts)
+
+
+_CALENDAR_END = b"END:VCALENDAR\r\n"
+_FOLD_AT = 75  # octets (RFC 5545 §3.1)
+
+
+def _to_ical(component) -> bytes:
+    """``component.to_ical()``, byte for byte, without icalendar's per-character folding loop for
+    the lines that need no folding (most of them; it was half the rendering time)."""
+    lines = []
+    for line in component.content_lines():
+        if line:
+            data = line.encode("utf-8")
+            lines.append(data if len(data) < _FOLD_AT else line.to_ical())
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+@lru_cache(maxsize=4)
+def _calendar_head(method: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    return calendar.to_ical().removesuffix(_CALENDAR_END)
+
+
+# icalendar's VTIMEZONE describes a zone from 1970 to 2037 only; outside, a client reading TZID
+# would place the event at the wrong instant. Such events are written in UTC, which is exact.
+VTIMEZONE_FROM = datetime(1970, 1, 2, tzinfo=UTC)
+VTIMEZONE_UNTIL = datetime(2037, 12, 31, tzinfo=UTC)
+
+
+def uses_vtimezone(event: EventDetails) -> bool:
+    """Whether the event's times are written with TZID and its VTIMEZONE (else in UTC, or dates)."""
+    return (
+        bool(event.timezone)
+        and not event.all_day
+        and event.start >= VTIMEZONE_FROM
+        and event.end <= VTIMEZONE_UNTIL
+    )
 
 
 def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
@@ -74,9 +113,9 @@ def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
 
 
 @lru_cache(maxsize=64)
-def _vtimezone(tzid: str) -> Timezone:
+def _vtimezone(tzid: str) -> bytes:
     # Building a VTIMEZONE walks the zone's transitions; it is the same for every message.
-    return Timezone.from_tzid(tzid)
+    return Timezone.from_tzid(tzid).to_ical()
 
 
 def _address(email: str, common_name: str) -> vCalAddress:

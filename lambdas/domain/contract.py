@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -404,6 +404,15 @@ def _check_interval(start, end, timezone: str | None, name: str, errors: _Collec
         zone = ZoneInfo(timezone) if timezone else None
         start = start if start.tzinfo else start.replace(tzinfo=zone)
         end = end if end.tzinfo else end.replace(tzinfo=zone)
+        for label, value in (("start", start), ("end", end)):
+            # The calendar is written in UTC or in the event's zone: both must exist (year 1..9999).
+            try:
+                value.astimezone(UTC)
+                if zone is not None:
+                    value.astimezone(zone)
+            except (OverflowError, ValueError):
+                errors.add(f"{name}.{label}", "is out of the range a calendar can represent")
+                return None, None
     if end <= start:
         errors.add(f"{name}.end", "must be after start")
         return None, None

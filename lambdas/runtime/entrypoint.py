@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.logging import Logger
-
 from lambdas.runtime import services as runtime
 from lambdas.runtime.batch import RecordResult, process_batch
 from lambdas.runtime.delivery import dead_letter
+from lambdas.runtime.logs import json_logger
 
 Workflow = Callable[[runtime.Services, dict[str, Any]], RecordResult]
 
 
 def sqs_handler(service_name: str, workflow: Workflow) -> Callable[[dict[str, Any], Any], dict]:
-    logger = Logger(service=service_name)
+    logger = json_logger(service_name)
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict:
         services = runtime.from_environment()  # first invocation only; cached for the container

@@ -1,0 +1,87 @@
+"""The functions against moto over HTTP (tests.support.server), with a virtual clock for leases."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from botocore.retries import standard
+
+from tests.resilience.harness import Outcomes, Recorder, VirtualClock, use_clock
+from tests.support.aws import Account, fresh_services
+from tests.support.server import LocalAws
+
+
+@pytest.fixture(scope="session")
+def local_aws():
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with LocalAws() as server:
+        yield server
+
+
+class Backoff:
+    """botocore's real retry delays, recorded instead of slept (the tests would take minutes)."""
+
+    def __init__(self, original):
+        self.original = original
+        self.delays: list[tuple[str, float]] = []
+        self.by_thread: dict[int, float] = {}
+
+    def record(self, backoff, context) -> float:
+        delay = self.original(backoff, context)
+        self.delays.append((context.operation_model.name if context.operation_model else "?", delay))
+        thread = threading.get_ident()
+        self.by_thread[thread] = self.by_thread.get(thread, 0.0) + delay
+        return 0.0
+
+
+@pytest.fixture
+def backoff(monkeypatch):
+    recorder = Backoff(standard.ExponentialBackoff.delay_amount)
+
+    def delay_amount(self, context):
+        return recorder.record(self, context)
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", delay_amount)
+    return recorder
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    virtual = VirtualClock()
+    use_clock(monkeypatch, virtual)
+    return virtual
+
+
+@pytest.fixture
+def outcomes():
+    handler = Outcomes()
+    loggers = [logging.getLogger(name) for name in ("send-invite", "send-cancellation")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+@pytest.fixture
+def server(local_aws, monkeypatch, backoff, clock):
+    """A clean local AWS, the functions' clients pointed at it, retries not slept."""
+    local_aws.faults = None
+    local_aws.latency = 0.0
+    local_aws.observers.clear()
+    local_aws.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", local_aws.endpoint_url)
+    recorder = Recorder()
+    local_aws.observers.append(recorder)
+    local_aws.recorder = recorder
+    with fresh_services():
+        yield local_aws
+    local_aws.faults = None
+    local_aws.observers.clear()
+
+
+@pytest.fixture
+def account(server):
+    return Account()

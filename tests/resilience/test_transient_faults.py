@@ -1,0 +1,96 @@
+"""300 requests while 30% of SES and DynamoDB calls fail, throttling included: nothing is lost, and
+nothing is sent twice except in the documented window.
+
+Two strengths of fault: drawn per HTTP attempt (botocore's retries absorb most of them), and drawn
+per API call with every retry of a failing call failing too (the error reaches the function, the
+record is reported and SQS redelivers it; a failed completion write is the documented window).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.resilience.harness import MAX_RECEIVE_COUNT, Queue, by_request, outbox
+from tests.support.aws import invite_body
+from tests.support.server import RandomFaults
+
+EVENTS = 27
+ATTENDEES = 10
+DUPLICATES = 30  # producers may enqueue a request twice: 270 distinct requests + 30 copies = 300
+
+
+def requests() -> list[tuple[str, dict]]:
+    distinct = [
+        (f"evt-{e}@example.com", f"guest{a}@example.org") for e in range(EVENTS) for a in range(ATTENDEES)
+    ]
+    rng = random.Random(6)
+    copies = rng.sample(distinct, DUPLICATES)
+    messages = [
+        (f"m{i}", invite_body(uid=uid, attendee=who)) for i, (uid, who) in enumerate(distinct + copies)
+    ]
+    rng.shuffle(messages)
+    return messages
+
+
+@pytest.mark.parametrize("per_call", [False, True], ids=["per-attempt", "per-call"])
+def test_300_requests_under_30_percent_transient_faults(server, account, clock, outcomes, backoff, per_call):
+    faults = RandomFaults(rate=0.3, seed=1234, per_call=per_call)
+    server.faults = faults
+    queue = Queue(clock)
+    messages = requests()
+    assert len(messages) == 300
+    for message_id, body in messages:
+        queue.send(body, message_id)
+
+    queue.run(account, "invite", concurrency=4)
+    server.faults = None
+
+    # The faults happened, on both services, throttling among them.
+    codes = {code for (_, _, code) in faults.injected}
+    assert {"ProvisionedThroughputExceededException", "ThrottlingException"} <= codes
+    assert {"TooManyRequestsException", "Throttling"} <= codes
+    assert {op for (_, op, _) in faults.injected} >= {"TransactWriteItems", "SendEmail"}
+    assert sum(faults.injected.values()) > 150
+
+    distinct = {(b["event"]["uid"], b["attendee"]["email"]) for _, b in messages}
+    bodies = [json.loads(m.body) for m in queue.dead]
+    dead = {(body["event"]["uid"], body["attendee"]["email"]) for body in bodies}
+    assert all(m.receives == MAX_RECEIVE_COUNT for m in queue.dead)
+    grouped = {(uid, who): emails for (uid, who, _, _), emails in by_request(outbox()).items()}
+    recorded = server.recorder.recorded
+    window = outcomes.sent_but_not_recorded()
+
+    for uid, who in distinct:
+        emails = grouped.get((uid, who), [])
+        assert {(e.method, e.sequence) for e in emails} <= {("REQUEST", 0)}
+        kept = [e.ses_id for e in emails if e.ses_id in recorded]
+        # Any copy that was not recorded is the documented window, and nothing else: SES accepted
+        # it, the batch-wide completion write then failed, the batch reported the record, and the
+        # redelivery (after the claim lease) sent the same UID and SEQUENCE again.
+        for extra in (e for e in emails if e.ses_id not in recorded):
+            assert extra.ses_id in window, (uid, who, extra)
+        item = account.attendee_item(uid, who) or {}
+        if not kept:
+            # Nothing lost: a request never recorded had a message that ran out of receives and
+            # is in the DLQ (a copy of it may have been delivered instead).
+            assert (uid, who) in dead and item.get("status") != "invited", (uid, who, emails)
+            continue
+        # Delivered: exactly one email recorded, in the attendee's history, and no claim left.
+        assert len(kept) == 1, (uid, who, emails)
+        assert item["status"] == "invited" and "pending" not in item
+        assert [h["message_id"] for h in item["history"]] == kept
+
+    if not per_call:
+        # botocore's standard retries absorbed the faults (a call fails only if 5 attempts in a
+        # row do, p = 0.3^5): every request delivered, the retries slept (here: recorded) by botocore.
+        assert not dead
+        assert len(backoff.delays) > 200
+        assert outcomes.count()["duplicate"] >= DUPLICATES  # each copy found its request done
+    else:
+        # The errors reached the function: records were reported and redelivered, completion
+        # writes failed after sends (the window), some requests ran out of receives.
+        assert window and queue.invocations > 40
+        assert len(dead) < len(distinct) // 4
