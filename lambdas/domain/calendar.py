@@ -59,23 +59,11 @@ def build_calendar(message: ItipMessage) -> bytes:
     parts = [_calendar_head(message.method)]
     if timezone:
         parts.append(_vtimezone(event.timezone))
-    parts += [_to_ical(vevent), _CALENDAR_END]
+    parts += [vevent.to_ical(), _CALENDAR_END]
     return b"".join(parts)
 
 
 _CALENDAR_END = b"END:VCALENDAR\r\n"
-_FOLD_AT = 75  # octets (RFC 5545 §3.1)
-
-
-def _to_ical(component) -> bytes:
-    """``component.to_ical()``, byte for byte, without icalendar's per-character folding loop for
-    the lines that need no folding (most of them; it was half the rendering time)."""
-    lines = []
-    for line in component.content_lines():
-        if line:
-            data = line.encode("utf-8")
-            lines.append(data if len(data) < _FOLD_AT else line.to_ical())
-    return b"\r\n".join(lines) + b"\r\n"
 
 
 @lru_cache(maxsize=4)
