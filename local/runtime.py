@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 import traceback
 import uuid
@@ -59,6 +58,7 @@ from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from local.assembly import Assembly
+from local.lambda_logs import LambdaJsonFormatter
 from local.server import MotoServer
 from local.template import Deployment, Physical, StackState, TemplateError, creation_order
 
@@ -849,11 +849,6 @@ class _OutcomeCollector(logging.Handler):
         super().__init__()
         self.outcomes: Counter = Counter()
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        # Powertools adds a filter to every root handler that exists when a Logger is created, to
-        # keep its records from printing twice; counting them is what this handler is for.
-        return True
-
     def emit(self, record: logging.LogRecord) -> None:
         outcome = getattr(record, "outcome", None)
         if outcome:
@@ -871,27 +866,18 @@ class _OutcomeCollector(logging.Handler):
 
 @contextlib.contextmanager
 def _function_logs(path: Path) -> Iterator[None]:
-    """The function's stdout, stderr and console log handlers go to its log file (its log group)."""
-    consoles = {id(sys.stdout), id(sys.stderr), id(sys.__stdout__), id(sys.__stderr__)}
-    loggers = [logging.getLogger()] + [
-        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
-    ]
+    """The function's log records, stdout and stderr go to its log file (its log group), as Lambda
+    writes them with the JSON log format the stack sets."""
+    root = logging.getLogger()
     with open(path, "a", encoding="utf-8") as log_file:
-        swapped = []
-        for logger in loggers:
-            for handler in logger.handlers:
-                if (
-                    type(handler) is logging.StreamHandler
-                    and id(handler.stream) in consoles
-                    and all(handler is not h for h, _ in swapped)
-                ):
-                    swapped.append((handler, handler.setStream(log_file)))
+        handler = logging.StreamHandler(log_file)
+        handler.setFormatter(LambdaJsonFormatter())
+        root.addHandler(handler)
         try:
             with contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
                 yield
         finally:
-            for handler, stream in swapped:
-                handler.setStream(stream)
+            root.removeHandler(handler)
 
 
 class _LambdaContext:

@@ -241,7 +241,11 @@ def _event(raw: Any, name: str, errors: _Collector) -> EventDetails | None:
         return None
     uid = _uid(raw.get("uid"), f"{name}.uid", errors)
     sequence = _sequence(raw.get("sequence", 0), f"{name}.sequence", errors)
-    summary = _text(raw.get("summary"), f"{name}.summary", errors, MAX_SUMMARY, required=True)
+    summary = _header_text(
+        _text(raw.get("summary"), f"{name}.summary", errors, MAX_SUMMARY, required=True),
+        f"{name}.summary",
+        errors,
+    )
     description = _text(
         raw.get("description"), f"{name}.description", errors, MAX_DESCRIPTION, multiline=True
     )
@@ -314,6 +318,18 @@ def _text(
     return raw
 
 
+def _header_text(value: str | None, name: str, errors: _Collector) -> str | None:
+    """Text that also goes into a mail header (Subject, or a display name).
+
+    "=?" starts an RFC 2047 encoded word: the email package writes such text as it is, and every
+    mail reader would then decode it into something else.
+    """
+    if value and "=?" in value:
+        errors.add(name, "must not contain '=?' (mail readers would decode it as an encoded word)")
+        return None
+    return value
+
+
 def _has_lone_surrogate(value: str) -> bool:
     try:
         value.encode("utf-8")
@@ -340,7 +356,7 @@ def _person(raw: Any, name: str, errors: _Collector) -> Person | None:
         errors.add(name, "is required and must be an object")
         return None
     email = _email(raw.get("email"), f"{name}.email", errors)
-    display = _text(raw.get("name"), f"{name}.name", errors, MAX_NAME)
+    display = _header_text(_text(raw.get("name"), f"{name}.name", errors, MAX_NAME), f"{name}.name", errors)
     if email is None or display is None:
         return None
     return Person(email=email, name=display.strip())

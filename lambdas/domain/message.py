@@ -80,6 +80,9 @@ def render_email(itip: ItipMessage, envelope: Envelope) -> RenderedEmail:
     )
     message.make_mixed()
     message.add_attachment(ics, maintype="application", subtype="ics", filename=ATTACHMENT_NAME)
+    for part in message.iter_parts():  # MIME-Version belongs on the message, not on its parts
+        for sub in (part, *part.iter_parts()):
+            del sub["MIME-Version"]
     return RenderedEmail(subject=subject, raw=message.as_bytes(policy=policy.SMTP), ics=ics)
 
 

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
 from lambdas.runtime import services as runtime
 from lambdas.runtime.batch import RecordResult, process_batch
 from lambdas.runtime.delivery import dead_letter
-from lambdas.runtime.logs import json_logger
 
 Workflow = Callable[[runtime.Services, dict[str, Any]], RecordResult]
 
 
 def sqs_handler(service_name: str, workflow: Workflow) -> Callable[[dict[str, Any], Any], dict]:
-    logger = json_logger(service_name)
+    # Plain standard-library logging: the stack sets Lambda's JSON log format, so the runtime
+    # writes each record as a JSON object with its `extra` fields (outcome, uid, attendee,
+    # messageId) and the request id. No logging library is imported, which keeps cold starts
+    # short (docs/performance.md).
+    logger = logging.getLogger(service_name)
+    logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL") or logging.INFO)
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict:
         services = runtime.from_environment()  # first invocation only; cached for the container

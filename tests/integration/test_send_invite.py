@@ -14,6 +14,7 @@ from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS
 from lambdas.send_invite.handler import lambda_handler as invite_handler
+from local.lambda_logs import json_lines
 from tests.support.aws import RSVP, SENDER, TABLE, invite_body, record
 from tests.support.oracles import check_imip
 
@@ -21,9 +22,8 @@ UID = "evt-42@example.com"
 
 
 def json_log_lines(caplog) -> list[dict]:
-    """The function's log records as the JSON lines Powertools writes to CloudWatch."""
-    formatter = invite_handler.logger.registered_formatter
-    return [json.loads(formatter.format(r)) for r in caplog.records if r.name == "send-invite"]
+    """The function's log records as the JSON lines Lambda's JSON log format writes to CloudWatch."""
+    return json_lines(caplog.records, invite_handler.logger.name)
 
 
 def test_an_invite_is_sent_recorded_and_parses_cleanly(account):

@@ -207,3 +207,13 @@ class TestCancellationContract:
         with pytest.raises(InvalidRequest) as caught:
             parse_cancellation(json.dumps({"attendee": {"email": "bob@example.org"}}))
         assert caught.value.fields == ["event"]
+
+
+@pytest.mark.parametrize("field", ["summary", "organizer.name"])
+def test_encoded_word_lookalikes_in_header_text_are_rejected(field):
+    body = invite_body()
+    if field == "summary":
+        body["event"]["summary"] = "Plan =?utf-8?q?x?= review"
+    else:
+        body["event"]["organizer"]["name"] = "=?utf-8?b?QWxpY2U=?="
+    assert f"event.{field}" in rejected_fields(body)

@@ -1,0 +1,39 @@
+"""Lambda's JSON log format, emulated for the local runtime and the tests.
+
+The stack sets ``LoggingConfig.LogFormat=JSON``. The Lambda Python runtime then writes every
+``logging`` record as one JSON object: timestamp, level, message, logger, requestId, and every
+field the code passed with ``extra=``. The functions therefore only use the standard library's
+``logging``; this module gives a local run the same lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+# Attributes every LogRecord has; anything else on a record came from ``extra``.
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class LambdaJsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", None),
+        }
+        entry.update((k, v) for k, v in vars(record).items() if k not in _STANDARD and k not in entry)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["errorType"] = record.exc_info[0].__name__
+            entry["errorMessage"] = str(record.exc_info[1])
+            entry["stackTrace"] = self.formatException(record.exc_info).splitlines()
+        return json.dumps({k: v for k, v in entry.items() if v is not None}, default=str, ensure_ascii=False)
+
+
+def json_lines(records: list[logging.LogRecord], logger_name: str) -> list[dict]:
+    """The JSON objects Lambda would write for these records of one logger."""
+    formatter = LambdaJsonFormatter()
+    return [json.loads(formatter.format(r)) for r in records if r.name == logger_name]
