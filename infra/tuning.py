@@ -5,10 +5,16 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
-# Lambda sizing. 256 MB until the bench issue measures the functions; the timeout covers a
-# batch of 10 sends (about 10 SES calls plus a handful of DynamoDB writes, in parallel threads).
+# Lambda sizing, from `make bench` (docs/performance.md). A batch peaks at ~73 MB of RSS, so
+# 128 MB would fit, but CPU comes with memory and a batch of 10 needs ~140 ms of a full core
+# (rendering with the email package is most of it): 256 MB gets it done in about a second, and
+# one instance then sends about as fast as SES's default production quota allows.
 FUNCTION_MEMORY_MB = 256
-FUNCTION_TIMEOUT = Duration.seconds(30)
+# The longest path through an invocation is four calls one after another (claim, send, release
+# after a failed send, the batch's completion write), each of which botocore may back off for up
+# to 15 s when throttled: 60 s, plus round trips and CPU. 90 s keeps a third in reserve. The cost:
+# the visibility timeout (6x) becomes 542 s, so a reported failure is retried after ~9 minutes.
+FUNCTION_TIMEOUT = Duration.seconds(90)
 
 # SQS event source mapping. A batch of 10 is what SQS returns per ReceiveMessage call; the
 # function processes the records of a batch in BATCH_SIZE threads (BATCH_MAX_WORKERS env).
@@ -28,7 +34,7 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 # throttled SES) counts against every message of the batch, including the healthy ones, so a few
 # retries let them succeed in another batch. Not 15 (the Solutions Constructs default): records the
 # function cannot handle are sent to the DLQ by the function itself, so what is left to retry are
-# transient errors, and 5 attempts spaced one visibility timeout apart (about 15 minutes) ride out
+# transient errors, and 5 attempts spaced one visibility timeout apart (about 45 minutes) ride out
 # throttling without keeping a poison message cycling for long.
 MAX_RECEIVE_COUNT = 5
 
