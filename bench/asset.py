@@ -1,62 +1,32 @@
 """The Lambda asset, built the way the stack bundles it, and its zipped size.
 
-Same recipe as the CDK bundling (infra): ``pip install --target`` of requirements.txt for
-manylinux2014_aarch64 / CPython 3.13, binary wheels only, no bytecode, plus the ``lambdas``
-package without caches. Both functions ship this same asset (they differ only in the handler).
+Built by ``infra.bundling.LocalPipBundler``, the bundler ``cdk synth`` uses: ``pip install
+--target`` of requirements.txt for manylinux2014_aarch64 / CPython 3.13, binary wheels only, no
+bytecode, plus the ``lambdas`` package without caches. Both functions ship this same asset
+(they differ only in the handler).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from bench.figures import Figure, at_most
 
-ROOT = Path(__file__).resolve().parent.parent
-PLATFORM = "manylinux2014_aarch64"
-PYTHON_VERSION = "3.13"
 ZIP_GOAL_MB = 3.0
-EXCLUDED = ("__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis")
 
 _built: Path | None = None
 
 
-def pip_command(target: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-        "--target",
-        str(target),
-        "--platform",
-        PLATFORM,
-        "--implementation",
-        "cp",
-        "--python-version",
-        PYTHON_VERSION,
-        "--only-binary=:all:",
-        "-r",
-        str(ROOT / "requirements.txt"),
-    ]
-
-
 def build() -> Path:
-    """The asset directory (built once per process, in a temporary directory)."""
+    """The asset directory, built by the stack's own local bundler (once per process)."""
     global _built
     if _built is None:
+        from infra.bundling import LocalPipBundler  # imports aws-cdk-lib: only when measuring
+
         target = Path(tempfile.mkdtemp(prefix="bench-asset-")) / "asset"
-        result = subprocess.run(pip_command(target), capture_output=True, text=True, check=False)  # noqa: S603
-        if result.returncode != 0:
-            raise RuntimeError(f"pip could not build the asset:\n{result.stdout}{result.stderr}")
-        shutil.copytree(ROOT / "lambdas", target / "lambdas", ignore=shutil.ignore_patterns(*EXCLUDED))
+        LocalPipBundler().try_bundle(str(target))
         _built = target
     return _built
 
@@ -83,13 +53,15 @@ def largest(directory: Path, count: int = 6) -> dict[str, float]:
 
 
 def asset() -> list[Figure]:
+    from infra.bundling import PIP_PLATFORM, PIP_PYTHON_VERSION
+
     directory = build()
     zipped, unzipped = zip_size(directory)
     mb = zipped / 1e6
     return [
         Figure(
             key=f"asset_zip_mb_{function}",
-            label=f"{function} asset, zipped ({PLATFORM}, cp{PYTHON_VERSION.replace('.', '')})",
+            label=f"{function} asset, zipped ({PIP_PLATFORM}, cp{PIP_PYTHON_VERSION.replace('.', '')})",
             value=mb,
             unit="MB",
             goal=f"<= {ZIP_GOAL_MB:g}",
