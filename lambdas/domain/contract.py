@@ -330,6 +330,19 @@ def _header_text(value: str | None, name: str, errors: _Collector) -> str | None
     return value
 
 
+def _display_name(value: str | None, name: str, errors: _Collector) -> str | None:
+    """A name shown in a mail header and as the CN parameter of ORGANIZER or ATTENDEE.
+
+    iCalendar parameter values have no escapes, yet parsers (icalendar's among them) read a
+    backslash before ':' or ';' as one, which moves the boundary between CN and the address.
+    """
+    value = _header_text(value, name, errors)
+    if value and "\\" in value:
+        errors.add(name, "must not contain a backslash (calendar clients read it as an escape in CN)")
+        return None
+    return value
+
+
 def _has_lone_surrogate(value: str) -> bool:
     try:
         value.encode("utf-8")
@@ -356,7 +369,7 @@ def _person(raw: Any, name: str, errors: _Collector) -> Person | None:
         errors.add(name, "is required and must be an object")
         return None
     email = _email(raw.get("email"), f"{name}.email", errors)
-    display = _header_text(_text(raw.get("name"), f"{name}.name", errors, MAX_NAME), f"{name}.name", errors)
+    display = _display_name(_text(raw.get("name"), f"{name}.name", errors, MAX_NAME), f"{name}.name", errors)
     if email is None or display is None:
         return None
     return Person(email=email, name=display.strip())

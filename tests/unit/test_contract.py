@@ -217,3 +217,10 @@ def test_encoded_word_lookalikes_in_header_text_are_rejected(field):
     else:
         body["event"]["organizer"]["name"] = "=?utf-8?b?QWxpY2U=?="
     assert f"event.{field}" in rejected_fields(body)
+
+
+@pytest.mark.parametrize("name", ["\\", "Alice\\", "A\\;B"])
+def test_backslashes_in_names_are_rejected_because_they_break_cn_parameters(name):
+    body = invite_body()
+    body["attendee"]["name"] = name
+    assert "attendee.name" in rejected_fields(body)
