@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -24,22 +24,34 @@ class _QuietRequestHandler(MotoRequestHandler):
         pass
 
 
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
 class MotoServer:
-    def __init__(self, host: str = HOST, port: int = 0):
+    """moto's WSGI application, one request at a time, served on loopback.
+
+    ``front`` optionally wraps the serialised application in a WSGI layer of the caller's (the
+    tests' counting, delaying and failing transport does so); what it wraps is ``self.moto``.
+    """
+
+    def __init__(self, host: str = HOST, port: int = 0, front: Callable[[WsgiApp], WsgiApp] | None = None):
         self._host = host
         self._port = port
         self._lock = threading.Lock()
         self._application = DomainDispatcherApplication(create_backend_app)
+        self._front = front
         self._server = None
         self._thread: threading.Thread | None = None
 
-    def _serialized(self, environ, start_response):
+    def moto(self, environ, start_response) -> Iterable[bytes]:
+        """The moto application under the lock; the body is read out before the lock is let go."""
         with self._lock:
-            return self._application(environ, start_response)
+            return list(self._application(environ, start_response))
 
     def start(self) -> MotoServer:
+        app = self._front(self.moto) if self._front else self.moto
         self._server = make_server(
-            self._host, self._port, self._serialized, threaded=True, request_handler=_QuietRequestHandler
+            self._host, self._port, app, threaded=True, request_handler=_QuietRequestHandler
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="moto-server", daemon=True

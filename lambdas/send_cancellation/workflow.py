@@ -19,6 +19,9 @@ from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed
 from lambdas.runtime.services import Services
 
+# A cancellation that carries only the uid needs the event the invite function stored.
+NO_STORED_EVENT = FieldError("event.uid", "no stored event has this uid; give the event's details")
+
 
 def handle_cancellation(services: Services, record: dict[str, Any]) -> RecordResult:
     request = parse_cancellation(record.get("body"))
@@ -38,9 +41,7 @@ def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordRes
     stored, stored_details = _stored_event(services, request.uid)
     event = request.event or stored_details
     if event is None:
-        raise InvalidRequest(
-            [FieldError("event.uid", "no stored event has this uid; give the event's details")]
-        )
+        raise InvalidRequest([NO_STORED_EVENT])
     stored = stored or {}
     sequence = cancellation_sequence(request.sequence, None, stored.get("sequence"))
     # A repeated cancellation keeps the first one's sequence, so its fan-out repeats it exactly.
@@ -63,9 +64,7 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
     if event is None:
         stored, event = _stored_event(services, request.uid)
         if event is None:
-            raise InvalidRequest(
-                [FieldError("event.uid", "no stored event has this uid; give the event's details")]
-            )
+            raise InvalidRequest([NO_STORED_EVENT])
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
     fields = {"uid": request.uid, "attendee": attendee.email}
     now, token = services.clock(), services.new_token()

@@ -10,7 +10,8 @@ handler and the parsing of error responses. The layer in front of moto:
 * asks an optional ``faults`` policy whether to answer with an AWS error instead of passing the
   request on. Injected errors are answered *before* the request reaches moto: a throttled or
   failed request changes nothing, as with the real services;
-* serialises moto itself with a lock: its in-memory backends are not thread-safe;
+* passes the rest to ``local.server.MotoServer``, which serialises moto (its in-memory backends
+  are not thread-safe) and which the local runtime serves too;
 * records the last successful answer to each operation, which a second, keep-alive endpoint
   (``replay_url``) serves after the injected latency without running moto. The benchmark times
   batches there, so that moto's own processing (~10 ms of CPU per TransactWriteItems item,
@@ -24,6 +25,7 @@ moto's backends are process-global, so a server started in-process shares them w
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import random
 import socket
@@ -33,7 +35,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from werkzeug.serving import make_server
+from local.server import MotoServer
 
 Operation = tuple[str, str]  # (service, operation), e.g. ("dynamodb", "TransactWriteItems")
 
@@ -175,12 +177,6 @@ class LocalAws:
     """A moto server on 127.0.0.1 behind the counting, delaying and failing transport layer."""
 
     def __init__(self, latency: float = 0.0, faults: FaultPolicy | None = None):
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-
         _speed_up_moto()
         self.latency = latency
         self.faults = faults
@@ -188,20 +184,15 @@ class LocalAws:
         self.observers: list[Callable[[Operation, dict, int, bytes], None]] = []
         # The last success moto gave for each operation, for the replay endpoint.
         self._recorded: dict[Operation, tuple[str, list, bytes]] = {}
-        self._app = DomainDispatcherApplication(create_backend_app)
-        self._moto_lock = threading.Lock()
         self._count_lock = threading.Lock()
-        self._server = make_server(
-            "127.0.0.1", 0, self._handle, threaded=True, request_handler=MotoRequestHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # The same serialised moto server as the local runtime's, with this layer in front.
+        self._server = MotoServer(front=lambda moto: functools.partial(self._handle, moto))
         self._replay = _ReplayServer(self)
         self._replay_thread = threading.Thread(target=self._replay.serve_forever, daemon=True)
 
     @property
     def endpoint_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     @property
     def replay_url(self) -> str:
@@ -211,15 +202,15 @@ class LocalAws:
         return f"http://{host}:{port}"
 
     def start(self) -> LocalAws:
-        self._thread.start()
+        self._server.start()
         self._replay_thread.start()
         return self
 
     def stop(self) -> None:
-        for server, thread in ((self._server, self._thread), (self._replay, self._replay_thread)):
-            server.shutdown()
-            server.server_close()
-            thread.join()
+        self._server.stop()
+        self._replay.shutdown()
+        self._replay.server_close()
+        self._replay_thread.join()
 
     def __enter__(self) -> LocalAws:
         return self.start()
@@ -229,7 +220,7 @@ class LocalAws:
 
     def reset(self) -> None:
         """Empty every moto backend and forget the counts (between tests and benchmark runs)."""
-        _post(f"{self.endpoint_url}/moto-api/reset")
+        self._server.reset()
         self.reset_calls()
 
     def reset_calls(self) -> None:
@@ -242,7 +233,7 @@ class LocalAws:
 
     # ------------------------------------------------------------------------------------ WSGI
 
-    def _handle(self, environ: dict, start_response) -> Iterable[bytes]:
+    def _handle(self, moto, environ: dict, start_response) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(CONTROL_PATH):
             return self._control(environ, start_response)
         operation = operation_of(environ)
@@ -264,10 +255,9 @@ class LocalAws:
         def capture(status, headers, exc_info=None):
             captured.update(status=status, headers=headers)
 
-        with self._moto_lock:
-            if self.observers:
-                environ["wsgi.input"], request_body = _buffer(environ)
-            body = b"".join(self._app(environ, capture))
+        if self.observers:
+            environ["wsgi.input"], request_body = _buffer(environ)
+        body = b"".join(moto(environ, capture))
         status_code = int(captured["status"].split(" ", 1)[0])
         if 200 <= status_code < 300 and not internal:
             self._recorded[operation] = (captured["status"], captured["headers"], body)
