@@ -17,7 +17,7 @@ SECONDS_PER_REPEAT = 0.2
 def _itip(**overrides):
     from lambdas.domain.calendar import REQUEST, ItipMessage
     from lambdas.domain.contract import parse_invite
-    from tests.support.aws import invite_body
+    from local.account import invite_body
 
     request = parse_invite(json.dumps(invite_body(**overrides)))
     return ItipMessage(

@@ -36,37 +36,34 @@ import functools
 import importlib
 import json
 import logging
-import os
 import re
 import time
-import traceback
 import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from functools import cached_property
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import boto3
 from moto.backends import get_backend
-from moto.core import DEFAULT_ACCOUNT_ID
 
 from local.assembly import Assembly
-from local.lambda_logs import LambdaJsonFormatter
+from local.lambda_logs import LambdaJsonFormatter, OutcomeLog
+from local.outbox import SentEmail, sent_emails
+from local.sandbox import (
+    ACCOUNT,
+    CREDENTIALS,
+    REGION,
+    IsolatedAws,
+    fresh_function_services,
+    function_environment,
+)
 from local.server import MotoServer
+from local.sources.sqs import DEFAULT_BATCH_SIZE, QueuePoller, invoke_batch
 from local.template import Deployment, Physical, StackState, TemplateError, creation_order
 
-ACCOUNT = DEFAULT_ACCOUNT_ID  # moto's account for any access key that is not one of its special ones
-REGION = "us-east-1"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-RECEIVE_LIMIT = 10  # ReceiveMessage returns at most ten messages
-DEFAULT_BATCH_SIZE = 10  # SQS event source mappings default to 10
 DEFAULT_TIMEOUT = 3  # AWS::Lambda::Function defaults
 DEFAULT_MEMORY = 128
 # The environment variable the functions read their sender from (lambdas.runtime.config.ENV_SENDER).
@@ -78,16 +75,19 @@ QUEUE_ATTRIBUTES = (
     "ReceiveMessageWaitTimeSeconds",
     "VisibilityTimeout",
     "KmsDataKeyReusePeriodSeconds",
-    "FifoQueue",
-    "ContentBasedDeduplication",
     "SqsManagedSseEnabled",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
 )
-# Kept from this process's environment during an invocation (with the runtime's AWS_* variables).
-HOST_VARIABLES = frozenset(
-    {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT"}
-)
+# Properties whose behaviour the runtime does not emulate: a template that sets them fails loudly
+# rather than running on a resource that behaves otherwise.
+NOT_EMULATED = {
+    "AWS::SQS::Queue": ("FifoQueue",),
+    "AWS::DynamoDB::Table": (
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "StreamSpecification",
+        "TimeToLiveSpecification",
+    ),
+}
 _CDK_HASH = re.compile(r"[0-9A-F]{8}$")
 
 
@@ -167,39 +167,6 @@ class Invocation:
     error: str | None = None
 
 
-@dataclass
-class SentEmail:
-    recipient: str
-    raw: bytes
-
-    @cached_property
-    def message(self) -> EmailMessage:
-        return BytesParser(policy=policy.default).parsebytes(self.raw)
-
-    @cached_property
-    def calendar_part(self) -> EmailMessage | None:
-        return next((p for p in self.message.walk() if p.get_content_type() == "text/calendar"), None)
-
-    @property
-    def subject(self) -> str:
-        return str(self.message["Subject"] or "")
-
-    @property
-    def method(self) -> str:
-        part = self.calendar_part
-        return str(part.get_param("method") or "").upper() if part is not None else ""
-
-    @property
-    def ics(self) -> bytes:
-        part = self.calendar_part
-        return part.get_payload(decode=True) if part is not None else b""
-
-    @property
-    def sequence(self) -> int | None:
-        match = re.search(rb"^SEQUENCE:(\d+)\r?$", self.ics, re.MULTILINE)
-        return int(match.group(1)) if match else None
-
-
 def label(logical_id: str) -> str:
     """A CDK logical id without its hash suffix: InviteWorkerFunctionC70A1FA2 -> InviteWorkerFunction."""
     return _CDK_HASH.sub("", logical_id) or logical_id
@@ -233,7 +200,8 @@ class LocalRuntime:
         self.not_emulated: Counter = Counter()  # resource type -> count
         self.notes: list[str] = []
         self._handlers: dict[str, Callable] = {}
-        self._saved_environment: dict[str, str] | None = None
+        self._sandbox: IsolatedAws | None = None
+        self._services: contextlib.AbstractContextManager | None = None
         self._emails_seen = 0
         self._session: boto3.session.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
@@ -251,10 +219,12 @@ class LocalRuntime:
         self.server.start()
         try:
             self.server.reset()
-            self._enter_environment()
+            self._sandbox = IsolatedAws(self.endpoint, self.region)
+            self._sandbox.enter()
             self._session = _session(self.region)
             self._clients = {}
-            self._reset_function_services()
+            self._services = fresh_function_services()
+            self._services.__enter__()
             if self.log_dir.exists():
                 for old in self.log_dir.glob("*.log"):
                     old.unlink()
@@ -267,8 +237,12 @@ class LocalRuntime:
 
     def stop(self) -> None:
         self.server.stop()
-        self._restore_environment()
-        self._reset_function_services()
+        if self._sandbox is not None:
+            self._sandbox.exit()
+            self._sandbox = None
+        if self._services is not None:
+            self._services.__exit__(None, None, None)
+            self._services = None
 
     @property
     def endpoint(self) -> str:
@@ -280,39 +254,6 @@ class LocalRuntime:
         if key not in self._clients:
             self._clients[key] = self._session.client(service, endpoint_url=self.endpoint)
         return self._clients[key]
-
-    def _enter_environment(self) -> None:
-        """Point every boto3 client of this process at the server, with throw-away credentials."""
-        self._saved_environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-        for name in self._saved_environment:
-            del os.environ[name]
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": self.endpoint,
-                "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_EC2_METADATA_DISABLED": "true",
-            }
-        )
-
-    def _restore_environment(self) -> None:
-        if self._saved_environment is None:
-            return
-        for name in [k for k in os.environ if k.startswith("AWS_")]:
-            del os.environ[name]
-        os.environ.update(self._saved_environment)
-        self._saved_environment = None
-
-    @staticmethod
-    def _reset_function_services() -> None:
-        # The functions cache boto3 clients per process; they must be rebuilt for this endpoint.
-        from lambdas.runtime import services
-
-        services.reset()
 
     # ------------------------------------------------------------------------------------- deploy
 
@@ -335,12 +276,14 @@ class LocalRuntime:
             "AWS::SQS::Queue": self._create_queue,
             "AWS::SQS::QueuePolicy": self._apply_queue_policy,
             "AWS::DynamoDB::Table": self._create_table,
-            "AWS::DynamoDB::GlobalTable": self._create_table,
             "AWS::SES::EmailIdentity": self._create_identity,
             "AWS::Lambda::Function": self._register_function,
             "AWS::Lambda::EventSourceMapping": self._register_mapping,
         }.get(kind)
         try:
+            for name in NOT_EMULATED.get(kind, ()):
+                if name in definition.get("Properties", {}):
+                    raise TemplateError(f"{name} is not emulated by the local runtime")
             if creator is None:
                 state.physical[logical_id] = self._placeholder(state, logical_id, kind)
                 if kind != "AWS::CDK::Metadata":
@@ -359,19 +302,13 @@ class LocalRuntime:
 
     def _create_queue(self, state: StackState, logical_id: str, properties: dict, clients: dict) -> Physical:
         props = state.resolve(properties)
-        fifo = bool(props.get("FifoQueue"))
-        name = props.get("QueueName") or _physical_name(state.name, logical_id, 80, ".fifo" if fifo else "")
+        name = props.get("QueueName") or _physical_name(state.name, logical_id, 80)
         attributes = {key: _attribute(props[key]) for key in QUEUE_ATTRIBUTES if key in props}
         for key in ("RedrivePolicy", "RedriveAllowPolicy"):
             if key in props:
                 attributes[key] = json.dumps(props[key]) if isinstance(props[key], dict) else props[key]
-        if "KmsMasterKeyId" in props:
-            self.notes.append(f"{name}: KMS encryption is not emulated")
-        tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags", [])}
         sqs = clients["sqs"]
-        url = sqs.create_queue(QueueName=name, Attributes=attributes, **({"tags": tags} if tags else {}))[
-            "QueueUrl"
-        ]
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = props.get("RedrivePolicy") or {}
         if isinstance(redrive, str):
@@ -399,7 +336,6 @@ class LocalRuntime:
         props = state.resolve(properties)
         name = props.get("TableName") or _physical_name(state.name, logical_id, 255)
         billing = props.get("BillingMode", "PROVISIONED")
-        default_throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
         request: dict[str, Any] = {
             "TableName": name,
             "KeySchema": props["KeySchema"],
@@ -407,41 +343,16 @@ class LocalRuntime:
             "BillingMode": billing,
         }
         if billing == "PROVISIONED":
-            request["ProvisionedThroughput"] = props.get("ProvisionedThroughput") or default_throughput
-        indexes = []
-        for index in props.get("GlobalSecondaryIndexes", []):
-            entry = {k: index[k] for k in ("IndexName", "KeySchema", "Projection") if k in index}
-            if billing == "PROVISIONED":
-                entry["ProvisionedThroughput"] = index.get("ProvisionedThroughput") or default_throughput
-            indexes.append(entry)
-        if indexes:
-            request["GlobalSecondaryIndexes"] = indexes
-        local_indexes = [
-            {k: index[k] for k in ("IndexName", "KeySchema", "Projection") if k in index}
-            for index in props.get("LocalSecondaryIndexes", [])
-        ]
-        if local_indexes:
-            request["LocalSecondaryIndexes"] = local_indexes
-        stream = props.get("StreamSpecification")
-        if stream and stream.get("StreamViewType"):
-            request["StreamSpecification"] = {
-                "StreamEnabled": True,
-                "StreamViewType": stream["StreamViewType"],
+            request["ProvisionedThroughput"] = props.get("ProvisionedThroughput") or {
+                "ReadCapacityUnits": 5,
+                "WriteCapacityUnits": 5,
             }
         if "SSESpecification" in props:
             request["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
         if "DeletionProtectionEnabled" in props:
             request["DeletionProtectionEnabled"] = bool(props["DeletionProtectionEnabled"])
-        if props.get("Tags"):
-            request["Tags"] = props["Tags"]
         dynamodb = clients["dynamodb"]
         table = dynamodb.create_table(**request)["TableDescription"]
-        ttl = props.get("TimeToLiveSpecification") or {}
-        if ttl.get("Enabled"):
-            dynamodb.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
-            )
         recovery = props.get("PointInTimeRecoverySpecification") or {}
         if recovery.get("PointInTimeRecoveryEnabled"):
             dynamodb.update_continuous_backups(
@@ -449,10 +360,7 @@ class LocalRuntime:
             )
         keys = [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]]
         self.tables.append(Table(stack=state.name, logical_id=logical_id, name=name, keys=keys))
-        attributes = {"Arn": table["TableArn"]}
-        if "LatestStreamArn" in table:
-            attributes["StreamArn"] = table["LatestStreamArn"]
-        return Physical(ref=name, attributes=attributes)
+        return Physical(ref=name, attributes={"Arn": table["TableArn"]})
 
     def _create_identity(self, state: StackState, logical_id: str, properties: dict, clients: dict):
         props = state.resolve(properties)
@@ -608,118 +516,50 @@ class LocalRuntime:
         return invocations
 
     def _all_empty(self) -> bool:
-        sqs = self.client("sqs")
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        names.append("ApproximateNumberOfMessagesDelayed")
-        for queue in {m.queue.url for m in self.mappings if m.enabled}:
-            attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=names)["Attributes"]
-            if any(int(attributes.get(name, 0)) for name in names):
-                return False
-        return True
+        return all(self._poller(m).is_empty() for m in self.mappings if m.enabled)
+
+    def _poller(self, mapping: EventSourceMapping) -> QueuePoller:
+        queue = mapping.queue
+        return QueuePoller(
+            self.client("sqs"), queue.url, arn=queue.arn, region=self.region, batch_size=mapping.batch_size
+        )
 
     def _receive(self, mapping: EventSourceMapping) -> list[dict]:
-        sqs = self.client("sqs")
-        messages: list[dict] = []
-        while len(messages) < mapping.batch_size:
-            received = sqs.receive_message(
-                QueueUrl=mapping.queue.url,
-                MaxNumberOfMessages=min(RECEIVE_LIMIT, mapping.batch_size - len(messages)),
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            ).get("Messages", [])
-            if not received:
-                break
-            messages += received
-        return messages
+        return self._poller(mapping).receive()
 
     def _deliver(self, mapping: EventSourceMapping, messages: list[dict]) -> Invocation:
         function, queue = mapping.function, mapping.queue
-        records = [self._record(queue, message) for message in messages]
-        ids = [m["MessageId"] for m in messages]
-        collector = _OutcomeCollector()
-        response, error = None, None
-        started = time.monotonic()
-        with self._function_environment(function), _function_logs(function.log_file), collector.attached():
-            try:
-                response = self._handler(function)(
-                    {"Records": records}, _LambdaContext(function, self.region)
-                )
-            except Exception as exception:
-                error = f"{type(exception).__name__}: {exception}"
-                traceback.print_exc()  # into the function's log, as Lambda would
-        seconds = time.monotonic() - started
-        if error is not None:
-            failed = list(ids)
-        elif mapping.report_batch_item_failures:
-            failed = _reported_failures(response, ids)
-        else:
-            failed = []  # without ReportBatchItemFailures a normal return deletes the whole batch
-        by_id = {m["MessageId"]: m for m in messages}
-        left = set(failed)
-        deleted = [i for i in ids if i not in left]
-        sqs = self.client("sqs")
-        self._batched(sqs.delete_message_batch, queue.url, [by_id[i] for i in deleted], {})
-        # Time compressed: the redelivery happens now rather than after the visibility timeout.
-        self._batched(
-            sqs.change_message_visibility_batch,
-            queue.url,
-            [by_id[i] for i in dict.fromkeys(failed)],
-            {"VisibilityTimeout": 0},
-        )
-        if seconds > function.timeout:
+        poller = self._poller(mapping)
+        handler = self._handler(function)
+        context = _LambdaContext(function, self.region)
+        collector = OutcomeLog()
+        environment = self._lambda_environment(function)
+        with (
+            function_environment(environment, only=True),
+            _function_logs(function.log_file),
+            collector.attached(),
+        ):
+            outcome = invoke_batch(
+                lambda event: handler(event, context),
+                poller.records(messages),
+                report_batch_item_failures=mapping.report_batch_item_failures,
+            )
+        deleted = poller.settle(messages, outcome.failed)
+        if outcome.seconds > function.timeout:
             self.notes.append(
-                f"{function.label}: an invocation took {seconds:.1f} s, over its {function.timeout} s"
+                f"{function.label}: an invocation took {outcome.seconds:.1f} s, over its {function.timeout} s"
             )
         return Invocation(
             function=function,
             queue=queue,
-            message_ids=ids,
-            failed=failed,
+            message_ids=[m["MessageId"] for m in messages],
+            failed=outcome.failed,
             deleted=deleted,
-            outcomes=collector.outcomes,
-            seconds=seconds,
-            response=response,
-            error=error,
+            outcomes=collector.count(),
+            seconds=outcome.seconds,
+            response=outcome.response,
+            error=outcome.error,
         )
-
-    @staticmethod
-    def _batched(operation, queue_url: str, messages: list[dict], extra: dict) -> None:
-        for start in range(0, len(messages), RECEIVE_LIMIT):
-            chunk = messages[start : start + RECEIVE_LIMIT]
-            entries = [
-                {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"], **extra}
-                for index, m in enumerate(chunk)
-            ]
-            response = operation(QueueUrl=queue_url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeProblem(f"{operation.__name__} failed: {response['Failed']}")
-
-    def _record(self, queue: Queue, message: dict) -> dict:
-        """The SQS record as Lambda passes it to the handler."""
-        record = {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": dict(message.get("Attributes", {})),
-            "messageAttributes": {
-                name: {
-                    "stringValue": value.get("StringValue"),
-                    "binaryValue": value.get("BinaryValue"),
-                    "stringListValues": value.get("StringListValues", []),
-                    "binaryListValues": value.get("BinaryListValues", []),
-                    "dataType": value["DataType"],
-                }
-                for name, value in message.get("MessageAttributes", {}).items()
-            },
-            "md5OfBody": message.get("MD5OfBody"),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue.arn,
-            "awsRegion": self.region,
-        }
-        if "MD5OfMessageAttributes" in message:
-            record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
-        return record
 
     def _handler(self, function: Function) -> Callable:
         if function.handler not in self._handlers:
@@ -732,8 +572,8 @@ class LocalRuntime:
                 ) from error
         return self._handlers[function.handler]
 
-    @contextlib.contextmanager
-    def _function_environment(self, function: Function) -> Iterator[None]:
+    def _lambda_environment(self, function: Function) -> dict[str, str]:
+        """The function's variables and Lambda's reserved ones."""
         reserved = {
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
@@ -743,28 +583,13 @@ class LocalRuntime:
             "_HANDLER": function.handler,
             "LAMBDA_TASK_ROOT": str(Path(importlib.import_module("lambdas").__file__).parent.parent),
         }
-        # On Lambda a function sees its own variables and the reserved ones, nothing of the host's:
-        # only what the process needs to run and the runtime's AWS_* settings are kept.
-        host = {k: v for k, v in os.environ.items() if k in HOST_VARIABLES or k.startswith("AWS_")}
-        with mock.patch.dict(os.environ, {**host, **function.environment, **reserved}, clear=True):
-            yield
+        return {**function.environment, **reserved}
 
     # --------------------------------------------------------------------------------- emails
 
     def sent_emails(self) -> list[SentEmail]:
         """Every email SES accepted, in order."""
-        backend = get_backend("ses")[ACCOUNT][self.region]
-        with self.server.locked():
-            messages = list(backend.sent_messages)
-        emails = []
-        for message in messages:
-            raw = getattr(message, "raw_data", None)
-            if raw is None:
-                continue
-            destinations = message.destinations
-            recipient = destinations[0] if isinstance(destinations, list) and destinations else ""
-            emails.append(SentEmail(recipient, raw if isinstance(raw, bytes) else raw.encode("utf-8")))
-        return emails
+        return sent_emails(self.region, self.server.locked())
 
     def new_emails(self) -> list[SentEmail]:
         """The emails sent since the previous call."""
@@ -816,52 +641,6 @@ def _environment_value(value: Any) -> str:
     if isinstance(value, dict | list):
         raise TemplateError(f"environment value {value!r} did not resolve to a string")
     return str(value)
-
-
-def _reported_failures(response: Any, ids: list[str]) -> list[str]:
-    """The partial batch response, read the way Lambda reads it.
-
-    Success: no response, no ``batchItemFailures`` or an empty list. Whole batch failed: any entry
-    without a non-empty ``itemIdentifier`` of this batch, or a response that is not an object.
-    """
-    if response is None:
-        return []
-    if not isinstance(response, dict):
-        return list(ids)
-    failures = response.get("batchItemFailures")
-    if not failures:
-        return []
-    if not isinstance(failures, list):
-        return list(ids)
-    reported = []
-    for entry in failures:
-        identifier = entry.get("itemIdentifier") if isinstance(entry, dict) else None
-        if not identifier or identifier not in ids:
-            return list(ids)
-        reported.append(identifier)
-    return list(dict.fromkeys(reported))
-
-
-class _OutcomeCollector(logging.Handler):
-    """Counts the ``outcome`` field of the functions' structured log lines."""
-
-    def __init__(self):
-        super().__init__()
-        self.outcomes: Counter = Counter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        outcome = getattr(record, "outcome", None)
-        if outcome:
-            self.outcomes[str(outcome)] += 1
-
-    @contextlib.contextmanager
-    def attached(self) -> Iterator[None]:
-        root = logging.getLogger()
-        root.addHandler(self)
-        try:
-            yield
-        finally:
-            root.removeHandler(self)
 
 
 @contextlib.contextmanager

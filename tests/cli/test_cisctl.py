@@ -12,7 +12,7 @@ from cisctl import ops
 from cisctl.cli import main
 from cisctl.target import CliError, Target
 from infra import names
-from tests.support.aws import REGION, TABLE, invite_body
+from local.account import REGION, TABLE, invite_body
 
 UID = "kickoff-2026@example.com"
 INVITE_FLAGS = [
@@ -183,7 +183,7 @@ def test_output_keys_are_matched_tolerantly():
 
 @pytest.fixture
 def deployed(account, monkeypatch):
-    """The mocked account of tests/support/aws.py, with the stack outputs the CDK app publishes."""
+    """The mocked account of local/account.py, with the stack outputs the CDK app publishes."""
     monkeypatch.setattr(ops, "PEEK_WAIT_SECONDS", 0)  # moto would wait out every empty long poll
     outputs = {
         names.OUTPUT_INVITE_QUEUE_URL: account.queues["invite"][0],

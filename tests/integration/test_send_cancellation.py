@@ -8,7 +8,7 @@ from unittest import mock
 from botocore.exceptions import ClientError
 
 from lambdas.adapters.mailer import Mailer
-from tests.support.aws import RSVP, invite_body, record
+from local.account import RSVP, invite_body, record
 from tests.support.oracles import check_imip
 
 UID = "evt-42@example.com"

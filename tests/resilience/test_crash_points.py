@@ -9,8 +9,8 @@ import pytest
 
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
+from local.account import invite_body
 from tests.resilience.harness import VISIBILITY, Crash, Queue, by_request, outbox
-from tests.support.aws import invite_body
 
 UID = "evt-crash@example.com"
 WHO = "bob@example.org"

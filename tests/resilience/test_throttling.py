@@ -7,9 +7,9 @@ import pytest
 from botocore.retries import standard
 
 from lambdas.adapters import clients
+from local.account import invite_body
+from local.transport import EveryCallFails, Fault, ScriptedFaults
 from tests.resilience.harness import LEASE, outbox
-from tests.support.aws import invite_body
-from tests.support.server import EveryCallFails, Fault, ScriptedFaults
 
 UID = "evt-throttle@example.com"
 WHO = "bob@example.org"

@@ -11,7 +11,7 @@ import pytest
 from lambdas.domain.calendar import CANCEL, REQUEST, ItipMessage, build_calendar
 from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
-from tests.support.aws import invite_body
+from local.account import invite_body
 from tests.support.oracles import check_imip
 
 ENVELOPE = Envelope(sender="invites@example.com", reply_to="rsvp@example.com", subject_prefix="CalendarSnack")

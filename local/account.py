@@ -1,26 +1,25 @@
-"""A moto-backed account with the resources the functions expect, and a way to drive them."""
+"""A hand-built emulated account with the resources the functions expect, and a way to drive them.
+
+What the stack deploys (the table, a work queue and DLQ per function, a verified sender), created
+directly on moto (in-process ``mock_aws`` or a served moto), without synthesizing the CDK app:
+the tests and the benchmark invoke the real handlers against it. ``tests/local`` checks that the
+local runtime, which reads the synthesized template instead, behaves the same way.
+"""
 
 from __future__ import annotations
 
-import email
 import json
-import os
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import policy
-from unittest import mock
 
 import boto3
-from moto.backends import get_backend
-from moto.core import DEFAULT_ACCOUNT_ID
 
 from lambdas.runtime import config
-from lambdas.runtime import services as runtime
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
+from local.outbox import SentEmail, sent_emails
+from local.sandbox import REGION, function_environment
+from local.sources.sqs import QueuePoller, sqs_record
 
-REGION = "us-east-1"
 SENDER = "invites@example.com"
 RSVP = "rsvp@example.com"
 TABLE = "calendar-invites"
@@ -28,22 +27,8 @@ HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler}
 
 
 @dataclass
-class SentEmail:
-    recipient: str
-    raw: bytes
-
-    @property
-    def message(self) -> email.message.EmailMessage:
-        return email.message_from_bytes(self.raw, policy=policy.default)
-
-    def calendar_text(self) -> str:
-        part = next(p for p in self.message.walk() if p.get_content_type() == "text/calendar")
-        return part.get_content()
-
-
-@dataclass
 class Account:
-    """One mocked AWS account: the table, a work queue and DLQ per function, a verified sender."""
+    """One emulated AWS account: the table, a work queue and DLQ per function, a verified sender."""
 
     queues: dict[str, tuple[str, str]] = field(default_factory=dict)  # function -> (queue, dlq)
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -83,50 +68,47 @@ class Account:
 
     # ------------------------------------------------------------------------------ invocation
 
-    @contextmanager
     def environment_of(self, function: str):
-        """The process environment of one function, for the duration of the block.
+        """The process environment of one function, for the duration of the block (entered once,
+        before any threads start, by tests that invoke concurrently)."""
+        return function_environment(self.environment(function))
 
-        Tests that invoke from several threads enter it once, before the threads start:
-        patching os.environ from concurrent threads would restore it out of order.
-        """
-        with mock.patch.dict(os.environ, self.environment(function)):
-            yield
+    def handler(self, function: str):
+        """The function as its event source mapping calls it: the event, in its environment."""
+
+        def call(event: dict):
+            with self.environment_of(function):
+                return HANDLERS[function](event, None)
+
+        return call
 
     def invoke(self, function: str, *bodies, records: list[dict] | None = None) -> dict:
         """Invoke a handler in process with that function's environment, as Lambda would."""
         records = records if records is not None else [record(body) for body in bodies]
-        wanted = self.environment(function)
-        if all(os.environ.get(name) == value for name, value in wanted.items()):
-            return HANDLERS[function]({"Records": records}, None)
-        with self.environment_of(function):
-            return HANDLERS[function]({"Records": records}, None)
+        return self.handler(function)({"Records": records})
 
     def drain(self, function: str, max_rounds: int = 50) -> list[dict]:
-        """Feed the function's own queue back to it (fan-out) until it is empty."""
+        """Feed the function's own queue back to it (fan-out) until it is empty.
+
+        Records the function reports as failed stay invisible for the queue's visibility timeout,
+        as in SQS (a test that wants them again waits for it or invokes them itself).
+        """
         queue, _ = self.queues[function]
+        poller = QueuePoller(self.sqs, queue, region=REGION, redeliver_now=False)
         responses = []
         for _ in range(max_rounds):
-            messages = self.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            messages, outcome, _deleted = poller.poll(self.handler(function))
             if not messages:
                 return responses
-            records = [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]
-            response = self.invoke(function, records=records)
-            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-            for m in messages:
-                if m["MessageId"] not in failed:
-                    self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
-            responses.append(response)
+            if outcome.error:
+                raise AssertionError(f"{function} raised: {outcome.error}")
+            responses.append(outcome.response)
         raise AssertionError("queue did not drain")
 
     # ------------------------------------------------------------------------------ inspection
 
     def sent(self) -> list[SentEmail]:
-        backend = get_backend("ses")[DEFAULT_ACCOUNT_ID][REGION]
-        return [
-            SentEmail(m.destinations[0] if m.destinations else "", _bytes(m.raw_data))
-            for m in backend.sent_messages
-        ]
+        return sent_emails(REGION)
 
     def dead_letters(self, function: str) -> list[dict]:
         _, dlq = self.queues[function]
@@ -149,23 +131,11 @@ class Account:
         return self.item(f"event#{uid}", f"attendee#{email_address.lower()}")
 
 
-def _bytes(raw) -> bytes:
-    return raw if isinstance(raw, bytes) else raw.encode("utf-8")
-
-
 def record(body, message_id: str | None = None) -> dict:
+    """An SQS record for a request body (a dict is sent as its JSON), as Lambda passes it."""
     if not isinstance(body, str):
         body = json.dumps(body)
-    return {"messageId": message_id or str(uuid.uuid4()), "body": body, "eventSource": "aws:sqs"}
-
-
-@contextmanager
-def fresh_services():
-    runtime.reset()
-    try:
-        yield
-    finally:
-        runtime.reset()
+    return sqs_record(body, message_id, region=REGION)
 
 
 def invite_body(uid="evt-42@example.com", attendee="bob@example.org", sequence=0, **event_overrides) -> dict:

@@ -1,0 +1,1 @@
+"""Event sources: how AWS delivers to a function, emulated (see local/sources/sqs.py)."""
