@@ -20,9 +20,18 @@ from __future__ import annotations
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from local.resources.base import label
+from local.sources.base import maps
+
+if TYPE_CHECKING:
+    from local.resources.base import Creation
+    from local.resources.lambda_function import Function
+    from local.resources.sqs import Queue
 
 RECEIVE_LIMIT = 10  # ReceiveMessage returns at most ten messages; the batch APIs take ten entries
 DEFAULT_BATCH_SIZE = 10  # SQS event source mappings default to 10
@@ -205,3 +214,99 @@ class QueuePoller:
             response = operation(QueueUrl=self.url, Entries=entries)
             if response.get("Failed"):
                 raise RuntimeError(f"{operation.__name__} failed: {response['Failed']}")
+
+
+# ------------------------------------------------------------------ the runtime's event source
+
+
+@dataclass
+class Invocation:
+    function: Function
+    queue: Queue
+    message_ids: list[str]
+    failed: list[str]  # left on the queue for redelivery
+    deleted: list[str]
+    outcomes: Counter
+    seconds: float
+    response: Any = None
+    error: str | None = None
+
+
+@dataclass
+class SqsEventSourceMapping:
+    """An AWS::Lambda::EventSourceMapping on a queue of the template.
+
+    Two liberties keep a run short, and neither changes which messages end where: records left for
+    redelivery become visible again at once instead of after the queue's visibility timeout, and
+    the batching window is not waited for. Invocations run one at a time (each sets the process
+    environment), whatever ``MaximumConcurrency`` says; the records of a batch still run on the
+    function's own thread pool.
+    """
+
+    stack: str
+    logical_id: str
+    function: Function
+    queue: Queue
+    poller: QueuePoller
+    batch_size: int
+    batching_window: int
+    report_batch_item_failures: bool
+    maximum_concurrency: int | None
+    enabled: bool = True
+    notes: list[str] | None = None  # where a slow invocation is noted (the runtime's notes)
+
+    def poll_once(self) -> list[Invocation]:
+        messages = self.poller.receive()
+        return [self.deliver(messages)] if messages else []
+
+    def is_idle(self) -> bool:
+        return self.poller.is_empty()
+
+    def deliver(self, messages: list[dict]) -> Invocation:
+        function = self.function
+        with function.invocation() as (call, outcomes):
+            outcome = invoke_batch(
+                call,
+                self.poller.records(messages),
+                report_batch_item_failures=self.report_batch_item_failures,
+            )
+        deleted = self.poller.settle(messages, outcome.failed)
+        if outcome.seconds > function.timeout and self.notes is not None:
+            self.notes.append(
+                f"{function.label}: an invocation took {outcome.seconds:.1f} s, over its {function.timeout} s"
+            )
+        return Invocation(
+            function=function,
+            queue=self.queue,
+            message_ids=[m["MessageId"] for m in messages],
+            failed=outcome.failed,
+            deleted=deleted,
+            outcomes=outcomes.count(),
+            seconds=outcome.seconds,
+            response=outcome.response,
+            error=outcome.error,
+        )
+
+
+@maps("sqs")
+def sqs_mapping(c: Creation, function: Function) -> SqsEventSourceMapping | None:
+    props = c.properties
+    queue = c.inventory.queues.get(props.get("EventSourceArn", ""))
+    if queue is None:
+        return None
+    if props.get("FilterCriteria"):
+        c.note(f"{label(c.logical_id)}: FilterCriteria are not emulated (every message is delivered)")
+    batch_size = int(props.get("BatchSize", DEFAULT_BATCH_SIZE))
+    return SqsEventSourceMapping(
+        stack=c.stack,
+        logical_id=c.logical_id,
+        function=function,
+        queue=queue,
+        poller=QueuePoller(c.client("sqs"), queue.url, arn=queue.arn, region=c.region, batch_size=batch_size),
+        batch_size=batch_size,
+        batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+        report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        maximum_concurrency=(props.get("ScalingConfig") or {}).get("MaximumConcurrency"),
+        enabled=props.get("Enabled", True) not in (False, "false"),
+        notes=c.inventory.notes,
+    )
