@@ -9,7 +9,9 @@ outputs are then published as a CloudFormation stack of the same name, so that t
 queues the way they do in a real account (``describe-stacks``).
 
 ``drain`` then lets every event source (local/sources: Lambda's SQS poller, with
-ReportBatchItemFailures and the queues' redrive policies) deliver until nothing is waiting.
+ReportBatchItemFailures and the queues' redrive policies) deliver until nothing is waiting, and
+``receive_email`` plays SES receiving (the receipt rule's S3 object and SNS notification, which
+moto's SNS delivers to the subscribed queue).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from local.resources.ses import Identity
 from local.resources.sqs import Queue
 from local.sandbox import ACCOUNT, CREDENTIALS, REGION, IsolatedAws, fresh_function_services
 from local.server import MotoServer
+from local.sources.ses_receiving import Receipt, receive_email
 from local.sources.sqs import Invocation, SqsEventSourceMapping
 from local.template import Deployment, StackState, TemplateError, creation_order
 
@@ -246,6 +249,13 @@ class LocalRuntime:
         return [source for source in self.inventory.sources if source.enabled]
 
     # --------------------------------------------------------------------------------- emails
+
+    def receive_email(
+        self, raw: bytes, *, recipient: str | None = None, verdicts: dict[str, str] | None = None
+    ) -> list[Receipt]:
+        """SES receiving: the active rule set stores the mail and notifies its topic (see
+        local/sources/ses_receiving.py); ``drain`` then delivers the notification onward."""
+        return receive_email(self.site, raw, recipient=recipient, verdicts=verdicts)
 
     def sent_emails(self) -> list[SentEmail]:
         """Every email SES accepted, in order."""
