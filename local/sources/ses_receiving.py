@@ -29,8 +29,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, parseaddr
-
-from local.resources.base import Site
+from typing import Protocol
 
 SUBJECT = "Amazon SES Email Receipt Notification"
 VERDICTS = ("spam", "virus", "spf", "dkim", "dmarc")
@@ -46,6 +45,14 @@ INBOUND_HEADERS = (
     "x-ses-dkim-signature",
 )
 _HEADER_START = re.compile(rb"^([A-Za-z0-9-]+):")
+
+
+class Account(Protocol):
+    """Where the mail arrives: the local runtime's Site, or cisctl's Target on its endpoint."""
+
+    region: str
+
+    def client(self, service: str): ...
 
 
 class NotAccepted(RuntimeError):
@@ -64,7 +71,7 @@ class Receipt:
 
 
 def receive_email(
-    site: Site, raw: bytes, *, recipient: str | None = None, verdicts: dict[str, str] | None = None
+    site: Account, raw: bytes, *, recipient: str | None = None, verdicts: dict[str, str] | None = None
 ) -> list[Receipt]:
     """Receive ``raw`` (the message as the sender's server transmits it) for ``recipient``.
 
