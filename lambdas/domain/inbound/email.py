@@ -11,6 +11,7 @@ What is a calendar part, where clients put it, and what is ignored: docs/replies
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import typing
@@ -29,7 +30,11 @@ MAX_LINE = 64 * 1024  # read at most this much at once, even from a body without
 MAX_PARTS = 500  # MIME parts walked; the rest of a larger message is not looked at
 MAX_DEPTH = 16  # nested multiparts; deeper ones are skipped whole
 MAX_CALENDAR_PARTS = 4  # Gmail sends 2 (inline + attachment); more is not a reply
-MAX_CALENDAR_BYTES = 1024 * 1024  # one calendar part as transmitted (decoded it is no bigger)
+# One calendar part as transmitted (decoded it is no bigger), and all calendar text given to
+# icalendar. Real replies are 1-10 KB; icalendar 7.3 spends about 10 µs per character (1 MB: ~10 s),
+# so the bound is on CPU time as much as on memory.
+MAX_CALENDAR_BYTES = 256 * 1024
+MAX_CALENDAR_TEXT = 512 * 1024
 MAX_SUBJECT = 998  # RFC 5322's line length
 
 CALENDAR_TYPES = frozenset(
@@ -61,6 +66,7 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
     answers: list[CalendarAnswer] = []
     seen: set[tuple] = set()
     seen_texts: set[str] = set()
+    parsed = 0
     errors = list(walk.errors)
     for part in walk.calendars:
         text, mime_method = _decode(part)
@@ -70,6 +76,10 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
         if text in seen_texts:  # the inline copy and the attachment of one calendar
             continue
         seen_texts.add(text)
+        parsed += len(text)
+        if parsed > MAX_CALENDAR_TEXT:
+            errors.append(f"more than {MAX_CALENDAR_TEXT} characters of calendars: the rest is not read")
+            break
         reading = read_calendar(text, mime_method, replier=from_address)
         if reading.error:
             errors.append(reading.error)
@@ -304,16 +314,32 @@ def _decode(part: EmailMessage) -> tuple[str | None, str]:
 
 def _text(data: bytes, charset: str) -> str:
     """Bytes in the declared charset; without a usable one, UTF-8 (RFC 5545's default), then
-    Windows-1252 (what Outlook writes when it forgets to say). Bad bytes never raise."""
-    if charset:
-        try:
-            return data.decode(charset, "replace")
-        except (LookupError, ValueError):
-            pass
+    Windows-1252 (the usual legacy charset, a superset of ISO-8859-1). Bad bytes never raise."""
+    codec = _codec(charset)
+    if codec is None or not codec.startswith(("utf-16", "utf-32")):
+        data = _unfold(data)
+    if codec is not None:
+        return data.decode(codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", "replace")
+
+
+def _codec(charset: str) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _unfold(data: bytes) -> bytes:
+    """Line ends made LF and folded lines joined, on the bytes: folding is defined on octets
+    (RFC 5545 §3.1), and clients do fold in the middle of a UTF-8 character."""
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data.replace(b"\n ", b"").replace(b"\n\t", b"")
 
 
 def _from_address(headers: EmailMessage) -> str:
