@@ -27,7 +27,8 @@ __all__ = ["CalendarAnswer", "InboundEmail", "read_email"]
 MAX_HEADER_BYTES = 256 * 1024  # the message's own header block (SES prepends a few KB of its own)
 MAX_PART_HEADER_BYTES = 16 * 1024  # one MIME part's header block
 MAX_LINE = 64 * 1024  # read at most this much at once, even from a body without line breaks
-MAX_PARTS = 500  # MIME parts walked; the rest of a larger message is not looked at
+MAX_PARTS = 500  # MIME parts walked; the rest of a larger message is not read
+MAX_LINES = 2_000_000  # 40 MB of base64 is 550 000 lines: more is an attack on our CPU time
 MAX_DEPTH = 16  # nested multiparts; deeper ones are skipped whole
 MAX_CALENDAR_PARTS = 4  # Gmail sends 2 (inline + attachment); more is not a reply
 # One calendar part as transmitted (decoded it is no bigger), and all calendar text given to
@@ -101,19 +102,27 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
 # --------------------------------------------------------------------------------- the MIME stream
 
 
+class _Stop(Exception):
+    """A walking bound was reached: the rest of the message is not read."""
+
+
 class _Lines:
-    """Lines of a binary stream, never more than MAX_LINE bytes at a time; ``whole`` tells whether
-    the chunk began at the start of a line (only such a chunk can be a header or a boundary)."""
+    """Lines of a binary stream, never more than MAX_LINE bytes at a time, each with whether it
+    begins a line (only such a chunk can be a header, a blank line or a boundary)."""
 
     def __init__(self, stream: typing.BinaryIO):
         self._stream = stream
         self._at_line_start = True
         self._pushed: tuple[bytes, bool] | None = None
+        self._count = 0
 
     def next(self) -> tuple[bytes, bool]:
         if self._pushed is not None:
             line, self._pushed = self._pushed, None
             return line
+        self._count += 1
+        if self._count > MAX_LINES:
+            raise _Stop(f"more than {MAX_LINES} lines: the rest of the message is not read")
         chunk = self._stream.readline(MAX_LINE)
         starts_line = self._at_line_start
         self._at_line_start = chunk.endswith(b"\n")
@@ -131,17 +140,22 @@ class _Walk:
         self.calendars: list[EmailMessage] = []
         self.errors: list[str] = []
         self._parts = 0
-        self._stopped = False
 
     def read_message(self) -> EmailMessage:
         headers, block = self._header_block(MAX_HEADER_BYTES)
-        self._body(headers, block, boundaries=(), depth=0)
+        try:
+            self._body(headers, block, boundaries=(), depth=0)
+        except _Stop as stop:
+            self.errors.append(str(stop))
         return headers
 
     def _header_block(self, limit: int, boundaries: tuple[bytes, ...] = ()) -> tuple[EmailMessage, bytes]:
         block = bytearray()
         while True:
-            line, starts_line = self._lines.next()
+            try:
+                line, starts_line = self._lines.next()
+            except _Stop:
+                break
             if not line:
                 break
             if starts_line and line in (b"\r\n", b"\n"):
@@ -165,7 +179,7 @@ class _Walk:
             if boundary:
                 self._multipart(boundary, boundaries, depth)
                 return
-        keep = not self._stopped and _is_calendar(headers, content_type)
+        keep = _is_calendar(headers, content_type)
         if keep and len(self.calendars) >= MAX_CALENDAR_PARTS:
             self.errors.append(f"more than {MAX_CALENDAR_PARTS} calendar parts: the rest is not read")
             keep = False
@@ -189,46 +203,46 @@ class _Walk:
         elif keep:
             self.calendars.append(_leaf(block, _strip_last_line_break(body)))
 
-    def _multipart(self, boundary: bytes, outer: tuple[bytes, ...], depth: int) -> bytes | None:
+    def _multipart(self, boundary: bytes, outer: tuple[bytes, ...], depth: int) -> None:
+        """Consume a multipart body: preamble, parts, epilogue, up to an enclosing boundary or EOF."""
         boundaries = (boundary, *outer)
-        # Preamble, up to the first boundary of this multipart.
-        while True:
+        while True:  # the preamble
             line, starts_line = self._lines.next()
             if not line:
-                return None
+                return
             if starts_line and (match := _boundary_match(line, boundaries)) is not None:
                 if match != boundary:  # an enclosing boundary: this multipart ended early
                     self._lines.push_back((line, starts_line))
-                    return match
+                    return
                 if _is_close(line, boundary):
-                    return self._epilogue(outer)
+                    self._epilogue(outer)
+                    return
                 break
         while True:
             self._parts += 1
-            if self._parts > MAX_PARTS and not self._stopped:
-                self._stopped = True
+            if self._parts > MAX_PARTS:
+                raise _Stop(f"more than {MAX_PARTS} MIME parts: the rest of the message is not read")
             headers, block = self._header_block(MAX_PART_HEADER_BYTES, boundaries)
             self._body(headers, block, boundaries, depth + 1)
             line, starts_line = self._lines.next()
-            if not line:
-                return None
-            match = _boundary_match(line, boundaries) if starts_line else None
-            if match is None:  # cannot happen: _body stops only at a boundary or EOF
-                return None
+            match = _boundary_match(line, boundaries) if line and starts_line else None
+            if match is None:  # EOF (_body stops only at a boundary or at EOF)
+                return
             if match != boundary:
                 self._lines.push_back((line, starts_line))
-                return match
+                return
             if _is_close(line, boundary):
-                return self._epilogue(outer)
+                self._epilogue(outer)
+                return
 
-    def _epilogue(self, outer: tuple[bytes, ...]) -> bytes | None:
+    def _epilogue(self, outer: tuple[bytes, ...]) -> None:
         while True:
             line, starts_line = self._lines.next()
             if not line:
-                return None
-            if starts_line and outer and (match := _boundary_match(line, outer)) is not None:
+                return
+            if starts_line and outer and _boundary_match(line, outer) is not None:
                 self._lines.push_back((line, starts_line))
-                return match
+                return
 
 
 def _boundary_match(line: bytes, boundaries: tuple[bytes, ...]) -> bytes | None:

@@ -287,6 +287,39 @@ def test_the_parts_walked_are_capped(monkeypatch):
     monkeypatch.setattr(inbound_email, "MAX_PARTS", 3)
     parts = [part(b"x\r\n", "text/plain") for _ in range(5)]
     raw = message(multipart("mixed", "mix", *parts, part(calendar(), "text/calendar; method=REPLY")))
-    assert read_email(raw).answers == ()
+    email = read_email(raw)
+    assert email.answers == ()
+    assert "more than 3 MIME parts" in email.calendar_error
     monkeypatch.setattr(inbound_email, "MAX_PARTS", 10)
     assert partstats(raw) == ["ACCEPTED"]
+
+
+def test_the_lines_read_are_capped(monkeypatch):
+    raw = message(
+        multipart(
+            "mixed", "mix", part(b"\r\n" * 50, "text/plain"), part(calendar(), "text/calendar; method=REPLY")
+        )
+    )
+    monkeypatch.setattr(inbound_email, "MAX_LINES", 40)
+    email = read_email(raw)
+    assert email.answers == ()
+    assert "more than 40 lines" in email.calendar_error
+    monkeypatch.setattr(inbound_email, "MAX_LINES", 200)
+    assert partstats(raw) == ["ACCEPTED"]
+
+
+def test_a_signed_message_is_walked_like_any_multipart():
+    signed = (
+        b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256;\r\n'
+        b' boundary="sig"\r\n\r\n--sig\r\n'
+        + multipart(
+            "alternative",
+            "alt",
+            part(b"ok\r\n", "text/plain"),
+            part(calendar(), "text/calendar; method=REPLY"),
+        )
+        + b"--sig\r\n"
+        + part(b"\x30\x82signature", "application/pkcs7-signature; name=smime.p7s", "base64")
+        + b"\r\n--sig--\r\n"
+    )
+    assert partstats(message(signed)) == ["ACCEPTED"]
