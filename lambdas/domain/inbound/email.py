@@ -44,6 +44,7 @@ CALENDAR_TYPES = frozenset(
 _CALENDAR_FILENAME = re.compile(r"\.(ics|ical|ifb|vcs)$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+_AUTOMATIC_SENDERS = frozenset({"mailer-daemon", "postmaster", "listserv", "majordomo"})
 _PARSER = BytesParser(policy=policy.default)
 
 
@@ -397,4 +398,6 @@ def _automatic_reason(headers: EmailMessage) -> str:
         return "list"
     if _header_text(headers, "return-path", 400).replace(" ", "") == "<>":
         return "null-return-path"  # a bounce: the null reverse-path of RFC 5321 §4.5.5
+    if _from_address(headers).split("@")[0] in _AUTOMATIC_SENDERS:
+        return "mailer-daemon"  # RFC 3834 §2: never answer these mailboxes
     return ""

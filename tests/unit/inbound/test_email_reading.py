@@ -222,6 +222,12 @@ def test_automatic_mail(headers, reason):
     assert email.answers  # an automatic mail's answers are still read: only never answer it
 
 
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@mx.example.org", "Postmaster <postmaster@example.org>"])
+def test_mail_from_a_mailer_daemon_is_automatic(sender):
+    email = read_email(reply(sender=sender))
+    assert (email.automatic, email.automatic_reason) == (True, "mailer-daemon")
+
+
 @pytest.mark.parametrize(
     "headers",
     ["", "Auto-Submitted: no\r\n", "Precedence: first-class\r\n", "Return-Path: <ana@example.org>\r\n"],
