@@ -186,13 +186,7 @@ class _Walk:
             keep = False
         body = bytearray()
         too_large = False
-        while True:
-            line, starts_line = self._lines.next()
-            if not line:
-                break
-            if starts_line and boundaries and _boundary_match(line, boundaries) is not None:
-                self._lines.push_back((line, starts_line))
-                break
+        for line in self._until_boundary(boundaries):
             if keep and not too_large:
                 if len(body) + len(line) > MAX_CALENDAR_BYTES:
                     too_large = True
@@ -237,13 +231,20 @@ class _Walk:
                 return
 
     def _epilogue(self, outer: tuple[bytes, ...]) -> None:
+        for _ in self._until_boundary(outer):
+            pass
+
+    def _until_boundary(self, boundaries: tuple[bytes, ...]) -> typing.Iterator[bytes]:
+        """The lines of one body, up to a line that is one of these boundaries (left to be read
+        next) or EOF."""
         while True:
             line, starts_line = self._lines.next()
             if not line:
                 return
-            if starts_line and outer and _boundary_match(line, outer) is not None:
+            if starts_line and boundaries and _boundary_match(line, boundaries) is not None:
                 self._lines.push_back((line, starts_line))
                 return
+            yield line
 
 
 def _boundary_match(line: bytes, boundaries: tuple[bytes, ...]) -> bytes | None:
