@@ -61,8 +61,7 @@ class InboundEmail:
 def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
     """Never raises for bad content (the mail is untrusted input): a problem shows up as no
     answers and/or calendar_error. Memory stays bounded whatever the message's size."""
-    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray | memoryview) else source
-    walk = _Walk(_Lines(stream))
+    walk = _Walk(_Lines(_buffered(source)))
     headers = walk.read_message()
     from_address = _from_address(headers)
     answers: list[CalendarAnswer] = []
@@ -101,6 +100,31 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
 
 
 # --------------------------------------------------------------------------------- the MIME stream
+
+
+def _buffered(source: bytes | typing.BinaryIO) -> typing.BinaryIO:
+    """A stream whose readline is cheap. botocore's StreamingBody is a bare IOBase: its readline
+    reads one byte per call (10 MB: ten million calls), so it gets a buffer of its own."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(source)
+    if isinstance(source, io.BufferedIOBase) or hasattr(source, "peek"):
+        return source
+    return io.BufferedReader(_RawReader(source), buffer_size=MAX_LINE)
+
+
+class _RawReader(io.RawIOBase):
+    """Any object with read(n), as the raw stream under an io.BufferedReader."""
+
+    def __init__(self, stream: typing.BinaryIO):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class _Stop(Exception):

@@ -7,6 +7,7 @@ The stdlib's own parser, for comparison, holds several times the message's size.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import tracemalloc
 
@@ -93,3 +94,33 @@ def test_the_largest_calendars_accepted_stay_within_their_own_bound(monkeypatch)
     assert "characters of calendars" in email.calendar_error
     # What is parsed is capped by MAX_CALENDAR_TEXT; icalendar holds a few times what it parses.
     assert peak < 16 * inbound_email.MAX_CALENDAR_TEXT, f"peak {peak / MB:.1f} MiB"
+
+
+class CountingStream(io.RawIOBase):
+    """Like botocore's StreamingBody: read(n) only, readline inherited from IOBase (byte by byte)."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+        self.reads = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads += 1
+        return self._data.read(size)
+
+
+def test_a_stream_without_a_buffer_is_read_in_large_chunks():
+    raw = ten_megabyte_email()
+    stream = CountingStream(raw)
+    email = read_email(stream)
+    assert [(a.attendee, a.partstat) for a in email.answers] == [("dan@example.net", "ACCEPTED")]
+    assert stream.reads < len(raw) // inbound_email.MAX_LINE * 2 + 10  # not one call per byte
+
+
+def test_an_s3_streaming_body_reads_like_bytes():
+    from botocore.response import StreamingBody  # what s3.get_object()["Body"] is
+
+    raw = fixture("outlook-tentative.eml")
+    assert read_email(StreamingBody(io.BytesIO(raw), len(raw))) == read_email(raw)
