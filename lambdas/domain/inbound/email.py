@@ -32,7 +32,7 @@ MAX_LINES = 2_000_000  # 40 MB of base64 is 550 000 lines: more is an attack on 
 MAX_DEPTH = 16  # nested multiparts; deeper ones are skipped whole
 MAX_CALENDAR_PARTS = 4  # Gmail sends 2 (inline + attachment); more is not a reply
 # One calendar part as transmitted (decoded it is no bigger), and all calendar text given to
-# icalendar. Real replies are 1-10 KB; icalendar 7.3 spends about 10 µs per character (1 MB: ~10 s),
+# icalendar. Real replies are 1-10 KB; icalendar 7.3 spends 5-10 µs per character (1 MB: 5-10 s),
 # so the bound is on CPU time as much as on memory.
 MAX_CALENDAR_BYTES = 256 * 1024
 MAX_CALENDAR_TEXT = 512 * 1024
