@@ -13,8 +13,7 @@ from local.sources.ses_receiving import SUBJECT, NotAccepted, as_sent
 from tests.local import fixture, handlers
 
 TEST_HANDLER = "tests.local.handlers.handler"
-REPLIES = Path("/work/shared/fixtures/replies")
-SHARED = REPLIES if REPLIES.exists() else Path(__file__).parents[1] / "fixtures" / "replies"
+SHARED = Path(__file__).parents[1] / "fixtures" / "replies"  # copies of ../shared/fixtures/replies
 ENVELOPE = json.loads((SHARED / "ses-receipt-notification.json").read_text())
 NOTIFICATION = json.loads(ENVELOPE["Message"])
 
@@ -185,3 +184,27 @@ def test_what_the_inbound_units_do_not_emulate_fails_at_start(
     )
     with pytest.raises(RuntimeProblem, match=error):
         start_runtime(assembly)
+
+
+@pytest.mark.parametrize(
+    "name", ["apple-mail-accepted.eml", "thunderbird-accepted.eml", "outlook-declined.eml"]
+)
+def test_what_arrives_on_the_queue_is_read_by_the_reply_path_as_sent(runtime, name):
+    """The functions' own readers (lambdas/domain/inbound) take the emulated notification and the
+    stored object for what SES would deliver: the bucket and key, the verdicts, the answer."""
+    from lambdas.domain.inbound.email import read_email
+    from lambdas.domain.inbound.notification import parse_receipt_notification
+
+    raw = as_sent((SHARED / name).read_bytes())
+    [receipt] = runtime.receive_email(raw, verdicts={"spam": "FAIL"})
+    runtime.drain()
+
+    [record] = handlers.CALLS[0]["records"]
+    received = parse_receipt_notification(record["body"])
+    assert (received.bucket, received.object_key) == (receipt.bucket, receipt.key)
+    assert received.ses_message_id == receipt.message_id
+    assert received.recipients == (fixture.RSVP,)
+    assert (received.verdicts.spam, received.verdicts.dmarc) == ("FAIL", "PASS")
+    stored = runtime.client("s3").get_object(Bucket=received.bucket, Key=received.object_key)["Body"]
+    assert [a.partstat for a in read_email(stored).answers] == [a.partstat for a in read_email(raw).answers]
+    assert read_email(raw).answers
