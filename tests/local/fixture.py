@@ -16,6 +16,17 @@ WORKERS = "FixtureWorkers"
 SENDER = "invites@example.com"
 
 
+def _tls_only(action: str, resource) -> dict:
+    """The statement CDK's enforceSSL adds: deny any request not made over TLS."""
+    return {
+        "Action": action,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Resource": resource,
+    }
+
+
 def _queue_pair(prefix: str, max_receive_count: int) -> dict:
     return {
         f"{prefix}DeadLetterQueue0A1B2C3D": {
@@ -38,13 +49,7 @@ def _queue_pair(prefix: str, max_receive_count: int) -> dict:
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Action": "sqs:*",
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Resource": {"Fn::GetAtt": [f"{prefix}Queue1A2B3C4D", "Arn"]},
-                        }
+                        _tls_only("sqs:*", {"Fn::GetAtt": [f"{prefix}Queue1A2B3C4D", "Arn"]}),
                     ],
                 },
                 "Queues": [{"Ref": f"{prefix}Queue1A2B3C4D"}],
@@ -256,13 +261,7 @@ def inbound_resources(handler: str) -> dict:
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Action": "s3:*",
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Resource": [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}],
-                        },
+                        _tls_only("s3:*", [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}]),
                         {
                             "Action": "s3:PutObject",
                             "Condition": {
