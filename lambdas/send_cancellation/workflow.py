@@ -63,9 +63,8 @@ def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordRes
     invited = [a.person for a in services.store.attendees(request.uid) if receives_event_cancellation(a)]
     details = {**event.as_dict(), "sequence": sequence}
     count = fan_out(services, [event_cancellation_share(details, person) for person in invited])
-    return RecordResult(
-        Outcome.FANNED_OUT, fields={"uid": request.uid, "attendees": count, "sequence": sequence}
-    )
+    fields = {"uid": request.uid, "intent": request.intent, "attendees": count, "sequence": sequence}
+    return RecordResult(Outcome.FANNED_OUT, fields=fields)
 
 
 def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: str) -> RecordResult:

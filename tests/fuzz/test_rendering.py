@@ -16,10 +16,12 @@ from lambdas.domain.calendar import ItipMessage, uses_vtimezone
 from lambdas.domain.contract import InvalidRequest, InviteRequest, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
 from lambdas.domain.vocabulary import EventStatus, Method
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
 from tests.fuzz.strategies import FUZZ, body_of, invite_documents
+from tests.support.aws import RSVP, SENDER
 from tests.support.oracles import check_imip
 
-ENVELOPE = Envelope(sender="invites@example.com", reply_to="rsvp@example.com", subject_prefix="CalendarSnack")
+ENVELOPE = Envelope(sender=SENDER, reply_to=RSVP, subject_prefix=DEFAULT_SUBJECT_PREFIX)
 HEADERS = ["From", "To", "Reply-To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
 CALENDAR_PROPERTIES = {"PRODID", "VERSION", "CALSCALE", "METHOD"}
 ATTENDEE_PARAMETERS = {"CUTYPE", "ROLE", "PARTSTAT", "RSVP"}

@@ -13,6 +13,7 @@ from lambdas.adapters.expressions import to_attribute_values
 from lambdas.adapters.mailer import Mailer
 from lambdas.domain.keys import event_key
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
 from tests.support.aws import RSVP, TABLE, invite_body, record
 from tests.support.oracles import check_imip
 
@@ -40,7 +41,7 @@ def test_cancelling_the_whole_event_sends_one_cancel_per_invited_attendee(accoun
     sent = cancellations(account)
     assert sorted(s.recipient for s in sent) == GUESTS
     for email in sent:
-        assert email.message["Subject"] == "CalendarSnack Event Cancelled: Quarterly planning"
+        assert email.message["Subject"] == f"{DEFAULT_SUBJECT_PREFIX} Event Cancelled: Quarterly planning"
         vevent = check_imip(email.raw, "CANCEL").walk("VEVENT")[0]
         assert str(vevent["UID"]) == UID
         assert vevent["SEQUENCE"] == 2  # strictly above every sequence sent before

@@ -13,7 +13,7 @@ from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
-from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS
+from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_SUBJECT_PREFIX
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from local.lambda_logs import json_lines
 from tests.support.aws import RSVP, SENDER, TABLE, invite_body, record
@@ -34,7 +34,7 @@ def test_an_invite_is_sent_recorded_and_parses_cleanly(account):
     [sent] = account.sent()
     assert sent.recipient == "bob@example.org"
     message = sent.message
-    assert message["Subject"] == "CalendarSnack Event Invite: Quarterly planning"
+    assert message["Subject"] == f"{DEFAULT_SUBJECT_PREFIX} Event Invite: Quarterly planning"
     assert message["From"].addresses[0].addr_spec == SENDER
     assert message["From"].addresses[0].display_name == "Alice Example"
     assert message["Reply-To"].addresses[0].addr_spec == RSVP
@@ -140,7 +140,7 @@ def test_a_higher_sequence_is_an_update_and_is_sent(account):
     )
 
     _, update = account.sent()
-    assert update.message["Subject"] == "CalendarSnack Event Updated: Quarterly planning"
+    assert update.message["Subject"] == f"{DEFAULT_SUBJECT_PREFIX} Event Updated: Quarterly planning"
     vevent = check_imip(update.raw, "REQUEST").walk("VEVENT")[0]
     assert vevent["SEQUENCE"] == 1
     assert str(vevent["UID"]) == UID

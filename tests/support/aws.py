@@ -15,6 +15,7 @@ import boto3
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.runtime import config
 from lambdas.runtime import services as runtime
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
@@ -54,12 +55,12 @@ class Account:
         self.dynamodb.create_table(
             TableName=TABLE,
             KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
             ],
             AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": SORT_KEY, "AttributeType": "S"},
             ],
             BillingMode="PAY_PER_REQUEST",
         )

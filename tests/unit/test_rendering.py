@@ -12,10 +12,11 @@ from lambdas.domain.calendar import ItipMessage, build_calendar
 from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
 from lambdas.domain.vocabulary import EventStatus, Method
-from tests.support.aws import invite_body
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
+from tests.support.aws import RSVP, SENDER, invite_body
 from tests.support.oracles import check_imip
 
-ENVELOPE = Envelope(sender="invites@example.com", reply_to="rsvp@example.com", subject_prefix="CalendarSnack")
+ENVELOPE = Envelope(sender=SENDER, reply_to=RSVP, subject_prefix=DEFAULT_SUBJECT_PREFIX)
 STAMP = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
@@ -42,9 +43,9 @@ def test_cancel_email_has_method_cancel_everywhere():
 @pytest.mark.parametrize(
     ("method", "sequence", "expected"),
     [
-        (Method.REQUEST, 0, "CalendarSnack Event Invite: Quarterly planning"),
-        (Method.REQUEST, 3, "CalendarSnack Event Updated: Quarterly planning"),
-        (Method.CANCEL, 1, "CalendarSnack Event Cancelled: Quarterly planning"),
+        (Method.REQUEST, 0, f"{DEFAULT_SUBJECT_PREFIX} Event Invite: Quarterly planning"),
+        (Method.REQUEST, 3, f"{DEFAULT_SUBJECT_PREFIX} Event Updated: Quarterly planning"),
+        (Method.CANCEL, 1, f"{DEFAULT_SUBJECT_PREFIX} Event Cancelled: Quarterly planning"),
     ],
 )
 def test_subjects(method, sequence, expected):
