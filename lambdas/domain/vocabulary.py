@@ -12,8 +12,11 @@ from enum import StrEnum
 class Method(StrEnum):
     """The iTIP method of an email (RFC 5546 §1.4), also recorded in the attendee's history."""
 
-    REQUEST = "REQUEST"
-    CANCEL = "CANCEL"
+    REQUEST = "REQUEST"  # sent: an invitation or update
+    CANCEL = "CANCEL"  # sent: a cancellation, or a removal
+    REPLY = "REPLY"  # read: an attendee's answer
+    COUNTER = "COUNTER"  # read: an attendee proposes another time
+    REFRESH = "REFRESH"  # read: an attendee asks for the latest version
 
 
 class EventStatus(StrEnum):
