@@ -75,6 +75,14 @@ def classify_refused_cancellation(attendee: AttendeeItem | None, now: float, lea
     return Outcome.SKIPPED
 
 
+def superseded_by_update(before: AttendeeItem | None, cancel_sequence: int | None) -> bool:
+    """Whether one attendee's share of a whole-event cancellation came after the event was
+    re-scheduled: the attendee was sent a REQUEST above the cancellation's sequence (which the
+    event item lets through), so cancelling now would cancel the new event."""
+    sent = before.sequence if before else None
+    return sent is not None and cancel_sequence is not None and sent > cancel_sequence
+
+
 def receives_event_cancellation(attendee: AttendeeItem) -> bool:
     """Whether a whole-event cancellation is sent to this attendee.
 

@@ -22,6 +22,7 @@ from lambdas.domain.decisions import (
     event_cancellation_sequence,
     itip_status,
     receives_event_cancellation,
+    superseded_by_update,
 )
 from lambdas.domain.items import EventItem
 from lambdas.domain.vocabulary import Method
@@ -83,6 +84,9 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
         )
 
     before = claim.attendee
+    if request.intent is CancelIntent.NOTIFY_CANCELLED and superseded_by_update(before, request.sequence):
+        services.store.release(request.uid, attendee.email, token)
+        return RecordResult(Outcome.STALE, fields=fields)
     sequence = attendee_cancellation_sequence(request.sequence, before, stored.sequence if stored else None)
     itip = ItipMessage(
         method=Method.CANCEL,

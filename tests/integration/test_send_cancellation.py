@@ -150,6 +150,20 @@ def test_an_invite_arriving_after_the_cancellation_is_stale(account):
     assert account.event_item(UID).status is EventStatus.CONFIRMED
 
 
+def test_an_event_re_scheduled_before_its_cancellation_fanned_out_is_not_cancelled(account):
+    invite_guests(account)
+    account.invoke("cancel", {"event": {"uid": UID}})  # sequence 1, fanned out but not yet sent
+    invite_guests(account, sequence=5)  # re-scheduled above the cancellation: sent
+
+    account.drain("cancel")
+
+    assert cancellations(account) == []  # every share is stale: each guest holds sequence 5
+    assert account.event_item(UID).status is EventStatus.CONFIRMED
+    for guest in GUESTS:
+        item = account.attendee_item(UID, guest)
+        assert (item.status, item.sequence, item.pending) == (AttendeeStatus.INVITED, 5, None)
+
+
 def test_removing_one_attendee_sends_cancel_without_status_and_keeps_the_event(account):
     invite_guests(account)
     body = {"event": {"uid": UID}, "attendee": {"email": "b@example.org"}, "scope": "attendee"}

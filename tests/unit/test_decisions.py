@@ -13,6 +13,7 @@ from lambdas.domain.decisions import (
     event_cancellation_sequence,
     itip_status,
     receives_event_cancellation,
+    superseded_by_update,
 )
 from lambdas.domain.items import AttendeeItem, EventItem, Pending
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
@@ -103,6 +104,14 @@ def test_a_cancel_to_one_attendee_goes_above_what_it_was_sent_or_may_have_been_s
     claimed = attendee(sequence=1, pending=Pending(method=Method.REQUEST, sequence=4, since=0))
     assert attendee_cancellation_sequence(None, claimed, None) == 5
     assert attendee_cancellation_sequence(9, claimed, 3) == 9
+
+
+def test_a_share_of_an_event_cancellation_is_superseded_by_a_later_update_only():
+    assert superseded_by_update(attendee(sequence=5), 2)
+    assert not superseded_by_update(attendee(sequence=2), 2)
+    assert not superseded_by_update(attendee(sequence=1), 2)
+    assert not superseded_by_update(attendee(), 2)  # an expired claim: cancel it
+    assert not superseded_by_update(None, 2)
 
 
 def test_status_words_of_each_email():
