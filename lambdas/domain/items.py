@@ -42,7 +42,7 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class SentEmail:
+class HistoryEntry:
     """One entry of an attendee's history: an email that left through SES."""
 
     method: Method | None = None
@@ -63,7 +63,7 @@ class AttendeeItem:
     invited_at: str = ""
     cancelled_at: str = ""
     message_id: str = ""
-    history: tuple[SentEmail, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
     pending: Pending | None = None
 
     @property

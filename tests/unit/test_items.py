@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.contract import Person, parse_invite
-from lambdas.domain.items import AttendeeItem, EventItem, Pending, SentEmail, as_dict
+from lambdas.domain.items import AttendeeItem, EventItem, HistoryEntry, Pending, as_dict
 from lambdas.domain.keys import event_key
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
 from tests.support.aws import invite_body
@@ -40,7 +40,7 @@ def test_an_attendee_item_reads_every_field_it_was_written_with():
     )
     assert item.email == "Bob@Example.org"  # its own spelling wins over the key's
     assert (item.status, item.partstat, item.sequence) == (AttendeeStatus.INVITED, PartStat.NEEDS_ACTION, 1)
-    assert item.history[1] == SentEmail(method=Method.REQUEST, sequence=1, at="b", message_id="ses-1")
+    assert item.history[1] == HistoryEntry(method=Method.REQUEST, sequence=1, at="b", message_id="ses-1")
     assert item.pending == Pending(method=Method.CANCEL, sequence=None, token="t", since=12.5)
     assert item.person == Person("Bob@Example.org", "Bob")
 
@@ -57,7 +57,7 @@ def test_missing_unknown_and_mistyped_attributes_read_as_defaults():
         uid=UID,
         email="bob@example.org",
     )
-    assert item == AttendeeItem(uid=UID, email="bob@example.org", history=(SentEmail(),))
+    assert item == AttendeeItem(uid=UID, email="bob@example.org", history=(HistoryEntry(),))
     assert item.status is None and item.sequence is None and item.pending is None
 
 
@@ -118,7 +118,7 @@ def test_items_print_as_plain_json():
         uid=UID,
         email="b@example.org",
         status=AttendeeStatus.REMOVED,
-        history=(SentEmail(method=Method.CANCEL, sequence=1),),
+        history=(HistoryEntry(method=Method.CANCEL, sequence=1),),
     )
     document = json.loads(json.dumps(as_dict(item)))
     assert document["status"] == "removed"
