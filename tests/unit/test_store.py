@@ -10,7 +10,7 @@ from lambdas.adapters.expressions import completion_operations, counters_only, t
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.items import AttendeeItem
-from lambdas.domain.keys import attendee_key
+from lambdas.domain.keys import attendee_key, event_pk
 from tests.unit.test_expressions import TABLE, UID, completion
 
 CONDITION = {"Code": "ConditionalCheckFailed"}
@@ -95,7 +95,7 @@ def test_one_by_one_an_event_whose_details_are_newer_gets_its_counters_and_a_los
     *_, event = operations()
     assert [r for k, r in db.calls if k == "update"][-2:] == [event["Update"], counters_only(event)["Update"]]
     assert report.unrecorded == set()
-    assert report.uncounted_events == [f"event#{UID}"]
+    assert report.uncounted_events == [event_pk(UID)]
 
 
 def test_one_by_one_an_attendee_whose_claim_was_taken_over_is_left_to_its_new_owner():
