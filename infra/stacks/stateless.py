@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
@@ -10,6 +11,7 @@ from constructs import Construct
 
 from infra import bundling, names
 from infra.config import AppConfig
+from infra.constructs import permissions
 from infra.constructs.alarm_topic import AlarmTopic
 from infra.constructs.queue_worker import QueueWorker
 from infra.guard import add_placeholder_guard
@@ -42,7 +44,17 @@ class StatelessStack(Stack):
         ]
         code = bundling.function_code()
 
-        def worker(construct_id: str, description: str, handler: str) -> QueueWorker:
+        def table_and_ses() -> list[permissions.Permission]:
+            return [permissions.table_items(table), permissions.send_email_as(config.sender, identity_arns)]
+
+        def worker(
+            construct_id: str,
+            description: str,
+            handler: str,
+            grants: Sequence[permissions.Permission],
+            *,
+            fans_out: bool,
+        ) -> QueueWorker:
             return QueueWorker(
                 self,
                 construct_id,
@@ -53,14 +65,27 @@ class StatelessStack(Stack):
                 sender=config.sender,
                 rsvp_email=config.rsvp_email,
                 subject_prefix=config.subject_prefix,
-                sending_identity_arns=identity_arns,
                 max_concurrency=config.max_concurrency,
+                permissions=grants,
+                fans_out=fans_out,
                 alarm_topic=alarm_topic,
             )
 
-        self.invite = worker("InviteWorker", "Sends calendar invitations", names.INVITE_HANDLER)
+        # Both send functions claim attendees in the table, send through SES, and fan a request
+        # out into one message per attendee on their own queue.
+        self.invite = worker(
+            "InviteWorker",
+            "Sends calendar invitations",
+            names.INVITE_HANDLER,
+            table_and_ses(),
+            fans_out=True,
+        )
         self.cancellation = worker(
-            "CancellationWorker", "Sends calendar cancellations", names.CANCELLATION_HANDLER
+            "CancellationWorker",
+            "Sends calendar cancellations",
+            names.CANCELLATION_HANDLER,
+            table_and_ses(),
+            fans_out=True,
         )
 
         outputs = {
