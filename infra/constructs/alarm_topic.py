@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from infra.constructs.encrypted_topic import encrypted_topic
 
 
 class AlarmTopic(Construct):
@@ -19,14 +19,10 @@ class AlarmTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, email: str) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
+        self.key, self.topic = encrypted_topic(
             self,
-            "Key",
-            description="Encrypts the alarm notification topic",
-            enable_key_rotation=True,
-            # Nothing is stored under this key (SNS messages are transient), so it goes with the stack.
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
+            display_name="Calendar Invite Server alarms",
+            key_description="Encrypts the alarm notification topic",
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -35,13 +31,6 @@ class AlarmTopic(Construct):
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
             )
-        )
-        self.topic = sns.Topic(
-            self,
-            "Topic",
-            display_name="Calendar Invite Server alarms",
-            master_key=self.key,
-            enforce_ssl=True,
         )
         # Enforcing TLS writes a topic policy, which replaces SNS's default one; say explicitly that
         # CloudWatch alarms of this account may publish.
