@@ -14,7 +14,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 
-def encrypted_topic(scope: Construct, *, display_name: str, key_description: str) -> tuple[kms.Key, sns.Topic]:
+def encrypted_topic(
+    scope: Construct, *, display_name: str, key_description: str
+) -> tuple[kms.Key, sns.Topic]:
     """Adds `Key` (rotated) and `Topic` (encrypted with it, TLS only) to `scope`."""
     key = kms.Key(
         scope,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -30,10 +31,15 @@ OBJECT_READ_ACTIONS = ("s3:GetObject",)
 
 @dataclass(frozen=True)
 class Permission:
-    """One statement of a worker's role, and how the role's description names it."""
+    """One statement of a worker's role, and how the role's description names it.
+
+    `acknowledgements` are the cdk-nag findings (rule and finding, e.g. "IAM5[Resource::...]")
+    the statement causes on the role's policy, each with its reason; the worker applies them there.
+    """
 
     summary: str
     statement: iam.PolicyStatement
+    acknowledgements: tuple[tuple[str, str], ...] = ()
 
 
 def table_items(table: dynamodb.ITable) -> Permission:
@@ -57,9 +63,18 @@ def send_email_as(sender: str, identity_arns: Sequence[str]) -> Permission:
 
 def read_objects(bucket: s3.IBucket, key_prefix: str) -> Permission:
     """Reading the objects under one key prefix of one bucket; no listing, no writing."""
+    bucket_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
     return Permission(
         "the inbound mail it is notified of",
         iam.PolicyStatement(
             actions=list(OBJECT_READ_ACTIONS), resources=[bucket.arn_for_objects(f"{key_prefix}*")]
+        ),
+        acknowledgements=(
+            (
+                f"IAM5[Resource::<{bucket_id}.Arn>/{key_prefix}*]",
+                "Object keys are SES message ids, known only when a message arrives; the wildcard "
+                f"is limited to the {key_prefix} prefix SES writes under, in this one bucket, and "
+                "to s3:GetObject.",
+            ),
         ),
     )

@@ -158,6 +158,9 @@ class QueueWorker(Construct):
         # its permissions are attached. The policy exists by now (statements were added above).
         default_policy = self.role.node.find_child("DefaultPolicy").node.default_child
         self.function.node.default_child.add_override("DependsOn", [default_policy.logical_id])
+        for permission in permissions:
+            for rule, reason in permission.acknowledgements:
+                nag.acknowledge(default_policy, rule, reason)
         nag.acknowledge(
             self.function.node.default_child,
             "L1",
