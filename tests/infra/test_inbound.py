@@ -385,16 +385,17 @@ def test_without_replies_none_of_the_inbound_path_exists(without_replies):
     assert handlers == {names.INVITE_HANDLER, names.CANCELLATION_HANDLER}
     assert len(resources(template, "AWS::SQS::Queue")) == 4
     assert set(template["Outputs"]) == set(names.OUTPUT_KEYS)
-    assert REGION_RULE_ID not in template.get("Rules", {})
+    assert all(REGION_RULE_ID not in t.get("Rules", {}) for t in without_replies.templates.values())
     assert without_replies.violations("AwsSolutions") == []
 
 
 # --- regions and placeholders -------------------------------------------------------------------------
 
 
-def test_the_template_refuses_regions_without_ses_receiving(workers):
-    (assertion,) = workers["Rules"][REGION_RULE_ID]["Assertions"]
-    assert assertion["Assert"] == {"Fn::Contains": [list(RECEIVING_REGIONS), {"Ref": "AWS::Region"}]}
+def test_both_templates_refuse_regions_without_ses_receiving(synth):
+    for template in synth.templates.values():
+        (assertion,) = template["Rules"][REGION_RULE_ID]["Assertions"]
+        assert assertion["Assert"] == {"Fn::Contains": [list(RECEIVING_REGIONS), {"Ref": "AWS::Region"}]}
 
 
 def test_a_stack_for_a_known_region_without_receiving_fails_at_synthesis():
