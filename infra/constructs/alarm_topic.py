@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.constructs.encrypted_topic import encrypted_topic
+from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic
 
 
 class AlarmTopic(Construct):
@@ -24,32 +23,21 @@ class AlarmTopic(Construct):
             display_name="Calendar Invite Server alarms",
             key_description="Encrypts the alarm notification topic",
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
-        )
-        # Enforcing TLS writes a topic policy, which replaces SNS's default one; say explicitly that
-        # CloudWatch alarms of this account may publish.
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsOfThisAccount",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={
-                    "ArnLike": {
-                        "aws:SourceArn": Stack.of(self).format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+        # The topic's policy limits publishing to the alarms of this account.
+        allow_service_to_publish(
+            self.key,
+            self.topic,
+            service="cloudwatch.amazonaws.com",
+            sid="AllowCloudWatchAlarms",
+            topic_conditions={
+                "ArnLike": {
+                    "aws:SourceArn": Stack.of(self).format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
         )
         self.topic.add_subscription(subscriptions.EmailSubscription(email))

@@ -8,7 +8,10 @@ the key policy and the topic policy, with conditions naming the publisher.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -29,3 +32,38 @@ def encrypted_topic(
     )
     topic = sns.Topic(scope, "Topic", display_name=display_name, master_key=key, enforce_ssl=True)
     return key, topic
+
+
+def allow_service_to_publish(
+    key: kms.Key,
+    topic: sns.Topic,
+    *,
+    service: str,
+    sid: str,
+    topic_conditions: dict[str, Any],
+    key_conditions: dict[str, Any] | None = None,
+) -> None:
+    """Lets `service` use the key (statement `<sid>ToEncrypt`) and publish (`<sid>ToPublish`).
+
+    Enforcing TLS writes a topic policy, which replaces SNS's default one, so the publisher must
+    be named there too.
+    """
+    principal = iam.ServicePrincipal(service)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"{sid}ToEncrypt",
+            principals=[principal],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions=key_conditions,
+        )
+    )
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"{sid}ToPublish",
+            principals=[principal],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions=topic_conditions,
+        )
+    )

@@ -14,7 +14,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra import nag
-from infra.constructs.encrypted_topic import encrypted_topic
+from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic
 
 SES_PRINCIPAL = "ses.amazonaws.com"
 
@@ -88,24 +88,13 @@ class InboundMail(Construct):
             display_name="Calendar Invite Server inbound mail",
             key_description="Encrypts the notifications of mail received for the RSVP address",
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowSesReceiptRuleToEncrypt",
-                principals=[ses_principal],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],
-                conditions=only_this_rule,
-            )
-        )
-        # Enforcing TLS writes a topic policy, which replaces SNS's default one.
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowSesReceiptRuleToPublish",
-                principals=[ses_principal],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions=only_this_rule,
-            )
+        allow_service_to_publish(
+            self.key,
+            self.topic,
+            service=SES_PRINCIPAL,
+            sid="AllowSesReceiptRule",
+            topic_conditions=only_this_rule,
+            key_conditions=only_this_rule,
         )
 
         self.rule_set = ses.ReceiptRuleSet(self, "RuleSet", receipt_rule_set_name=rule_set_name)

@@ -100,28 +100,22 @@ class StatelessStack(Stack):
             self._add_reply_path(config, worker, table_and_ses())
 
         outputs = {
-            names.OUTPUT_INVITE_QUEUE_URL: (self.invite.queue.queue_url, "Invite work queue"),
-            names.OUTPUT_INVITE_DLQ_URL: (
-                self.invite.dead_letter_queue.queue_url,
-                "Invite dead-letter queue",
+            **_queue_outputs(
+                self.invite, names.OUTPUT_INVITE_QUEUE_URL, names.OUTPUT_INVITE_DLQ_URL, "Invite"
             ),
-            names.OUTPUT_CANCELLATION_QUEUE_URL: (
-                self.cancellation.queue.queue_url,
-                "Cancellation work queue",
-            ),
-            names.OUTPUT_CANCELLATION_DLQ_URL: (
-                self.cancellation.dead_letter_queue.queue_url,
-                "Cancellation dead-letter queue",
+            **_queue_outputs(
+                self.cancellation,
+                names.OUTPUT_CANCELLATION_QUEUE_URL,
+                names.OUTPUT_CANCELLATION_DLQ_URL,
+                "Cancellation",
             ),
             names.OUTPUT_TABLE_NAME: (table.table_name, "DynamoDB table of events and attendees"),
         }
         if self.inbound is not None and self.reply is not None:
             outputs.update(
                 {
-                    names.OUTPUT_REPLY_QUEUE_URL: (self.reply.queue.queue_url, "Reply work queue"),
-                    names.OUTPUT_REPLY_DLQ_URL: (
-                        self.reply.dead_letter_queue.queue_url,
-                        "Reply dead-letter queue",
+                    **_queue_outputs(
+                        self.reply, names.OUTPUT_REPLY_QUEUE_URL, names.OUTPUT_REPLY_DLQ_URL, "Reply"
                     ),
                     names.OUTPUT_INBOUND_BUCKET_NAME: (
                         self.inbound.bucket.bucket_name,
@@ -176,3 +170,12 @@ class StatelessStack(Stack):
         self.inbound.topic.add_subscription(
             subscriptions.SqsSubscription(self.reply.queue, raw_message_delivery=False)
         )
+
+
+def _queue_outputs(
+    worker: QueueWorker, queue_key: str, dlq_key: str, label: str
+) -> dict[str, tuple[str, str]]:
+    return {
+        queue_key: (worker.queue.queue_url, f"{label} work queue"),
+        dlq_key: (worker.dead_letter_queue.queue_url, f"{label} dead-letter queue"),
+    }

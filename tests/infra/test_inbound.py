@@ -28,16 +28,6 @@ INBOUND_TYPES = (
 )
 
 
-@pytest.fixture(params=["default_synth", "configured_synth"])
-def synth(request):
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def workers(synth):
-    return synth.template(STATELESS)
-
-
 @pytest.fixture(scope="module")
 def without_replies():
     return synthesize(app_context(CONFIGURED_CONTEXT, SKIP_BUNDLING, {"receiveReplies": "false"}))

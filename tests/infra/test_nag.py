@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pytest
 from aws_cdk import App, CfnResource, Stack, Validations
 from aws_cdk import aws_sqs as sqs
 
@@ -13,11 +12,6 @@ from infra import nag, names
 from tests.infra.synth import read_assembly
 
 MIN_REASON_LENGTH = 40
-
-
-@pytest.fixture(params=["default_synth", "configured_synth"])
-def synth(request):
-    return request.getfixturevalue(request.param)
 
 
 def test_aws_solutions_reports_no_findings(synth):

@@ -31,16 +31,6 @@ HANDLERS = {*IMPORTABLE_HANDLERS, names.REPLY_HANDLER}
 SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
-@pytest.fixture(params=["default_synth", "configured_synth"])
-def synth(request):
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def workers(synth):
-    return synth.template(STATELESS)
-
-
 def functions(template):
     return resources(template, "AWS::Lambda::Function")
 
