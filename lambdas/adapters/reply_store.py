@@ -13,7 +13,14 @@ from botocore.exceptions import ClientError
 
 from lambdas.adapters import reply_writes
 from lambdas.adapters.reply_writes import Received
-from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _code, from_item, to_attribute_values
+from lambdas.adapters.store import (
+    ClaimResult,
+    Store,
+    TransactionRefused,
+    _code,
+    from_item,
+    to_attribute_values,
+)
 from lambdas.domain.keys import attendee_key, event_key
 from lambdas.domain.replies import ReplyChange
 
@@ -53,7 +60,9 @@ class ReplyStore(Store):
     def claim_refresh(
         self, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
     ) -> ClaimResult:
-        request = reply_writes.refresh_claim(self._table, uid, email, sequence, ses_message_id, token, now, lease)
+        request = reply_writes.refresh_claim(
+            self._table, uid, email, sequence, ses_message_id, token, now, lease
+        )
         try:
             self._db.update_item(**request)
         except ClientError as error:
@@ -65,7 +74,9 @@ class ReplyStore(Store):
     def record_refresh(
         self, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
     ) -> bool:
-        return self._conditional(reply_writes.refresh_record(self._table, uid, email, ses_message_id, token, entry))
+        return self._conditional(
+            reply_writes.refresh_record(self._table, uid, email, ses_message_id, token, entry)
+        )
 
     def release_refresh(self, uid: str, email: str, token: str) -> None:
         self._conditional(reply_writes.refresh_release(self._table, uid, email, token))

@@ -141,7 +141,9 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     name = e.name("name")
     assignments.append(f"{name} = if_not_exists({name}, {e.value((answer.attendee_name or '')[:MAX_NAME])})")
     history = e.name("history")
-    assignments.append(f"{history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})")
+    assignments.append(
+        f"{history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"
+    )
     removals = []
     if change.origin == ORIGIN_SHARED:
         assignments.append(f"{e.name('origin')} = {e.value(ORIGIN_SHARED)}")
@@ -215,7 +217,10 @@ def counter_update(table: str, answer, received: Received, attendee: dict[str, A
         f" AND {e.as_read('counter.dtstamp', stored)}"
     )
     return e.request(
-        table, attendee_key(answer.uid, answer.attendee), UpdateExpression=expression, ConditionExpression=condition
+        table,
+        attendee_key(answer.uid, answer.attendee),
+        UpdateExpression=expression,
+        ConditionExpression=condition,
     )
 
 
@@ -229,10 +234,11 @@ def refresh_claim(
     e = Expression()
     pending = {"message_id": ses_message_id, "token": token, "since": Decimal(str(now))}
     refresh = e.name("refresh_pending")
+    cutoff = e.value(Decimal(str(now - lease)))
     condition = (
         f"{e.name('sequence')} = {e.value(sequence)}"
         f" AND NOT contains({e.name('refreshed')}, {e.value(ses_message_id)})"
-        f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {e.value(Decimal(str(now - lease)))})"
+        f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {cutoff})"
     )
     return e.request(
         table,

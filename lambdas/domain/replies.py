@@ -27,7 +27,9 @@ RECORDABLE_PARTSTATS = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATE
 COUNTED_ANSWERS = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"}
 INVITED_PREFIX = "replies_"  # the organizer's attendees
 SHARED_PREFIX = "shared_"  # people who answered a forwarded invitation
-COUNTERS = tuple(prefix + name for prefix in (INVITED_PREFIX, SHARED_PREFIX) for name in COUNTED_ANSWERS.values())
+COUNTERS = tuple(
+    prefix + name for prefix in (INVITED_PREFIX, SHARED_PREFIX) for name in COUNTED_ANSWERS.values()
+)
 ORIGIN_INVITED = "invited"
 ORIGIN_SHARED = "shared"  # not invited by the organizer (the original system's word for it)
 EVENT_CANCELLED = "CANCELLED"
@@ -179,7 +181,9 @@ def decide_counter(answer: Answer, event: dict[str, Any] | None, attendee: dict[
     if sent is None:
         return Refusal(Outcome.SKIPPED, "a proposal from someone the organizer did not invite")
     if answer.sequence < sent:
-        return Refusal(Outcome.STALE, f"proposes a change to SEQUENCE {answer.sequence}; {sent} was sent since")
+        return Refusal(
+            Outcome.STALE, f"proposes a change to SEQUENCE {answer.sequence}; {sent} was sent since"
+        )
     stored = (attendee or {}).get("counter") or {}
     if stored.get("dtstamp"):
         recorded = datetime.fromisoformat(stored["dtstamp"])
