@@ -32,6 +32,9 @@ class ItipMessage:
     # REQUEST: CONFIRMED. CANCEL of the whole event: CANCELLED. CANCEL that only removes this
     # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
     status: str | None
+    # The attendee's answer as the organizer knows it: NEEDS-ACTION for every invitation or update,
+    # their recorded answer when a REFRESH asks for the current version (RFC 5546 §3.2.7).
+    attendee_partstat: str = "NEEDS-ACTION"
 
 
 def build_calendar(message: ItipMessage) -> bytes:
@@ -55,7 +58,7 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add(
         "organizer", _address(message.organizer_mailbox, event.organizer.name or event.organizer.email)
     )
-    vevent.add("attendee", _attendee(message.attendee))
+    vevent.add("attendee", _attendee(message.attendee, message.attendee_partstat))
     parts = [_calendar_head(message.method)]
     if timezone:
         parts.append(_vtimezone(event.timezone))
@@ -113,10 +116,10 @@ def _address(email: str, common_name: str) -> vCalAddress:
     return address
 
 
-def _attendee(person: Person) -> vCalAddress:
+def _attendee(person: Person, partstat: str) -> vCalAddress:
     address = _address(person.email, person.name)
     # RSVP=TRUE and PARTSTAT=NEEDS-ACTION make Outlook and iOS show response buttons.
     address.params.update(
-        {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+        {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": partstat, "RSVP": "TRUE"}
     )
     return address

@@ -150,6 +150,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         organizer_mailbox=services.settings.rsvp_email,
         dtstamp=now,
         status="CONFIRMED",
+        attendee_partstat=attendee.get("partstat") or "NEEDS-ACTION",
     )
     release = lambda: services.replies.release_refresh(uid, email, token)  # noqa: E731
     message_id = send_itip(services, itip, release=release)

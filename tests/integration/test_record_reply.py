@@ -11,6 +11,7 @@ import tracemalloc
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
+from unittest import mock
 
 import boto3
 import pytest
@@ -422,6 +423,7 @@ def test_a_counter_proposal_is_kept_for_the_organizer_and_changes_nothing_else(a
 def test_a_refresh_sends_the_current_version_once(account, inbox, caplog):
     invite(account)
     invite(account, sequence=1, start="2026-12-02T15:00:00Z", end="2026-12-02T16:00:00Z")
+    inbox.deliver(reply_mail(BOB, "TENTATIVE", sequence=1))
     sent_before = len(account.sent())
     body = inbox.store(reply_mail(BOB, None, method="REFRESH", sequence=0), message_id="refresh-1")
 
@@ -434,12 +436,14 @@ def test_a_refresh_sends_the_current_version_once(account, inbox, caplog):
     assert vevent["SEQUENCE"] == 1
     assert str(vevent["UID"]) == UID
     assert vevent.decoded("DTSTART").isoformat() == "2026-12-02T15:00:00+00:00"
+    assert vevent["ATTENDEE"].params["PARTSTAT"] == "TENTATIVE"  # the answer the organizer has
     assert [line["outcome"] for line in outcomes(caplog)][-2:] == ["refreshed", "duplicate"]
     item = account.attendee_item(UID, BOB)
     assert item["refreshed"] == {"refresh-1"}
     assert item["history"][-1]["refresh_of"] == "refresh-1"
     assert "refresh_pending" not in item
-    assert item["sequence"] == 1 and item["partstat"] == "NEEDS-ACTION"
+    assert item["sequence"] == 1 and item["partstat"] == "TENTATIVE"  # a refresh asks for no new answer
+    assert counts(account) == {"replies_tentative": 1}
 
 
 def test_a_refresh_from_someone_not_invited_sends_nothing(account, inbox, caplog):
@@ -599,3 +603,21 @@ def test_a_ten_megabyte_email_is_read_in_bounded_memory():
                 assert account.attendee_item(UID, BOB)["partstat"] == "ACCEPTED"
     # ~0.25 MB measured: the attachments stream past, only the calendar part is kept.
     assert peak < 1024 * 1024, f"peak {peak / 1e6:.1f} MB while reading a 10 MB email"
+
+
+def test_a_refresh_whose_send_fails_is_retried_and_sent_once(account, inbox, caplog):
+    from botocore.exceptions import ClientError
+
+    from lambdas.adapters.mailer import Mailer
+
+    invite(account)
+    body = inbox.store(reply_mail(BOB, None, method="REFRESH"))
+    throttled = ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendEmail")
+    with mock.patch.object(Mailer, "send", side_effect=throttled):
+        assert len(account.invoke("reply", body)["batchItemFailures"]) == 1
+    assert "refresh_pending" not in account.attendee_item(UID, BOB)  # given back at once
+
+    assert account.invoke("reply", body) == {"batchItemFailures": []}
+    assert account.invoke("reply", body) == {"batchItemFailures": []}
+    assert [line["outcome"] for line in outcomes(caplog)][-3:] == ["failed", "refreshed", "duplicate"]
+    assert len(account.sent()) == 3

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 
+from lambdas.adapters.mailbox import Mailbox, MailTooLarge
 from lambdas.adapters.reply_writes import Received, counter_update, refresh_claim, reply_transaction
 from lambdas.domain.decisions import Outcome
 from lambdas.domain.replies import (
@@ -241,3 +243,38 @@ def test_the_counter_and_refresh_writes_refuse_what_they_must():
     claim = refresh_claim("t", "u", "bob@example.org", 0, "in-1", "tok", 1000.0, 60)
     assert "NOT contains(" in claim["ConditionExpression"]
     assert claim["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+# ------------------------------------------------------------------------------- the mailbox
+
+
+class _Body(io.BytesIO):
+    closed_by_caller = False
+
+    def close(self):
+        type(self).closed_by_caller = True
+        super().close()
+
+
+class _S3:
+    def __init__(self, data: bytes, announced: int | None = None):
+        self.data, self.announced = data, announced
+
+    def get_object(self, Bucket, Key):
+        size = len(self.data) if self.announced is None else self.announced
+        return {"Body": _Body(self.data), "ContentLength": size}
+
+
+def test_the_mailbox_streams_the_email_and_closes_the_body():
+    with Mailbox(lambda: _S3(b"From: a@b\r\n\r\nhello\r\n")).open("bucket", "key") as stream:
+        assert stream.readline() == b"From: a@b\r\n"
+        assert stream.read() == b"\r\nhello\r\n"
+    assert _Body.closed_by_caller
+
+
+def test_the_mailbox_refuses_more_than_its_bound_announced_or_not():
+    with pytest.raises(MailTooLarge), Mailbox(lambda: _S3(b"x" * 100)).open("b", "k", limit=10):
+        pass
+    opened = Mailbox(lambda: _S3(b"x" * 100, announced=5)).open("b", "k", limit=10)
+    with opened as stream, pytest.raises(MailTooLarge):
+        stream.read()
