@@ -81,7 +81,9 @@ def read_calendar(text: str, mime_method: str = "", replier: str = "") -> Calend
         return CalendarReading((), f"unreadable calendar: {_short(error)}")
     calendars = [c for c in components if getattr(c, "name", None) == "VCALENDAR"]
     if not calendars:
-        return CalendarReading((), "no complete VCALENDAR in the calendar part")
+        return CalendarReading(
+            (), "no complete VCALENDAR (BEGIN:VCALENDAR to END:VCALENDAR) in the calendar part"
+        )
     answers: list[CalendarAnswer] = []
     errors: list[str] = []
     seen_events = 0
@@ -136,7 +138,8 @@ def _answer(event, method: str, prodid: str, replier: str, errors: list[str]) ->
         sequence=sequence,
         dtstamp=dtstamp,
         recurrence_id=recurrence_id,
-        comment=_comment(event.get("COMMENT")),
+        # Google Calendar carries the attendee's note as an ATTENDEE parameter instead of COMMENT.
+        comment=_comment(event.get("COMMENT")) or _comment(params.get("X-RESPONSE-COMMENT")),
         prodid=prodid,
         proposed=_proposed(event) if method == "COUNTER" else {},
         delegated_to=_addresses(params.get("DELEGATED-TO")) if partstat == "DELEGATED" else (),
