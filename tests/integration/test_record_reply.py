@@ -497,26 +497,106 @@ def test_a_bad_record_does_not_stop_the_batch(account, inbox):
 # -------------------------------------------------------------------------------- the fixtures
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_every_fixture_is_recorded_with_its_answer(account, inbox, caplog, name):
-    [expected] = EXPECTED[name]["answers"]
-    invite(account, attendees=(expected["attendee"],), uid=FIXTURE_UID)
+# What each fixture leads to, read from the fixture by hand: (outcome, attendee whose item changes).
+FIXTURE_OUTCOMES = {
+    "apple-mail-accepted.eml": ("recorded", "carla@example.org"),
+    "dsn-bounce.eml": ("not_calendar", None),
+    "evolution-refresh.eml": ("refreshed", "kim@example.com"),
+    "forged-reply.eml": ("untrusted", None),
+    "gmail-accepted.eml": ("recorded", "ana@example.org"),
+    "gmail-declined.eml": ("recorded", "fatima.zahra@example.com"),
+    "gmail-human-answer.eml": ("not_calendar", None),
+    "gmail-tentative.eml": ("recorded", "ana@example.org"),
+    "iphone-declined.eml": ("recorded", "carla@example.org"),
+    "malformed-calendar.eml": ("malformed_calendar", None),
+    "notes-latin1-accepted.eml": ("recorded", "jose@example.org"),
+    "outlook-counter.eml": ("counter_recorded", "ben@example.org"),
+    "outlook-declined.eml": ("recorded", "ben@example.org"),
+    "outlook-out-of-office.eml": ("not_calendar", None),
+    "outlook-tentative.eml": ("recorded", "erin@example.org"),
+    "thunderbird-accepted.eml": ("recorded", "dan@example.net"),
+    "thunderbird-delegated.eml": ("recorded", "dan@example.net"),
+}
+FIXTURE_GUESTS = (
+    "ana@example.org",
+    "ben@example.org",
+    "carla@example.org",
+    "dan@example.net",
+    "erin@example.org",
+    "fatima.zahra@example.com",
+    "jose@example.org",
+    "kim@example.com",
+)
+COUNTER_OF = {
+    "ACCEPTED": "replies_accepted",
+    "DECLINED": "replies_declined",
+    "TENTATIVE": "replies_tentative",
+}
 
-    response = inbox.deliver((FIXTURES / name).read_bytes(), sender=expected["attendee"])
 
-    assert response == {"batchItemFailures": []}
-    assert last_outcome(caplog)["outcome"] == "recorded"
-    item = account.attendee_item(FIXTURE_UID, expected["attendee"])
-    assert item["partstat"] == expected["partstat"]
-    assert item["reply_prodid"] == expected["prodid"]
-    assert item.get("reply_comment", "") == expected["comment"]
-    assert item["reply_dtstamp"] == expected["dtstamp"].isoformat()
-    counter = {"ACCEPTED": "replies_accepted", "DECLINED": "replies_declined"}[expected["partstat"]]
-    assert counts(account, FIXTURE_UID) == {counter: 1}
+def deliver_fixture(inbox: Inbox, name: str) -> dict:
+    sender = EXPECTED[name]["from_address"] or "unknown@example.org"
+    return inbox.deliver((FIXTURES / name).read_bytes(), sender=sender)
 
 
-def test_every_fixture_file_is_covered():
-    assert sorted(p.name for p in FIXTURES.glob("*.eml")) == sorted(EXPECTED)
+def invite_fixture_guests(account: Account, update_for: str | None = None) -> None:
+    invite(account, attendees=FIXTURE_GUESTS, uid=FIXTURE_UID)
+    if update_for:  # Thunderbird's answers are to the update (SEQUENCE:1) this guest was sent
+        invite(account, attendees=(update_for,), uid=FIXTURE_UID, sequence=1)
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_OUTCOMES))
+def test_every_fixture_ends_in_its_outcome_with_the_right_answer(account, inbox, caplog, name):
+    outcome, changed = FIXTURE_OUTCOMES[name]
+    answers = EXPECTED[name]["answers"]
+    updated = next((a["attendee"] for a in answers if a["sequence"] > 0), None)
+    invite_fixture_guests(account, update_for=updated)
+    sent_before = len(account.sent())
+    before = {guest: account.attendee_item(FIXTURE_UID, guest) for guest in FIXTURE_GUESTS}
+
+    assert deliver_fixture(inbox, name) == {"batchItemFailures": []}
+
+    assert last_outcome(caplog)["outcome"] == outcome
+    after = {guest: account.attendee_item(FIXTURE_UID, guest) for guest in FIXTURE_GUESTS}
+    assert [g for g in FIXTURE_GUESTS if after[g] != before[g]] == ([changed] if changed else [])
+    if outcome == "recorded":
+        [expected] = answers
+        item = after[changed]
+        assert item["partstat"] == expected["partstat"]
+        assert item["reply_prodid"] == expected["prodid"]
+        assert item.get("reply_comment", "") == expected["comment"]
+        assert item["reply_dtstamp"] == expected["dtstamp"].isoformat()
+        counted = COUNTER_OF.get(expected["partstat"])
+        assert counts(account, FIXTURE_UID) == ({counted: 1} if counted else {})
+    else:
+        assert counts(account, FIXTURE_UID) == {}
+    if outcome == "counter_recorded":
+        assert after[changed]["counter"]["proposed"] == answers[0]["proposed"]
+        assert after[changed]["partstat"] == "NEEDS-ACTION"
+    if outcome == "refreshed":
+        [resent] = account.sent()[sent_before:]
+        assert resent.recipient == changed
+        check_imip(resent.raw, "REQUEST")
+    else:
+        assert len(account.sent()) == sent_before
+
+
+def test_every_fixture_file_has_an_outcome():
+    assert sorted(p.name for p in FIXTURES.glob("*.eml")) == sorted(FIXTURE_OUTCOMES)
+
+
+def test_real_clients_changes_of_mind_in_any_arrival_order(account, inbox):
+    invite_fixture_guests(account)
+    deliver_fixture(inbox, "gmail-accepted.eml")
+    deliver_fixture(inbox, "gmail-tentative.eml")  # Ana, later: maybe
+    deliver_fixture(inbox, "iphone-declined.eml")  # Carla's later answer arrives first
+    deliver_fixture(inbox, "apple-mail-accepted.eml")
+    deliver_fixture(inbox, "outlook-declined.eml")
+    deliver_fixture(inbox, "forged-reply.eml")
+
+    assert account.attendee_item(FIXTURE_UID, "ana@example.org")["partstat"] == "TENTATIVE"
+    assert account.attendee_item(FIXTURE_UID, "carla@example.org")["partstat"] == "DECLINED"
+    assert counts(account, FIXTURE_UID) == {"replies_tentative": 1, "replies_declined": 2}
 
 
 # ---------------------------------------------------------------- over HTTP: concurrency, memory
