@@ -127,6 +127,8 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     }
     if comment:
         entry["comment"] = comment
+    if getattr(answer, "delegated_to", ()):
+        entry["delegated_to"] = list(answer.delegated_to)
     sets = {
         "partstat": e.value(answer.partstat),
         "reply_sequence": e.value(change.version),

@@ -566,6 +566,7 @@ def test_every_fixture_ends_in_its_outcome_with_the_right_answer(account, inbox,
         assert item["reply_prodid"] == expected["prodid"]
         assert item.get("reply_comment", "") == expected["comment"]
         assert item["reply_dtstamp"] == expected["dtstamp"].isoformat()
+        assert item["history"][-1].get("delegated_to", []) == list(expected["delegated_to"])
         counted = COUNTER_OF.get(expected["partstat"])
         assert counts(account, FIXTURE_UID) == ({counted: 1} if counted else {})
     else:
