@@ -110,7 +110,7 @@ def _log(logger, result: RecordResult, message_id: str) -> None:
     extra = {"outcome": result.outcome.value, "messageId": message_id, **result.fields}
     if result.outcome is Outcome.FAILED:
         logger.error(result.outcome.value, extra=extra)
-    elif result.outcome in (Outcome.INVALID, Outcome.IN_FLIGHT):
+    elif result.outcome in (Outcome.INVALID, Outcome.IN_FLIGHT, Outcome.UNTRUSTED):  # forged mail: warn
         logger.warning(result.outcome.value, extra=extra)
     else:
         logger.info(result.outcome.value, extra=extra)

@@ -20,7 +20,7 @@ from lambdas.record_reply.handler import lambda_handler as reply_handler
 from local.lambda_logs import json_lines
 from tests.support.aws import RSVP, Account, fresh_services, invite_body, record
 from tests.support.oracles import check_imip
-from tests.support.server import LocalAws, RemoteAws
+from tests.support.server import LocalAws, RandomFaults, RemoteAws
 from tests.unit.inbound.expectations import EXPECTED
 from tests.unit.inbound.expectations import UID as FIXTURE_UID
 from tests.unit.inbound.ses import FIXTURES, ses_notification, sns_envelope
@@ -267,6 +267,24 @@ def test_copies_of_one_reply_in_one_batch_are_recorded_once(account, inbox):
     assert [h["method"] for h in account.attendee_item(UID, BOB)["history"]] == ["REQUEST", "REPLY"]
 
 
+def test_one_email_answering_two_events_records_both_and_logs_each(account, inbox, caplog):
+    invite(account)
+    invite(account, uid="evt-43@example.com")
+    raw = reply_mail(BOB, "ACCEPTED")
+    start, end = raw.index(b"BEGIN:VEVENT"), raw.index(b"END:VEVENT") + len(b"END:VEVENT")
+    second = raw[start:end].replace(UID.encode(), b"evt-43@example.com").replace(b"ACCEPTED", b"DECLINED")
+    inbox.deliver(raw[:end] + b"\n" + second + raw[end:])
+
+    line = last_outcome(caplog)
+    assert line["outcome"] == "recorded"
+    assert [(a["uid"], a["outcome"], a["partstat"]) for a in line["answers"]] == [
+        (UID, "recorded", "ACCEPTED"),
+        ("evt-43@example.com", "recorded", "DECLINED"),
+    ]
+    assert counts(account) == {"replies_accepted": 1}
+    assert counts(account, "evt-43@example.com") == {"replies_declined": 1}
+
+
 # ------------------------------------------------------------------------------- not recorded
 
 
@@ -276,6 +294,7 @@ def test_a_forged_from_is_not_recorded(account, inbox, caplog):
 
     line = last_outcome(caplog)
     assert (line["outcome"], line["reason"], line["attendee"]) == ("untrusted", "from_mismatch", BOB)
+    assert line["level"] == "WARNING"
     assert account.attendee_item(UID, BOB)["partstat"] == "NEEDS-ACTION"
     assert counts(account) == {}
 
@@ -619,6 +638,7 @@ def served(local_aws, monkeypatch):
         account = Account()
         yield account, Inbox(account)
     local_aws.latency = 0.0
+    local_aws.faults = None
 
 
 def test_twelve_concurrent_copies_of_one_reply_keep_the_counts_exact(served):
@@ -655,6 +675,38 @@ def test_twelve_concurrent_changes_of_mind_count_only_the_latest(served):
             assert reply_handler({"Records": [record(body)]}, None) == {"batchItemFailures": []}
     assert account.attendee_item(UID, BOB)["partstat"] == answers[-1]
     assert counts(account) == {"replies_tentative": 1}
+
+
+def test_counts_stay_exact_when_dynamodb_fails_and_sqs_redelivers(served, local_aws):
+    account, inbox = served
+    guests = [f"guest{i}@example.org" for i in range(6)]
+    invite(account, attendees=guests)
+    answers = ["ACCEPTED", "DECLINED", "TENTATIVE"]
+    bodies = [
+        inbox.store(reply_mail(guest, answers[(i + round_) % 3], dtstamp=f"20261124T1{round_}0000Z"))
+        for round_ in range(3)
+        for i, guest in enumerate(guests)
+    ]
+    # Every attempt of a failing call fails: the error reaches the function, the record is retried.
+    local_aws.faults = RandomFaults(rate=0.3, seed=9, per_call=True, services=frozenset({"dynamodb"}))
+    try:
+        with account.environment_of("reply"):
+            pending = list(bodies) * 2  # and every one delivered twice
+            redelivered = 0
+            for _ in range(40):
+                if not pending:
+                    break
+                with ThreadPoolExecutor(max_workers=6) as pool:
+                    results = list(pool.map(lambda b: reply_handler({"Records": [record(b)]}, None), pending))
+                pending = [b for b, r in zip(pending, results, strict=True) if r["batchItemFailures"]]
+                redelivered += len(pending)
+    finally:
+        faults, local_aws.faults = local_aws.faults, None
+    assert not pending
+    assert redelivered and sum(faults.injected.values())  # the faults did reach the function
+    final = {guest: answers[(i + 2) % 3] for i, guest in enumerate(guests)}
+    assert {g: account.attendee_item(UID, g)["partstat"] for g in guests} == final
+    assert counts(account) == {"replies_accepted": 2, "replies_declined": 2, "replies_tentative": 2}
 
 
 def test_a_ten_megabyte_email_is_read_in_bounded_memory():
