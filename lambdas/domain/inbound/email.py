@@ -11,6 +11,7 @@ What is a calendar part, where clients put it, and what is ignored: docs/replies
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import typing
@@ -26,10 +27,15 @@ __all__ = ["CalendarAnswer", "InboundEmail", "read_email"]
 MAX_HEADER_BYTES = 256 * 1024  # the message's own header block (SES prepends a few KB of its own)
 MAX_PART_HEADER_BYTES = 16 * 1024  # one MIME part's header block
 MAX_LINE = 64 * 1024  # read at most this much at once, even from a body without line breaks
-MAX_PARTS = 500  # MIME parts walked; the rest of a larger message is not looked at
+MAX_PARTS = 500  # MIME parts walked; the rest of a larger message is not read
+MAX_LINES = 2_000_000  # 40 MB of base64 is 550 000 lines: more is an attack on our CPU time
 MAX_DEPTH = 16  # nested multiparts; deeper ones are skipped whole
 MAX_CALENDAR_PARTS = 4  # Gmail sends 2 (inline + attachment); more is not a reply
-MAX_CALENDAR_BYTES = 1024 * 1024  # one calendar part as transmitted (decoded it is no bigger)
+# One calendar part as transmitted (decoded it is no bigger), and all calendar text given to
+# icalendar. Real replies are 1-10 KB; icalendar 7.3 spends 5-10 µs per character (1 MB: 5-10 s),
+# so the bound is on CPU time as much as on memory.
+MAX_CALENDAR_BYTES = 256 * 1024
+MAX_CALENDAR_TEXT = 512 * 1024
 MAX_SUBJECT = 998  # RFC 5322's line length
 
 CALENDAR_TYPES = frozenset(
@@ -38,6 +44,7 @@ CALENDAR_TYPES = frozenset(
 _CALENDAR_FILENAME = re.compile(r"\.(ics|ical|ifb|vcs)$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+_AUTOMATIC_SENDERS = frozenset({"mailer-daemon", "postmaster", "listserv", "majordomo"})
 _PARSER = BytesParser(policy=policy.default)
 
 
@@ -54,13 +61,13 @@ class InboundEmail:
 def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
     """Never raises for bad content (the mail is untrusted input): a problem shows up as no
     answers and/or calendar_error. Memory stays bounded whatever the message's size."""
-    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray | memoryview) else source
-    walk = _Walk(_Lines(stream))
+    walk = _Walk(_Lines(_buffered(source)))
     headers = walk.read_message()
     from_address = _from_address(headers)
     answers: list[CalendarAnswer] = []
     seen: set[tuple] = set()
     seen_texts: set[str] = set()
+    parsed = 0
     errors = list(walk.errors)
     for part in walk.calendars:
         text, mime_method = _decode(part)
@@ -70,6 +77,10 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
         if text in seen_texts:  # the inline copy and the attachment of one calendar
             continue
         seen_texts.add(text)
+        parsed += len(text)
+        if parsed > MAX_CALENDAR_TEXT:
+            errors.append(f"more than {MAX_CALENDAR_TEXT} characters of calendars: the rest is not read")
+            break
         reading = read_calendar(text, mime_method, replier=from_address)
         if reading.error:
             errors.append(reading.error)
@@ -91,19 +102,52 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
 # --------------------------------------------------------------------------------- the MIME stream
 
 
+def _buffered(source: bytes | typing.BinaryIO) -> typing.BinaryIO:
+    """A stream whose readline is cheap. botocore's StreamingBody is a bare IOBase: its readline
+    reads one byte per call (10 MB: ten million calls), so it gets a buffer of its own."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(source)
+    if isinstance(source, io.BufferedIOBase) or hasattr(source, "peek"):
+        return source
+    return io.BufferedReader(_RawReader(source), buffer_size=MAX_LINE)
+
+
+class _RawReader(io.RawIOBase):
+    """Any object with read(n), as the raw stream under an io.BufferedReader."""
+
+    def __init__(self, stream: typing.BinaryIO):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _Stop(Exception):
+    """A walking bound was reached: the rest of the message is not read."""
+
+
 class _Lines:
-    """Lines of a binary stream, never more than MAX_LINE bytes at a time; ``whole`` tells whether
-    the chunk began at the start of a line (only such a chunk can be a header or a boundary)."""
+    """Lines of a binary stream, never more than MAX_LINE bytes at a time, each with whether it
+    begins a line (only such a chunk can be a header, a blank line or a boundary)."""
 
     def __init__(self, stream: typing.BinaryIO):
         self._stream = stream
         self._at_line_start = True
         self._pushed: tuple[bytes, bool] | None = None
+        self._count = 0
 
     def next(self) -> tuple[bytes, bool]:
         if self._pushed is not None:
             line, self._pushed = self._pushed, None
             return line
+        self._count += 1
+        if self._count > MAX_LINES:
+            raise _Stop(f"more than {MAX_LINES} lines: the rest of the message is not read")
         chunk = self._stream.readline(MAX_LINE)
         starts_line = self._at_line_start
         self._at_line_start = chunk.endswith(b"\n")
@@ -121,17 +165,22 @@ class _Walk:
         self.calendars: list[EmailMessage] = []
         self.errors: list[str] = []
         self._parts = 0
-        self._stopped = False
 
     def read_message(self) -> EmailMessage:
         headers, block = self._header_block(MAX_HEADER_BYTES)
-        self._body(headers, block, boundaries=(), depth=0)
+        try:
+            self._body(headers, block, boundaries=(), depth=0)
+        except _Stop as stop:
+            self.errors.append(str(stop))
         return headers
 
     def _header_block(self, limit: int, boundaries: tuple[bytes, ...] = ()) -> tuple[EmailMessage, bytes]:
         block = bytearray()
         while True:
-            line, starts_line = self._lines.next()
+            try:
+                line, starts_line = self._lines.next()
+            except _Stop:
+                break
             if not line:
                 break
             if starts_line and line in (b"\r\n", b"\n"):
@@ -155,19 +204,13 @@ class _Walk:
             if boundary:
                 self._multipart(boundary, boundaries, depth)
                 return
-        keep = not self._stopped and _is_calendar(headers, content_type)
+        keep = _is_calendar(headers, content_type)
         if keep and len(self.calendars) >= MAX_CALENDAR_PARTS:
             self.errors.append(f"more than {MAX_CALENDAR_PARTS} calendar parts: the rest is not read")
             keep = False
         body = bytearray()
         too_large = False
-        while True:
-            line, starts_line = self._lines.next()
-            if not line:
-                break
-            if starts_line and boundaries and _boundary_match(line, boundaries) is not None:
-                self._lines.push_back((line, starts_line))
-                break
+        for line in self._until_boundary(boundaries):
             if keep and not too_large:
                 if len(body) + len(line) > MAX_CALENDAR_BYTES:
                     too_large = True
@@ -179,46 +222,53 @@ class _Walk:
         elif keep:
             self.calendars.append(_leaf(block, _strip_last_line_break(body)))
 
-    def _multipart(self, boundary: bytes, outer: tuple[bytes, ...], depth: int) -> bytes | None:
+    def _multipart(self, boundary: bytes, outer: tuple[bytes, ...], depth: int) -> None:
+        """Consume a multipart body: preamble, parts, epilogue, up to an enclosing boundary or EOF."""
         boundaries = (boundary, *outer)
-        # Preamble, up to the first boundary of this multipart.
-        while True:
+        while True:  # the preamble
             line, starts_line = self._lines.next()
             if not line:
-                return None
+                return
             if starts_line and (match := _boundary_match(line, boundaries)) is not None:
                 if match != boundary:  # an enclosing boundary: this multipart ended early
                     self._lines.push_back((line, starts_line))
-                    return match
+                    return
                 if _is_close(line, boundary):
-                    return self._epilogue(outer)
+                    self._epilogue(outer)
+                    return
                 break
         while True:
             self._parts += 1
-            if self._parts > MAX_PARTS and not self._stopped:
-                self._stopped = True
+            if self._parts > MAX_PARTS:
+                raise _Stop(f"more than {MAX_PARTS} MIME parts: the rest of the message is not read")
             headers, block = self._header_block(MAX_PART_HEADER_BYTES, boundaries)
             self._body(headers, block, boundaries, depth + 1)
             line, starts_line = self._lines.next()
-            if not line:
-                return None
-            match = _boundary_match(line, boundaries) if starts_line else None
-            if match is None:  # cannot happen: _body stops only at a boundary or EOF
-                return None
+            match = _boundary_match(line, boundaries) if line and starts_line else None
+            if match is None:  # EOF (_body stops only at a boundary or at EOF)
+                return
             if match != boundary:
                 self._lines.push_back((line, starts_line))
-                return match
+                return
             if _is_close(line, boundary):
-                return self._epilogue(outer)
+                self._epilogue(outer)
+                return
 
-    def _epilogue(self, outer: tuple[bytes, ...]) -> bytes | None:
+    def _epilogue(self, outer: tuple[bytes, ...]) -> None:
+        for _ in self._until_boundary(outer):
+            pass
+
+    def _until_boundary(self, boundaries: tuple[bytes, ...]) -> typing.Iterator[bytes]:
+        """The lines of one body, up to a line that is one of these boundaries (left to be read
+        next) or EOF."""
         while True:
             line, starts_line = self._lines.next()
             if not line:
-                return None
-            if starts_line and outer and (match := _boundary_match(line, outer)) is not None:
+                return
+            if starts_line and boundaries and _boundary_match(line, boundaries) is not None:
                 self._lines.push_back((line, starts_line))
-                return match
+                return
+            yield line
 
 
 def _boundary_match(line: bytes, boundaries: tuple[bytes, ...]) -> bytes | None:
@@ -304,16 +354,32 @@ def _decode(part: EmailMessage) -> tuple[str | None, str]:
 
 def _text(data: bytes, charset: str) -> str:
     """Bytes in the declared charset; without a usable one, UTF-8 (RFC 5545's default), then
-    Windows-1252 (what Outlook writes when it forgets to say). Bad bytes never raise."""
-    if charset:
-        try:
-            return data.decode(charset, "replace")
-        except (LookupError, ValueError):
-            pass
+    Windows-1252 (the usual legacy charset, a superset of ISO-8859-1). Bad bytes never raise."""
+    codec = _codec(charset)
+    if codec is None or not codec.startswith(("utf-16", "utf-32")):
+        data = _unfold(data)
+    if codec is not None:
+        return data.decode(codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", "replace")
+
+
+def _codec(charset: str) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _unfold(data: bytes) -> bytes:
+    """Line ends made LF and folded lines joined, on the bytes: folding is defined on octets
+    (RFC 5545 §3.1), and clients do fold in the middle of a UTF-8 character."""
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data.replace(b"\n ", b"").replace(b"\n\t", b"")
 
 
 def _from_address(headers: EmailMessage) -> str:
@@ -357,4 +423,6 @@ def _automatic_reason(headers: EmailMessage) -> str:
         return "list"
     if _header_text(headers, "return-path", 400).replace(" ", "") == "<>":
         return "null-return-path"  # a bounce: the null reverse-path of RFC 5321 §4.5.5
+    if _from_address(headers).split("@")[0] in _AUTOMATIC_SENDERS:
+        return "mailer-daemon"  # RFC 3834 §2: never answer these mailboxes
     return ""

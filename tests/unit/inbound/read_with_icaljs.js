@@ -21,7 +21,11 @@ function readOne(text) {
     const prodid = String(calendar.getFirstPropertyValue("prodid") || "");
     for (const vevent of calendar.getAllSubcomponents("vevent")) {
       const dtstamp = vevent.getFirstPropertyValue("dtstamp");
+      // ICAL.Event resolves TZIDs through the calendar's own VTIMEZONEs (Windows zone names too).
+      const event = vevent.hasProperty("dtstart") ? new ICAL.Event(vevent) : null;
       events.push({
+        start: event ? event.startDate.toJSDate().toISOString() : null,
+        end: event ? event.endDate.toJSDate().toISOString() : null,
         method,
         prodid,
         uid: String(vevent.getFirstPropertyValue("uid") || ""),

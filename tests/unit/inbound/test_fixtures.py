@@ -96,11 +96,12 @@ def icaljs_readings() -> dict[str, list[dict]]:
 def test_icaljs_sees_the_same_answers(name, icaljs_readings):
     ours = read_email(fixture(name))
     readings = icaljs_readings[name]
-    events = {}
+    events, times = {}, {}
     for reading in readings:
         for event in reading.get("events", []):
             key = (event["method"], event["uid"], event["sequence"], event["dtstamp"], event["prodid"])
             events[key] = {(a["address"], a["partstat"]) for a in event["attendees"]}
+            times[key] = (event["start"], event["end"])
     if ours.calendar_error and not ours.answers:
         assert readings and all("error" in r or not r["events"] for r in readings)
     assert len(events) == len(ours.answers)
@@ -117,3 +118,6 @@ def test_icaljs_sees_the_same_answers(name, icaljs_readings):
         assert (answer.attendee, answer.partstat) in attendees
         if len(attendees) == 1:
             assert {(answer.attendee, answer.partstat)} == attendees
+        if answer.method == "COUNTER":  # the proposed time, zone resolved by each parser
+            proposed = tuple(answer.proposed[k].replace("+00:00", ".000Z") for k in ("start", "end"))
+            assert proposed == times[key]
