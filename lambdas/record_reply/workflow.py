@@ -133,6 +133,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     sequence = decide_refresh(event, attendee, inbound)
     if isinstance(sequence, Refusal):
         return _refused(sequence)
+    details = event_from_dict(event)  # before the claim: stored details that do not parse hold nothing
     now, token, lease = services.clock(), services.new_token(), services.settings.claim_lease_seconds
     claim = services.replies.claim_refresh(uid, email, sequence, inbound, token, now.timestamp(), lease)
     if not claim.claimed:
@@ -144,7 +145,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         return Outcome.IN_FLIGHT, {"reason": "the attendee item changed: decide again later"}
     itip = ItipMessage(
         method=REQUEST,
-        event=event_from_dict(event),
+        event=details,
         attendee=Person(email=attendee["email"], name=attendee.get("name", "")),
         sequence=sequence,
         organizer_mailbox=services.settings.rsvp_email,
