@@ -23,7 +23,7 @@ class Outcome(StrEnum):
     IN_FLIGHT = "in_flight"  # another delivery holds the claim: retry later (reported as a failure)
     INVALID = "invalid"  # can never succeed: sent to the DLQ with its reason
     FAILED = "failed"  # transient error: reported so SQS redelivers this record alone
-    # Record reply (docs/replies-recording.md): what an email to the RSVP mailbox led to.
+    # Record reply (docs/replies.md, "Recording"): what an email to the RSVP mailbox led to.
     RECORDED = "recorded"  # an invited attendee's answer is recorded and counted
     SHARED = "shared"  # an answer from someone not invited (a forwarded invitation), counted apart
     COUNTER_RECORDED = "counter_recorded"  # a proposed change is kept for the organizer

@@ -5,7 +5,7 @@ transaction conditioned on the items still being as read (optimistic concurrency
 writer got there first the transaction is refused and the answer is decided again on a fresh read,
 so every rule here sees a consistent pair of items.
 
-Counts (docs/replies-recording.md): ``replies_<answer>`` and ``shared_<answer>`` count the attendees
+Counts (docs/replies.md, "Recording"): ``replies_<answer>`` and ``shared_<answer>`` count the attendees
 whose current answer is that answer *to the event's version in* ``replies_sequence``. An update
 (a higher SEQUENCE) asks every attendee for a fresh answer and resets their ``partstat``; the first
 answer to the new version restarts the counts at that version, so an answer to an older version is

@@ -2,7 +2,7 @@
 
 notification -> the raw email from S3 (streamed, bounded) -> its iTIP answers -> for each answer:
 trust, then the table's rules (lambdas.domain.replies), written with optimistic concurrency.
-The rules and their reasons: docs/replies-recording.md.
+The rules and their reasons: docs/replies.md, "Recording".
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordRe
     if not email.answers:
         if email.calendar_error:
             return RecordResult(Outcome.MALFORMED_CALENDAR, fields={**fields, "reason": email.calendar_error})
-        # The lead's decision (docs/replies-recording.md): never forwarded, kept in the bucket until
+        # The lead's decision (docs/replies.md, "Recording"): never forwarded, kept in the bucket until
         # it expires; this line says where to read it.
         reason = "no iTIP calendar: kept in the bucket, not forwarded"
         kind = {"automatic": email.automatic_reason} if email.automatic else {}
@@ -56,7 +56,7 @@ def _read_stored_email(services: Services, mail: ReceivedMail) -> InboundEmail:
             return read_email(stream)
     except (MailMissing, MailTooLarge) as gone:
         # Retrying cannot bring it back: the notification goes to the DLQ, where it still names
-        # the sender and subject (docs/replies-recording.md).
+        # the sender and subject (docs/replies.md, "Recording").
         raise InvalidRequest([FieldError("receipt.action.objectKey", str(gone))]) from None
 
 
@@ -85,6 +85,10 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
     if answer.recurrence_id:
         reason = "an answer for one instance (RECURRENCE-ID): events are sent as single events"
         return Outcome.UNSUPPORTED, {**fields, "recurrenceId": answer.recurrence_id, "reason": reason}
+    if answer.method == "REFRESH" and email.automatic:
+        # docs/replies.md: automatic mail is never answered, so two robots cannot loop.
+        reason = f"automatic mail ({email.automatic_reason}) is never answered"
+        return Outcome.SKIPPED, {**fields, "reason": reason}
     step = _STEPS.get(answer.method)
     if step is None:
         return Outcome.UNSUPPORTED, {

@@ -1,4 +1,4 @@
-"""Record Reply against a mocked account: every rule of docs/replies-recording.md.
+"""Record Reply against a mocked account: every rule of docs/replies.md, "Recording".
 
 Each test invites through the real send function, stores a raw email in a bucket as SES receiving
 does, and delivers the SNS-wrapped receipt notification to the real handler.
@@ -470,6 +470,18 @@ def test_a_refresh_from_someone_not_invited_sends_nothing(account, inbox, caplog
     inbox.deliver(reply_mail("erin@example.net", None, method="REFRESH"))
 
     assert last_outcome(caplog)["outcome"] == "skipped"
+    assert len(account.sent()) == 2
+
+
+def test_a_refresh_in_automatic_mail_is_never_answered(account, inbox, caplog):
+    invite(account)
+    raw = reply_mail(BOB, None, method="REFRESH")
+    inbox.deliver(b"Auto-Submitted: auto-generated\n" + raw)
+
+    assert (last_outcome(caplog)["outcome"], "automatic" in last_outcome(caplog)["reason"]) == (
+        "skipped",
+        True,
+    )
     assert len(account.sent()) == 2
 
 
