@@ -33,7 +33,7 @@ class ItipMessage:
     # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
     status: str | None
     # The attendee's answer as the organizer knows it: NEEDS-ACTION for every invitation or update,
-    # their recorded answer when a REFRESH asks for the current version (RFC 5546 §3.2.7).
+    # their recorded answer when a REFRESH asks for the current version (RFC 5546 §3.2.6).
     attendee_partstat: str = "NEEDS-ACTION"
 
 

@@ -195,7 +195,7 @@ def decide_counter(answer: Answer, event: dict[str, Any] | None, attendee: dict[
 
 
 def decide_refresh(event: dict[str, Any] | None, attendee: dict[str, Any] | None, ses_message_id: str):
-    """The sequence to send again, or the Refusal (RFC 5546 §3.2.7: the latest REQUEST, same SEQUENCE)."""
+    """The sequence to send again, or the Refusal (RFC 5546 §3.2.6: the latest REQUEST, same SEQUENCE)."""
     refused = event_refusal(event)
     if refused:
         return refused
