@@ -24,9 +24,19 @@ from lambdas.adapters.store import (
 from lambdas.domain.keys import attendee_key, event_key
 from lambdas.domain.replies import ReplyChange
 
+Items = tuple[dict[str, Any] | None, dict[str, Any] | None]  # (event item, attendee item)
+
+
+def _now(read: dict[str, Any] | None, reason: dict[str, Any]) -> dict[str, Any] | None:
+    """The item after a refused transaction: the refusal's copy if its condition failed (None when
+    the item is gone), else the item as read (its condition held)."""
+    if reason.get("Code") == "ConditionalCheckFailed":
+        return from_item(reason.get("Item"))
+    return read
+
 
 class ReplyStore(Store):
-    def read(self, uid: str, email: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    def read(self, uid: str, email: str) -> Items:
         """The event item and the attendee item, read together (one serializable request)."""
         response = self._db.transact_get_items(
             TransactItems=[
@@ -44,14 +54,17 @@ class ReplyStore(Store):
         received: Received,
         event: dict[str, Any],
         attendee: dict[str, Any] | None,
-    ) -> bool:
-        """Write the answer and move the counters; False when either item changed since it was read."""
+    ) -> Items | None:
+        """Write the answer and move the counters. None when written; when either item changed
+        since it was read, both items as they are now (DynamoDB returns the changed one with the
+        refusal, so deciding again needs no new read)."""
         items = reply_writes.reply_transaction(self._table, answer, change, received, event, attendee or {})
         try:
             self._transact(items)
-        except TransactionRefused:
-            return False
-        return True
+        except TransactionRefused as refused:
+            attendee_reason, event_reason = refused.reasons
+            return _now(event, event_reason), _now(attendee, attendee_reason)
+        return None
 
     def record_counter(self, answer, received: Received, attendee: dict[str, Any]) -> bool:
         """Keep a proposal; False when the attendee item changed since it was read."""

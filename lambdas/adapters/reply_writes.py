@@ -18,6 +18,8 @@ from lambdas.domain.replies import EVENT_CANCELLED, ORIGIN_SHARED, ReplyChange
 MAX_COMMENT = 2000  # characters of COMMENT kept (an attendee's note, untrusted)
 MAX_PRODID = 255
 MAX_NAME = 128
+# A refused write hands back the item as it is, so the answer is decided again without a read.
+RETURN_ITEM_IF_REFUSED = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
 @dataclass
@@ -167,6 +169,7 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
         attendee_key(answer.uid, answer.attendee),
         UpdateExpression=expression,
         ConditionExpression=condition,
+        **RETURN_ITEM_IF_REFUSED,
     )
 
 
@@ -175,7 +178,10 @@ def _event_counts(table: str, uid: str, change: ReplyChange, event: dict[str, An
     condition = _event_is_open(e)
     counts = change.counts
     if counts is None:
-        return {"ConditionCheck": e.request(table, event_key(uid), ConditionExpression=condition)}
+        check = e.request(table, event_key(uid), ConditionExpression=condition)
+        return {"ConditionCheck": {**check, **RETURN_ITEM_IF_REFUSED}}
+    if change.origin == ORIGIN_SHARED:  # a shared answer's version is the event's sequence as read
+        condition += f" AND {e.as_read('sequence', event.get('sequence'))}"
     epoch = e.as_read("replies_sequence", event.get("replies_sequence"))
     if counts.reset_to is not None:
         sets = [f"{e.name(counter)} = {e.value(value)}" for counter, value in sorted(counts.reset_to.items())]
@@ -184,11 +190,10 @@ def _event_counts(table: str, uid: str, change: ReplyChange, event: dict[str, An
     else:
         adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(counts.deltas.items())]
         expression = "ADD " + ", ".join(adds)
-    return {
-        "Update": e.request(
-            table, event_key(uid), UpdateExpression=expression, ConditionExpression=f"{condition} AND {epoch}"
-        )
-    }
+    update = e.request(
+        table, event_key(uid), UpdateExpression=expression, ConditionExpression=f"{condition} AND {epoch}"
+    )
+    return {"Update": {**update, **RETURN_ITEM_IF_REFUSED}}
 
 
 # ----------------------------------------------------------------------------------- COUNTER

@@ -22,9 +22,9 @@ from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import send_itip
 from lambdas.runtime.services import Services
 
-# A write refused because another writer changed the items is decided again on a fresh read. Each
-# refusal means someone else's write succeeded, so a few attempts settle even twelve concurrent
-# copies; past them the record is retried by SQS rather than spin.
+# A write refused because another writer changed the items is decided again on the items as that
+# writer left them (the refusal returns them). Each refusal means someone else's write succeeded,
+# so a few attempts settle even twelve concurrent copies; past them SQS retries the record.
 DECIDE_ATTEMPTS = 5
 MAX_SUBJECT_LOGGED = 200
 
@@ -109,13 +109,15 @@ def _retry_later(what: str) -> Answered:
 
 
 def _reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
+    event, attendee = services.replies.read(answer.uid, answer.attendee)
     for _ in range(DECIDE_ATTEMPTS):
-        event, attendee = services.replies.read(answer.uid, answer.attendee)
         change = decide_reply(answer, event, attendee)
         if isinstance(change, Refusal):
             return _refused(change)
-        if services.replies.record_reply(answer, change, received, event, attendee):
+        now = services.replies.record_reply(answer, change, received, event, attendee)
+        if now is None:
             return change.outcome, {"countedAs": change.counted_as, "version": change.version}
+        event, attendee = now  # another writer got there first: decide again on what it left
     return _retry_later("the event or attendee item")
 
 

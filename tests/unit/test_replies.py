@@ -278,3 +278,16 @@ def test_the_mailbox_refuses_more_than_its_bound_announced_or_not():
     opened = Mailbox(lambda: _S3(b"x" * 100, announced=5)).open("b", "k", limit=10)
     with opened as stream, pytest.raises(MailTooLarge):
         stream.read()
+
+
+def test_a_refused_reply_write_hands_back_the_items_to_decide_again_on():
+    from lambdas.adapters.reply_store import _now
+
+    read = {"reply_version": 1}
+    assert _now(read, {"Code": "None"}) is read  # its condition held: as read
+    changed = _now(read, {"Code": "ConditionalCheckFailed", "Item": {"reply_version": {"N": "2"}}})
+    assert changed == {"reply_version": 2}
+    assert _now(read, {"Code": "ConditionalCheckFailed"}) is None  # gone since
+    change = decide_reply(Answer(), EVENT, BOB)
+    ops = reply_transaction("t", Answer(), change, Received("in", "now"), EVENT, BOB)
+    assert all(next(iter(op.values()))["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD" for op in ops)
