@@ -13,11 +13,12 @@ from typing import Any
 
 from lambdas.adapters.store import to_attribute_values
 from lambdas.domain.keys import attendee_key, event_key
-from lambdas.domain.replies import EVENT_CANCELLED, ORIGIN_SHARED, ReplyChange
+from lambdas.domain.replies import EVENT_CANCELLED, MAX_REFRESHES, ORIGIN_SHARED, ReplyChange
 
 MAX_COMMENT = 2000  # characters of COMMENT kept (an attendee's note, untrusted)
 MAX_PRODID = 255
 MAX_NAME = 128
+MAX_HISTORY = 100  # entries; about 30 KB with the longest comments cut above
 # A refused write hands back the item as it is, so the answer is decided again without a read.
 RETURN_ITEM_IF_REFUSED = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
@@ -63,6 +64,18 @@ class Expression:
 
 def _number(value: Any) -> Any:
     return Decimal(str(value)) if isinstance(value, float) else value
+
+
+def _history(e: Expression, entry: dict[str, Any], attendee: dict[str, Any]) -> list[str]:
+    """The assignment appending ``entry`` to the attendee's history, none once it is full.
+
+    Answers come from the internet: an attendee answering again and again must not grow the item
+    toward DynamoDB's 400 KB limit, where the send path's writes to it would start failing. The
+    current answer is still recorded in its own attributes."""
+    if len(attendee.get("history") or ()) >= MAX_HISTORY:
+        return []
+    history = e.name("history")
+    return [f"{history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"]
 
 
 def _event_is_open(expression: Expression) -> str:
@@ -144,10 +157,7 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     assignments = [f"{e.name(attr)} = {placeholder}" for attr, placeholder in sets.items()]
     name = e.name("name")
     assignments.append(f"{name} = if_not_exists({name}, {e.value((answer.attendee_name or '')[:MAX_NAME])})")
-    history = e.name("history")
-    assignments.append(
-        f"{history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"
-    )
+    assignments += _history(e, entry, attendee)
     removals = []
     if change.origin == ORIGIN_SHARED:
         assignments.append(f"{e.name('origin')} = {e.value(ORIGIN_SHARED)}")
@@ -212,10 +222,8 @@ def counter_update(table: str, answer, received: Received, attendee: dict[str, A
         "message_id": received.ses_message_id,
     }
     entry = {"method": "COUNTER", **{k: v for k, v in proposal.items() if k != "proposed"}}
-    counter, history = e.name("counter"), e.name("history")
-    expression = (
-        f"SET {counter} = {e.value(proposal)},"
-        f" {history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"
+    expression = "SET " + ", ".join(
+        [f"{e.name('counter')} = {e.value(proposal)}", *_history(e, entry, attendee)]
     )
     stored = (attendee.get("counter") or {}).get("dtstamp")
     condition = (
@@ -242,9 +250,11 @@ def refresh_claim(
     pending = {"message_id": ses_message_id, "token": token, "since": Decimal(str(now))}
     refresh = e.name("refresh_pending")
     cutoff = e.value(Decimal(str(now - lease)))
+    refreshed = e.name("refreshed")
     condition = (
         f"{e.name('sequence')} = {e.value(sequence)}"
-        f" AND NOT contains({e.name('refreshed')}, {e.value(ses_message_id)})"
+        f" AND NOT contains({refreshed}, {e.value(ses_message_id)})"
+        f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(MAX_REFRESHES)})"
         f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {cutoff})"
     )
     return e.request(

@@ -33,6 +33,9 @@ COUNTERS = tuple(
 ORIGIN_INVITED = "invited"
 ORIGIN_SHARED = "shared"  # not invited by the organizer (the original system's word for it)
 EVENT_CANCELLED = "CANCELLED"
+# REFRESH requests answered per attendee: each one sends an email, and the request comes from the
+# internet. A client asks again only when it lost the event; more than this is not a client.
+MAX_REFRESHES = 5
 
 
 class Answer(Protocol):
@@ -202,8 +205,11 @@ def decide_refresh(event: dict[str, Any] | None, attendee: dict[str, Any] | None
     sent = invited_sequence(attendee)
     if sent is None or (attendee or {}).get("status") != INVITED:
         return Refusal(Outcome.SKIPPED, "a refresh from someone the organizer did not invite")
-    if ses_message_id in set((attendee or {}).get("refreshed") or ()):
+    refreshed = set((attendee or {}).get("refreshed") or ())
+    if ses_message_id in refreshed:
         return Refusal(Outcome.DUPLICATE, "this refresh request was already answered")
+    if len(refreshed) >= MAX_REFRESHES:
+        return Refusal(Outcome.SKIPPED, f"{MAX_REFRESHES} refresh requests were already answered")
     if sent < int(event.get("sequence", 0)):
         # Only the stored details' own version can be rendered; the update is on its way to them.
         return Refusal(Outcome.STALE, f"an update (SEQUENCE {event.get('sequence')}) is being sent")

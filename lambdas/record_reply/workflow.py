@@ -17,7 +17,7 @@ from lambdas.domain.decisions import Outcome, claim_is_live
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, parse_receipt_notification
 from lambdas.domain.inbound.trust import distrust
-from lambdas.domain.replies import Refusal, decide_counter, decide_refresh, decide_reply
+from lambdas.domain.replies import MAX_REFRESHES, Refusal, decide_counter, decide_refresh, decide_reply
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import send_itip
 from lambdas.runtime.services import Services
@@ -148,6 +148,8 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
             return Outcome.DUPLICATE, {"reason": "this refresh request was already answered"}
         if claim_is_live({"pending": before.get("refresh_pending")}, now.timestamp(), lease):
             return Outcome.IN_FLIGHT, {"reason": "another delivery is answering this refresh"}
+        if len(before.get("refreshed") or ()) >= MAX_REFRESHES:
+            return Outcome.SKIPPED, {"reason": f"{MAX_REFRESHES} refresh requests were already answered"}
         return Outcome.IN_FLIGHT, {"reason": "the attendee item changed: decide again later"}
     itip = ItipMessage(
         method=REQUEST,

@@ -14,6 +14,7 @@ from unittest import mock
 
 import pytest
 
+from lambdas.domain.replies import MAX_REFRESHES
 from lambdas.record_reply.handler import lambda_handler as reply_handler
 from local.lambda_logs import json_lines
 from tests.support.aws import Account, fresh_services, invite_body, record
@@ -390,6 +391,15 @@ def test_a_refresh_sends_the_current_version_once(account, inbox, caplog):
     assert "refresh_pending" not in item
     assert item["sequence"] == 1 and item["partstat"] == "TENTATIVE"  # a refresh asks for no new answer
     assert counts(account) == {"replies_tentative": 1}
+
+
+def test_refresh_requests_are_answered_a_bounded_number_of_times(account, inbox, caplog):
+    invite(account)
+    for _ in range(MAX_REFRESHES + 1):
+        inbox.deliver(reply_mail(BOB, None, method="REFRESH"))
+
+    assert [line["outcome"] for line in outcomes(caplog)][-2:] == ["refreshed", "skipped"]
+    assert len(account.sent()) == 2 + MAX_REFRESHES
 
 
 def test_a_refresh_from_someone_not_invited_sends_nothing(account, inbox, caplog):

@@ -9,10 +9,17 @@ from datetime import UTC, datetime
 import pytest
 
 from lambdas.adapters.mailbox import Mailbox, MailTooLarge
-from lambdas.adapters.reply_writes import Received, counter_update, refresh_claim, reply_transaction
+from lambdas.adapters.reply_writes import (
+    MAX_HISTORY,
+    Received,
+    counter_update,
+    refresh_claim,
+    reply_transaction,
+)
 from lambdas.domain.decisions import Outcome
 from lambdas.domain.replies import (
     COUNTERS,
+    MAX_REFRESHES,
     Counts,
     Refusal,
     ReplyChange,
@@ -291,3 +298,21 @@ def test_a_refused_reply_write_hands_back_the_items_to_decide_again_on():
     change = decide_reply(Answer(), EVENT, BOB)
     ops = reply_transaction("t", Answer(), change, Received("in", "now"), EVENT, BOB)
     assert all(next(iter(op.values()))["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD" for op in ops)
+
+
+def test_refreshes_are_answered_a_bounded_number_of_times():
+    many = {**BOB, "refreshed": {f"in-{i}" for i in range(MAX_REFRESHES)}}
+    assert decide_refresh(EVENT, many, "in-new").outcome is Outcome.SKIPPED
+    claim = refresh_claim("t", "u", "bob@example.org", 0, "in-1", "tok", 1000.0, 60)
+    assert "size(" in claim["ConditionExpression"]
+
+
+def test_the_history_stops_growing_when_full_but_the_answer_is_still_recorded():
+    full = {**BOB, "history": [{"method": "REPLY"}] * MAX_HISTORY}
+    change = decide_reply(Answer(), EVENT, full)
+    [attendee_op, _] = reply_transaction("t", Answer(), change, Received("in", "now"), EVENT, full)
+    update = attendee_op["Update"]
+    assert "history" not in update["ExpressionAttributeNames"].values()
+    assert "ACCEPTED" in _values(update).values()
+    counter = counter_update("t", Answer(None, method="COUNTER"), Received("in", "now"), full)
+    assert "history" not in counter["ExpressionAttributeNames"].values()
