@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.vocabulary import EventStatus, Method, PartStat
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
-REQUEST = "REQUEST"
-CANCEL = "CANCEL"
 
 
 @dataclass(frozen=True)
 class ItipMessage:
-    method: str  # REQUEST or CANCEL
+    method: Method
     event: EventDetails
     attendee: Person
     sequence: int
@@ -31,10 +30,10 @@ class ItipMessage:
     dtstamp: datetime
     # REQUEST: CONFIRMED. CANCEL of the whole event: CANCELLED. CANCEL that only removes this
     # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
-    status: str | None
+    status: EventStatus | None
     # The attendee's answer as the organizer knows it: NEEDS-ACTION for every invitation or update,
     # their recorded answer when a REFRESH asks for the current version (RFC 5546 §3.2.6).
-    attendee_partstat: str = "NEEDS-ACTION"
+    attendee_partstat: PartStat = PartStat.NEEDS_ACTION
 
 
 def build_calendar(message: ItipMessage) -> bytes:
@@ -70,7 +69,7 @@ _CALENDAR_END = b"END:VCALENDAR\r\n"
 
 
 @lru_cache(maxsize=4)
-def _calendar_head(method: str) -> bytes:
+def _calendar_head(method: Method) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -116,7 +115,7 @@ def _address(email: str, common_name: str) -> vCalAddress:
     return address
 
 
-def _attendee(person: Person, partstat: str) -> vCalAddress:
+def _attendee(person: Person, partstat: PartStat) -> vCalAddress:
     address = _address(person.email, person.name)
     # RSVP=TRUE and PARTSTAT=NEEDS-ACTION make Outlook and iOS show response buttons.
     address.params.update(

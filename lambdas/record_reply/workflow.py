@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
-from lambdas.adapters.reply_writes import Received
-from lambdas.domain.calendar import REQUEST, ItipMessage
-from lambdas.domain.contract import FieldError, InvalidRequest, Person, event_from_dict
-from lambdas.domain.decisions import Outcome, claim_is_live
+from lambdas.adapters.reply_expressions import Received
+from lambdas.domain.calendar import ItipMessage
+from lambdas.domain.contract import FieldError, InvalidRequest
+from lambdas.domain.decisions import Outcome, itip_status
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, parse_receipt_notification
 from lambdas.domain.inbound.trust import distrust
 from lambdas.domain.replies import MAX_REFRESHES, Refusal, decide_counter, decide_refresh, decide_reply
+from lambdas.domain.vocabulary import Method, PartStat
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import send_itip
 from lambdas.runtime.services import Services
@@ -85,7 +86,7 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
     if answer.recurrence_id:
         reason = "an answer for one instance (RECURRENCE-ID): events are sent as single events"
         return Outcome.UNSUPPORTED, {**fields, "recurrenceId": answer.recurrence_id, "reason": reason}
-    if answer.method == "REFRESH" and email.automatic:
+    if answer.method == Method.REFRESH and email.automatic:
         # docs/replies.md: automatic mail is never answered, so two robots cannot loop.
         reason = f"automatic mail ({email.automatic_reason}) is never answered"
         return Outcome.SKIPPED, {**fields, "reason": reason}
@@ -139,32 +140,35 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     sequence = decide_refresh(event, attendee, inbound)
     if isinstance(sequence, Refusal):
         return _refused(sequence)
-    details = event_from_dict(event)  # before the claim: stored details that do not parse hold nothing
+    details = event.details()  # before the claim: stored details too thin to render hold nothing
+    if details is None:
+        return Outcome.UNKNOWN_EVENT, {"reason": "the stored event has too few details to send again"}
     now, token, lease = services.clock(), services.new_token(), services.settings.claim_lease_seconds
     claim = services.replies.claim_refresh(uid, email, sequence, inbound, token, now.timestamp(), lease)
     if not claim.claimed:
-        before = claim.attendee or {}
-        if inbound in set(before.get("refreshed") or ()):
+        before = claim.attendee
+        if before is not None and inbound in before.refreshed:
             return Outcome.DUPLICATE, {"reason": "this refresh request was already answered"}
-        if claim_is_live({"pending": before.get("refresh_pending")}, now.timestamp(), lease):
+        claimed = before.refresh_pending if before else None
+        if claimed is not None and claimed.since > now.timestamp() - lease:
             return Outcome.IN_FLIGHT, {"reason": "another delivery is answering this refresh"}
-        if len(before.get("refreshed") or ()) >= MAX_REFRESHES:
+        if before is not None and len(before.refreshed) >= MAX_REFRESHES:
             return Outcome.SKIPPED, {"reason": f"{MAX_REFRESHES} refresh requests were already answered"}
         return Outcome.IN_FLIGHT, {"reason": "the attendee item changed: decide again later"}
     itip = ItipMessage(
-        method=REQUEST,
+        method=Method.REQUEST,
         event=details,
-        attendee=Person(email=attendee["email"], name=attendee.get("name", "")),
+        attendee=attendee.person,
         sequence=sequence,
         organizer_mailbox=services.settings.rsvp_email,
         dtstamp=now,
-        status="CONFIRMED",
-        attendee_partstat=attendee.get("partstat") or "NEEDS-ACTION",
+        status=itip_status(Method.REQUEST),
+        attendee_partstat=attendee.partstat or PartStat.NEEDS_ACTION,
     )
     release = lambda: services.replies.release_refresh(uid, email, token)  # noqa: E731
     message_id = send_itip(services, itip, release=release)
     entry = {
-        "method": REQUEST,
+        "method": Method.REQUEST,
         "sequence": sequence,
         "at": now.isoformat(timespec="seconds"),
         "message_id": message_id,
@@ -175,4 +179,4 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     return Outcome.REFRESHED, {"sentMessageId": message_id}
 
 
-_STEPS = {"REPLY": _reply, "COUNTER": _counter, "REFRESH": _refresh}
+_STEPS = {Method.REPLY: _reply, Method.COUNTER: _counter, Method.REFRESH: _refresh}

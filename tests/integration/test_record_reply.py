@@ -14,6 +14,7 @@ from unittest import mock
 
 import pytest
 
+from lambdas.domain.items import Proposal
 from lambdas.domain.replies import MAX_REFRESHES
 from lambdas.record_reply.handler import lambda_handler as reply_handler
 from local.lambda_logs import json_lines
@@ -49,7 +50,7 @@ def counts(account: Account, uid: str = UID) -> dict[str, int]:
         for kind in ("replies", "shared")
         for answer in ("accepted", "declined", "tentative")
     ]
-    return {name: event.get(name, 0) for name in names if event.get(name, 0)}
+    return {name: getattr(event, name) for name in names if getattr(event, name)}
 
 
 def outcomes(caplog) -> list[dict]:
@@ -69,19 +70,19 @@ def test_an_accepted_reply_is_recorded_on_the_attendee_and_counted(account, inbo
 
     assert response == {"batchItemFailures": []}
     item = account.attendee_item(UID, BOB)
-    assert item["partstat"] == "ACCEPTED"
-    assert item["reply_sequence"] == 0
-    assert item["reply_dtstamp"] == "2026-11-24T12:00:00+00:00"
-    assert item["reply_prodid"] == "-//Test Client//EN"
-    assert item["reply_comment"] == "Looking forward"
-    assert item["reply_message_id"] == "in-1"
-    assert item["replied_at"]
-    assert item["status"] == "invited" and "origin" not in item
-    assert [h["method"] for h in item["history"]] == ["REQUEST", "REPLY"]
-    assert item["history"][-1]["partstat"] == "ACCEPTED"
+    assert item.partstat == "ACCEPTED"
+    assert item.reply_sequence == 0
+    assert item.reply_dtstamp == "2026-11-24T12:00:00+00:00"
+    assert item.reply_prodid == "-//Test Client//EN"
+    assert item.reply_comment == "Looking forward"
+    assert item.reply_message_id == "in-1"
+    assert item.replied_at
+    assert item.status == "invited" and item.origin is None
+    assert [h.method for h in item.history] == ["REQUEST", "REPLY"]
+    assert item.history[-1].partstat == "ACCEPTED"
     assert counts(account) == {"replies_accepted": 1}
-    assert account.event_item(UID)["replies_sequence"] == 0
-    assert account.attendee_item(UID, CAROL)["partstat"] == "NEEDS-ACTION"
+    assert account.event_item(UID).replies_sequence == 0
+    assert account.attendee_item(UID, CAROL).partstat == "NEEDS-ACTION"
     line = last_outcome(caplog)
     assert (line["outcome"], line["uid"], line["attendee"], line["partstat"]) == (
         "recorded",
@@ -103,8 +104,8 @@ def test_each_answer_is_counted_and_a_change_of_mind_moves_the_count(account, in
     inbox.deliver(reply_mail(CAROL, "ACCEPTED", dtstamp="20261125T100000Z"))
 
     assert counts(account) == {"replies_accepted": 1, "replies_declined": 2}
-    assert account.attendee_item(UID, BOB)["partstat"] == "DECLINED"
-    assert [h.get("partstat") for h in account.attendee_item(UID, BOB)["history"]] == [
+    assert account.attendee_item(UID, BOB).partstat == "DECLINED"
+    assert [h.partstat for h in account.attendee_item(UID, BOB).history] == [
         None,
         "ACCEPTED",
         "DECLINED",
@@ -116,7 +117,7 @@ def test_a_delegation_is_recorded_and_leaves_the_answer_counts(account, inbox):
     inbox.deliver(reply_mail(BOB, "ACCEPTED", dtstamp="20261124T120000Z"))
     inbox.deliver(reply_mail(BOB, "DELEGATED", dtstamp="20261124T130000Z"))
 
-    assert account.attendee_item(UID, BOB)["partstat"] == "DELEGATED"
+    assert account.attendee_item(UID, BOB).partstat == "DELEGATED"
     assert counts(account) == {}
 
 
@@ -127,7 +128,7 @@ def test_the_later_dtstamp_wins_whatever_the_arrival_order(account, inbox, caplo
 
     assert last_outcome(caplog)["outcome"] == "stale"
     assert "later answer" in last_outcome(caplog)["reason"]
-    assert account.attendee_item(UID, BOB)["partstat"] == "DECLINED"
+    assert account.attendee_item(UID, BOB).partstat == "DECLINED"
     assert counts(account) == {"replies_declined": 1}
 
 
@@ -135,14 +136,14 @@ def test_a_reply_to_an_older_sequence_is_stale_after_an_update(account, inbox, c
     invite(account)
     inbox.deliver(reply_mail(BOB, "ACCEPTED", sequence=0))
     invite(account, sequence=1, start="2026-12-02T15:00:00Z", end="2026-12-02T16:00:00Z")
-    assert account.attendee_item(UID, BOB)["partstat"] == "NEEDS-ACTION"  # the update asks again
+    assert account.attendee_item(UID, BOB).partstat == "NEEDS-ACTION"  # the update asks again
 
     inbox.deliver(reply_mail(BOB, "DECLINED", sequence=0, dtstamp="20261126T120000Z"))
 
     line = last_outcome(caplog)
     assert line["outcome"] == "stale"
     assert "SEQUENCE 0" in line["reason"]
-    assert account.attendee_item(UID, BOB)["partstat"] == "NEEDS-ACTION"
+    assert account.attendee_item(UID, BOB).partstat == "NEEDS-ACTION"
 
 
 def test_the_counts_answer_the_current_version_and_restart_with_an_update(account, inbox):
@@ -155,7 +156,7 @@ def test_the_counts_answer_the_current_version_and_restart_with_an_update(accoun
     inbox.deliver(reply_mail(BOB, "DECLINED", sequence=1, dtstamp="20261126T120000Z"))
 
     # Carol's yes answered the old time; only answers to sequence 1 are counted now.
-    assert account.event_item(UID)["replies_sequence"] == 1
+    assert account.event_item(UID).replies_sequence == 1
     assert counts(account) == {"replies_declined": 1}
     inbox.deliver(reply_mail(CAROL, "ACCEPTED", sequence=1, dtstamp="20261126T130000Z"))
     inbox.deliver(reply_mail(CAROL, "TENTATIVE", sequence=1, dtstamp="20261126T140000Z"))
@@ -166,8 +167,8 @@ def test_a_sequence_above_the_one_sent_answers_the_one_sent(account, inbox):
     invite(account)
     inbox.deliver(reply_mail(BOB, "ACCEPTED", sequence=7))
 
-    assert account.attendee_item(UID, BOB)["reply_sequence"] == 0
-    assert account.event_item(UID)["replies_sequence"] == 0
+    assert account.attendee_item(UID, BOB).reply_sequence == 0
+    assert account.event_item(UID).replies_sequence == 0
     assert counts(account) == {"replies_accepted": 1}
 
 
@@ -192,7 +193,7 @@ def test_copies_of_one_reply_in_one_batch_are_recorded_once(account, inbox):
 
     assert response == {"batchItemFailures": []}
     assert counts(account) == {"replies_tentative": 1}
-    assert [h["method"] for h in account.attendee_item(UID, BOB)["history"]] == ["REQUEST", "REPLY"]
+    assert [h.method for h in account.attendee_item(UID, BOB).history] == ["REQUEST", "REPLY"]
 
 
 def test_one_email_answering_two_events_records_both_and_logs_each(account, inbox, caplog):
@@ -223,7 +224,7 @@ def test_a_forged_from_is_not_recorded(account, inbox, caplog):
     line = last_outcome(caplog)
     assert (line["outcome"], line["reason"], line["attendee"]) == ("untrusted", "from_mismatch", BOB)
     assert line["level"] == "WARNING"
-    assert account.attendee_item(UID, BOB)["partstat"] == "NEEDS-ACTION"
+    assert account.attendee_item(UID, BOB).partstat == "NEEDS-ACTION"
     assert counts(account) == {}
 
 
@@ -236,7 +237,7 @@ def test_a_reply_ses_found_forged_or_infected_is_not_recorded(account, inbox, ca
     inbox.deliver(reply_mail(BOB, "ACCEPTED"), verdicts=verdicts)
 
     assert (last_outcome(caplog)["outcome"], last_outcome(caplog)["reason"]) == ("untrusted", reason)
-    assert "reply_dtstamp" not in account.attendee_item(UID, BOB)
+    assert account.attendee_item(UID, BOB).reply_dtstamp == ""
     assert counts(account) == {}
 
 
@@ -258,7 +259,7 @@ def test_a_reply_for_a_cancelled_event_is_not_recorded(account, inbox, caplog):
 
     assert response == {"batchItemFailures": []}
     assert last_outcome(caplog)["outcome"] == "cancelled_event"
-    assert "reply_dtstamp" not in account.attendee_item(UID, BOB)
+    assert account.attendee_item(UID, BOB).reply_dtstamp == ""
     assert counts(account) == {}
 
 
@@ -279,9 +280,9 @@ def test_an_answer_to_a_forwarded_invitation_is_recorded_apart(account, inbox, c
     assert last_outcome(caplog)["outcome"] == "recorded"
     assert outcomes(caplog)[-2]["outcome"] == "shared"
     erin = account.attendee_item(UID, "erin@example.net")
-    assert erin["origin"] == "shared"
-    assert erin["partstat"] == "ACCEPTED"
-    assert "status" not in erin  # never treated as invited: a cancellation does not write to her
+    assert erin.origin == "shared"
+    assert erin.partstat == "ACCEPTED"
+    assert erin.status is None  # never treated as invited: a cancellation does not write to her
     assert counts(account) == {"replies_accepted": 1, "shared_accepted": 1}
 
     inbox.deliver(reply_mail("erin@example.net", "DECLINED", dtstamp="20261125T120000Z"))
@@ -357,13 +358,13 @@ def test_a_counter_proposal_is_kept_for_the_organizer_and_changes_nothing_else(a
 
     assert [line["outcome"] for line in outcomes(caplog)][-2:] == ["counter_recorded", "duplicate"]
     item = account.attendee_item(UID, BOB)
-    assert item["counter"]["proposed"]["start"].startswith("2026-12-01T16:00:00")
-    assert item["counter"]["comment"] == "Could we start an hour later?"
-    assert item["counter"]["dtstamp"] == "2026-11-25T08:00:00+00:00"
-    assert item["partstat"] == "ACCEPTED"
-    assert [h["method"] for h in item["history"]] == ["REQUEST", "REPLY", "COUNTER"]
+    assert item.counter.proposed.start.startswith("2026-12-01T16:00:00")
+    assert item.counter.comment == "Could we start an hour later?"
+    assert item.counter.dtstamp == "2026-11-25T08:00:00+00:00"
+    assert item.partstat == "ACCEPTED"
+    assert [h.method for h in item.history] == ["REQUEST", "REPLY", "COUNTER"]
     assert counts(account) == {"replies_accepted": 1}
-    assert account.event_item(UID)["start"] == "2026-12-01T15:00:00+00:00"
+    assert account.event_item(UID).start == "2026-12-01T15:00:00+00:00"
     assert len(account.sent()) == 2
 
 
@@ -386,10 +387,10 @@ def test_a_refresh_sends_the_current_version_once(account, inbox, caplog):
     assert vevent["ATTENDEE"].params["PARTSTAT"] == "TENTATIVE"  # the answer the organizer has
     assert [line["outcome"] for line in outcomes(caplog)][-2:] == ["refreshed", "duplicate"]
     item = account.attendee_item(UID, BOB)
-    assert item["refreshed"] == {"refresh-1"}
-    assert item["history"][-1]["refresh_of"] == "refresh-1"
-    assert "refresh_pending" not in item
-    assert item["sequence"] == 1 and item["partstat"] == "TENTATIVE"  # a refresh asks for no new answer
+    assert item.refreshed == ("refresh-1",)
+    assert item.history[-1].refresh_of == "refresh-1"
+    assert item.refresh_pending is None
+    assert item.sequence == 1 and item.partstat == "TENTATIVE"  # a refresh asks for no new answer
     assert counts(account) == {"replies_tentative": 1}
 
 
@@ -530,18 +531,18 @@ def test_every_fixture_ends_in_its_outcome_with_the_right_answer(account, inbox,
     if outcome == "recorded":
         [expected] = answers
         item = after[changed]
-        assert item["partstat"] == expected["partstat"]
-        assert item["reply_prodid"] == expected["prodid"]
-        assert item.get("reply_comment", "") == expected["comment"]
-        assert item["reply_dtstamp"] == expected["dtstamp"].isoformat()
-        assert item["history"][-1].get("delegated_to", []) == list(expected["delegated_to"])
+        assert item.partstat == expected["partstat"]
+        assert item.reply_prodid == expected["prodid"]
+        assert item.reply_comment == expected["comment"]
+        assert item.reply_dtstamp == expected["dtstamp"].isoformat()
+        assert item.history[-1].delegated_to == tuple(expected["delegated_to"])
         counted = COUNTER_OF.get(expected["partstat"])
         assert counts(account, FIXTURE_UID) == ({counted: 1} if counted else {})
     else:
         assert counts(account, FIXTURE_UID) == {}
     if outcome == "counter_recorded":
-        assert after[changed]["counter"]["proposed"] == answers[0]["proposed"]
-        assert after[changed]["partstat"] == "NEEDS-ACTION"
+        assert after[changed].counter.proposed == Proposal(**answers[0]["proposed"])
+        assert after[changed].partstat == "NEEDS-ACTION"
     if outcome == "refreshed":
         [resent] = account.sent()[sent_before:]
         assert resent.recipient == changed
@@ -563,8 +564,8 @@ def test_real_clients_changes_of_mind_in_any_arrival_order(account, inbox):
     deliver_fixture(inbox, "outlook-declined.eml")
     deliver_fixture(inbox, "forged-reply.eml")
 
-    assert account.attendee_item(FIXTURE_UID, "ana@example.org")["partstat"] == "TENTATIVE"
-    assert account.attendee_item(FIXTURE_UID, "carla@example.org")["partstat"] == "DECLINED"
+    assert account.attendee_item(FIXTURE_UID, "ana@example.org").partstat == "TENTATIVE"
+    assert account.attendee_item(FIXTURE_UID, "carla@example.org").partstat == "DECLINED"
     assert counts(account, FIXTURE_UID) == {"replies_tentative": 1, "replies_declined": 2}
 
 
@@ -603,7 +604,7 @@ def test_twelve_concurrent_copies_of_one_reply_keep_the_counts_exact(served):
     assert all(r == {"batchItemFailures": []} for r in responses)
     assert counts(account) == {"replies_accepted": 1, "replies_declined": 1}
     for attendee in (BOB, CAROL):
-        assert [h["method"] for h in account.attendee_item(UID, attendee)["history"]] == ["REQUEST", "REPLY"]
+        assert [h.method for h in account.attendee_item(UID, attendee).history] == ["REQUEST", "REPLY"]
 
 
 def test_twelve_concurrent_changes_of_mind_count_only_the_latest(served):
@@ -622,7 +623,7 @@ def test_twelve_concurrent_changes_of_mind_count_only_the_latest(served):
     with account.environment_of("reply"):  # what SQS redelivers
         for body in failed:
             assert reply_handler({"Records": [record(body)]}, None) == {"batchItemFailures": []}
-    assert account.attendee_item(UID, BOB)["partstat"] == answers[-1]
+    assert account.attendee_item(UID, BOB).partstat == answers[-1]
     assert counts(account) == {"replies_tentative": 1}
 
 
@@ -654,7 +655,7 @@ def test_counts_stay_exact_when_dynamodb_fails_and_sqs_redelivers(served, local_
     assert not pending
     assert redelivered and sum(faults.injected.values())  # the faults did reach the function
     final = {guest: answers[(i + 2) % 3] for i, guest in enumerate(guests)}
-    assert {g: account.attendee_item(UID, g)["partstat"] for g in guests} == final
+    assert {g: account.attendee_item(UID, g).partstat for g in guests} == final
     assert counts(account) == {"replies_accepted": 2, "replies_declined": 2, "replies_tentative": 2}
 
 
@@ -682,7 +683,7 @@ def test_a_ten_megabyte_email_is_read_in_bounded_memory():
                     finally:
                         tracemalloc.stop()
                 assert response == {"batchItemFailures": []}
-                assert account.attendee_item(UID, BOB)["partstat"] == "ACCEPTED"
+                assert account.attendee_item(UID, BOB).partstat == "ACCEPTED"
     # ~0.25 MB measured: the attachments stream past, only the calendar part is kept.
     assert peak < 1024 * 1024, f"peak {peak / 1e6:.1f} MB while reading a 10 MB email"
 
@@ -697,7 +698,7 @@ def test_a_refresh_whose_send_fails_is_retried_and_sent_once(account, inbox, cap
     throttled = ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendEmail")
     with mock.patch.object(Mailer, "send", side_effect=throttled):
         assert len(account.invoke("reply", body)["batchItemFailures"]) == 1
-    assert "refresh_pending" not in account.attendee_item(UID, BOB)  # given back at once
+    assert account.attendee_item(UID, BOB).refresh_pending is None  # given back at once
 
     assert account.invoke("reply", body) == {"batchItemFailures": []}
     assert account.invoke("reply", body) == {"batchItemFailures": []}

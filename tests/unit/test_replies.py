@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lambdas.adapters.mailbox import Mailbox, MailTooLarge
-from lambdas.adapters.reply_writes import (
+from lambdas.adapters.reply_expressions import (
     MAX_HISTORY,
     Received,
     counter_update,
@@ -17,6 +18,7 @@ from lambdas.adapters.reply_writes import (
     reply_transaction,
 )
 from lambdas.domain.decisions import Outcome
+from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.replies import (
     COUNTERS,
     MAX_REFRESHES,
@@ -28,9 +30,21 @@ from lambdas.domain.replies import (
     decide_reply,
     invited_sequence,
 )
+from lambdas.domain.vocabulary import Origin, PartStat
 
-EVENT = {"uid": "u", "sequence": 0, "status": "CONFIRMED"}
-BOB = {"email": "bob@example.org", "status": "invited", "sequence": 0, "partstat": "NEEDS-ACTION"}
+
+def ev(**stored) -> EventItem:
+    """The event item as the store reads it, from what is stored."""
+    return EventItem.read({"sequence": 0, "status": "CONFIRMED", **stored}, uid="u")
+
+
+def bob(**stored) -> AttendeeItem:
+    """Bob's attendee item as the store reads it: invited at sequence 0 unless told otherwise."""
+    base = {"email": "bob@example.org", "status": "invited", "sequence": 0, "partstat": "NEEDS-ACTION"}
+    return AttendeeItem.read({**base, **stored}, uid="u", email="bob@example.org")
+
+
+EVENT, BOB = ev(), bob()
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
 
@@ -49,14 +63,14 @@ class Answer:
     proposed: dict = field(default_factory=dict)
 
 
-def answered(partstat: str, version: int = 0, dtstamp: datetime = NOON, **more) -> dict:
+def answered(partstat: str, version: int = 0, dtstamp: datetime = NOON, **more) -> AttendeeItem:
     """Bob's item after an answer to ``version``, counted at that version."""
     counted = {"ACCEPTED": "replies_accepted", "DECLINED": "replies_declined"}.get(partstat)
-    item = {**BOB, "partstat": partstat, "reply_sequence": version, "reply_dtstamp": dtstamp.isoformat()}
+    item = {"partstat": partstat, "reply_sequence": version, "reply_dtstamp": dtstamp.isoformat()}
     item["reply_version"] = 1
     if counted:
         item.update(counted_as=counted, counted_sequence=version)
-    return {**item, **more}
+    return bob(**{**item, **more})
 
 
 # ----------------------------------------------------------------------------------- REPLY
@@ -66,7 +80,7 @@ def test_the_first_answer_starts_the_counts_of_its_version():
     change = decide_reply(Answer(), EVENT, BOB)
     assert change == ReplyChange(
         outcome=Outcome.RECORDED,
-        origin="invited",
+        origin=None,
         version=0,
         counted_as="replies_accepted",
         counts=Counts(version=0, reset_to={**dict.fromkeys(COUNTERS, 0), "replies_accepted": 1}),
@@ -74,36 +88,36 @@ def test_the_first_answer_starts_the_counts_of_its_version():
 
 
 def test_a_change_of_mind_moves_one_count_to_another():
-    event = {**EVENT, "replies_sequence": 0}
+    event = ev(replies_sequence=0)
     change = decide_reply(Answer("DECLINED", dtstamp=LATER), event, answered("ACCEPTED"))
     assert change.counts == Counts(version=0, deltas={"replies_accepted": -1, "replies_declined": 1})
     assert change.counted_as == "replies_declined"
 
 
 def test_the_same_answer_restated_later_moves_no_count():
-    event = {**EVENT, "replies_sequence": 0}
+    event = ev(replies_sequence=0)
     change = decide_reply(Answer("ACCEPTED", dtstamp=LATER), event, answered("ACCEPTED"))
     assert change.outcome is Outcome.RECORDED
     assert change.counts is None and change.counted_as == "replies_accepted"
 
 
 def test_delegation_leaves_the_counts():
-    event = {**EVENT, "replies_sequence": 0}
+    event = ev(replies_sequence=0)
     change = decide_reply(Answer("DELEGATED", dtstamp=LATER), event, answered("ACCEPTED"))
     assert change.counts == Counts(version=0, deltas={"replies_accepted": -1})
     assert change.counted_as is None
 
 
 def test_an_earlier_dtstamp_is_stale_and_the_same_one_a_duplicate():
-    event = {**EVENT, "replies_sequence": 0}
+    event = ev(replies_sequence=0)
     item = answered("DECLINED", dtstamp=LATER)
     assert decide_reply(Answer("ACCEPTED", dtstamp=NOON), event, item).outcome is Outcome.STALE
     assert decide_reply(Answer("DECLINED", dtstamp=LATER), event, item).outcome is Outcome.DUPLICATE
 
 
 def test_a_lower_sequence_than_the_one_sent_is_stale():
-    item = {**BOB, "sequence": 2}
-    refusal = decide_reply(Answer(sequence=1), {**EVENT, "sequence": 2}, item)
+    item = bob(sequence=2)
+    refusal = decide_reply(Answer(sequence=1), ev(sequence=2), item)
     assert refusal == Refusal(Outcome.STALE, "answers SEQUENCE 1; 2 was sent since")
 
 
@@ -113,8 +127,8 @@ def test_a_higher_sequence_answers_the_one_sent():
 
 
 def test_after_an_update_the_first_answer_restarts_the_counts():
-    event = {**EVENT, "sequence": 1, "replies_sequence": 0}
-    item = {**answered("ACCEPTED", version=0), "sequence": 1, "partstat": "NEEDS-ACTION"}
+    event = ev(sequence=1, replies_sequence=0)
+    item = dataclasses.replace(answered("ACCEPTED", version=0, sequence=1), partstat=PartStat.NEEDS_ACTION)
     change = decide_reply(Answer("ACCEPTED", sequence=1), event, item)
     assert change.counts.reset_to == {**dict.fromkeys(COUNTERS, 0), "replies_accepted": 1}
     assert change.counts.version == 1
@@ -122,38 +136,43 @@ def test_after_an_update_the_first_answer_restarts_the_counts():
 
 def test_an_answer_to_an_old_version_not_yet_updated_is_recorded_but_not_counted():
     # The update to sequence 1 has not reached Bob yet; the counts already describe sequence 1.
-    event = {**EVENT, "sequence": 1, "replies_sequence": 1}
+    event = ev(sequence=1, replies_sequence=1)
     change = decide_reply(Answer("ACCEPTED", sequence=0), event, BOB)
     assert change.outcome is Outcome.RECORDED
     assert change.counts is None and change.counted_as is None
 
 
 def test_a_previous_answer_counted_at_an_older_version_is_not_subtracted():
-    event = {**EVENT, "sequence": 1, "replies_sequence": 1}
-    item = {**answered("ACCEPTED", version=0), "sequence": 1}
+    event = ev(sequence=1, replies_sequence=1)
+    item = answered("ACCEPTED", version=0, sequence=1)
     change = decide_reply(Answer("DECLINED", sequence=1), event, item)
     assert change.counts == Counts(version=1, deltas={"replies_declined": 1})
 
 
 def test_someone_not_invited_is_recorded_as_shared_and_counted_apart():
-    change = decide_reply(Answer(attendee="erin@example.net"), {**EVENT, "replies_sequence": 0}, None)
-    assert (change.outcome, change.origin, change.counted_as) == (Outcome.SHARED, "shared", "shared_accepted")
+    change = decide_reply(Answer(attendee="erin@example.net"), ev(replies_sequence=0), None)
+    assert (change.outcome, change.origin, change.counted_as) == (
+        Outcome.SHARED,
+        Origin.SHARED,
+        "shared_accepted",
+    )
     assert change.counts == Counts(version=0, deltas={"shared_accepted": 1})
 
 
 def test_a_forwarded_invitation_of_an_older_version_is_stale():
-    assert decide_reply(Answer(sequence=0), {**EVENT, "sequence": 2}, None).outcome is Outcome.STALE
+    assert decide_reply(Answer(sequence=0), ev(sequence=2), None).outcome is Outcome.STALE
 
 
 def test_an_attendee_being_invited_right_now_is_invited():
-    item = {"email": "bob@example.org", "pending": {"method": "REQUEST", "sequence": 0, "token": "t"}}
+    stored = {"email": "bob@example.org", "pending": {"method": "REQUEST", "sequence": 0, "token": "t"}}
+    item = AttendeeItem.read(stored, uid="u", email="bob@example.org")
     assert invited_sequence(item) == 0
-    assert decide_reply(Answer(), EVENT, item).origin == "invited"
+    assert decide_reply(Answer(), EVENT, item).origin is None  # invited, not shared
 
 
 @pytest.mark.parametrize(
     ("event", "outcome"),
-    [(None, Outcome.UNKNOWN_EVENT), ({**EVENT, "status": "CANCELLED"}, Outcome.CANCELLED_EVENT)],
+    [(None, Outcome.UNKNOWN_EVENT), (ev(status="CANCELLED"), Outcome.CANCELLED_EVENT)],
 )
 def test_only_known_open_events_take_answers(event, outcome):
     assert decide_reply(Answer(), event, BOB).outcome is outcome
@@ -165,7 +184,7 @@ def test_a_partstat_that_is_not_an_answer_is_malformed(partstat):
 
 
 def test_a_removed_attendee_cannot_answer():
-    item = {**BOB, "status": "cancelled", "sequence": 1}
+    item = bob(status="cancelled", sequence=1)
     assert decide_reply(Answer(sequence=1), EVENT, item).outcome is Outcome.STALE
 
 
@@ -175,7 +194,7 @@ def test_a_removed_attendee_cannot_answer():
 def test_a_counter_is_recorded_unless_a_later_one_is():
     answer = Answer(None, method="COUNTER", dtstamp=LATER)
     assert decide_counter(answer, EVENT, BOB) is None
-    stored = {**BOB, "counter": {"dtstamp": LATER.isoformat()}}
+    stored = bob(counter={"dtstamp": LATER.isoformat()})
     assert decide_counter(answer, EVENT, stored).outcome is Outcome.DUPLICATE
     assert decide_counter(Answer(None, method="COUNTER"), EVENT, stored).outcome is Outcome.STALE
     assert decide_counter(answer, EVENT, None).outcome is Outcome.SKIPPED
@@ -183,9 +202,9 @@ def test_a_counter_is_recorded_unless_a_later_one_is():
 
 def test_a_refresh_answers_with_the_sequence_sent_once_per_request():
     assert decide_refresh(EVENT, BOB, "in-1") == 0
-    assert decide_refresh(EVENT, {**BOB, "refreshed": {"in-1"}}, "in-1").outcome is Outcome.DUPLICATE
+    assert decide_refresh(EVENT, bob(refreshed=["in-1"]), "in-1").outcome is Outcome.DUPLICATE
     assert decide_refresh(EVENT, None, "in-1").outcome is Outcome.SKIPPED
-    assert decide_refresh({**EVENT, "sequence": 1}, BOB, "in-1").outcome is Outcome.STALE
+    assert decide_refresh(ev(sequence=1), BOB, "in-1").outcome is Outcome.STALE
 
 
 def test_only_the_answers_and_failures_are_not_retried_by_sqs():
@@ -200,7 +219,7 @@ def _values(request: dict) -> dict:
 
 
 def test_the_reply_write_is_conditioned_on_the_items_as_read():
-    event = {**EVENT, "replies_sequence": 0}
+    event = ev(replies_sequence=0)
     item = answered("ACCEPTED")
     change = decide_reply(Answer("DECLINED", dtstamp=LATER), event, item)
     attendee_op, event_op = reply_transaction(
@@ -224,7 +243,7 @@ def test_the_reply_write_is_conditioned_on_the_items_as_read():
 
 
 def test_a_reply_that_moves_no_count_only_checks_the_event():
-    event = {**EVENT, "replies_sequence": 1, "sequence": 1}
+    event = ev(replies_sequence=1, sequence=1)
     change = decide_reply(Answer(), event, BOB)
     _, event_op = reply_transaction("t", Answer(), change, Received("in", "now"), event, BOB)
     assert set(event_op) == {"ConditionCheck"}
@@ -234,7 +253,7 @@ def test_a_reply_that_moves_no_count_only_checks_the_event():
 def test_a_shared_answer_is_written_as_shared_on_an_absent_item():
     change = decide_reply(Answer(attendee="erin@example.net"), EVENT, None)
     attendee_op, _ = reply_transaction(
-        "t", Answer(attendee="erin@example.net"), change, Received("in", "now"), EVENT, {}
+        "t", Answer(attendee="erin@example.net"), change, Received("in", "now"), EVENT, None
     )
     update = attendee_op["Update"]
     assert "shared" in _values(update).values()
@@ -242,7 +261,7 @@ def test_a_shared_answer_is_written_as_shared_on_an_absent_item():
 
 
 def test_the_counter_and_refresh_writes_refuse_what_they_must():
-    stored = {**BOB, "counter": {"dtstamp": NOON.isoformat()}}
+    stored = bob(counter={"dtstamp": NOON.isoformat()})
     counter = counter_update(
         "t", Answer(None, method="COUNTER", dtstamp=LATER), Received("in", "now"), stored
     )
@@ -290,25 +309,29 @@ def test_the_mailbox_refuses_more_than_its_bound_announced_or_not():
 def test_a_refused_reply_write_hands_back_the_items_to_decide_again_on():
     from lambdas.adapters.reply_store import _now
 
-    read = {"reply_version": 1}
-    assert _now(read, {"Code": "None"}) is read  # its condition held: as read
-    changed = _now(read, {"Code": "ConditionalCheckFailed", "Item": {"reply_version": {"N": "2"}}})
-    assert changed == {"reply_version": 2}
-    assert _now(read, {"Code": "ConditionalCheckFailed"}) is None  # gone since
+    read = (EVENT, BOB)
+    assert _now("u", read, [{"Code": "None"}, {"Code": "None"}]) == read  # conditions held: as read
+    changed = {
+        "Code": "ConditionalCheckFailed",
+        "Item": {"reply_version": {"N": "2"}, "sk": {"S": "attendee#bob@example.org"}},
+    }
+    event, attendee = _now("u", read, [changed, {"Code": "None"}])
+    assert event is EVENT and attendee.reply_version == 2
+    assert _now("u", read, [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}]) == (None, BOB)  # gone
     change = decide_reply(Answer(), EVENT, BOB)
     ops = reply_transaction("t", Answer(), change, Received("in", "now"), EVENT, BOB)
     assert all(next(iter(op.values()))["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD" for op in ops)
 
 
 def test_refreshes_are_answered_a_bounded_number_of_times():
-    many = {**BOB, "refreshed": {f"in-{i}" for i in range(MAX_REFRESHES)}}
+    many = bob(refreshed=[f"in-{i}" for i in range(MAX_REFRESHES)])
     assert decide_refresh(EVENT, many, "in-new").outcome is Outcome.SKIPPED
     claim = refresh_claim("t", "u", "bob@example.org", 0, "in-1", "tok", 1000.0, 60)
     assert "size(" in claim["ConditionExpression"]
 
 
 def test_the_history_stops_growing_when_full_but_the_answer_is_still_recorded():
-    full = {**BOB, "history": [{"method": "REPLY"}] * MAX_HISTORY}
+    full = bob(history=[{"method": "REPLY"}] * MAX_HISTORY)
     change = decide_reply(Answer(), EVENT, full)
     [attendee_op, _] = reply_transaction("t", Answer(), change, Received("in", "now"), EVENT, full)
     update = attendee_op["Update"]

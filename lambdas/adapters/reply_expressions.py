@@ -1,8 +1,9 @@
-"""The DynamoDB requests that record an answer, built as plain dicts (no client: unit-testable).
+"""The DynamoDB requests that record an answer, built as plain data (no client, no I/O), next to
+the send path's ``expressions``.
 
 Every write is conditioned on the items being as the decision read them ("as read"): a concurrent
-writer makes DynamoDB refuse it, and the answer is decided again on a fresh read. This is what
-keeps the counters exact when the same reply arrives twelve times at once.
+writer makes DynamoDB refuse it, and the answer is decided again on the items the refusal hands
+back. This is what keeps the counters exact when the same reply arrives twelve times at once.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from lambdas.adapters.store import to_attribute_values
+from lambdas.adapters.expressions import to_attribute_values
+from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.keys import attendee_key, event_key
-from lambdas.domain.replies import EVENT_CANCELLED, MAX_REFRESHES, ORIGIN_SHARED, ReplyChange
+from lambdas.domain.replies import MAX_REFRESHES, ReplyChange
+from lambdas.domain.vocabulary import EventStatus, Method, Origin
 
 MAX_COMMENT = 2000  # characters of COMMENT kept (an attendee's note, untrusted)
 MAX_PRODID = 255
@@ -66,13 +69,13 @@ def _number(value: Any) -> Any:
     return Decimal(str(value)) if isinstance(value, float) else value
 
 
-def _history(e: Expression, entry: dict[str, Any], attendee: dict[str, Any]) -> list[str]:
+def _history(e: Expression, entry: dict[str, Any], attendee: AttendeeItem | None) -> list[str]:
     """The assignment appending ``entry`` to the attendee's history, none once it is full.
 
     Answers come from the internet: an attendee answering again and again must not grow the item
     toward DynamoDB's 400 KB limit, where the send path's writes to it would start failing. The
     current answer is still recorded in its own attributes."""
-    if len(attendee.get("history") or ()) >= MAX_HISTORY:
+    if attendee is not None and len(attendee.history) >= MAX_HISTORY:
         return []
     history = e.name("history")
     return [f"{history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"]
@@ -82,24 +85,25 @@ def _event_is_open(expression: Expression) -> str:
     status = expression.name("status")
     return (
         f"attribute_exists({expression.name('pk')})"
-        f" AND (attribute_not_exists({status}) OR {status} <> {expression.value(EVENT_CANCELLED)})"
+        f" AND (attribute_not_exists({status}) OR {status} <> {expression.value(EventStatus.CANCELLED)})"
     )
 
 
-def _attendee_as_read(expression: Expression, attendee: dict[str, Any]) -> str:
+def _attendee_as_read(expression: Expression, attendee: AttendeeItem | None) -> str:
     """What an answer's decision depends on: the reply state, and what was sent to the attendee."""
+    if attendee is None:
+        attendee = AttendeeItem(uid="", email="")  # nothing there: every attribute still absent
     conditions = [
-        expression.as_read("reply_version", attendee.get("reply_version")),
-        expression.as_read("sequence", attendee.get("sequence")),
-        expression.as_read("status", attendee.get("status")),
-        expression.as_read("partstat", attendee.get("partstat")),
+        expression.as_read("reply_version", attendee.reply_version),
+        expression.as_read("sequence", attendee.sequence),
+        expression.as_read("status", attendee.status),
+        expression.as_read("partstat", attendee.partstat),
     ]
-    if "status" not in attendee:  # invited-or-not then depends on a pending invitation claim
-        pending = attendee.get("pending")
-        if pending is None:
+    if attendee.status is None:  # invited-or-not then depends on a pending invitation claim
+        if attendee.pending is None:
             conditions.append(expression.as_read("pending", None))
         else:
-            conditions.append(expression.as_read("pending.token", pending.get("token")))
+            conditions.append(expression.as_read("pending.token", attendee.pending.token))
     return " AND ".join(conditions)
 
 
@@ -116,8 +120,8 @@ def reply_transaction(
     answer,
     change: ReplyChange,
     received: Received,
-    event: dict[str, Any],
-    attendee: dict[str, Any],
+    event: EventItem,
+    attendee: AttendeeItem | None,
 ) -> list[dict[str, Any]]:
     """TransactItems: the attendee's new answer, and the event's counters (or a check of the event)."""
     return [
@@ -132,7 +136,7 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     comment = (answer.comment or "")[:MAX_COMMENT]
     prodid = (answer.prodid or "")[:MAX_PRODID]
     entry = {
-        "method": "REPLY",
+        "method": Method.REPLY,
         "partstat": answer.partstat,
         "sequence": answer.sequence,
         "dtstamp": dtstamp,
@@ -151,7 +155,7 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
         "replied_at": e.value(received.recorded_at),
         "reply_prodid": e.value(prodid),
         "reply_message_id": e.value(received.ses_message_id),
-        "reply_version": e.value(int(attendee.get("reply_version", 0)) + 1),
+        "reply_version": e.value(((attendee.reply_version if attendee else None) or 0) + 1),
         "email": e.value(answer.attendee),
     }
     assignments = [f"{e.name(attr)} = {placeholder}" for attr, placeholder in sets.items()]
@@ -159,8 +163,8 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     assignments.append(f"{name} = if_not_exists({name}, {e.value((answer.attendee_name or '')[:MAX_NAME])})")
     assignments += _history(e, entry, attendee)
     removals = []
-    if change.origin == ORIGIN_SHARED:
-        assignments.append(f"{e.name('origin')} = {e.value(ORIGIN_SHARED)}")
+    if change.origin is Origin.SHARED:
+        assignments.append(f"{e.name('origin')} = {e.value(Origin.SHARED)}")
     if comment:
         assignments.append(f"{e.name('reply_comment')} = {e.value(comment)}")
     else:
@@ -183,16 +187,16 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     )
 
 
-def _event_counts(table: str, uid: str, change: ReplyChange, event: dict[str, Any]) -> dict[str, Any]:
+def _event_counts(table: str, uid: str, change: ReplyChange, event: EventItem) -> dict[str, Any]:
     e = Expression()
     condition = _event_is_open(e)
     counts = change.counts
     if counts is None:
         check = e.request(table, event_key(uid), ConditionExpression=condition)
         return {"ConditionCheck": {**check, **RETURN_ITEM_IF_REFUSED}}
-    if change.origin == ORIGIN_SHARED:  # a shared answer's version is the event's sequence as read
-        condition += f" AND {e.as_read('sequence', event.get('sequence'))}"
-    epoch = e.as_read("replies_sequence", event.get("replies_sequence"))
+    if change.origin is Origin.SHARED:  # a shared answer's version is the event's sequence as read
+        condition += f" AND {e.as_read('sequence', event.sequence)}"
+    epoch = e.as_read("replies_sequence", event.replies_sequence)
     if counts.reset_to is not None:
         sets = [f"{e.name(counter)} = {e.value(value)}" for counter, value in sorted(counts.reset_to.items())]
         sets.append(f"{e.name('replies_sequence')} = {e.value(counts.version)}")
@@ -209,7 +213,7 @@ def _event_counts(table: str, uid: str, change: ReplyChange, event: dict[str, An
 # ----------------------------------------------------------------------------------- COUNTER
 
 
-def counter_update(table: str, answer, received: Received, attendee: dict[str, Any]) -> dict[str, Any]:
+def counter_update(table: str, answer, received: Received, attendee: AttendeeItem) -> dict[str, Any]:
     """UpdateItem: keep the proposal for the organizer, unless a later one (DTSTAMP) is there."""
     e = Expression()
     dtstamp = answer.dtstamp.isoformat()
@@ -221,14 +225,14 @@ def counter_update(table: str, answer, received: Received, attendee: dict[str, A
         "at": received.recorded_at,
         "message_id": received.ses_message_id,
     }
-    entry = {"method": "COUNTER", **{k: v for k, v in proposal.items() if k != "proposed"}}
+    entry = {"method": Method.COUNTER, **{k: v for k, v in proposal.items() if k != "proposed"}}
     expression = "SET " + ", ".join(
         [f"{e.name('counter')} = {e.value(proposal)}", *_history(e, entry, attendee)]
     )
-    stored = (attendee.get("counter") or {}).get("dtstamp")
+    stored = attendee.counter.dtstamp if attendee.counter and attendee.counter.dtstamp else None
     condition = (
-        f"{e.as_read('sequence', attendee.get('sequence'))}"
-        f" AND {e.as_read('status', attendee.get('status'))}"
+        f"{e.as_read('sequence', attendee.sequence)}"
+        f" AND {e.as_read('status', attendee.status)}"
         f" AND {e.as_read('counter.dtstamp', stored)}"
     )
     return e.request(
@@ -269,12 +273,14 @@ def refresh_claim(
 def refresh_record(
     table: str, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
 ) -> dict[str, Any]:
-    """UpdateItem: the REFRESH was answered (its id joins ``refreshed``), by the claim's owner only."""
+    """UpdateItem: the REFRESH was answered (its id joins ``refreshed``, a list the typed model
+    reads), by the claim's owner only."""
     e = Expression()
     refresh, history = e.name("refresh_pending"), e.name("history")
+    refreshed, empty = e.name("refreshed"), e.value([])
     expression = (
-        f"SET {history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"
-        f" ADD {e.name('refreshed')} {e.value({ses_message_id})}"
+        f"SET {history} = list_append(if_not_exists({history}, {empty}), {e.value([entry])}),"
+        f" {refreshed} = list_append(if_not_exists({refreshed}, {empty}), {e.value([ses_message_id])})"
         f" REMOVE {refresh}"
     )
     return e.request(
