@@ -2,8 +2,8 @@
 
 Pure: the adapter reads both items, these rules decide, and the adapter writes the decision in one
 transaction conditioned on the items still being as read (optimistic concurrency). When another
-writer got there first the transaction is refused and the answer is decided again on a fresh read,
-so every rule here sees a consistent pair of items.
+writer got there first the transaction is refused and the answer is decided again on the items as
+that writer left them, so every rule here sees a consistent pair of items.
 
 Counts (docs/replies.md, "Recording"): ``replies_<answer>`` and ``shared_<answer>`` count the attendees
 whose current answer is that answer *to the event's version in* ``replies_sequence``. An update
