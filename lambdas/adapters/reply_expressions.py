@@ -14,7 +14,7 @@ from typing import Any
 
 from lambdas.adapters.expressions import to_attribute_values
 from lambdas.domain.items import AttendeeItem, EventItem
-from lambdas.domain.keys import attendee_key, event_key
+from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key
 from lambdas.domain.replies import MAX_REFRESHES, ReplyChange
 from lambdas.domain.vocabulary import EventStatus, Method, Origin
 
@@ -84,7 +84,7 @@ def _history(e: Expression, entry: dict[str, Any], attendee: AttendeeItem | None
 def _event_is_open(expression: Expression) -> str:
     status = expression.name("status")
     return (
-        f"attribute_exists({expression.name('pk')})"
+        f"attribute_exists({expression.name(PARTITION_KEY)})"
         f" AND (attribute_not_exists({status}) OR {status} <> {expression.value(EventStatus.CANCELLED)})"
     )
 
