@@ -18,7 +18,7 @@ from lambdas.domain.items import Proposal
 from lambdas.domain.replies import MAX_REFRESHES
 from lambdas.record_reply.handler import lambda_handler as reply_handler
 from local.lambda_logs import json_lines
-from tests.support.aws import Account, fresh_services, invite_body, record
+from tests.support.aws import TABLE, Account, fresh_services, invite_body, record
 from tests.support.inbox import BUCKET, Inbox, plain_mail, reply_mail
 from tests.support.oracles import check_imip
 from tests.support.server import LocalAws, RandomFaults, RemoteAws
@@ -392,6 +392,39 @@ def test_a_refresh_sends_the_current_version_once(account, inbox, caplog):
     assert item.refresh_pending is None
     assert item.sequence == 1 and item.partstat == "TENTATIVE"  # a refresh asks for no new answer
     assert counts(account) == {"replies_tentative": 1}
+
+
+def test_a_refresh_being_answered_elsewhere_is_retried_and_taken_over_once_its_lease_ran_out(
+    account, inbox, caplog
+):
+    import time
+
+    invite(account)
+    body = inbox.store(reply_mail(BOB, None, method="REFRESH"), message_id="refresh-2")
+
+    def claimed_since(since: float) -> None:  # another delivery's claim on this very refresh
+        account.dynamodb.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": f"event#{UID}"}, "sk": {"S": f"attendee#{BOB}"}},
+            UpdateExpression="SET refresh_pending = :claim",
+            ExpressionAttributeValues={
+                ":claim": {
+                    "M": {
+                        "message_id": {"S": "refresh-2"},
+                        "token": {"S": "other"},
+                        "since": {"N": str(since)},
+                    }
+                }
+            },
+        )
+
+    claimed_since(time.time())
+    assert len(account.invoke("reply", body)["batchItemFailures"]) == 1
+    assert last_outcome(caplog)["outcome"] == "in_flight"
+    claimed_since(time.time() - 3600)  # the other delivery died: its lease ran out
+    assert account.invoke("reply", body) == {"batchItemFailures": []}
+    assert last_outcome(caplog)["outcome"] == "refreshed"
+    assert len(account.sent()) == 3
 
 
 def test_refresh_requests_are_answered_a_bounded_number_of_times(account, inbox, caplog):
