@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +17,7 @@ from lambdas.adapters.reply_expressions import (
     reply_transaction,
 )
 from lambdas.domain.decisions import Outcome
+from lambdas.domain.inbound.itip import CalendarAnswer
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.replies import (
     COUNTERS,
@@ -49,18 +49,20 @@ NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Answer:
-    partstat: str | None = "ACCEPTED"
-    sequence: int = 0
-    dtstamp: datetime = NOON
-    method: str = "REPLY"
-    uid: str = "u"
-    attendee: str = "bob@example.org"
-    attendee_name: str = "Bob"
-    comment: str = ""
-    prodid: str = "-//Client//EN"
-    proposed: dict = field(default_factory=dict)
+def Answer(partstat: str | None = "ACCEPTED", **fields) -> CalendarAnswer:
+    """Bob's answer to event "u", as the inbound reader gives it."""
+    defaults = {
+        "method": "REPLY",
+        "uid": "u",
+        "attendee": "bob@example.org",
+        "attendee_name": "Bob",
+        "sequence": 0,
+        "dtstamp": NOON,
+        "recurrence_id": None,
+        "comment": "",
+        "prodid": "-//Client//EN",
+    }
+    return CalendarAnswer(**{**defaults, "partstat": partstat, **fields})
 
 
 def answered(partstat: str, version: int = 0, dtstamp: datetime = NOON, **more) -> AttendeeItem:
