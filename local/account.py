@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import boto3
 
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
+from lambdas.record_reply.handler import lambda_handler as reply_handler
 from lambdas.runtime import config
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
@@ -24,12 +25,14 @@ from local.sources.sqs import QueuePoller, sqs_record
 SENDER = config.PLACEHOLDER_SENDER
 RSVP = "rsvp@example.com"
 TABLE = "calendar-invites"
-HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler}
+HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler, "reply": reply_handler}
 
 
 @dataclass
 class Account:
-    """One emulated AWS account: the table, a work queue and DLQ per function, a verified sender."""
+    """One emulated AWS account: the table, a work queue and DLQ per function, a verified sender.
+
+    (The reply function's "work queue" is the one SES receiving feeds; it never enqueues onto it.)"""
 
     queues: dict[str, tuple[str, str]] = field(default_factory=dict)  # function -> (queue, dlq)
     extra_env: dict[str, str] = field(default_factory=dict)
