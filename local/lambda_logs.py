@@ -56,6 +56,14 @@ class OutcomeLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(dict(vars(record)))
 
+    def outcome_lines(self) -> list[dict]:
+        """The fields each outcome line carried (what ``extra=`` passed), in order."""
+        return [
+            {k: v for k, v in line.items() if k not in _STANDARD}
+            for line in self.lines
+            if line.get("outcome")
+        ]
+
     def count(self) -> Counter:
         return Counter(str(line["outcome"]) for line in self.lines if line.get("outcome"))
 

@@ -22,7 +22,7 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from local.resources.base import label
@@ -230,6 +230,7 @@ class Invocation:
     seconds: float
     response: Any = None
     error: str | None = None
+    lines: list[dict] = field(default_factory=list)  # the outcome lines' fields, one per record
 
 
 @dataclass
@@ -285,6 +286,7 @@ class SqsEventSourceMapping:
             seconds=outcome.seconds,
             response=outcome.response,
             error=outcome.error,
+            lines=outcomes.outcome_lines(),
         )
 
 
