@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cisctl import ops
 from local.assembly import ROOT
+from local.resources import label
 from local.sources.ses_receiving import as_sent
 
 FIXTURES = ROOT / "tests" / "fixtures" / "replies"
@@ -77,7 +78,9 @@ def answer_lines(report: ops.EventReport) -> list[str]:
             lines.append(f"  {word:<10} {', '.join(by_answer[partstat])}")
     event = report.event
     counts = [
-        f"{getattr(event, f'replies_{key}', 0) or 0} {key}" for key in ("accepted", "declined", "tentative")
+        f"{event.replies_accepted} accepted",
+        f"{event.replies_declined} declined",
+        f"{event.replies_tentative} tentative",
     ]
     lines.append(f"  counted on the event: {', '.join(counts)}")
     return lines
@@ -85,8 +88,6 @@ def answer_lines(report: ops.EventReport) -> list[str]:
 
 def setup_lines(runtime) -> list[str]:
     """The inbound path as the runtime created it (nothing without one)."""
-    from local.resources import label
-
     queues = runtime.queues
     lines = [f"  bucket    {label(bucket.logical_id)}" for bucket in runtime.inventory.buckets.values()]
     for topic in runtime.inventory.topics.values():
