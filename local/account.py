@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 import boto3
 
@@ -20,11 +21,15 @@ from lambdas.send_cancellation.handler import lambda_handler as cancellation_han
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from local.outbox import SentEmail, sent_emails
 from local.sandbox import REGION, function_environment
+from local.sources.ses_receiving import receive_email
 from local.sources.sqs import QueuePoller, sqs_record
 
 SENDER = config.PLACEHOLDER_SENDER
 RSVP = "rsvp@example.com"
 TABLE = "calendar-invites"
+INBOUND_BUCKET = "calendar-invites-inbound"
+RULE_SET = "calendar-invites-replies"
+UID = "evt-42@example.com"  # the event of invite_body
 HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler, "reply": reply_handler}
 
 
@@ -109,6 +114,37 @@ class Account:
             responses.append(outcome.response)
         raise AssertionError("queue did not drain")
 
+    # ------------------------------------------------------------------------------ receiving
+
+    region = REGION
+
+    def client(self, service: str):
+        return boto3.client(service, region_name=REGION)
+
+    def receive_replies(self) -> None:
+        """SES receiving for RSVP, as the stack builds it: the bucket, the topic the reply queue is
+        subscribed to, and the active rule set whose rule stores there and notifies the topic."""
+        s3, sns, ses = self.client("s3"), self.client("sns"), self.client("ses")
+        s3.create_bucket(Bucket=INBOUND_BUCKET)
+        topic = sns.create_topic(Name="calendar-invites-inbound")["TopicArn"]
+        queue, _ = self.queues["reply"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["QueueArn"])
+        ses.create_receipt_rule_set(RuleSetName=RULE_SET)
+        action = {"BucketName": INBOUND_BUCKET, "ObjectKeyPrefix": "inbound/", "TopicArn": topic}
+        rule = {"Name": "rsvp", "Enabled": True, "Recipients": [RSVP], "ScanEnabled": True}
+        ses.create_receipt_rule(RuleSetName=RULE_SET, Rule={**rule, "Actions": [{"S3Action": action}]})
+        ses.set_active_receipt_rule_set(RuleSetName=RULE_SET)
+
+    def receive(self, raw: bytes, *, verdicts: dict[str, str] | None = None) -> str:
+        """An email for RSVP through SES receiving (local/sources/ses_receiving.py); the body of the
+        message it puts on the reply queue (the SNS envelope), taken off the queue."""
+        receive_email(self, raw, recipient=RSVP, verdicts=verdicts)
+        queue, _ = self.queues["reply"]
+        [message] = self.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return message["Body"]
+
     # ------------------------------------------------------------------------------ inspection
 
     def sent(self) -> list[SentEmail]:
@@ -161,3 +197,55 @@ def invite_body(uid="evt-42@example.com", attendee="bob@example.org", sequence=0
     else:
         body["attendee"] = {"email": attendee, "name": attendee.split("@")[0].title()}
     return body
+
+
+def reply_mail(
+    attendee: str = "bob@example.org",
+    partstat: str | None = "ACCEPTED",
+    *,
+    uid: str = UID,
+    sequence: int = 0,
+    dtstamp: str = "20261124T120000Z",
+    sender: str | None = None,
+    method: str = "REPLY",
+    comment: str = "",
+    prodid: str = "-//Test Client//EN",
+    event_lines: tuple[str, ...] = (),
+    attachments: tuple[bytes, ...] = (),
+) -> bytes:
+    """A reply as a calendar client sends it: a text part and an inline text/calendar."""
+    params = f";PARTSTAT={partstat}" if partstat else ""
+    lines = [
+        "BEGIN:VCALENDAR",
+        f"PRODID:{prodid}",
+        "VERSION:2.0",
+        f"METHOD:{method}",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{dtstamp}",
+        f"SEQUENCE:{sequence}",
+        f"ORGANIZER:mailto:{RSVP}",
+        f"ATTENDEE{params};CN={attendee.split('@')[0].title()}:mailto:{attendee}",
+        *([f"COMMENT:{comment}"] if comment else []),
+        *event_lines,
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    message = EmailMessage()
+    message["From"] = sender or attendee
+    message["To"] = RSVP
+    message["Subject"] = f"{(partstat or method).title()}: Quarterly planning"
+    message.set_content(f"{attendee} answered.")
+    message.add_alternative("\r\n".join(lines) + "\r\n", subtype="calendar", params={"method": method})
+    for index, data in enumerate(attachments):
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=f"scan-{index}.pdf")
+    return message.as_bytes()
+
+
+def plain_mail(sender: str, subject: str, text: str, **headers: str) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, RSVP, subject
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message.as_bytes()

@@ -17,11 +17,11 @@ import pytest
 from lambdas.domain.items import Proposal
 from lambdas.domain.replies import MAX_REFRESHES
 from lambdas.record_reply.handler import lambda_handler as reply_handler
-from local.account import TABLE, Account, invite_body, record
+from local.account import TABLE, Account, invite_body, plain_mail, record, reply_mail
 from local.lambda_logs import json_lines
 from local.sandbox import fresh_function_services
 from local.transport import LocalAws, RandomFaults, RemoteAws
-from tests.support.inbox import BUCKET, Inbox, plain_mail, reply_mail
+from tests.support.inbox import BUCKET, Inbox
 from tests.support.oracles import check_imip
 from tests.unit.inbound.expectations import EXPECTED
 from tests.unit.inbound.expectations import UID as FIXTURE_UID
