@@ -1,6 +1,6 @@
 """Figures measured against moto on loopback: AWS calls per email, and batch wall time.
 
-moto runs in a child process (``tests.support.server``), so its CPU never competes with the
+moto runs in a child process (``local.transport.RemoteAws``), so its CPU never competes with the
 function's threads for this interpreter's GIL. The functions run in this process, exactly as
 Lambda runs them: the real handler, its cached boto3 clients, the batch thread pool.
 """
@@ -28,29 +28,15 @@ LATENCY_GOAL_MS = 150.0
 @contextlib.contextmanager
 def local_aws() -> Iterator[tuple[object, object]]:
     """(server, Account) with the functions' environment pointed at a fresh local moto server."""
-    from tests.support.server import RemoteAws
+    from local.sandbox import IsolatedAws, fresh_function_services
+    from local.transport import RemoteAws
 
-    isolated = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    saved = dict(os.environ)
-    with RemoteAws() as server:
-        for name in [n for n in os.environ if n.startswith("AWS_")]:
-            del os.environ[name]
-        os.environ.update(isolated, AWS_ENDPOINT_URL=server.endpoint_url)
-        try:
-            with _quiet_function_logs():
-                from tests.support.aws import Account, fresh_services
+    with RemoteAws() as server, IsolatedAws(server.endpoint_url):
+        with _quiet_function_logs():
+            from local.account import Account
 
-            with fresh_services():
-                yield server, Account()
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        with fresh_function_services():
+            yield server, Account()
 
 
 _SINK = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
@@ -65,7 +51,7 @@ def _quiet_function_logs():
 
 
 def _invite(uid: str, attendee: str, sequence: int = 0) -> dict:
-    from tests.support.aws import invite_body
+    from local.account import invite_body
 
     return invite_body(uid=uid, attendee=attendee, sequence=sequence)
 
@@ -120,7 +106,7 @@ def calls() -> list[Figure]:
 
 def _fan_out_calls(server, account) -> list[Figure]:
     """End to end through the fan-out records: what one multi-attendee request costs per email."""
-    from tests.support.aws import invite_body
+    from local.account import invite_body
 
     uid = "fanout@example.com"
     attendees = [f"guest{i}@example.org" for i in range(BATCH)]

@@ -18,7 +18,7 @@ def _itip(**overrides):
     from lambdas.domain.calendar import ItipMessage
     from lambdas.domain.contract import parse_invite
     from lambdas.domain.vocabulary import EventStatus, Method
-    from tests.support.aws import invite_body
+    from local.account import invite_body
 
     request = parse_invite(json.dumps(invite_body(**overrides)))
     return ItipMessage(

@@ -1,4 +1,4 @@
-"""AWS calls per recorded reply, measured at the transport in front of moto (tests.support.server).
+"""AWS calls per recorded reply, measured at the transport in front of moto (local.transport).
 
 ``bench_reply_calls()`` returns the figures for ``make bench`` (register it in ``bench/run.py``'s
 SUITES, e.g. ``"reply": _reply_calls`` with ``from bench.reply import bench_reply_calls``). It
@@ -27,18 +27,17 @@ UID = "bench-replies@example.com"
 
 
 def bench_reply_calls() -> list[Figure]:
-    from tests.support.aws import invite_body
-    from tests.support.inbox import Inbox, reply_mail
+    from local.account import invite_body, reply_mail
 
     attendees = [f"guest{i}@example.org" for i in range(BATCH)]
     with local_aws() as (server, account):
         account.invoke("invite", invite_body(uid=UID, attendee=attendees))
         account.drain("invite")
-        inbox = Inbox(account)
-        first = [inbox.store(reply_mail(a, "ACCEPTED", uid=UID)) for a in attendees]
+        account.receive_replies()  # the emails arrive through the local SES receiving
+        first = [account.receive(reply_mail(a, "ACCEPTED", uid=UID)) for a in attendees]
         later = "20261125T090000Z"
-        minds = [inbox.store(reply_mail(a, "DECLINED", uid=UID, dtstamp=later)) for a in attendees]
-        refreshes = [inbox.store(reply_mail(a, None, uid=UID, method="REFRESH")) for a in attendees]
+        minds = [account.receive(reply_mail(a, "DECLINED", uid=UID, dtstamp=later)) for a in attendees]
+        refreshes = [account.receive(reply_mail(a, None, uid=UID, method="REFRESH")) for a in attendees]
         measured = {
             "first reply": _counted(server, account, first),
             "reply": _counted(server, account, minds),

@@ -28,6 +28,12 @@ def _latency():
     return latency()
 
 
+def _reply():
+    from bench.reply import bench_reply_calls
+
+    return bench_reply_calls()
+
+
 def _imports():
     from bench.process import imports
 
@@ -55,6 +61,7 @@ def _render():
 # In this order: the asset is built once and reused by the import and memory figures.
 SUITES = {
     "calls": _calls,
+    "reply": _reply,
     "latency": _latency,
     "asset": _asset,
     "imports": _imports,

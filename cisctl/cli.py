@@ -34,6 +34,7 @@ examples:
   {PROG} --local invite --file request.json
   {PROG} --local cancel --uid kickoff@example.com
   {PROG} --local status kickoff@example.com
+  {PROG} --local receive saved-answer.eml
   {PROG} --region eu-west-1 dlq
   {PROG} --region eu-west-1 dlq --queue invite --redrive
 """
@@ -146,6 +147,26 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("uid", help="the event's unique id")
     status.add_argument("--json", action="store_true", help="print the items as JSON")
 
+    receive = commands.add_parser(
+        "receive",
+        parents=[common],
+        help="feed a saved email (.eml) to the local runtime's SES receiving",
+        description="Play SES email receiving with a raw email, for example an answer saved from your"
+        " mail client: the active receipt rule stores it in its bucket and notifies its topic, and the"
+        " local runtime delivers it to the function the reply queue feeds. Only with --local or"
+        " --endpoint-url: against a deployed account it would forge SES's notification.",
+    )
+    receive.add_argument("file", metavar="FILE.eml", help="the raw email ('-' reads stdin)")
+    receive.add_argument(
+        "--recipient", help="the envelope recipient (default: the receipt rule's first, the RSVP address)"
+    )
+    receive.add_argument(
+        "--verdict",
+        action="append",
+        metavar="CHECK=STATUS",
+        help="SES's verdict for spam, virus, spf, dkim or dmarc (default PASS), e.g. dmarc=FAIL; repeatable",
+    )
+
     dlq = commands.add_parser(
         "dlq",
         parents=[common],
@@ -216,7 +237,33 @@ def _run(args) -> int:
         else:
             print("\n".join(render.event_lines(status)))
         return 0
+    if args.command == "receive":
+        return _receive(args, target)
     return _dlq(args, target)
+
+
+def _receive(args, target: Target) -> int:
+    ops.require_emulated(target)
+    verdicts = {}
+    for entry in args.verdict or ():
+        check, sep, status = entry.partition("=")
+        if not sep or not check or not status:
+            raise CliError(f"--verdict {entry!r}: expected CHECK=STATUS, e.g. dmarc=FAIL", code=2)
+        verdicts[check.strip().lower()] = status.strip().upper()
+    raw = sys.stdin.buffer.read() if args.file == "-" else _read_bytes(args.file)
+    for receipt in ops.receive(target, raw, recipient=args.recipient, verdicts=verdicts):
+        where = f"s3://{receipt.bucket}/{receipt.key}"
+        notified = f", notified {receipt.topic_arn}" if receipt.topic_arn else ""
+        print(f"received for {receipt.notification['mail']['destination'][0]}: stored {where}{notified}")
+    return 0
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}", code=2) from None
 
 
 def _send(args) -> int:

@@ -209,3 +209,33 @@ def queue_kinds(choice: str | None) -> list[str]:
     if choice in (None, "all"):
         return list(QUEUES)
     return ["cancellation" if choice == "cancel" else choice]
+
+
+# -------------------------------------------------------------------------------------- receive
+
+
+def require_emulated(target: Target) -> None:
+    """Receiving is played only on an emulator: on a deployed account it would forge SES's notification."""
+    if not target.endpoint_url:
+        raise CliError(
+            "receive plays SES receiving on the local runtime (--local) or a test endpoint"
+            " (--endpoint-url); on a deployed stack, send the email to the RSVP address instead",
+            code=2,
+        )
+
+
+def receive(target: Target, raw: bytes, *, recipient: str | None, verdicts: dict[str, str]) -> list:
+    """SES receiving played on a local endpoint (local/sources/ses_receiving.py): the raw email is
+    stored by the active receipt rule and its notification published; the runtime delivers it."""
+    require_emulated(target)
+    from local.sources.ses_receiving import NotAccepted, as_sent, receive_email
+
+    try:
+        receipts = receive_email(target, as_sent(raw), recipient=recipient, verdicts=verdicts)
+    except NotAccepted as error:
+        raise CliError(str(error)) from None
+    except ValueError as error:
+        raise CliError(str(error), code=2) from None
+    if not receipts:
+        raise CliError("the receipt rule stopped before any S3 action: nothing was stored")
+    return receipts

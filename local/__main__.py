@@ -95,6 +95,9 @@ def _serve(args, cloud_assembly) -> int:
         print(f"Local runtime on {runtime.endpoint} (stacks {', '.join(cloud_assembly.names)})")
         for mapping in runtime.mappings:
             print(f"  {mapping.function.label} <- {mapping.queue.name}")
+        for rule in runtime.inventory.receipt_rules:
+            mailboxes = ", ".join(rule.recipients) or "any recipient"
+            print(f"  SES receiving for {mailboxes}: python -m cisctl --local receive FILE.eml")
         print(f"Emails go to {args.outbox}/, function logs to {runtime.log_dir}/.")
         print("Try: python -m cisctl --local --help      (Ctrl-C stops)", flush=True)
         try:

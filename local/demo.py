@@ -2,8 +2,11 @@
 
 The scenario: an invitation to three attendees in one fan-out request, the same request again, an
 invalid request, an update (a higher sequence, a new time) and the cancellation of the whole
-event. Requests are enqueued the way ``python -m cisctl`` does it (the queue URLs come from the
-stacks' outputs), and the report reads the DLQs and the table the same way too.
+event. When the stacks receive replies, two more attendees are invited before the update and the
+answers of local/demo_replies.py arrive through SES receiving; the report then shows who
+accepted, declined or said maybe, and why the others were not recorded. Requests are enqueued the
+way ``python -m cisctl`` does it (the queue URLs come from the stacks' outputs), and the report
+reads the DLQs and the table the same way too.
 
 Nothing in the report depends on the run (no message ids, ports or clock times), so a second run
 prints the same report.
@@ -19,6 +22,8 @@ from typing import Any
 from cisctl import ops, render
 from cisctl.requests import validate
 from cisctl.target import QUEUES, Target
+from local import demo_replies
+from local.demo_replies import LATER_ATTENDEES, REPLIES, Reply
 from local.outbox import Outbox, WrittenEmail, defects
 from local.runtime import Invocation, LocalRuntime, label
 
@@ -55,9 +60,10 @@ INVALID_REQUEST = {
 @dataclass(frozen=True)
 class Step:
     title: str
-    kind: str  # invite | cancellation (the queue)
-    body: dict[str, Any]
+    kind: str  # invite | cancellation (the queue) | reply (an email through SES receiving)
+    body: dict[str, Any] = field(default_factory=dict)
     valid: bool = True
+    reply: Reply | None = None
 
 
 STEPS = (
@@ -78,6 +84,28 @@ STEPS = (
     ),
     Step("Cancel the whole event (uid only)", "cancellation", {"event": {"uid": UID}}),
 )
+EVERYONE = ATTENDEES + LATER_ATTENDEES
+# With the reply path: after the invalid request, two more attendees and the replies; the update
+# then goes to all five.
+REPLY_STEPS = (
+    *STEPS[:3],
+    Step(
+        "Invite Carla and Dan to the same event (sequence 0)",
+        "invite",
+        {"event": EVENT, "attendees": LATER_ATTENDEES},
+    ),
+    *(Step(reply.title, "reply", reply=reply) for reply in REPLIES),
+    Step(
+        "An update: sequence 1, moved to the next day",
+        "invite",
+        {"event": UPDATED_EVENT, "attendees": EVERYONE},
+    ),
+    STEPS[4],
+)
+
+
+def steps_for(runtime: LocalRuntime) -> tuple[Step, ...]:
+    return REPLY_STEPS if demo_replies.receives_replies(runtime) else STEPS
 
 
 @dataclass
@@ -87,6 +115,7 @@ class StepResult:
     outcomes: dict[str, Counter] = field(default_factory=dict)  # function label -> outcome counts
     failed_records: int = 0
     emails: list[WrittenEmail] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)  # what the record reply function made of a reply
 
 
 @dataclass
@@ -96,6 +125,7 @@ class DemoResult:
     dead_letters: dict[str, list[ops.DeadLetter]]
     dlq_urls: dict[str, str]
     status: ops.EventReport
+    answers: ops.EventReport | None  # the table after the replies, before the update resets them
     outbox: Path
     defects: dict[str, list[str]]  # file name -> defects (empty when every email parses cleanly)
 
@@ -106,16 +136,24 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
     outbox.clear()
     runtime.new_emails()  # start counting from here
     results = []
-    for step in STEPS:
-        if step.valid:
-            validate(step.kind, [step.body])  # the way cisctl checks it before sending
-        ops.enqueue(target, step.kind, [step.body])
+    answers = None
+    for step in steps_for(runtime):
+        if step.reply is not None:
+            runtime.receive_email(step.reply.raw)
+        else:
+            if step.valid:
+                validate(step.kind, [step.body])  # the way cisctl checks it before sending
+            ops.enqueue(target, step.kind, [step.body])
         result = StepResult(step)
         for invocation in runtime.drain():
             _count(result, invocation)
+            if step.reply is not None:
+                result.answers += demo_replies.outcome_lines(invocation.lines)
         for sent in sorted(runtime.new_emails(), key=lambda e: e.recipient):
             result.emails.append(outbox.write(sent))
         results.append(result)
+        if step.reply is not None and step.reply is REPLIES[-1]:
+            answers = ops.event_status(target, UID)
     dead = ops.dead_letters(target, list(QUEUES))
     return DemoResult(
         steps=results,
@@ -123,6 +161,7 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
         dead_letters=dead,
         dlq_urls={kind: target.dlq_url(kind) for kind in QUEUES},
         status=ops.event_status(target, UID),
+        answers=answers,
         outbox=outbox.directory,
         defects={w.eml.name: found for w in outbox.written if (found := defects(w.email.raw))},
     )
@@ -142,7 +181,10 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
     lines = ["Calendar Invite Server: local demo", "=" * 34, ""]
     lines += _setup_lines(runtime)
     for number, step in enumerate(result.steps, 1):
-        lines += ["", f"{number}. {step.step.title}  -> {step.step.kind} queue"]
+        if step.step.reply is not None:
+            lines += ["", f"{number}. {step.step.title}  -> SES receiving ({step.step.reply.fixture})"]
+        else:
+            lines += ["", f"{number}. {step.step.title}  -> {step.step.kind} queue"]
         for name, count in step.invocations.items():
             outcomes = ", ".join(f"{o} {n}" for o, n in sorted(step.outcomes.get(name, Counter()).items()))
             lines.append(
@@ -150,12 +192,19 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
             )
         if step.failed_records:
             lines.append(f"   {step.failed_records} record(s) reported failed and redelivered")
+        lines += [f"   {answer}" for answer in step.answers]
         numbers = [f"#{w.number:02d}" for w in step.emails]
         if not numbers:
             lines.append("   no email")
         else:
             span = "-".join(dict.fromkeys([numbers[0], numbers[-1]]))
             lines.append(f"   email{'s' if len(numbers) > 1 else ''} {span}")
+        if step.step.reply is REPLIES[-1] and result.answers is not None:
+            lines += [
+                "",
+                "   Answers after the replies (the update that follows resets them to NEEDS-ACTION):",
+            ]
+            lines += ["  " + line for line in demo_replies.answer_lines(result.answers)]
     lines += ["", f"Emails sent: {len(result.emails)}"]
     if result.emails:
         rows = [["#", "TO", "METHOD", "SEQUENCE", "SUBJECT"]]
@@ -211,6 +260,7 @@ def _setup_lines(runtime: LocalRuntime) -> list[str]:
             dlq = by_arn[queue.dead_letter_arn]
             text += f", to {label(dlq.logical_id)} after {queue.max_receive_count} receives"
         lines.append(text)
+    lines += demo_replies.setup_lines(runtime)
     for function in runtime.functions:
         lines.append(f"  function  {function.label}: {function.handler}, timeout {function.timeout} s")
         for mapping in (m for m in runtime.mappings if m.function is function):

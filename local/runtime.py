@@ -1,211 +1,62 @@
-"""The synthesized stacks, created on a local moto server, with Lambda's SQS poller emulated.
+"""The synthesized stacks, created on a local moto server, with Lambda's event sources emulated.
 
-``LocalRuntime`` reads every stack of the cloud assembly and creates, through the service APIs,
-what it describes: SQS queues (visibility timeout, retention, redrive policy to their DLQ) and their
-queue policies, DynamoDB tables (key schema, indexes, TTL, point-in-time recovery) and SES identities,
-verified as moto does. It does not use moto's CloudFormation for that: it lacks
-``AWS::SQS::QueuePolicy`` and ``AWS::SES::EmailIdentity``. Each stack's resolved outputs are then
-published as a CloudFormation stack of the same name, so that tools find the queues the way they do
-in a real account (``describe-stacks``).
+``LocalRuntime`` reads every stack of the cloud assembly and, in an order where each resource
+comes after those it refers to, hands each resource to the unit of its CloudFormation type
+(local/resources: queues and queue policies, tables, SES identities, functions, event source
+mappings...), which creates it through the service APIs. It does not use moto's CloudFormation for
+that: it lacks ``AWS::SQS::QueuePolicy`` and ``AWS::SES::EmailIdentity``. Each stack's resolved
+outputs are then published as a CloudFormation stack of the same name, so that tools find the
+queues the way they do in a real account (``describe-stacks``).
 
-Lambda functions are not deployed anywhere: their handler path, environment (intrinsics resolved
-to the local names and URLs), timeout and memory are read from the template, and each
-``AWS::Lambda::EventSourceMapping`` on an SQS queue is emulated the way the Lambda poller behaves:
-
-* it receives up to ``BatchSize`` messages and invokes the handler in this process, with the
-  function's environment (its variables and Lambda's reserved ones, nothing else of the host's) set
-  for the duration of the call;
-* with ``FunctionResponseTypes: [ReportBatchItemFailures]``, it deletes the records not listed in
-  ``batchItemFailures`` and leaves the listed ones for redelivery; an invalid list fails the whole
-  batch. Without it, a normal return deletes the whole batch, failed records included;
-* a handler that raises leaves the whole batch for redelivery;
-* the queue's redrive policy (``maxReceiveCount``) moves a message received that many times to its
-  DLQ, as SQS does (moto implements this on receive).
-
-Two liberties keep a run short, and neither changes which messages end where: records left for
-redelivery become visible again at once instead of after the queue's visibility timeout, and the
-batching window is not waited for. Invocations run one at a time (each sets the process
-environment), whatever ``MaximumConcurrency`` says; the records of a batch still run on the
-function's own thread pool.
+``drain`` then lets every event source (local/sources: Lambda's SQS poller, with
+ReportBatchItemFailures and the queues' redrive policies) deliver until nothing is waiting, and
+``receive_email`` plays SES receiving (the receipt rule's S3 object and SNS notification, which
+moto's SNS delivers to the subscribed queue).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import json
-import logging
-import os
-import re
 import time
-import traceback
-import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from functools import cached_property
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import boto3
-from moto.backends import get_backend
-from moto.core import DEFAULT_ACCOUNT_ID
 
+from local import resources, sources
 from local.assembly import Assembly
-from local.lambda_logs import LambdaJsonFormatter
+from local.outbox import SentEmail, sent_emails
+from local.resources import Creation, Inventory, Site, label
+from local.resources.dynamodb import Table
+from local.resources.lambda_function import Function
+from local.resources.ses import Identity
+from local.resources.sqs import Queue
+from local.sandbox import ACCOUNT, CREDENTIALS, REGION, IsolatedAws, fresh_function_services
 from local.server import MotoServer
-from local.template import Deployment, Physical, StackState, TemplateError, creation_order
+from local.sources.ses_receiving import Receipt, receive_email
+from local.sources.sqs import Invocation, SqsEventSourceMapping
+from local.template import Deployment, StackState, TemplateError, creation_order
 
-ACCOUNT = DEFAULT_ACCOUNT_ID  # moto's account for any access key that is not one of its special ones
-REGION = "us-east-1"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-RECEIVE_LIMIT = 10  # ReceiveMessage returns at most ten messages
-DEFAULT_BATCH_SIZE = 10  # SQS event source mappings default to 10
-DEFAULT_TIMEOUT = 3  # AWS::Lambda::Function defaults
-DEFAULT_MEMORY = 128
-# The environment variable the functions read their sender from (lambdas.runtime.config.ENV_SENDER).
-SENDER_VARIABLE = "SENDER"
-QUEUE_ATTRIBUTES = (
-    "DelaySeconds",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "ReceiveMessageWaitTimeSeconds",
-    "VisibilityTimeout",
-    "KmsDataKeyReusePeriodSeconds",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "SqsManagedSseEnabled",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-)
-# Kept from this process's environment during an invocation (with the runtime's AWS_* variables).
-HOST_VARIABLES = frozenset(
-    {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT"}
-)
-_CDK_HASH = re.compile(r"[0-9A-F]{8}$")
+__all__ = [
+    "Function",
+    "Identity",
+    "Invocation",
+    "LocalRuntime",
+    "Queue",
+    "RuntimeProblem",
+    "SqsEventSourceMapping",
+    "Table",
+    "label",
+]
 
 
 class RuntimeProblem(RuntimeError):
     """The local runtime cannot follow the template, or the queues do not drain."""
-
-
-# ------------------------------------------------------------------------------------------- model
-
-
-@dataclass
-class Queue:
-    stack: str
-    logical_id: str
-    name: str
-    url: str
-    arn: str
-    visibility_timeout: int
-    dead_letter_arn: str | None = None
-    max_receive_count: int | None = None
-
-
-@dataclass
-class Table:
-    stack: str
-    logical_id: str
-    name: str
-    keys: list[tuple[str, str]]  # (attribute, HASH|RANGE)
-
-
-@dataclass
-class Identity:
-    stack: str | None  # None: not in the template, verified locally on the functions' behalf
-    name: str
-
-
-@dataclass
-class Function:
-    stack: str
-    logical_id: str
-    name: str
-    arn: str
-    handler: str
-    timeout: int
-    memory: int
-    environment: dict[str, str]
-    log_file: Path
-
-    @property
-    def label(self) -> str:
-        return label(self.logical_id)
-
-
-@dataclass
-class EventSourceMapping:
-    stack: str
-    logical_id: str
-    function: Function
-    queue: Queue
-    batch_size: int
-    batching_window: int
-    report_batch_item_failures: bool
-    maximum_concurrency: int | None
-    enabled: bool = True
-
-
-@dataclass
-class Invocation:
-    function: Function
-    queue: Queue
-    message_ids: list[str]
-    failed: list[str]  # left on the queue for redelivery
-    deleted: list[str]
-    outcomes: Counter
-    seconds: float
-    response: Any = None
-    error: str | None = None
-
-
-@dataclass
-class SentEmail:
-    recipient: str
-    raw: bytes
-
-    @cached_property
-    def message(self) -> EmailMessage:
-        return BytesParser(policy=policy.default).parsebytes(self.raw)
-
-    @cached_property
-    def calendar_part(self) -> EmailMessage | None:
-        return next((p for p in self.message.walk() if p.get_content_type() == "text/calendar"), None)
-
-    @property
-    def subject(self) -> str:
-        return str(self.message["Subject"] or "")
-
-    @property
-    def method(self) -> str:
-        part = self.calendar_part
-        return str(part.get_param("method") or "").upper() if part is not None else ""
-
-    @property
-    def ics(self) -> bytes:
-        part = self.calendar_part
-        return part.get_payload(decode=True) if part is not None else b""
-
-    @property
-    def sequence(self) -> int | None:
-        match = re.search(rb"^SEQUENCE:(\d+)\r?$", self.ics, re.MULTILINE)
-        return int(match.group(1)) if match else None
-
-
-def label(logical_id: str) -> str:
-    """A CDK logical id without its hash suffix: InviteWorkerFunctionC70A1FA2 -> InviteWorkerFunction."""
-    return _CDK_HASH.sub("", logical_id) or logical_id
-
-
-# ----------------------------------------------------------------------------------------- runtime
 
 
 class LocalRuntime:
@@ -225,15 +76,10 @@ class LocalRuntime:
         self._log = log or (lambda _message: None)
         self.server = MotoServer(port=port)
         self.deployment = Deployment(assembly, region, ACCOUNT)
-        self.queues: dict[str, Queue] = {}  # by ARN
-        self.tables: list[Table] = []
-        self.identities: list[Identity] = []
-        self.functions: list[Function] = []
-        self.mappings: list[EventSourceMapping] = []
-        self.not_emulated: Counter = Counter()  # resource type -> count
-        self.notes: list[str] = []
-        self._handlers: dict[str, Callable] = {}
-        self._saved_environment: dict[str, str] | None = None
+        self.inventory = Inventory(log_dir=self.log_dir)
+        self.site = Site(self.inventory, region, ACCOUNT, self.client, self.server.locked)
+        self._sandbox: IsolatedAws | None = None
+        self._services: contextlib.AbstractContextManager | None = None
         self._emails_seen = 0
         self._session: boto3.session.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
@@ -251,10 +97,12 @@ class LocalRuntime:
         self.server.start()
         try:
             self.server.reset()
-            self._enter_environment()
+            self._sandbox = IsolatedAws(self.endpoint, self.region)
+            self._sandbox.enter()
             self._session = _session(self.region)
             self._clients = {}
-            self._reset_function_services()
+            self._services = fresh_function_services()
+            self._services.__enter__()
             if self.log_dir.exists():
                 for old in self.log_dir.glob("*.log"):
                     old.unlink()
@@ -267,8 +115,12 @@ class LocalRuntime:
 
     def stop(self) -> None:
         self.server.stop()
-        self._restore_environment()
-        self._reset_function_services()
+        if self._sandbox is not None:
+            self._sandbox.exit()
+            self._sandbox = None
+        if self._services is not None:
+            self._services.__exit__(None, None, None)
+            self._services = None
 
     @property
     def endpoint(self) -> str:
@@ -281,266 +133,29 @@ class LocalRuntime:
             self._clients[key] = self._session.client(service, endpoint_url=self.endpoint)
         return self._clients[key]
 
-    def _enter_environment(self) -> None:
-        """Point every boto3 client of this process at the server, with throw-away credentials."""
-        self._saved_environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-        for name in self._saved_environment:
-            del os.environ[name]
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": self.endpoint,
-                "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_EC2_METADATA_DISABLED": "true",
-            }
-        )
-
-    def _restore_environment(self) -> None:
-        if self._saved_environment is None:
-            return
-        for name in [k for k in os.environ if k.startswith("AWS_")]:
-            del os.environ[name]
-        os.environ.update(self._saved_environment)
-        self._saved_environment = None
-
-    @staticmethod
-    def _reset_function_services() -> None:
-        # The functions cache boto3 clients per process; they must be rebuilt for this endpoint.
-        from lambdas.runtime import services
-
-        services.reset()
-
     # ------------------------------------------------------------------------------------- deploy
 
     def deploy(self) -> None:
-        clients = {name: self.client(name) for name in ("sqs", "dynamodb", "sesv2", "cloudformation")}
         for stack in self.assembly.stacks:
             state = self.deployment.stack(stack.name)
             for logical_id in creation_order(state):
-                self._create(state, logical_id, clients)
-        self._verify_senders(clients["sesv2"])
+                if state.included(logical_id):
+                    self._create(state, logical_id)
+        for step in resources.after_deploy_steps():
+            step(self.site)
         for stack in self.assembly.stacks:
-            self._publish_outputs(self.deployment.stack(stack.name), clients["cloudformation"])
+            self._publish_outputs(self.deployment.stack(stack.name))
 
-    def _create(self, state: StackState, logical_id: str, clients: dict) -> None:
+    def _create(self, state: StackState, logical_id: str) -> None:
         definition = state.resources[logical_id]
         kind = definition.get("Type", "")
-        if not state.included(logical_id):
-            return
-        creator = {
-            "AWS::SQS::Queue": self._create_queue,
-            "AWS::SQS::QueuePolicy": self._apply_queue_policy,
-            "AWS::DynamoDB::Table": self._create_table,
-            "AWS::DynamoDB::GlobalTable": self._create_table,
-            "AWS::SES::EmailIdentity": self._create_identity,
-            "AWS::Lambda::Function": self._register_function,
-            "AWS::Lambda::EventSourceMapping": self._register_mapping,
-        }.get(kind)
+        creation = Creation(state, logical_id, kind, definition, self.site)
         try:
-            if creator is None:
-                state.physical[logical_id] = self._placeholder(state, logical_id, kind)
-                if kind != "AWS::CDK::Metadata":
-                    self.not_emulated[kind] += 1
-                return
-            state.physical[logical_id] = creator(state, logical_id, definition.get("Properties", {}), clients)
+            state.physical[logical_id] = resources.create(creation)
         except TemplateError as error:
             raise RuntimeProblem(f"{state.name}/{logical_id} ({kind}): {error}") from error
 
-    def _placeholder(self, state: StackState, logical_id: str, kind: str) -> Physical:
-        """Roles, policies, alarms, log groups...: nothing local needs them, but others refer to them."""
-        service = kind.split("::")[1].lower() if kind.count("::") >= 2 else "local"
-        name = _physical_name(state.name, logical_id, 64)
-        arn = f"arn:aws:{service}:{self.region}:{ACCOUNT}:{name}"
-        return Physical(ref=name, attributes=_Anything(arn=arn, name=name))
-
-    def _create_queue(self, state: StackState, logical_id: str, properties: dict, clients: dict) -> Physical:
-        props = state.resolve(properties)
-        fifo = bool(props.get("FifoQueue"))
-        name = props.get("QueueName") or _physical_name(state.name, logical_id, 80, ".fifo" if fifo else "")
-        attributes = {key: _attribute(props[key]) for key in QUEUE_ATTRIBUTES if key in props}
-        for key in ("RedrivePolicy", "RedriveAllowPolicy"):
-            if key in props:
-                attributes[key] = json.dumps(props[key]) if isinstance(props[key], dict) else props[key]
-        if "KmsMasterKeyId" in props:
-            self.notes.append(f"{name}: KMS encryption is not emulated")
-        tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags", [])}
-        sqs = clients["sqs"]
-        url = sqs.create_queue(QueueName=name, Attributes=attributes, **({"tags": tags} if tags else {}))[
-            "QueueUrl"
-        ]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = props.get("RedrivePolicy") or {}
-        if isinstance(redrive, str):
-            redrive = json.loads(redrive)
-        self.queues[arn] = Queue(
-            stack=state.name,
-            logical_id=logical_id,
-            name=name,
-            url=url,
-            arn=arn,
-            visibility_timeout=int(props.get("VisibilityTimeout", 30)),
-            dead_letter_arn=redrive.get("deadLetterTargetArn"),
-            max_receive_count=int(redrive["maxReceiveCount"]) if "maxReceiveCount" in redrive else None,
-        )
-        return Physical(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
-
-    def _apply_queue_policy(self, state: StackState, logical_id: str, properties: dict, clients: dict):
-        props = state.resolve(properties)
-        document = json.dumps(props["PolicyDocument"])
-        for url in props.get("Queues", []):
-            clients["sqs"].set_queue_attributes(QueueUrl=url, Attributes={"Policy": document})
-        return Physical(ref=_physical_name(state.name, logical_id, 64))
-
-    def _create_table(self, state: StackState, logical_id: str, properties: dict, clients: dict) -> Physical:
-        props = state.resolve(properties)
-        name = props.get("TableName") or _physical_name(state.name, logical_id, 255)
-        billing = props.get("BillingMode", "PROVISIONED")
-        default_throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-        request: dict[str, Any] = {
-            "TableName": name,
-            "KeySchema": props["KeySchema"],
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "BillingMode": billing,
-        }
-        if billing == "PROVISIONED":
-            request["ProvisionedThroughput"] = props.get("ProvisionedThroughput") or default_throughput
-        indexes = []
-        for index in props.get("GlobalSecondaryIndexes", []):
-            entry = {k: index[k] for k in ("IndexName", "KeySchema", "Projection") if k in index}
-            if billing == "PROVISIONED":
-                entry["ProvisionedThroughput"] = index.get("ProvisionedThroughput") or default_throughput
-            indexes.append(entry)
-        if indexes:
-            request["GlobalSecondaryIndexes"] = indexes
-        local_indexes = [
-            {k: index[k] for k in ("IndexName", "KeySchema", "Projection") if k in index}
-            for index in props.get("LocalSecondaryIndexes", [])
-        ]
-        if local_indexes:
-            request["LocalSecondaryIndexes"] = local_indexes
-        stream = props.get("StreamSpecification")
-        if stream and stream.get("StreamViewType"):
-            request["StreamSpecification"] = {
-                "StreamEnabled": True,
-                "StreamViewType": stream["StreamViewType"],
-            }
-        if "SSESpecification" in props:
-            request["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
-        if "DeletionProtectionEnabled" in props:
-            request["DeletionProtectionEnabled"] = bool(props["DeletionProtectionEnabled"])
-        if props.get("Tags"):
-            request["Tags"] = props["Tags"]
-        dynamodb = clients["dynamodb"]
-        table = dynamodb.create_table(**request)["TableDescription"]
-        ttl = props.get("TimeToLiveSpecification") or {}
-        if ttl.get("Enabled"):
-            dynamodb.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
-            )
-        recovery = props.get("PointInTimeRecoverySpecification") or {}
-        if recovery.get("PointInTimeRecoveryEnabled"):
-            dynamodb.update_continuous_backups(
-                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-            )
-        keys = [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]]
-        self.tables.append(Table(stack=state.name, logical_id=logical_id, name=name, keys=keys))
-        attributes = {"Arn": table["TableArn"]}
-        if "LatestStreamArn" in table:
-            attributes["StreamArn"] = table["LatestStreamArn"]
-        return Physical(ref=name, attributes=attributes)
-
-    def _create_identity(self, state: StackState, logical_id: str, properties: dict, clients: dict):
-        props = state.resolve(properties)
-        identity = props["EmailIdentity"]
-        self._create_verified_identity(clients["sesv2"], identity)
-        self.identities.append(Identity(stack=state.name, name=identity))
-        return Physical(ref=identity, attributes=_Anything(arn=identity, name=identity))
-
-    def _register_function(self, state: StackState, logical_id: str, properties: dict, clients: dict):
-        # Only what running the handler needs is resolved (not Code, Role, Layers...).
-        name = state.resolve(properties.get("FunctionName")) or _physical_name(state.name, logical_id, 64)
-        arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{name}"
-        variables = state.resolve(properties.get("Environment", {}).get("Variables", {}))
-        handler = state.resolve(properties.get("Handler"))
-        if not handler:
-            raise TemplateError("the function has no Handler (container images are not emulated)")
-        function = Function(
-            stack=state.name,
-            logical_id=logical_id,
-            name=name,
-            arn=arn,
-            handler=handler,
-            timeout=int(state.resolve(properties.get("Timeout", DEFAULT_TIMEOUT))),
-            memory=int(state.resolve(properties.get("MemorySize", DEFAULT_MEMORY))),
-            environment={key: _environment_value(value) for key, value in variables.items()},
-            log_file=self.log_dir / f"{label(logical_id)}.log",
-        )
-        self._handler(function)  # import it now: a wrong handler path fails before any message
-        self.functions.append(function)
-        return Physical(ref=name, attributes={"Arn": arn})
-
-    def _register_mapping(self, state: StackState, logical_id: str, properties: dict, clients: dict):
-        props = state.resolve(properties)
-        reference = str(props.get("FunctionName", ""))
-        function = next(
-            (f for f in self.functions if reference in (f.name, f.arn) or reference.startswith(f.arn + ":")),
-            None,
-        )
-        source = props.get("EventSourceArn", "")
-        queue = self.queues.get(source)
-        physical = Physical(ref=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{state.name}/{logical_id}")))
-        if function is None or queue is None:
-            self.notes.append(
-                f"{state.name}/{logical_id}: only SQS queues and functions of this assembly are emulated"
-                f" (function {reference!r}, source {source!r})"
-            )
-            return physical
-        if props.get("FilterCriteria"):
-            self.notes.append(
-                f"{label(logical_id)}: FilterCriteria are not emulated (every message is delivered)"
-            )
-        scaling = props.get("ScalingConfig") or {}
-        self.mappings.append(
-            EventSourceMapping(
-                stack=state.name,
-                logical_id=logical_id,
-                function=function,
-                queue=queue,
-                batch_size=int(props.get("BatchSize", DEFAULT_BATCH_SIZE)),
-                batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
-                report_batch_item_failures="ReportBatchItemFailures"
-                in props.get("FunctionResponseTypes", []),
-                maximum_concurrency=scaling.get("MaximumConcurrency"),
-                enabled=props.get("Enabled", True) not in (False, "false"),
-            )
-        )
-        return physical
-
-    def _create_verified_identity(self, sesv2, identity: str) -> None:
-        """Create the identity and complete its verification (the link or DNS records in real SES)."""
-        sesv2.create_email_identity(EmailIdentity=identity)
-        backend = get_backend("ses")[ACCOUNT][self.region]
-        with self.server.locked():
-            backend.email_identities[identity].verified_for_sending_status = True
-
-    def _verify_senders(self, sesv2) -> None:
-        """A sender the template does not create is one the account verified beforehand."""
-        known = {identity.name.lower() for identity in self.identities}
-        for function in self.functions:
-            sender = function.environment.get(SENDER_VARIABLE, "")
-            domain = sender.rpartition("@")[2].lower()
-            if sender and sender.lower() not in known and domain not in known:
-                self._create_verified_identity(sesv2, sender)
-                known.add(sender.lower())
-                self.identities.append(Identity(stack=None, name=sender))
-                self.notes.append(f"{sender}: not an identity of the template, verified locally")
-
-    def _publish_outputs(self, state: StackState, cloudformation) -> None:
+    def _publish_outputs(self, state: StackState) -> None:
         outputs = {}
         for key, output in state.outputs().items():
             value = output["Value"]
@@ -557,9 +172,39 @@ class LocalRuntime:
         }
         with warnings.catch_warnings():  # "not supported by moto's CloudFormation": on purpose
             warnings.simplefilter("ignore")
-            cloudformation.create_stack(StackName=state.name, TemplateBody=json.dumps(template))
+            self.client("cloudformation").create_stack(
+                StackName=state.name, TemplateBody=json.dumps(template)
+            )
 
     # ------------------------------------------------------------------------------ lookups
+
+    @property
+    def queues(self) -> dict[str, Queue]:
+        return self.inventory.queues
+
+    @property
+    def tables(self) -> list[Table]:
+        return self.inventory.tables
+
+    @property
+    def identities(self) -> list[Identity]:
+        return self.inventory.identities
+
+    @property
+    def functions(self) -> list[Function]:
+        return self.inventory.functions
+
+    @property
+    def mappings(self) -> list[SqsEventSourceMapping]:
+        return [s for s in self.inventory.sources if isinstance(s, SqsEventSourceMapping)]
+
+    @property
+    def not_emulated(self) -> Counter:
+        return self.inventory.not_emulated
+
+    @property
+    def notes(self) -> list[str]:
+        return self.inventory.notes
 
     def queue(self, name_or_logical: str) -> Queue:
         for queue in self.queues.values():
@@ -567,7 +212,7 @@ class LocalRuntime:
                 return queue
         raise KeyError(name_or_logical)
 
-    def mapping_for(self, handler: str) -> EventSourceMapping:
+    def mapping_for(self, handler: str) -> SqsEventSourceMapping:
         return next(m for m in self.mappings if m.function.handler == handler)
 
     def outputs(self) -> dict[str, str]:
@@ -580,7 +225,7 @@ class LocalRuntime:
     # ------------------------------------------------------------------------- event sources
 
     def drain(self, *, max_invocations: int = 500, timeout: float = 60.0) -> list[Invocation]:
-        """Deliver until no queue with an event source mapping holds a message."""
+        """Deliver until no event source has anything waiting."""
         invocations: list[Invocation] = []
         deadline = time.monotonic() + timeout
         while True:
@@ -590,190 +235,37 @@ class LocalRuntime:
                 raise RuntimeProblem(f"the queues did not drain after {max_invocations} invocations")
             if delivered:
                 continue
-            if self._all_empty():
+            if all(source.is_idle() for source in self._enabled_sources()):
                 return invocations
             if time.monotonic() > deadline:
                 raise RuntimeProblem("messages stayed in flight or delayed; the queues did not drain")
             time.sleep(0.05)
 
     def poll_once(self) -> list[Invocation]:
-        """One receive (and at most one invocation) per enabled event source mapping."""
-        invocations = []
-        for mapping in self.mappings:
-            if not mapping.enabled:
-                continue
-            messages = self._receive(mapping)
-            if messages:
-                invocations.append(self._deliver(mapping, messages))
-        return invocations
+        """At most one invocation per enabled event source."""
+        return [invocation for source in self._enabled_sources() for invocation in source.poll_once()]
 
-    def _all_empty(self) -> bool:
-        sqs = self.client("sqs")
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        names.append("ApproximateNumberOfMessagesDelayed")
-        for queue in {m.queue.url for m in self.mappings if m.enabled}:
-            attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=names)["Attributes"]
-            if any(int(attributes.get(name, 0)) for name in names):
-                return False
-        return True
-
-    def _receive(self, mapping: EventSourceMapping) -> list[dict]:
-        sqs = self.client("sqs")
-        messages: list[dict] = []
-        while len(messages) < mapping.batch_size:
-            received = sqs.receive_message(
-                QueueUrl=mapping.queue.url,
-                MaxNumberOfMessages=min(RECEIVE_LIMIT, mapping.batch_size - len(messages)),
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            ).get("Messages", [])
-            if not received:
-                break
-            messages += received
-        return messages
-
-    def _deliver(self, mapping: EventSourceMapping, messages: list[dict]) -> Invocation:
-        function, queue = mapping.function, mapping.queue
-        records = [self._record(queue, message) for message in messages]
-        ids = [m["MessageId"] for m in messages]
-        collector = _OutcomeCollector()
-        response, error = None, None
-        started = time.monotonic()
-        with self._function_environment(function), _function_logs(function.log_file), collector.attached():
-            try:
-                response = self._handler(function)(
-                    {"Records": records}, _LambdaContext(function, self.region)
-                )
-            except Exception as exception:
-                error = f"{type(exception).__name__}: {exception}"
-                traceback.print_exc()  # into the function's log, as Lambda would
-        seconds = time.monotonic() - started
-        if error is not None:
-            failed = list(ids)
-        elif mapping.report_batch_item_failures:
-            failed = _reported_failures(response, ids)
-        else:
-            failed = []  # without ReportBatchItemFailures a normal return deletes the whole batch
-        by_id = {m["MessageId"]: m for m in messages}
-        left = set(failed)
-        deleted = [i for i in ids if i not in left]
-        sqs = self.client("sqs")
-        self._batched(sqs.delete_message_batch, queue.url, [by_id[i] for i in deleted], {})
-        # Time compressed: the redelivery happens now rather than after the visibility timeout.
-        self._batched(
-            sqs.change_message_visibility_batch,
-            queue.url,
-            [by_id[i] for i in dict.fromkeys(failed)],
-            {"VisibilityTimeout": 0},
-        )
-        if seconds > function.timeout:
-            self.notes.append(
-                f"{function.label}: an invocation took {seconds:.1f} s, over its {function.timeout} s"
-            )
-        return Invocation(
-            function=function,
-            queue=queue,
-            message_ids=ids,
-            failed=failed,
-            deleted=deleted,
-            outcomes=collector.outcomes,
-            seconds=seconds,
-            response=response,
-            error=error,
-        )
-
-    @staticmethod
-    def _batched(operation, queue_url: str, messages: list[dict], extra: dict) -> None:
-        for start in range(0, len(messages), RECEIVE_LIMIT):
-            chunk = messages[start : start + RECEIVE_LIMIT]
-            entries = [
-                {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"], **extra}
-                for index, m in enumerate(chunk)
-            ]
-            response = operation(QueueUrl=queue_url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeProblem(f"{operation.__name__} failed: {response['Failed']}")
-
-    def _record(self, queue: Queue, message: dict) -> dict:
-        """The SQS record as Lambda passes it to the handler."""
-        record = {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": dict(message.get("Attributes", {})),
-            "messageAttributes": {
-                name: {
-                    "stringValue": value.get("StringValue"),
-                    "binaryValue": value.get("BinaryValue"),
-                    "stringListValues": value.get("StringListValues", []),
-                    "binaryListValues": value.get("BinaryListValues", []),
-                    "dataType": value["DataType"],
-                }
-                for name, value in message.get("MessageAttributes", {}).items()
-            },
-            "md5OfBody": message.get("MD5OfBody"),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue.arn,
-            "awsRegion": self.region,
-        }
-        if "MD5OfMessageAttributes" in message:
-            record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
-        return record
-
-    def _handler(self, function: Function) -> Callable:
-        if function.handler not in self._handlers:
-            module_name, _, attribute = function.handler.rpartition(".")
-            try:
-                self._handlers[function.handler] = getattr(importlib.import_module(module_name), attribute)
-            except (ImportError, AttributeError) as error:
-                raise RuntimeProblem(
-                    f"{function.label}: handler {function.handler!r} not found: {error}"
-                ) from error
-        return self._handlers[function.handler]
-
-    @contextlib.contextmanager
-    def _function_environment(self, function: Function) -> Iterator[None]:
-        reserved = {
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "_HANDLER": function.handler,
-            "LAMBDA_TASK_ROOT": str(Path(importlib.import_module("lambdas").__file__).parent.parent),
-        }
-        # On Lambda a function sees its own variables and the reserved ones, nothing of the host's:
-        # only what the process needs to run and the runtime's AWS_* settings are kept.
-        host = {k: v for k, v in os.environ.items() if k in HOST_VARIABLES or k.startswith("AWS_")}
-        with mock.patch.dict(os.environ, {**host, **function.environment, **reserved}, clear=True):
-            yield
+    def _enabled_sources(self) -> list[sources.EventSource]:
+        return [source for source in self.inventory.sources if source.enabled]
 
     # --------------------------------------------------------------------------------- emails
 
+    def receive_email(
+        self, raw: bytes, *, recipient: str | None = None, verdicts: dict[str, str] | None = None
+    ) -> list[Receipt]:
+        """SES receiving: the active rule set stores the mail and notifies its topic (see
+        local/sources/ses_receiving.py); ``drain`` then delivers the notification onward."""
+        return receive_email(self.site, raw, recipient=recipient, verdicts=verdicts)
+
     def sent_emails(self) -> list[SentEmail]:
         """Every email SES accepted, in order."""
-        backend = get_backend("ses")[ACCOUNT][self.region]
-        with self.server.locked():
-            messages = list(backend.sent_messages)
-        emails = []
-        for message in messages:
-            raw = getattr(message, "raw_data", None)
-            if raw is None:
-                continue
-            destinations = message.destinations
-            recipient = destinations[0] if isinstance(destinations, list) and destinations else ""
-            emails.append(SentEmail(recipient, raw if isinstance(raw, bytes) else raw.encode("utf-8")))
-        return emails
+        return sent_emails(self.region, self.server.locked())
 
     def new_emails(self) -> list[SentEmail]:
         """The emails sent since the previous call."""
         emails = self.sent_emails()
         fresh, self._emails_seen = emails[self._emails_seen :], len(emails)
         return fresh
-
-
-# ----------------------------------------------------------------------------------------- helpers
 
 
 @functools.cache
@@ -783,115 +275,3 @@ def _session(region: str) -> boto3.session.Session:
     First made inside a started runtime, whose environment holds no AWS_PROFILE of the user's.
     """
     return boto3.session.Session(region_name=region, **CREDENTIALS)
-
-
-class _Anything(dict):
-    """GetAtt on a resource that is not emulated: an ARN for Arn, a stand-in for anything else."""
-
-    def __init__(self, arn: str, name: str):
-        super().__init__(Arn=arn)
-        self._name = name
-
-    def __contains__(self, key) -> bool:
-        return True
-
-    def __missing__(self, key: str) -> str:
-        return f"{self._name}.{key}"
-
-
-def _physical_name(stack: str, logical_id: str, limit: int, suffix: str = "") -> str:
-    """Deterministic stand-in for CloudFormation's generated names (<stack>-<logical id>-<random>)."""
-    return f"{stack}-{logical_id}"[: limit - len(suffix)] + suffix
-
-
-def _attribute(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _environment_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        raise TemplateError(f"environment value {value!r} did not resolve to a string")
-    return str(value)
-
-
-def _reported_failures(response: Any, ids: list[str]) -> list[str]:
-    """The partial batch response, read the way Lambda reads it.
-
-    Success: no response, no ``batchItemFailures`` or an empty list. Whole batch failed: any entry
-    without a non-empty ``itemIdentifier`` of this batch, or a response that is not an object.
-    """
-    if response is None:
-        return []
-    if not isinstance(response, dict):
-        return list(ids)
-    failures = response.get("batchItemFailures")
-    if not failures:
-        return []
-    if not isinstance(failures, list):
-        return list(ids)
-    reported = []
-    for entry in failures:
-        identifier = entry.get("itemIdentifier") if isinstance(entry, dict) else None
-        if not identifier or identifier not in ids:
-            return list(ids)
-        reported.append(identifier)
-    return list(dict.fromkeys(reported))
-
-
-class _OutcomeCollector(logging.Handler):
-    """Counts the ``outcome`` field of the functions' structured log lines."""
-
-    def __init__(self):
-        super().__init__()
-        self.outcomes: Counter = Counter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        outcome = getattr(record, "outcome", None)
-        if outcome:
-            self.outcomes[str(outcome)] += 1
-
-    @contextlib.contextmanager
-    def attached(self) -> Iterator[None]:
-        root = logging.getLogger()
-        root.addHandler(self)
-        try:
-            yield
-        finally:
-            root.removeHandler(self)
-
-
-@contextlib.contextmanager
-def _function_logs(path: Path) -> Iterator[None]:
-    """The function's log records, stdout and stderr go to its log file (its log group), as Lambda
-    writes them with the JSON log format the stack sets."""
-    root = logging.getLogger()
-    with open(path, "a", encoding="utf-8") as log_file:
-        handler = logging.StreamHandler(log_file)
-        handler.setFormatter(LambdaJsonFormatter())
-        root.addHandler(handler)
-        try:
-            with contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
-                yield
-        finally:
-            root.removeHandler(handler)
-
-
-class _LambdaContext:
-    """The parts of Lambda's context object that handlers commonly read."""
-
-    def __init__(self, function: Function, region: str):
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.arn
-        self.memory_limit_in_mb = function.memory
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = f"local/{self.aws_request_id}"
-        self._deadline = time.monotonic() + function.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -2,8 +2,9 @@
 
 Only what a synthesized CDK template uses is supported: ``Ref`` (resources, parameters and pseudo
 parameters), ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ``Fn::Select``, ``Fn::Split``, ``Fn::If``,
-``Fn::FindInMap``, ``Fn::Base64``, ``Fn::GetAZs``, ``Fn::ImportValue`` (exports of any stack of the
-assembly), ``Fn::GetStackOutput`` (CDK's "weak" cross-stack references) and the condition functions.
+``Fn::FindInMap``, ``Fn::Base64``, ``Fn::ImportValue`` (exports of any stack of the assembly),
+``Fn::GetStackOutput`` (CDK's "weak" cross-stack references) and the condition functions; each is
+tested in tests/local/test_template.py.
 Anything else raises :class:`TemplateError` naming the function, so an unsupported template fails
 loudly instead of running with a wrong value.
 """
@@ -11,7 +12,6 @@ loudly instead of running with a wrong value.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -280,11 +280,6 @@ def _base64(stack: StackState, argument: Any) -> str:
     return base64.b64encode(str(stack.resolve(argument)).encode()).decode()
 
 
-def _get_azs(stack: StackState, argument: Any) -> list[str]:
-    region = stack.resolve(argument) or stack.deployment.region
-    return [f"{region}{zone}" for zone in "abc"]
-
-
 def _import_value(stack: StackState, argument: Any) -> Any:
     return stack.deployment.export(stack.resolve(argument))
 
@@ -297,10 +292,6 @@ def _get_stack_output(stack: StackState, argument: dict) -> Any:
     if key not in outputs:
         raise TemplateError(f"Fn::GetStackOutput: stack {other.name} has no output {key!r}")
     return other.resolve(outputs[key]["Value"])
-
-
-def _to_json_string(stack: StackState, argument: Any) -> str:
-    return json.dumps(stack.resolve(argument), separators=(",", ":"))
 
 
 def _equals(stack: StackState, argument: list) -> bool:
@@ -339,10 +330,8 @@ _FUNCTIONS = {
     "Fn::If": _if,
     "Fn::FindInMap": _find_in_map,
     "Fn::Base64": _base64,
-    "Fn::GetAZs": _get_azs,
     "Fn::ImportValue": _import_value,
     "Fn::GetStackOutput": _get_stack_output,
-    "Fn::ToJsonString": _to_json_string,
     "Fn::Equals": _equals,
     "Fn::And": _and,
     "Fn::Or": _or,

@@ -3,7 +3,8 @@ import os
 import pytest
 from moto import mock_aws
 
-from tests.support.aws import REGION, Account, fresh_services
+from local.account import Account
+from local.sandbox import fresh_function_services, throwaway_aws
 
 
 @pytest.fixture(autouse=True)
@@ -12,16 +13,13 @@ def _no_real_aws(monkeypatch):
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    for name, value in throwaway_aws().items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
 def account():
-    with mock_aws(), fresh_services():
+    with mock_aws(), fresh_function_services():
         yield Account()
 
 

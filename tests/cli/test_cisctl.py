@@ -12,7 +12,7 @@ from cisctl import ops
 from cisctl.cli import main
 from cisctl.target import CliError, Target
 from infra import names
-from tests.support.aws import REGION, TABLE, invite_body
+from local.account import REGION, TABLE, invite_body
 
 UID = "kickoff-2026@example.com"
 INVITE_FLAGS = [
@@ -40,7 +40,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 # ------------------------------------------------------------------------------------ no AWS
 
 
-@pytest.mark.parametrize("command", [[], ["invite"], ["cancel"], ["status"], ["dlq"]])
+@pytest.mark.parametrize("command", [[], ["invite"], ["cancel"], ["status"], ["dlq"], ["receive"]])
 def test_help_for_every_command(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
@@ -187,7 +187,7 @@ def test_output_keys_are_matched_tolerantly():
 
 @pytest.fixture
 def deployed(account, monkeypatch):
-    """The mocked account of tests/support/aws.py, with the stack outputs the CDK app publishes."""
+    """The mocked account of local/account.py, with the stack outputs the CDK app publishes."""
     monkeypatch.setattr(ops, "PEEK_WAIT_SECONDS", 0)  # moto would wait out every empty long poll
     outputs = {
         names.OUTPUT_INVITE_QUEUE_URL: account.queues["invite"][0],
@@ -325,3 +325,59 @@ def test_the_cli_drives_the_local_runtime(capsys, app_assembly, start_runtime, t
     code, out, _ = run(capsys, "--endpoint-url", runtime.endpoint, "dlq")
     assert code == 0
     assert "invite DLQ (CalendarInviteWorkers-InviteWorkerDeadLetterQueue86D63832): 0 messages" in out
+
+
+# --------------------------------------------------------------------------------- receive
+
+
+def test_receive_feeds_a_saved_email_to_the_local_runtimes_ses_receiving(
+    capsys, fixture_assembly, start_runtime, tmp_path, monkeypatch
+):
+    from pathlib import Path
+
+    from tests.local import fixture, handlers
+
+    handlers.CALLS.clear()
+    runtime = start_runtime(fixture.add_inbound(fixture_assembly.editable(), "tests.local.handlers.handler"))
+    state = tmp_path / "state.json"
+    state.write_text(
+        json.dumps({"endpoint": runtime.endpoint, "region": runtime.region, "stacks": ["FixtureWorkers"]})
+    )
+    monkeypatch.setenv("CISCTL_LOCAL_STATE", str(state))
+    saved = Path(__file__).parents[1] / "fixtures" / "replies" / "apple-mail-accepted.eml"
+
+    code, out, _ = run(capsys, "--local", "receive", str(saved), "--verdict", "dmarc=fail")
+
+    assert code == 0
+    bucket = runtime.outputs()["InboundBucketName"]
+    assert out.startswith(f"received for {fixture.RSVP}: stored s3://{bucket}/inbound/")
+    assert runtime.outputs()["InboundTopicArn"] in out
+    [invocation] = runtime.drain()
+    assert invocation.queue is runtime.queue("ReplyQueue")
+    notification = json.loads(json.loads(handlers.CALLS[0]["records"][0]["body"])["Message"])
+    assert notification["receipt"]["dmarcVerdict"] == {"status": "FAIL"}
+    key = notification["receipt"]["action"]["objectKey"]
+    stored = runtime.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert stored.endswith(saved.read_bytes())
+
+    code, out, err = run(capsys, "--local", "receive", str(saved), "--recipient", "nobody@elsewhere.example")
+    assert (code, out) == (1, "") and "no active receipt rule accepts nobody@elsewhere.example" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["receive", "x.eml"], "receive plays SES receiving on the local runtime"),
+        (
+            ["--endpoint-url", "http://127.0.0.1:9", "receive", "x.eml", "--verdict", "dmarc"],
+            "expected CHECK=STATUS",
+        ),
+        (
+            ["--endpoint-url", "http://127.0.0.1:9", "receive", "/nonexistent/x.eml"],
+            "cannot read /nonexistent/x.eml",
+        ),
+    ],
+)
+def test_receive_refuses_a_deployed_stack_and_bad_arguments(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err

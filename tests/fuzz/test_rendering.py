@@ -17,8 +17,8 @@ from lambdas.domain.contract import InvalidRequest, InviteRequest, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
 from lambdas.domain.vocabulary import EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
+from local.account import RSVP, SENDER
 from tests.fuzz.strategies import FUZZ, body_of, invite_documents
-from tests.support.aws import RSVP, SENDER
 from tests.support.oracles import check_imip
 
 ENVELOPE = Envelope(sender=SENDER, reply_to=RSVP, subject_prefix=DEFAULT_SUBJECT_PREFIX)

@@ -17,11 +17,12 @@ import pytest
 from lambdas.domain.items import Proposal
 from lambdas.domain.replies import MAX_REFRESHES
 from lambdas.record_reply.handler import lambda_handler as reply_handler
+from local.account import TABLE, Account, invite_body, plain_mail, record, reply_mail
 from local.lambda_logs import json_lines
-from tests.support.aws import TABLE, Account, fresh_services, invite_body, record
-from tests.support.inbox import BUCKET, Inbox, plain_mail, reply_mail
+from local.sandbox import fresh_function_services
+from local.transport import LocalAws, RandomFaults, RemoteAws
+from tests.support.inbox import BUCKET, Inbox
 from tests.support.oracles import check_imip
-from tests.support.server import LocalAws, RandomFaults, RemoteAws
 from tests.unit.inbound.expectations import EXPECTED
 from tests.unit.inbound.expectations import UID as FIXTURE_UID
 from tests.unit.inbound.ses import FIXTURES
@@ -617,7 +618,7 @@ def served(local_aws, monkeypatch):
     local_aws.reset()
     local_aws.latency = 0.005  # each request waits outside the emulator's lock, as on a network
     monkeypatch.setenv("AWS_ENDPOINT_URL", local_aws.endpoint_url)
-    with fresh_services():
+    with fresh_function_services():
         account = Account()
         yield account, Inbox(account)
     local_aws.latency = 0.0
@@ -701,7 +702,7 @@ def test_a_ten_megabyte_email_is_read_in_bounded_memory():
         with pytest.MonkeyPatch.context() as patch:
             for name, value in env.items():
                 patch.setenv(name, value)
-            with fresh_services():
+            with fresh_function_services():
                 account = Account()
                 inbox = Inbox(account)
                 invite(account)

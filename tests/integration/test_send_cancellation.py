@@ -14,7 +14,7 @@ from lambdas.adapters.mailer import Mailer
 from lambdas.domain.keys import event_key
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
-from tests.support.aws import RSVP, TABLE, invite_body, record
+from local.account import RSVP, TABLE, invite_body, record
 from tests.support.oracles import check_imip
 
 UID = "evt-42@example.com"

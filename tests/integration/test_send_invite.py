@@ -15,8 +15,8 @@ from lambdas.domain.contract import Person
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_SUBJECT_PREFIX
 from lambdas.send_invite.handler import lambda_handler as invite_handler
+from local.account import RSVP, SENDER, TABLE, invite_body, record
 from local.lambda_logs import json_lines
-from tests.support.aws import RSVP, SENDER, TABLE, invite_body, record
 from tests.support.oracles import check_imip
 
 UID = "evt-42@example.com"

@@ -18,6 +18,17 @@ WORKERS = "FixtureWorkers"
 SENDER = PLACEHOLDER_SENDER
 
 
+def _tls_only(action: str, resource) -> dict:
+    """The statement CDK's enforceSSL adds: deny any request not made over TLS."""
+    return {
+        "Action": action,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Resource": resource,
+    }
+
+
 def _queue_pair(prefix: str, max_receive_count: int) -> dict:
     return {
         f"{prefix}DeadLetterQueue0A1B2C3D": {
@@ -40,13 +51,7 @@ def _queue_pair(prefix: str, max_receive_count: int) -> dict:
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Action": "sqs:*",
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Resource": {"Fn::GetAtt": [f"{prefix}Queue1A2B3C4D", "Arn"]},
-                        }
+                        _tls_only("sqs:*", {"Fn::GetAtt": [f"{prefix}Queue1A2B3C4D", "Arn"]}),
                     ],
                 },
                 "Queues": [{"Ref": f"{prefix}Queue1A2B3C4D"}],
@@ -200,3 +205,166 @@ def write(directory: Path) -> Path:
     }
     (directory / "manifest.json").write_text(json.dumps(manifest))
     return directory
+
+
+# ------------------------------------------------------------------ the inbound (reply) fragment
+
+RSVP = "rsvp@example.com"
+INBOUND_PREFIX = "inbound/"
+
+
+def _account_arn(service: str, resource: list) -> dict:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":{service}:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":",
+                *resource,
+            ],
+        ]
+    }
+
+
+def inbound_resources(handler: str) -> dict:
+    """SES receiving for RSVP, in the shapes CDK synthesizes (docs: reply-infra-interface.md):
+    bucket + policy, topic + policy, the reply queue (+ DLQ) subscribed to the topic, a receipt rule
+    set whose rule stores to the bucket and notifies the topic, and a function fed by the queue."""
+    bucket_arn = {"Fn::GetAtt": ["InboundBucketA1B2C3D4", "Arn"]}
+    resources = {
+        "InboundBucketA1B2C3D4": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 30, "Status": "Enabled"}]},
+            },
+            "UpdateReplacePolicy": "Retain",
+            "DeletionPolicy": "Retain",
+        },
+        "InboundBucketPolicyB1C2D3E4": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "InboundBucketA1B2C3D4"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        _tls_only("s3:*", [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}]),
+                        {
+                            "Action": "s3:PutObject",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                "ArnLike": {
+                                    "aws:SourceArn": _account_arn(
+                                        "ses",
+                                        ["receipt-rule-set/", {"Ref": "RuleSetC1D2E3F4"}, ":receipt-rule/*"],
+                                    )
+                                },
+                            },
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ses.amazonaws.com"},
+                            "Resource": {"Fn::Join": ["", [bucket_arn, f"/{INBOUND_PREFIX}*"]]},
+                        },
+                    ],
+                },
+            },
+        },
+        "InboundTopicD1E2F3A4": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"KmsMasterKeyId": _account_arn("kms", ["alias/aws/sns"])},
+        },
+        "InboundTopicPolicyE1F2A3B4": {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Action": "sns:Publish",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ses.amazonaws.com"},
+                            "Resource": {"Ref": "InboundTopicD1E2F3A4"},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        }
+                    ],
+                },
+                "Topics": [{"Ref": "InboundTopicD1E2F3A4"}],
+            },
+        },
+        **_queue_pair("Reply", 3),
+        "ReplySubscriptionF1A2B3C4": {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {
+                "Protocol": "sqs",
+                "TopicArn": {"Ref": "InboundTopicD1E2F3A4"},
+                "Endpoint": {"Fn::GetAtt": ["ReplyQueue1A2B3C4D", "Arn"]},
+            },
+            "DependsOn": ["ReplyQueuePolicy2A2B3C4D"],
+        },
+        "RuleSetC1D2E3F4": {"Type": "AWS::SES::ReceiptRuleSet"},
+        "RsvpRuleA2B3C4D5": {
+            "Type": "AWS::SES::ReceiptRule",
+            "Properties": {
+                "Rule": {
+                    "Enabled": True,
+                    "Recipients": [RSVP],
+                    "ScanEnabled": True,
+                    "TlsPolicy": "Require",
+                    "Actions": [
+                        {
+                            "S3Action": {
+                                "BucketName": {"Ref": "InboundBucketA1B2C3D4"},
+                                "ObjectKeyPrefix": INBOUND_PREFIX,
+                                "TopicArn": {"Ref": "InboundTopicD1E2F3A4"},
+                            }
+                        }
+                    ],
+                },
+                "RuleSetName": {"Ref": "RuleSetC1D2E3F4"},
+            },
+            "DependsOn": ["InboundBucketPolicyB1C2D3E4"],
+        },
+        **_function("Reply", handler, {"Fn::ImportValue": f"{DATA}:TableName"}),
+    }
+    # The topic may send to the reply queue (one policy per queue, as CDK merges it).
+    resources["ReplyQueuePolicy2A2B3C4D"]["Properties"]["PolicyDocument"]["Statement"].append(
+        {
+            "Action": "sqs:SendMessage",
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": "InboundTopicD1E2F3A4"}}},
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Resource": {"Fn::GetAtt": ["ReplyQueue1A2B3C4D", "Arn"]},
+        }
+    )
+    return resources
+
+
+INBOUND_OUTPUTS = {
+    "ReplyQueueUrl": {"Value": {"Ref": "ReplyQueue1A2B3C4D"}},
+    "ReplyDlqUrl": {"Value": {"Ref": "ReplyDeadLetterQueue0A1B2C3D"}},
+    "InboundBucketName": {"Value": {"Ref": "InboundBucketA1B2C3D4"}},
+    "InboundTopicArn": {"Value": {"Ref": "InboundTopicD1E2F3A4"}},
+    "ReceiptRuleSetName": {"Value": {"Ref": "RuleSetC1D2E3F4"}},
+}
+
+
+def add_inbound(assembly, handler: str):
+    """An editable copy of the fixture assembly with the inbound fragment in its workers stack."""
+    template = assembly.stack(WORKERS).template
+    template["Resources"].update(inbound_resources(handler))
+    template["Outputs"].update(INBOUND_OUTPUTS)
+    return assembly

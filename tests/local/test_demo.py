@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from email import policy
 
-from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
+from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
 from local import demo
 from local.__main__ import main as local_main
@@ -17,12 +17,28 @@ from tests.support.oracles import check_imip
 
 SUBJECT = DEFAULT_SUBJECT_PREFIX + " Event {}: Project kickoff"
 ATTENDEES = ["ana@example.org", "ben@example.org", "chloe@example.org"]
+LATER = ["carla@example.org", "dan@example.net"]
+EVERYONE = sorted(ATTENDEES + LATER)
+# The real app receives replies: two more attendees are invited, then the answers arrive.
 EXPECTED_EMAILS = (
-    [(a, SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES]
-    + [(a, SUBJECT.format("Updated"), Method.REQUEST, 1) for a in ATTENDEES]
-    + [(a, SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in ATTENDEES]
+    [(a, SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES + LATER]
+    + [(a, SUBJECT.format("Updated"), Method.REQUEST, 1) for a in EVERYONE]
+    + [(a, SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in EVERYONE]
 )
-INVITE, CANCELLATION = "InviteWorkerFunction", "CancellationWorkerFunction"
+INVITE, CANCELLATION, REPLY = "InviteWorkerFunction", "CancellationWorkerFunction", "ReplyWorkerFunction"
+# What the record reply function made of each email of local/demo_replies.py, in order.
+EXPECTED_ANSWERS = [
+    (["ana@example.org ACCEPTED -> recorded"], "recorded"),
+    (["ben@example.org DECLINED -> recorded"], "recorded"),
+    (["carla@example.org ACCEPTED -> recorded"], "recorded"),
+    (["dan@example.net ACCEPTED -> recorded"], "recorded"),
+    (["ana@example.org TENTATIVE -> recorded"], "recorded"),  # the change of mind
+    (["ben@example.org DECLINED -> untrusted: from_mismatch"], "untrusted"),  # the forgery
+    (
+        ["ana@example.org -> not_calendar: no iTIP calendar: kept in the bucket, not forwarded"],
+        "not_calendar",
+    ),
+]
 
 
 def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_runtime, tmp_path):
@@ -35,10 +51,25 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "duplicate": 3}}),
         ({INVITE: 1}, {INVITE: {"invalid": 1}}),
-        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
-        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 2}}),
+        *(({REPLY: 1}, {REPLY: {outcome: 1}}) for _, outcome in EXPECTED_ANSWERS),
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 5}}),
+        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 5}}),
     ]
     assert all(step.failed_records == 0 for step in result.steps)
+
+    # The replies, as each client's email arrived through SES receiving, and the answers they left.
+    assert [s.answers for s in result.steps[4:11]] == [answers for answers, _ in EXPECTED_ANSWERS]
+    answers = {a.email: a.partstat for a in result.answers.attendees}
+    assert answers == {
+        "ana@example.org": PartStat.TENTATIVE,
+        "ben@example.org": PartStat.DECLINED,
+        "carla@example.org": PartStat.ACCEPTED,
+        "chloe@example.org": PartStat.NEEDS_ACTION,
+        "dan@example.net": PartStat.ACCEPTED,
+    }
+    counted = result.answers.event
+    assert (counted.replies_accepted, counted.replies_declined, counted.replies_tentative) == (2, 1, 1)
 
     # Every email: to, subject, METHOD, SEQUENCE, and its files.
     sent = [(w.email.recipient, w.email.subject, w.email.method, w.email.sequence) for w in result.emails]
@@ -72,14 +103,31 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
     # The table: the event's counters and status, and each attendee's.
     event = result.status.event
     assert (event.status, event.sequence, event.cancelled_sequence) == (EventStatus.CANCELLED, 1, 2)
-    assert (event.invites_sent, event.updates_sent, event.cancellations_sent) == (3, 3, 3)
+    assert (event.invites_sent, event.updates_sent, event.cancellations_sent) == (5, 5, 5)
     assert event.start.startswith("2026-12-02T14:00:00")
+    replies = {
+        "ana@example.org": [0, 0],
+        "ben@example.org": [0],
+        "carla@example.org": [0],
+        "dan@example.net": [1],
+    }
     assert [
-        (a.email, a.status, a.sequence, [(h.method, h.sequence) for h in a.history])
+        (a.email, a.status, a.sequence, a.partstat, [(h.method, h.sequence) for h in a.history])
         for a in result.status.attendees
     ] == [
-        (a, AttendeeStatus.CANCELLED, 2, [(Method.REQUEST, 0), (Method.REQUEST, 1), (Method.CANCEL, 2)])
-        for a in ATTENDEES
+        (
+            a,
+            AttendeeStatus.CANCELLED,
+            2,
+            PartStat.NEEDS_ACTION,  # the update reset every answer
+            [
+                (Method.REQUEST, 0),
+                *((Method.REPLY, n) for n in replies.get(a, [])),
+                (Method.REQUEST, 1),
+                (Method.CANCEL, 2),
+            ],
+        )
+        for a in EVERYONE
     ]
     assert all(a.pending is None for a in result.status.attendees)
 
@@ -99,15 +147,24 @@ def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, star
     second = demo.report(demo.run(second_runtime, Outbox(outbox)), second_runtime)
 
     assert second == first
-    assert len(list(outbox.glob("*.eml"))) == len(list(outbox.glob("*.ics"))) == 9
+    assert len(list(outbox.glob("*.eml"))) == len(list(outbox.glob("*.ics"))) == 15
     for expected in (
         "1. Invite three attendees with one fan-out request  -> invite queue",
         "   InviteWorkerFunction: 2 invocations; fanned_out 1, sent 3",
-        "   emails #07-#09",
-        f"  07  ana@example.org    CANCEL   2         {SUBJECT.format('Cancelled')}",
+        "5. Ana accepts, from Gmail  -> SES receiving (gmail-accepted.eml)",
+        "   ReplyWorkerFunction: 1 invocation; recorded 1",
+        "   ben@example.org DECLINED -> untrusted: from_mismatch",
+        "    accepted   carla@example.org, dan@example.net",
+        "    maybe      ana@example.org",
+        "    no answer  chloe@example.org",
+        "    counted on the event: 2 accepted, 1 declined, 1 tentative",
+        "   emails #11-#15",
+        f"  11  ana@example.org    CANCEL   2         {SUBJECT.format('Cancelled')}",
         "    1. reason: event.end: must be after start; attendee.email: is not a valid email address",
-        "    Sent       3 invites, 3 updates, 3 cancellations",
+        "    Sent       5 invites, 5 updates, 5 cancellations",
         "            fed by InviteWorkerQueue: batch 10, ReportBatchItemFailures, max concurrency 2",
+        "  receiving invites@example.com: rule rsvp-to-reply-queue stores to InboundMailBucket inbound/,"
+        " notifies InboundMailTopic",
     ):
         assert expected in first.splitlines()
 

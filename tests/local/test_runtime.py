@@ -126,6 +126,26 @@ def test_a_handler_path_that_does_not_import_fails_at_start(start_runtime, fixtu
     assert "AWS_ENDPOINT_URL" not in os.environ  # stopped: environment restored
 
 
+@pytest.mark.parametrize(
+    ("stack", "logical_id", "name", "value"),
+    [
+        (fixture.WORKERS, "InviteQueue1A2B3C4D", "FifoQueue", True),
+        (fixture.DATA, "TableA1B2C3D4", "GlobalSecondaryIndexes", []),
+        (fixture.DATA, "TableA1B2C3D4", "StreamSpecification", {"StreamViewType": "NEW_IMAGE"}),
+        (fixture.DATA, "TableA1B2C3D4", "TimeToLiveSpecification", {"Enabled": True, "AttributeName": "t"}),
+    ],
+)
+def test_a_property_whose_behaviour_is_not_emulated_fails_at_start(
+    start_runtime, fixture_assembly, stack, logical_id, name, value
+):
+    from local.runtime import RuntimeProblem
+
+    assembly = fixture_assembly.editable()
+    assembly.stack(stack).template["Resources"][logical_id]["Properties"][name] = value
+    with pytest.raises(RuntimeProblem, match=f"{logical_id}.*{name} is not emulated"):
+        start_runtime(assembly)
+
+
 # --------------------------------------------------------------------------------- event sources
 
 

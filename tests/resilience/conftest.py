@@ -1,4 +1,4 @@
-"""The functions against moto over HTTP (tests.support.server), with a virtual clock for leases."""
+"""The functions against moto over HTTP (local.transport), with a virtual clock for leases."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import threading
 import pytest
 from botocore.retries import standard
 
+from local.account import Account
+from local.sandbox import fresh_function_services
+from local.transport import LocalAws
 from tests.resilience.harness import Outcomes, Recorder, VirtualClock, use_clock
-from tests.support.aws import Account, fresh_services
-from tests.support.server import LocalAws
 
 
 @pytest.fixture(scope="session")
@@ -56,13 +57,8 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def outcomes():
-    handler = Outcomes()
-    loggers = [logging.getLogger(name) for name in ("send-invite", "send-cancellation")]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield handler
-    for logger in loggers:
-        logger.removeHandler(handler)
+    with Outcomes().attached(("send-invite", "send-cancellation")) as handler:
+        yield handler
 
 
 @pytest.fixture
@@ -76,7 +72,7 @@ def server(local_aws, monkeypatch, backoff, clock):
     recorder = Recorder()
     local_aws.observers.append(recorder)
     local_aws.recorder = recorder
-    with fresh_services():
+    with fresh_function_services():
         yield local_aws
     local_aws.faults = None
     local_aws.observers.clear()

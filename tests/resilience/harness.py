@@ -1,36 +1,31 @@
-"""What the resilience tests drive the functions with: a virtual clock, an SQS-like redelivery loop,
+"""What the resilience tests drive the functions with: a virtual clock, an SQS queue on that clock,
 and oracles that read the outcome from the transport and the SES outbox, not from the code under
-test."""
+test. Delivery itself is Lambda's poller emulation (local.sources.sqs), the same the local runtime
+runs."""
 
 from __future__ import annotations
 
 import dataclasses
-import email
 import json
-import logging
-import os
-import re
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import policy
-from unittest import mock
-
-from moto.backends import get_backend
-from moto.core import DEFAULT_ACCOUNT_ID
 
 from lambdas.runtime import config
-from tests.support.aws import HANDLERS, REGION, record
+from local.account import record
+from local.lambda_logs import OutcomeLog
+from local.outbox import SentEmail, sent_emails
+from local.sources.sqs import FunctionCrash, invoke_batch
 
 LEASE = config.DEFAULT_CLAIM_LEASE_SECONDS
 VISIBILITY = 6 * LEASE + 2  # the stack's rule: 6x the function timeout (= lease) + batching window
 MAX_RECEIVE_COUNT = 5
 
 
-class Crash(BaseException):
-    """The process dies here: not an Exception, so no handler in the function catches it."""
+class Crash(FunctionCrash):
+    """The process dies here: no handler in the function catches it; the whole batch comes back."""
 
 
 class VirtualClock:
@@ -70,9 +65,9 @@ class Message:
 
 @dataclass
 class Queue:
-    """SQS as the event source mapping uses it: batches of 10, a record reported as failed (or a
-    whole batch whose invocation crashed) comes back after the visibility timeout, and a message
-    received MAX_RECEIVE_COUNT times without success moves to the DLQ."""
+    """SQS's timing on the virtual clock: batches of 10, a record reported as failed (or a whole
+    batch whose invocation crashed) comes back after the visibility timeout, and a message received
+    MAX_RECEIVE_COUNT times without success moves to the DLQ."""
 
     clock: VirtualClock
     messages: list[Message] = field(default_factory=list)
@@ -84,9 +79,7 @@ class Queue:
         self.messages.append(Message(message_id, json.dumps(body), visible_at=self.clock.time()))
 
     def run(self, account, function: str, *, concurrency: int = 4, max_rounds: int = 200) -> None:
-        # The function's environment is set once, here: patching os.environ from concurrent
-        # threads would restore it out of order.
-        with mock.patch.dict(os.environ, account.environment(function)):
+        with account.environment_of(function):  # once, before the threads start
             self._run(account, function, concurrency, max_rounds)
 
     def _run(self, account, function: str, concurrency: int, max_rounds: int) -> None:
@@ -117,58 +110,19 @@ class Queue:
         """One invocation with these messages; returns the ids SQS would make visible again."""
         self.invocations += 1
         records = [record(m.body, message_id=m.message_id) for m in batch]
-        try:
-            response = invoke(account, function, records)
-        except Crash:
-            self.crashes += 1
-            return {m.message_id for m in batch}  # Lambda failed: the whole batch comes back
-        return {f["itemIdentifier"] for f in response["batchItemFailures"]}
-
-
-def invoke(account, function: str, records: list[dict]) -> dict:
-    """The handler, in this thread; in the function's environment if it is not set already."""
-    wanted = account.environment(function)
-    if all(os.environ.get(name) == value for name, value in wanted.items()):
-        return HANDLERS[function]({"Records": records}, None)
-    return account.invoke(function, records=records)
+        outcome = invoke_batch(account.handler(function), records)
+        if outcome.error:
+            raise AssertionError(f"{function} raised: {outcome.error}")
+        self.crashes += outcome.crashed
+        return set(outcome.failed)
 
 
 # ------------------------------------------------------------------------------------------- oracles
 
 
-@dataclass(frozen=True)
-class Sent:
-    ses_id: str
-    recipient: str
-    uid: str
-    sequence: int
-    method: str
-    message_id_header: str
-
-
-_LINE = re.compile(r"^(UID|SEQUENCE|METHOD):(.*)$", re.MULTILINE)
-
-
-def outbox() -> list[Sent]:
+def outbox() -> list[SentEmail]:
     """Every email SES accepted, with the iTIP identity (UID, SEQUENCE, METHOD) of its calendar."""
-    sent = []
-    for message in get_backend("ses")[DEFAULT_ACCOUNT_ID][REGION].sent_messages:
-        raw = message.raw_data if isinstance(message.raw_data, bytes) else message.raw_data.encode()
-        parsed = email.message_from_bytes(raw, policy=policy.default)
-        calendar = next(p for p in parsed.walk() if p.get_content_type() == "text/calendar")
-        text = calendar.get_content().replace("\r\n ", "")
-        fields = dict(_LINE.findall(text.replace("\r\n", "\n")))
-        sent.append(
-            Sent(
-                ses_id=message.id,
-                recipient=message.destinations[0].lower(),
-                uid=fields["UID"].strip(),
-                sequence=int(fields["SEQUENCE"]),
-                method=fields["METHOD"].strip(),
-                message_id_header=parsed["Message-ID"],
-            )
-        )
-    return sent
+    return sent_emails()
 
 
 class Recorder:
@@ -194,15 +148,8 @@ class Recorder:
                     self.recorded.add(mid)
 
 
-class Outcomes(logging.Handler):
+class Outcomes(OutcomeLog):
     """The functions' one log line per record, as structured fields."""
-
-    def __init__(self):
-        super().__init__()
-        self.lines: list[dict] = []
-
-    def emit(self, log_record: logging.LogRecord) -> None:
-        self.lines.append(dict(log_record.__dict__))
 
     def sent_but_not_recorded(self) -> set[str]:
         return {
@@ -211,12 +158,9 @@ class Outcomes(logging.Handler):
             if line.get("error") == "sent but not recorded" and "sesMessageId" in line
         }
 
-    def count(self) -> Counter:
-        return Counter(line.get("outcome") for line in self.lines if "outcome" in line)
 
-
-def by_request(sent: list[Sent]) -> dict[tuple[str, str, int, str], list[Sent]]:
+def by_request(sent: list[SentEmail]) -> dict[tuple[str, str, int | None, str], list[SentEmail]]:
     grouped = defaultdict(list)
     for s in sent:
-        grouped[(s.uid, s.recipient, s.sequence, s.method)].append(s)
+        grouped[(s.uid, s.recipient.lower(), s.sequence, s.method)].append(s)
     return grouped

@@ -11,8 +11,8 @@ from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person, event_cancellation_share
 from lambdas.domain.vocabulary import AttendeeStatus, Method
+from local.account import invite_body
 from tests.resilience.harness import VISIBILITY, Crash, Queue, by_request, outbox
-from tests.support.aws import invite_body
 
 UID = "evt-crash@example.com"
 WHO = "bob@example.org"

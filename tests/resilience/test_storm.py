@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from unittest import mock
 
 from lambdas.runtime import services
-from tests.resilience.harness import LEASE, invoke, outbox
-from tests.support.aws import invite_body, record
+from local.account import invite_body, record
+from tests.resilience.harness import LEASE, outbox
 
 UID = "evt-storm@example.com"
 WHO = "bob@example.org"
@@ -22,11 +20,11 @@ def test_a_storm_of_20_concurrent_deliveries_sends_one_email(server, account, cl
 
     def deliver(index: int) -> None:
         barrier.wait()
-        responses[index] = invoke(account, "invite", [record(invite_body(uid=UID, attendee=WHO))])
+        responses[index] = account.invoke("invite", records=[record(invite_body(uid=UID, attendee=WHO))])
 
     # The environment is set once, before the threads start (patching os.environ from each
     # thread would restore it out of order).
-    with mock.patch.dict(os.environ, account.environment("invite")):
+    with account.environment_of("invite"):
         services.from_environment()  # clients made once, as in a warm container
         threads = [threading.Thread(target=deliver, args=(i,)) for i in range(STORM)]
         for thread in threads:

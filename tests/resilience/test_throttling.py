@@ -8,9 +8,9 @@ from botocore.retries import standard
 
 from lambdas.adapters import clients
 from lambdas.domain.vocabulary import AttendeeStatus
+from local.account import invite_body
+from local.transport import EveryCallFails, Fault, ScriptedFaults
 from tests.resilience.harness import LEASE, outbox
-from tests.support.aws import invite_body
-from tests.support.server import EveryCallFails, Fault, ScriptedFaults
 
 UID = "evt-throttle@example.com"
 WHO = "bob@example.org"

@@ -14,9 +14,9 @@ import random
 import pytest
 
 from lambdas.domain.vocabulary import AttendeeStatus
+from local.account import invite_body
+from local.transport import RandomFaults
 from tests.resilience.harness import MAX_RECEIVE_COUNT, Queue, by_request, outbox
-from tests.support.aws import invite_body
-from tests.support.server import RandomFaults
 
 EVENTS = 27
 ATTENDEES = 10

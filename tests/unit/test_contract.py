@@ -20,7 +20,7 @@ from lambdas.domain.contract import (
     parse_cancellation,
     parse_invite,
 )
-from tests.support.aws import invite_body
+from local.account import invite_body
 
 
 def rejected_fields(body) -> list[str]:

@@ -13,7 +13,7 @@ from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
 from lambdas.domain.vocabulary import EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
-from tests.support.aws import RSVP, SENDER, invite_body
+from local.account import RSVP, SENDER, invite_body
 from tests.support.oracles import check_imip
 
 ENVELOPE = Envelope(sender=SENDER, reply_to=RSVP, subject_prefix=DEFAULT_SUBJECT_PREFIX)

@@ -19,7 +19,8 @@ handler and the parsing of error responses. The layer in front of moto:
   with AWS (Werkzeug closes every connection).
 
 moto's backends are process-global, so a server started in-process shares them with
-``moto.backends.get_backend`` (how ``Account.sent()`` reads the SES outbox).
+``moto.backends.get_backend`` (how ``local.outbox.sent_emails`` reads the SES outbox). The tests'
+resilience suite and the benchmark use this layer; ``RemoteAws`` runs it in a child process.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class RandomFaults:
     _calls: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self._random = random.Random(self.seed)
+        self._random = random.Random(self.seed)  # noqa: S311 - seeded fault draws, not secrets
 
     def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
         service = operation[0]
@@ -391,10 +392,11 @@ class RemoteAws:
     def __init__(self, latency: float = 0.0):
         import subprocess
         import sys
+        from pathlib import Path
 
-        root = __file__.rsplit("/tests/support/", 1)[0]  # the repository, where `tests` imports from
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.server", str(latency)],
+        root = Path(__file__).resolve().parents[1]  # the repository, where `local` imports from
+        self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this module
+            [sys.executable, "-m", "local.transport", str(latency)],
             cwd=root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -466,14 +468,16 @@ def _buffer(environ: dict):
 
 
 def main(argv: list[str]) -> None:
-    """``python -m tests.support.server [LATENCY]``: print the endpoint, serve until stdin closes."""
+    """``python -m local.transport [LATENCY]``: print the endpoint, serve until stdin closes."""
     import logging
     import os
     import sys
 
+    from local.sandbox import CREDENTIALS
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        os.environ.setdefault(name, value)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
     with LocalAws(latency=float(argv[0]) if argv else 0.0) as server:
         print(server.endpoint_url, server.replay_url, sep="\n", flush=True)
         sys.stdin.read()

@@ -1,0 +1,112 @@
+"""The replies part of ``make demo``: answers from real clients' emails, through SES receiving.
+
+It runs when the synthesized stacks receive replies (a receipt rule set, the record reply
+function). Each email is a fixture of tests/fixtures/replies/, shaped as the client sends it; it
+arrives through the local runtime's emulation of SES receiving (stored in the bucket, notified on
+the topic, delivered to the reply queue), and the record reply function's outcome line says what
+became of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cisctl import ops
+from local.assembly import ROOT
+from local.resources import label
+from local.sources.ses_receiving import as_sent
+
+FIXTURES = ROOT / "tests" / "fixtures" / "replies"
+LATER_ATTENDEES = [
+    {"email": "carla@example.org", "name": "Carla Díaz"},
+    {"email": "dan@example.net", "name": "Dan Müller"},
+]
+
+
+@dataclass(frozen=True)
+class Reply:
+    title: str
+    fixture: str  # a file of FIXTURES
+
+    @property
+    def raw(self) -> bytes:
+        # The fixtures are stored as SES stored them: their inbound headers come off, SES adds its own.
+        return as_sent((FIXTURES / self.fixture).read_bytes())
+
+
+REPLIES = (
+    Reply("Ana accepts, from Gmail", "gmail-accepted.eml"),
+    Reply("Ben declines, from Outlook", "outlook-declined.eml"),
+    Reply("Carla accepts, from Apple Calendar (a saved .eml)", "apple-mail-accepted.eml"),
+    Reply("Dan accepts, from Thunderbird", "thunderbird-accepted.eml"),
+    Reply("Ana changes her mind: maybe (Gmail, a later DTSTAMP)", "gmail-tentative.eml"),
+    Reply("A forged decline in Ben's name, from another address", "forged-reply.eml"),
+    Reply('A person writes back "running late" (no calendar)', "gmail-human-answer.eml"),
+)
+
+
+def receives_replies(runtime) -> bool:
+    return bool(runtime.inventory.receipt_rules)
+
+
+def outcome_lines(lines: list[dict]) -> list[str]:
+    """What became of each answer in the record reply function's outcome lines."""
+    described = []
+    for line in lines:
+        for answer in line.get("answers") or [line]:
+            outcome = answer.get("outcome") or line.get("outcome")
+            who = answer.get("attendee") or line.get("from") or "?"
+            said = f" {answer['partstat']}" if answer.get("partstat") else ""
+            method = answer.get("method")
+            said += f" ({method})" if method and method != "REPLY" else ""
+            reason = f": {answer['reason']}" if answer.get("reason") else ""
+            described.append(f"{who}{said} -> {outcome}{reason}")
+    return described
+
+
+ANSWERS = (("ACCEPTED", "accepted"), ("DECLINED", "declined"), ("TENTATIVE", "maybe"))
+
+
+def answer_lines(report: ops.EventReport) -> list[str]:
+    """Who accepted, declined or said maybe, and who has not answered, from the table."""
+    by_answer: dict[str, list[str]] = {}
+    for item in report.attendees:
+        by_answer.setdefault(str(item.partstat or "NEEDS-ACTION"), []).append(item.email)
+    lines = []
+    for partstat, word in (*ANSWERS, ("DELEGATED", "delegated"), ("NEEDS-ACTION", "no answer")):
+        if by_answer.get(partstat):
+            lines.append(f"  {word:<10} {', '.join(by_answer[partstat])}")
+    event = report.event
+    counts = [
+        f"{event.replies_accepted} accepted",
+        f"{event.replies_declined} declined",
+        f"{event.replies_tentative} tentative",
+    ]
+    lines.append(f"  counted on the event: {', '.join(counts)}")
+    return lines
+
+
+def setup_lines(runtime) -> list[str]:
+    """The inbound path as the runtime created it (nothing without one)."""
+    queues = runtime.queues
+    lines = [f"  bucket    {label(bucket.logical_id)}" for bucket in runtime.inventory.buckets.values()]
+    for topic in runtime.inventory.topics.values():
+        targets = [label(queues[arn].logical_id) for protocol, arn in topic.subscriptions if arn in queues]
+        fed = f" -> {', '.join(targets)} (SNS envelope)" if targets else ""
+        lines.append(f"  topic     {label(topic.logical_id)}{fed}")
+    buckets = {name: label(b.logical_id) for name, b in runtime.inventory.buckets.items()}
+    topics = {arn: label(t.logical_id) for arn, t in runtime.inventory.topics.items()}
+    for rule in runtime.inventory.receipt_rules:
+        for action in (a["S3Action"] for a in rule.actions if "S3Action" in a):
+            bucket = buckets.get(action["BucketName"], action["BucketName"])
+            where = f"{bucket} {action.get('ObjectKeyPrefix', '')}"
+            notify = (
+                f", notifies {topics.get(action['TopicArn'], action['TopicArn'])}"
+                if action.get("TopicArn")
+                else ""
+            )
+            lines.append(
+                f"  receiving {', '.join(rule.recipients) or 'any recipient'}: rule {rule.name}"
+                f" stores to {where.strip()}{notify}"
+            )
+    return lines

@@ -1,0 +1,233 @@
+"""SES email receiving: the active receipt rule set's S3 action, stored object and SNS notification.
+
+``receive_email(site, raw, recipient=..., verdicts=...)`` is what SES does when a message for
+``recipient`` arrives over SMTP:
+
+* it takes the rules of the *active* rule set, in order, that are enabled and whose recipients
+  match (an address, a domain, or ``.domain`` for its subdomains; no recipients: everything);
+  none matching is a rejection (``NotAccepted``), as SES answers 550 to the sending server;
+* it prepends its inbound headers (Return-Path, Received, X-SES-Spam-Verdict,
+  X-SES-Virus-Verdict, Received-SPF, Authentication-Results, X-SES-RECEIPT) to the message;
+* for each S3 action it stores that at ``<ObjectKeyPrefix><message id>`` in the action's bucket
+  and, with a ``TopicArn``, publishes the "Received" notification (``notificationType``,
+  ``mail``, ``receipt`` with the verdicts and ``action: {type: "S3", ...}``) with the subject
+  "Amazon SES Email Receipt Notification"; a Stop action ends the processing.
+
+Delivery onward (the topic's SQS subscription, the queue's event source mapping) is moto's and
+the runtime's, as for any publication. Verdicts are not computed: they are what the caller says
+(``PASS`` for each by default), which is how a test or the demo plays a forged or infected mail.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, getaddresses, parseaddr
+from typing import Protocol
+
+SUBJECT = "Amazon SES Email Receipt Notification"
+VERDICTS = ("spam", "virus", "spf", "dkim", "dmarc")
+# The headers SES adds at the top of a received message (stripped again by ``as_sent``).
+INBOUND_HEADERS = (
+    "return-path",
+    "received",
+    "x-ses-spam-verdict",
+    "x-ses-virus-verdict",
+    "received-spf",
+    "authentication-results",
+    "x-ses-receipt",
+    "x-ses-dkim-signature",
+)
+_HEADER_START = re.compile(rb"^([A-Za-z0-9-]+):")
+
+
+class Account(Protocol):
+    """Where the mail arrives: the local runtime's Site, or cisctl's Target on its endpoint."""
+
+    region: str
+
+    def client(self, service: str): ...
+
+
+class NotAccepted(RuntimeError):
+    """No enabled rule of the active receipt rule set matches the recipient: SES rejects the mail."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    message_id: str
+    rule: str
+    bucket: str
+    key: str
+    topic_arn: str | None
+    notification: dict
+    stored: bytes
+
+
+def receive_email(
+    site: Account, raw: bytes, *, recipient: str | None = None, verdicts: dict[str, str] | None = None
+) -> list[Receipt]:
+    """Receive ``raw`` (the message as the sender's server transmits it) for ``recipient``.
+
+    ``recipient``: the envelope recipient (RCPT TO); by default the first recipient of the first
+    enabled rule, which for our stack is the RSVP mailbox. ``verdicts``: status per check
+    (spam, virus, spf, dkim, dmarc), ``PASS`` for any not given.
+    """
+    ses = site.client("ses")
+    rules = [rule for rule in ses.describe_active_receipt_rule_set().get("Rules", []) if rule.get("Enabled")]
+    if recipient is None:
+        recipient = next((r for rule in rules for r in rule.get("Recipients", [])), None)
+        if recipient is None:
+            raise NotAccepted("no active receipt rule names a recipient; pass recipient=")
+    statuses = {name: "PASS" for name in VERDICTS} | {
+        k.lower(): v.upper() for k, v in (verdicts or {}).items()
+    }
+    unknown = set(statuses) - set(VERDICTS)
+    if unknown:
+        raise ValueError(f"unknown verdicts {sorted(unknown)}; known: {', '.join(VERDICTS)}")
+    matching = [rule for rule in rules if _matches(rule.get("Recipients", []), recipient)]
+    if not matching:
+        raise NotAccepted(f"550 Mailbox unavailable: no active receipt rule accepts {recipient}")
+    message_id = base64.b32encode(os.urandom(25)).decode().lower()  # SES's 40-character ids
+    received_at = datetime.now(UTC)
+    stored = _inbound_headers(raw, message_id, recipient, statuses, received_at, site.region) + raw
+    mail = _mail(stored, message_id, recipient, received_at)
+    receipts = []
+    for rule in matching:
+        for action in rule.get("Actions", []):
+            if "StopAction" in action:
+                return receipts
+            s3_action = action["S3Action"]
+            key = f"{s3_action.get('ObjectKeyPrefix', '')}{message_id}"
+            site.client("s3").put_object(Bucket=s3_action["BucketName"], Key=key, Body=stored)
+            notification = {
+                "notificationType": "Received",
+                "mail": mail,
+                "receipt": _receipt(statuses, recipient, received_at, s3_action, key),
+            }
+            topic = s3_action.get("TopicArn")
+            if topic:
+                site.client("sns").publish(TopicArn=topic, Subject=SUBJECT, Message=json.dumps(notification))
+            receipts.append(
+                Receipt(message_id, rule["Name"], s3_action["BucketName"], key, topic, notification, stored)
+            )
+    return receipts
+
+
+def as_sent(raw: bytes) -> bytes:
+    """The message without the inbound headers a receiving SES put at its top (a saved receipt)."""
+    lines = raw.splitlines(keepends=True)
+    index = 0
+    while index < len(lines):
+        match = _HEADER_START.match(lines[index])
+        if not match or match.group(1).decode().lower() not in INBOUND_HEADERS:
+            break
+        index += 1
+        while index < len(lines) and lines[index][:1] in (b" ", b"\t"):  # folded continuation
+            index += 1
+    return b"".join(lines[index:])
+
+
+def _matches(recipients: list[str], address: str) -> bool:
+    if not recipients:
+        return True
+    address = address.lower()
+    domain = address.rpartition("@")[2]
+    for entry in (r.lower() for r in recipients):
+        if entry == address or (
+            "@" not in entry and (entry == domain or (entry.startswith(".") and domain.endswith(entry)))
+        ):
+            return True
+    return False
+
+
+def _inbound_headers(
+    raw: bytes, message_id: str, recipient: str, statuses: dict, received_at: datetime, region: str
+) -> bytes:
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    source = parseaddr(str(headers.get("Return-Path") or headers.get("From") or ""))[1]
+    from_domain = parseaddr(str(headers.get("From") or ""))[1].rpartition("@")[2] or "unknown"
+    newline = "\r\n" if b"\r\n" in raw[:2000] else "\n"
+    date = format_datetime(received_at).replace("-0000", "+0000")
+    lines = [
+        f"Return-Path: <{source}>",
+        "Received: from localhost (localhost [127.0.0.1])",
+        f" by inbound-smtp.{region}.amazonaws.com with SMTP id {message_id}",
+        f" for {recipient};",
+        f" {date} (UTC)",
+        f"X-SES-Spam-Verdict: {statuses['spam']}",
+        f"X-SES-Virus-Verdict: {statuses['virus']}",
+        f"Received-SPF: {statuses['spf'].lower()} (spf={statuses['spf'].lower()}) client-ip=127.0.0.1;",
+        "Authentication-Results: amazonses.com;",
+        f" spf={statuses['spf'].lower()} smtp.mailfrom={source};",
+        f" dkim={statuses['dkim'].lower()} header.i=@{from_domain};",
+        f" dmarc={statuses['dmarc'].lower()} header.from={from_domain};",
+        f"X-SES-RECEIPT: {base64.b64encode(f'local receipt {message_id}'.encode()).decode()}",
+    ]
+    return (newline.join(lines) + newline).encode()
+
+
+def _mail(stored: bytes, message_id: str, recipient: str, received_at: datetime) -> dict:
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(stored)
+    source = parseaddr(str(headers.get("Return-Path", "")))[1]
+
+    def addresses(name: str) -> list[str]:
+        return [_unfold(entry) for value in headers.get_all(name) or [] for entry in _split_list(value)]
+
+    common = {"returnPath": source, "from": addresses("From"), "to": addresses("To")}
+    if headers.get("Cc"):
+        common["cc"] = addresses("Cc")
+    for key, name in (("date", "Date"), ("messageId", "Message-ID"), ("subject", "Subject")):
+        if headers.get(name) is not None:
+            common[key] = _unfold(headers[name])
+    return {
+        "timestamp": _iso(received_at),
+        "source": source,
+        "messageId": message_id,
+        "destination": [recipient],
+        "headersTruncated": False,
+        "headers": [{"name": name, "value": _unfold(value)} for name, value in headers.items()],
+        "commonHeaders": common,
+    }
+
+
+def _receipt(statuses: dict, recipient: str, received_at: datetime, s3_action: dict, key: str) -> dict:
+    receipt = {
+        "timestamp": _iso(received_at),
+        "processingTimeMillis": max(1, int((datetime.now(UTC) - received_at).total_seconds() * 1000)),
+        "recipients": [recipient],
+        **{f"{name}Verdict": {"status": statuses[name]} for name in VERDICTS},
+        "action": {
+            "type": "S3",
+            **({"topicArn": s3_action["TopicArn"]} if s3_action.get("TopicArn") else {}),
+            "bucketName": s3_action["BucketName"],
+            "objectKeyPrefix": s3_action.get("ObjectKeyPrefix", ""),
+            "objectKey": key,
+        },
+    }
+    if statuses["dmarc"] == "FAIL":
+        receipt["dmarcPolicy"] = "reject"  # present only when DMARC fails; the domain's policy
+    return receipt
+
+
+def _split_list(value: str) -> list[str]:
+    """An address header's entries as written (display names kept), as commonHeaders lists them."""
+    pairs = getaddresses([value])
+    raw_parts = [
+        part.strip() for part in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", value) if part.strip()
+    ]
+    return raw_parts if len(raw_parts) == len(pairs) else [value]
+
+
+def _unfold(value: str) -> str:
+    return re.sub(r"\r?\n[ \t]+", " ", str(value)).strip()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
