@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress
+from icalendar import Calendar, Event, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.timezones import vtimezone
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
 REQUEST = "REQUEST"
@@ -36,15 +37,16 @@ class ItipMessage:
 
 def build_calendar(message: ItipMessage) -> bytes:
     """The VCALENDAR: its fixed head and the zone's VTIMEZONE are serialised once per container
-    (a VTIMEZONE walks the zone's transitions: ~2 ms, four times the rest); the VEVENT each time."""
+    (lambdas.domain.timezones caches them); the VEVENT each time."""
     event = message.event
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", message.sequence)
     vevent.add("dtstamp", message.dtstamp.astimezone(UTC))
-    timezone = event.timezone if uses_vtimezone(event) else ""
-    vevent.add("dtstart", _calendar_time(event.start, timezone))
-    vevent.add("dtend", _calendar_time(event.end, timezone))
+    # A zoned event keeps its zone in any year: the VTIMEZONE carries the zone's current rule.
+    timezone = "" if event.all_day else event.timezone
+    _add_time(vevent, "dtstart", event.start, timezone)
+    _add_time(vevent, "dtend", event.end, timezone)
     vevent.add("summary", event.summary)
     if event.description:
         vevent.add("description", event.description)
@@ -58,7 +60,7 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add("attendee", _attendee(message.attendee))
     parts = [_calendar_head(message.method)]
     if timezone:
-        parts.append(_vtimezone(event.timezone))
+        parts.append(vtimezone(timezone, since=event.start))
     parts += [vevent.to_ical(), _CALENDAR_END]
     return b"".join(parts)
 
@@ -76,34 +78,20 @@ def _calendar_head(method: str) -> bytes:
     return calendar.to_ical().removesuffix(_CALENDAR_END)
 
 
-# icalendar's VTIMEZONE describes a zone from 1970 to 2037 only; outside, a client reading TZID
-# would place the event at the wrong instant. Such events are written in UTC, which is exact.
-VTIMEZONE_FROM = datetime(1970, 1, 2, tzinfo=UTC)
-VTIMEZONE_UNTIL = datetime(2037, 12, 31, tzinfo=UTC)
-
-
-def uses_vtimezone(event: EventDetails) -> bool:
-    """Whether the event's times are written with TZID and its VTIMEZONE (else in UTC, or dates)."""
-    return (
-        bool(event.timezone)
-        and not event.all_day
-        and event.start >= VTIMEZONE_FROM
-        and event.end <= VTIMEZONE_UNTIL
-    )
-
-
-def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
+def _add_time(vevent: Event, name: str, value: date | datetime, timezone: str) -> None:
     if not isinstance(value, datetime):
-        return value  # VALUE=DATE: an all-day event
+        vevent.add(name, value)  # VALUE=DATE: an all-day event
+        return
     if timezone:
-        return value.astimezone(ZoneInfo(timezone))  # TZID=<zone>, with its VTIMEZONE
-    return value.astimezone(UTC)  # no zone given: UTC ("Z") is never floating
-
-
-@lru_cache(maxsize=64)
-def _vtimezone(tzid: str) -> bytes:
-    # Building a VTIMEZONE walks the zone's transitions; it is the same for every message.
-    return Timezone.from_tzid(tzid).to_ical()
+        local = value.astimezone(ZoneInfo(timezone))
+        # A wall time that happens twice names its first occurrence (RFC 5545 §3.3.5): the second
+        # one can only be written in UTC.
+        if local.replace(fold=0).utcoffset() == local.utcoffset():
+            # TZID=<zone> as given, with its VTIMEZONE. icalendar would write a zone it deems the
+            # same as UTC (Africa/Abidjan) as "Z" after the local time: wrong before 1912.
+            vevent.add(name, local.replace(tzinfo=None), parameters={"TZID": timezone})
+            return
+    vevent.add(name, value.astimezone(UTC))  # no zone given: UTC ("Z") is never floating
 
 
 def _address(email: str, common_name: str) -> vCalAddress:

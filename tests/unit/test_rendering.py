@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from lambdas.domain.calendar import CANCEL, REQUEST, ItipMessage, build_calendar
 from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
 from tests.support.aws import invite_body
+from tests.support.icaljs import event_times
 from tests.support.oracles import check_imip
 
 ENVELOPE = Envelope(sender="invites@example.com", reply_to="rsvp@example.com", subject_prefix="CalendarSnack")
@@ -116,3 +119,34 @@ def test_long_lines_are_folded_at_75_octets_without_splitting_characters():
     for line in ics.split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")  # a fold never splits a UTF-8 sequence
+
+
+ZONED_EVENTS = [
+    ("Europe/Paris", "2026-12-01T09:00:00"),
+    ("Europe/Paris", "2026-03-29T09:00:00"),  # the day summer time begins
+    ("Europe/Paris", "2045-07-04T09:00:00"),  # past 2038
+    ("Europe/Paris", "2100-10-31T09:00:00"),
+    ("Europe/Paris", "1985-06-01T09:00:00"),  # before the current EU rule (1996): history too
+    ("America/New_York", "2040-11-04T09:00:00"),  # the day the clocks go back
+    ("Australia/Sydney", "2061-04-03T08:00:00"),
+    ("Africa/Casablanca", "2044-09-01T10:00:00"),  # Ramadan changes, listed until 2087
+    ("America/Sao_Paulo", "2050-01-10T10:00:00"),  # dropped DST in 2019
+    ("Asia/Kolkata", "2200-01-01T10:00:00"),
+]
+
+
+def test_zoned_events_keep_their_zone_in_any_year_as_ical_js_reads_them():
+    messages = [itip(start=start, end=_plus_hour(start), timezone=tzid) for tzid, start in ZONED_EVENTS]
+    calendars = [build_calendar(message) for message in messages]
+    for ics in calendars:
+        assert Calendar.from_ical(ics).get_missing_tzids() == set()
+    for (tzid, start), times in zip(ZONED_EVENTS, event_times(calendars), strict=True):
+        instant = datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(tzid))
+        assert times["dtstart"]["tzid"] == tzid
+        assert times["dtstart"]["local"] == start
+        assert times["dtstart"]["instant"] == instant.timestamp()
+        assert times["dtend"]["instant"] == instant.timestamp() + 3600
+
+
+def _plus_hour(start: str) -> str:
+    return (datetime.fromisoformat(start) + timedelta(hours=1)).isoformat()
