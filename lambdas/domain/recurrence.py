@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as dateutil_rrule
 
-from lambdas.domain.contract import FieldError
+# The contract's own readers, so that an exdate is read exactly as start is.
+from lambdas.domain.contract import _CONTROL, FieldError, _Collector, _when
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
@@ -31,12 +32,10 @@ MAX_EXDATES = 1000
 MAX_EXPANSION = 5000
 MAX_SPAN_YEARS = 200
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _BYDAY = re.compile(r"([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
 _INTEGER = re.compile(r"[+-]?\d{1,4}")
 _UNTIL_DATE = re.compile(r"\d{8}")
 _UNTIL_UTC = re.compile(r"\d{8}T\d{6}Z")
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -208,12 +207,10 @@ def _exdates(raw: Any, start: date | datetime, timezone: str, errors: list[Field
 
 def _occurrence_start(raw: Any, start: date | datetime, timezone: str) -> date | datetime | str:
     """An occurrence's start written like ``start``, or the reason it is not."""
-    if not isinstance(raw, str) or len(raw) > 40:
-        return "must be an ISO 8601 date or date-time string, written like start"
-    try:
-        value = date.fromisoformat(raw) if _DATE_ONLY.fullmatch(raw) else datetime.fromisoformat(raw)
-    except ValueError:
-        return "must be an ISO 8601 date or date-time string, written like start"
+    read = _Collector()
+    value = _when(raw, "exdate", read)
+    if read.errors:
+        return read.errors[0].reason
     if isinstance(value, datetime) != isinstance(start, datetime):
         return "must be a date, as start is" if not isinstance(start, datetime) else "must be a date-time"
     if isinstance(value, datetime):

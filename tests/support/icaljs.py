@@ -26,14 +26,13 @@ function calendar(ics) {
 """
 
 
-def run_icaljs(body: str, payload: Any) -> Any:
-    """Run ``body`` (JavaScript: reads ``input``, ends with ``return <JSON-able>``) under Node."""
+def run_node(arguments: list[str], payload: Any) -> Any:
+    """Run Node (``-e <script>`` or a script file) from the repository, where ``require('ical.js')``
+    resolves: the payload as JSON on stdin, JSON back from stdout."""
     node = shutil.which("node")
     assert node, "node is required for the ical.js oracle"
-    run = f"const output = (() => {{ {body} }})();\nprocess.stdout.write(JSON.stringify(output));"
-    script = f"{_PRELUDE}\n{run}"
     result = subprocess.run(
-        [node, "-e", script],
+        [node, *arguments],
         input=json.dumps(payload),
         capture_output=True,
         text=True,
@@ -43,6 +42,12 @@ def run_icaljs(body: str, payload: Any) -> Any:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def run_icaljs(body: str, payload: Any) -> Any:
+    """Run ``body`` (JavaScript: reads ``input``, ends with ``return <JSON-able>``) under Node."""
+    run = f"const output = (() => {{ {body} }})();\nprocess.stdout.write(JSON.stringify(output));"
+    return run_node(["-e", f"{_PRELUDE}\n{run}"], payload)
 
 
 def instants_of_local_times(vtimezones: dict[str, bytes], local_times: dict[str, list[str]]) -> dict:

@@ -28,9 +28,11 @@ SPAN = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, tzinfo=UTC))
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def zoneinfo_changes(zone: zoneinfo.ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+@cache
+def zoneinfo_changes(tzid: str, start: datetime, end: datetime) -> tuple[datetime, ...]:
     """zoneinfo's own offset changes, found by weekly steps and bisection to the second (no zone
     changes twice within a week)."""
+    zone = zoneinfo.ZoneInfo(tzid)
     changes, step = [], timedelta(days=7)
     moment, offset = start, start.astimezone(zone).utcoffset()
     while moment < end:
@@ -43,7 +45,7 @@ def zoneinfo_changes(zone: zoneinfo.ZoneInfo, start: datetime, end: datetime) ->
                 low, high = (middle, high) if middle.astimezone(zone).utcoffset() == offset else (low, middle)
             changes.append(high)
         moment, offset = following, next_offset
-    return changes
+    return tuple(changes)
 
 
 @cache
@@ -51,9 +53,8 @@ def samples(
     tzid: str, start: datetime = SPAN[0], end: datetime = SPAN[1], every_days: int = 11
 ) -> tuple[datetime, ...]:
     """Instants around every change of the zone in the span, and every few days between."""
-    zone = zoneinfo.ZoneInfo(tzid)
     instants = [start + timedelta(days=every_days * i) for i in range((end - start).days // every_days)]
-    for change in zoneinfo_changes(zone, start, end):
+    for change in zoneinfo_changes(tzid, start, end):
         instants += [change + timedelta(seconds=s) for s in (-3601, -1, 0, 1, 3600)]
     return tuple(sorted(instants))
 
