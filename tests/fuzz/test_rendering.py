@@ -98,7 +98,21 @@ def check(itip: ItipMessage) -> None:
     # iCalendar DATE-TIME has whole seconds: the instant, less its microseconds.
     start = event.start.replace(microsecond=0) if isinstance(event.start, datetime) else event.start
     assert vevent.decoded("DTSTART") == start
+    if zoned:
+        for name, value in (("DTSTART", event.start), ("DTEND", event.end)):
+            assert instant_through_vtimezone(calendar, vevent[name]) == value.replace(microsecond=0)
     assert Calendar.from_ical(rendered.ics) == calendar
+
+
+def instant_through_vtimezone(calendar: Calendar, written) -> datetime:
+    """The instant a TZID'd time names when read through the calendar's own VTIMEZONE (dateutil's
+    reader, not zoneinfo by name): the VTIMEZONE must cover the event, in whatever year."""
+    if "TZID" not in written.params:
+        return written.dt  # an instant in the second run of a repeated hour goes out in UTC
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    reader = vtimezone.to_tz(lookup_tzid=False)
+    local = written.dt.replace(tzinfo=None)
+    return local.replace(tzinfo=reader).astimezone(UTC)
 
 
 def mailbox(message, name: str) -> tuple[str, str]:

@@ -150,3 +150,31 @@ def test_zoned_events_keep_their_zone_in_any_year_as_ical_js_reads_them():
 
 def _plus_hour(start: str) -> str:
     return (datetime.fromisoformat(start) + timedelta(hours=1)).isoformat()
+
+
+def test_the_second_run_of_a_repeated_hour_is_written_in_utc():
+    # 01:30 happens twice in New York on 2026-11-01; -05:00 is the second one.
+    ics = build_calendar(
+        itip(start="2026-11-01T01:30:00-05:00", end="2026-11-01T03:00:00-05:00", timezone="America/New_York")
+    )
+    vevent = Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert b"DTSTART:20261101T063000Z" in ics
+    assert vevent["DTEND"].params["TZID"] == "America/New_York"
+    [times] = event_times([ics])
+    assert times["dtstart"]["instant"] == datetime(2026, 11, 1, 6, 30, tzinfo=UTC).timestamp()
+
+
+def test_a_zone_icalendar_deems_utc_keeps_its_tzid_and_local_time():
+    # Africa/Abidjan was 16 minutes behind UTC until 1912: "Z" after the local time would be wrong.
+    ics = build_calendar(
+        itip(start="1911-06-01T09:00:00", end="1911-06-01T10:00:00", timezone="Africa/Abidjan")
+    )
+    assert b"DTSTART;TZID=Africa/Abidjan:19110601T090000" in ics
+    assert b"TZOFFSETTO:-001608" in ics
+    reader = Calendar.from_ical(ics).walk("VTIMEZONE")[0].to_tz(lookup_tzid=False)
+    assert datetime(1911, 6, 1, 9, tzinfo=reader).astimezone(UTC) == datetime(
+        1911, 6, 1, 9, 16, 8, tzinfo=UTC
+    )
+    # ical.js reads offsets to the minute only (its convert_tzoffset drops the seconds).
+    [times] = event_times([ics])
+    assert times["dtstart"]["instant"] == datetime(1911, 6, 1, 9, 16, tzinfo=UTC).timestamp()
