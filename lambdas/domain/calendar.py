@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
-from lambdas.domain.timezones import vtimezone
+from lambdas.domain.timezones import UnsupportedZone, vtimezone
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
 REQUEST = "REQUEST"
@@ -45,6 +45,9 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add("dtstamp", message.dtstamp.astimezone(UTC))
     # A zoned event keeps its zone in any year: the VTIMEZONE carries the zone's current rule.
     timezone = "" if event.all_day else event.timezone
+    zone_component = _zone_component(timezone, event.start)
+    if zone_component is None:
+        timezone = ""
     _add_time(vevent, "dtstart", event.start, timezone)
     _add_time(vevent, "dtend", event.end, timezone)
     vevent.add("summary", event.summary)
@@ -60,12 +63,22 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add("attendee", _attendee(message.attendee))
     parts = [_calendar_head(message.method)]
     if timezone:
-        parts.append(vtimezone(timezone, since=event.start))
+        parts.append(zone_component)
     parts += [vevent.to_ical(), _CALENDAR_END]
     return b"".join(parts)
 
 
 _CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+def _zone_component(timezone: str, since) -> bytes | None:
+    if not timezone:
+        return None
+    try:
+        return vtimezone(timezone, since=since)
+    except UnsupportedZone:
+        # A rule no yearly RRULE expresses (none in tzdata 2026): UTC times are still exact.
+        return None
 
 
 @lru_cache(maxsize=4)

@@ -178,3 +178,18 @@ def test_a_zone_icalendar_deems_utc_keeps_its_tzid_and_local_time():
     # ical.js reads offsets to the minute only (its convert_tzoffset drops the seconds).
     [times] = event_times([ics])
     assert times["dtstart"]["instant"] == datetime(1911, 6, 1, 9, 16, tzinfo=UTC).timestamp()
+
+
+def test_a_zone_whose_rule_no_rrule_expresses_is_written_in_utc(monkeypatch):
+    import lambdas.domain.calendar as calendar_module
+    from lambdas.domain.timezones import UnsupportedZone
+
+    def unsupported(tzid, since):
+        raise UnsupportedZone("day-of-year rule 'J60'")
+
+    monkeypatch.setattr(calendar_module, "vtimezone", unsupported)
+    ics = build_calendar(
+        itip(start="2026-12-01T10:00:00", end="2026-12-01T11:00:00", timezone="Europe/Paris")
+    )
+    assert b"VTIMEZONE" not in ics
+    assert b"DTSTART:20261201T090000Z" in ics
