@@ -8,13 +8,13 @@ clients go there); the human organizer is its CN, as Apple's CalendarServer does
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.icaltime import add_time
 from lambdas.domain.timezones import UnsupportedZone, vtimezone
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
@@ -48,8 +48,8 @@ def build_calendar(message: ItipMessage) -> bytes:
     zone_component = _zone_component(timezone, event.start)
     if zone_component is None:
         timezone = ""
-    _add_time(vevent, "dtstart", event.start, timezone)
-    _add_time(vevent, "dtend", event.end, timezone)
+    add_time(vevent, "dtstart", event.start, timezone)
+    add_time(vevent, "dtend", event.end, timezone)
     vevent.add("summary", event.summary)
     if event.description:
         vevent.add("description", event.description)
@@ -89,22 +89,6 @@ def _calendar_head(method: str) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     return calendar.to_ical().removesuffix(_CALENDAR_END)
-
-
-def _add_time(vevent: Event, name: str, value: date | datetime, timezone: str) -> None:
-    if not isinstance(value, datetime):
-        vevent.add(name, value)  # VALUE=DATE: an all-day event
-        return
-    if timezone:
-        local = value.astimezone(ZoneInfo(timezone))
-        # A wall time that happens twice names its first occurrence (RFC 5545 §3.3.5): the second
-        # one can only be written in UTC.
-        if local.replace(fold=0).utcoffset() == local.utcoffset():
-            # TZID=<zone> as given, with its VTIMEZONE. icalendar would write a zone it deems the
-            # same as UTC (Africa/Abidjan) as "Z" after the local time: wrong before 1912.
-            vevent.add(name, local.replace(tzinfo=None), parameters={"TZID": timezone})
-            return
-    vevent.add(name, value.astimezone(UTC))  # no zone given: UTC ("Z") is never floating
 
 
 def _address(email: str, common_name: str) -> vCalAddress:

@@ -292,19 +292,3 @@ def _is_occurrence(value: str, start: date | datetime) -> bool:
     probe_until = start if isinstance(start, datetime) else datetime(start.year, start.month, start.day)
     probe = rule.replace(count=None, until=probe_until + timedelta(seconds=1))
     return list(islice(probe, 1)) == [probe_until]
-
-
-def add_to_vevent(vevent, recurrence: Recurrence, timezone: str) -> None:
-    """RRULE and EXDATE on a VEVENT whose DTSTART is written with ``timezone`` (or UTC, or a date):
-    each EXDATE in DTSTART's own form, as RFC 5545 §3.8.5.1 asks."""
-    from icalendar import vRecur
-
-    vevent.add("rrule", vRecur.from_ical(recurrence.rrule))
-    for exdate in recurrence.exdates:
-        if not isinstance(exdate, datetime):
-            vevent.add("exdate", exdate)
-        elif timezone:
-            local = exdate.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-            vevent.add("exdate", local, parameters={"TZID": timezone})
-        else:
-            vevent.add("exdate", exdate.astimezone(UTC))

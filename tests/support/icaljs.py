@@ -98,3 +98,26 @@ def event_times(calendars: list[bytes]) -> list[dict]:
         """,
         [ics.decode() for ics in calendars],
     )
+
+
+def series_starts(calendars: list[bytes], limit: int) -> list[list[int]]:
+    """ical.js's expansion of each calendar's series: the UTC instants (seconds) of its first
+    ``limit`` occurrences, overrides applied (RECURRENCE-ID) and EXDATEs left out."""
+    return run_icaljs(
+        """
+        return input.calendars.map((ics) => {
+          const vevents = calendar(ics).getAllSubcomponents('vevent');
+          const master = new ICAL.Event(vevents.find((v) => !v.hasProperty('recurrence-id')));
+          for (const vevent of vevents.filter((v) => v.hasProperty('recurrence-id'))) {
+            master.relateException(new ICAL.Event(vevent));
+          }
+          const starts = [];
+          const iterator = master.iterator();
+          for (let next = iterator.next(); next && starts.length < input.limit; next = iterator.next()) {
+            starts.push(master.getOccurrenceDetails(next).startDate.toUnixTime());
+          }
+          return starts;
+        });
+        """,
+        {"calendars": [ics.decode() for ics in calendars], "limit": limit},
+    )

@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import recurring_ical_events
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from icalendar import Calendar, Event
+from icalendar import Calendar
 
 from lambdas.domain.contract import FieldError
-from lambdas.domain.recurrence import Recurrence, add_to_vevent, parse_recurrence
-from lambdas.domain.timezones import vtimezone
+from lambdas.domain.recurrence import parse_recurrence
 from tests.fuzz.strategies import FUZZ
+from tests.support.series import series, written
 
 PARIS = ZoneInfo("Europe/Paris")
 TUESDAY = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
@@ -133,92 +132,12 @@ def test_a_sparse_rule_is_checked_in_bounded_time():
 # ---------------------------------------------------------------- what we write, expanded by another
 
 
-def written(recurrence: Recurrence, timezone: str, duration: timedelta) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//test//EN")
-    calendar.add("version", "2.0")
-    start = recurrence.start
-    event = Event()
-    event.add("uid", "series@example.com")
-    event.add("dtstamp", datetime(2026, 1, 1, tzinfo=UTC))
-    if isinstance(start, datetime) and timezone:
-        local = start.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-        event.add("dtstart", local, parameters={"TZID": timezone})
-        event.add("dtend", local + duration, parameters={"TZID": timezone})
-    else:
-        event.add("dtstart", start)
-        event.add("dtend", start + (duration if isinstance(start, datetime) else timedelta(days=1)))
-    add_to_vevent(event, recurrence, timezone)
-    head = calendar.to_ical().removesuffix(b"END:VCALENDAR\r\n")
-    zone = vtimezone(timezone, start) if isinstance(start, datetime) and timezone else b""
-    return head + zone + event.to_ical() + b"END:VCALENDAR\r\n"
-
-
-ZONES = ["Europe/Paris", "America/New_York", "Australia/Sydney", "America/Santiago", "Asia/Kolkata", ""]
-WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-
-
-@st.composite
-def series(draw):
-    """A valid request: a rule built from every supported part, a start that is its first
-    occurrence, and some of its occurrences left out."""
-    timezone = draw(st.sampled_from(ZONES))
-    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
-    parts = [f"FREQ={freq}"]
-    if draw(st.booleans()):
-        parts.append(f"INTERVAL={draw(st.integers(1, 3))}")
-    if freq == "WEEKLY" and draw(st.booleans()):
-        parts.append("BYDAY=" + ",".join(draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, unique=True))))
-    if freq == "MONTHLY" and draw(st.booleans()):
-        choice = draw(st.sampled_from(["ordinal", "monthday", "setpos"]))
-        if choice == "ordinal":
-            parts.append(f"BYDAY={draw(st.sampled_from(['1', '2', '-1']))}{draw(st.sampled_from(WEEKDAYS))}")
-        elif choice == "monthday":
-            parts.append(f"BYMONTHDAY={draw(st.sampled_from(['1', '15', '-1', '1,15']))}")
-        else:
-            parts.append(f"BYDAY=MO,TU,WE,TH,FR;BYSETPOS={draw(st.sampled_from(['1', '-1']))}")
-    if freq == "YEARLY" and draw(st.booleans()):
-        parts.append(f"BYMONTH={draw(st.integers(1, 12))};BYDAY=1{draw(st.sampled_from(WEEKDAYS))}")
-    if draw(st.booleans()):
-        parts.append(f"WKST={draw(st.sampled_from(['MO', 'SU']))}")
-    bound = draw(st.sampled_from(["count", "until", "none"]))
-    day = draw(st.dates(date(2026, 1, 1), date(2090, 12, 31)))
-    hour = draw(st.sampled_from([0, 2, 9, 23]))  # 02:00 falls in a DST gap in some zones
-    start: datetime = datetime(day.year, day.month, day.day, hour, 30, tzinfo=ZoneInfo(timezone or "UTC"))
-    if bound == "count":
-        parts.append(f"COUNT={draw(st.integers(1, 40))}")
-    elif bound == "until":
-        until = (start + timedelta(days=draw(st.integers(0, 3000)))).astimezone(UTC)
-        parts.append(f"UNTIL={until:%Y%m%dT%H%M%SZ}")
-    rule = ";".join(parts)
-    # The first occurrence on or after the drawn day becomes the start, as the contract requires.
-    candidate = Recurrence(rule, start).occurrences(limit=1)
-    assume_some(candidate)
-    start = candidate[0]
-    recurrence, found = parse_recurrence(rule, None, start, timezone)
-    assume_some(recurrence)
-    everything = recurrence.occurrences(limit=60)
-    left_out = draw(st.lists(st.sampled_from(everything), max_size=4, unique=True))
-    if len(left_out) == len(everything):
-        left_out = left_out[:-1]
-    exdates = [value.isoformat() for value in left_out]
-    recurrence, found = parse_recurrence(rule, exdates, start, timezone)
-    assert found == [], found
-    return recurrence, timezone
-
-
-def assume_some(value) -> None:
-    from hypothesis import assume
-
-    assume(bool(value))
-
-
 @settings(FUZZ, max_examples=150)
 @given(series())
 def test_what_we_write_expands_to_what_was_asked_across_dst_and_past_2038(case):
     recurrence, timezone = case
     expected = recurrence.occurrences(limit=60)
-    ics = written(recurrence, timezone, timedelta(hours=1))
+    ics = written(recurrence, timezone)
     calendar = Calendar.from_ical(ics)
     assert calendar.get_missing_tzids() == set()
     window_end = expected[-1] + timedelta(seconds=1)
