@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from constructs import Node
 
 from infra import tuning
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
 
 # Context keys (documented in docs/deployment.md).
 CTX_SENDER = "sender"
@@ -38,8 +39,6 @@ CONTEXT_KEYS = (
     CTX_CREATE_SES_IDENTITY,
 )
 
-PLACEHOLDER_SENDER = "invites@example.com"
-DEFAULT_SUBJECT_PREFIX = "CalendarSnack"
 DEFAULT_MAX_CONCURRENCY = tuning.MIN_MAX_CONCURRENCY
 
 # Defaults, also written out in cdk.json (a test keeps the two equal). Empty means "not set".
