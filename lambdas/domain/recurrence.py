@@ -195,7 +195,7 @@ def _exdates(raw: Any, start: date | datetime, timezone: str, errors: list[Field
     values: list[date | datetime] = []
     for index, item in enumerate(raw):
         name = f"event.exdates[{index}]"
-        value = _occurrence_start(item, start, timezone)
+        value = read_occurrence_start(item, start, timezone)
         if isinstance(value, str):
             errors.append(FieldError(name, value))
         else:
@@ -205,7 +205,7 @@ def _exdates(raw: Any, start: date | datetime, timezone: str, errors: list[Field
     return tuple(sorted(set(values)))
 
 
-def _occurrence_start(raw: Any, start: date | datetime, timezone: str) -> date | datetime | str:
+def read_occurrence_start(raw: Any, start: date | datetime, timezone: str) -> date | datetime | str:
     """An occurrence's start written like ``start``, or the reason it is not."""
     read = _Collector()
     value = _when(raw, "exdate", read)
