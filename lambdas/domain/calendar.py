@@ -15,6 +15,7 @@ from icalendar import Calendar, Event, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
 from lambdas.domain.icaltime import add_time
+from lambdas.domain.series import Override, add_recurrence, cancelled_occurrence_vevent, override_vevent
 from lambdas.domain.timezones import UnsupportedZone, vtimezone
 from lambdas.domain.vocabulary import EventStatus, Method
 
@@ -32,6 +33,8 @@ class ItipMessage:
     # REQUEST: CONFIRMED. CANCEL of the whole event: CANCELLED. CANCEL that only removes this
     # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
     status: EventStatus | None
+    # A series' changed occurrences, sent with its master (docs/recurrence.md).
+    overrides: tuple[Override, ...] = ()
 
 
 def build_calendar(message: ItipMessage) -> bytes:
@@ -44,7 +47,7 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add("dtstamp", message.dtstamp.astimezone(UTC))
     # A zoned event keeps its zone in any year: the VTIMEZONE carries the zone's current rule.
     timezone = "" if event.all_day else event.timezone
-    zone_component = _zone_component(timezone, event.start)
+    zone_component = _zone_component(timezone, _earliest(message))
     if zone_component is None:
         timezone = ""
     add_time(vevent, "dtstart", event.start, timezone)
@@ -63,8 +66,35 @@ def build_calendar(message: ItipMessage) -> bytes:
     parts = [_calendar_head(message.method)]
     if timezone:
         parts.append(zone_component)
-    parts += [vevent.to_ical(), _CALENDAR_END]
+    parts += [v.to_ical() for v in _vevents(message, vevent, timezone)] + [_CALENDAR_END]
     return b"".join(parts)
+
+
+def _vevents(message: ItipMessage, vevent: Event, timezone: str) -> list[Event]:
+    """The event alone; a series' master and its overrides; or one occurrence (docs/recurrence.md)."""
+    event = message.event
+    if event.rrule:
+        add_recurrence(vevent, event.recurrence, timezone)
+        return [vevent, *(override_vevent(vevent, o, timezone) for o in message.overrides)]
+    if event.occurrence is None:
+        return [vevent]
+    if message.method is Method.REQUEST:
+        change = Override(event.occurrence, event.start, event.end, message.sequence)
+        return [override_vevent(vevent, change, timezone, status=message.status)]
+    duration = event.end - event.start
+    cancelled = cancelled_occurrence_vevent(
+        vevent, event.occurrence, duration, message.sequence, timezone, message.status
+    )
+    return [cancelled]
+
+
+def _earliest(message: ItipMessage):
+    """How far back the VTIMEZONE must reach: every time the calendar writes."""
+    event = message.event
+    times = [event.start, *(o.start for o in message.overrides), *(o.occurrence for o in message.overrides)]
+    if event.occurrence is not None:
+        times.append(event.occurrence)
+    return min(times)
 
 
 _CALENDAR_END = b"END:VCALENDAR\r\n"

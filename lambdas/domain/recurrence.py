@@ -50,6 +50,17 @@ class Recurrence:
     def bounded(self) -> bool:
         return "COUNT=" in self.rrule or "UNTIL=" in self.rrule
 
+    def includes(self, value: date | datetime) -> bool:
+        """Whether ``value`` is the start of one of the series' occurrences (exdates aside),
+        looked for among the first MAX_EXPANSION within MAX_SPAN_YEARS."""
+        if isinstance(value, datetime) != isinstance(self.start, datetime) or value < self.start:
+            return False
+        horizon = _shifted(self.start, MAX_SPAN_YEARS)
+        for occurrence in islice(_expand(self.rrule, self.start), MAX_EXPANSION):
+            if occurrence >= value or occurrence > horizon:
+                return occurrence == value
+        return False
+
     def occurrences(self, limit: int = MAX_EXPANSION) -> list[date | datetime]:
         """The series' starts, in order, without the exdates: at most ``limit`` of them."""
         excluded = set(self.exdates)

@@ -64,14 +64,21 @@ def override_vevent(master: Event, override: Override, timezone: str, status: st
 
 
 def cancelled_occurrence_vevent(
-    master: Event, occurrence: date | datetime, duration: timedelta, sequence: int, timezone: str
+    master: Event,
+    occurrence: date | datetime,
+    duration: timedelta,
+    sequence: int,
+    timezone: str,
+    status: str | None = "CANCELLED",
 ) -> Event:
-    """The VEVENT of a CANCEL of one occurrence: its own start and end, so clients can show it."""
+    """The VEVENT of a CANCEL of one occurrence: its own start and end, so clients can show it.
+    ``status`` None: only this attendee leaves that occurrence (RFC 5546 §3.2.5, no STATUS)."""
     vevent = _one_occurrence(master, occurrence, timezone)
     vevent.add("sequence", sequence)
     add_time(vevent, "dtstart", occurrence, timezone)
     add_time(vevent, "dtend", occurrence + duration, timezone)
-    vevent.add("status", "CANCELLED")
+    if status:
+        vevent.add("status", status)
     return vevent
 
 

@@ -12,6 +12,7 @@ from lambdas.adapters.expressions import Completion
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, attendee_status_after
+from lambdas.domain.items import occurrence_text
 from lambdas.domain.message import render_email
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.services import Services
@@ -55,6 +56,7 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
                 [FieldError("attendee.email", f"SES refused the message: {reason}")]
             ) from error
         raise
+    occurrence = "" if itip.event.occurrence is None else occurrence_text(itip.event.occurrence)
     completion = Completion(
         record_id=record_id,
         method=itip.method,
@@ -65,8 +67,9 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
         sequence=itip.sequence,
         message_id=message_id,
         sent_at=itip.dtstamp.isoformat(timespec="seconds"),
-        attendee_status=attendee_status_after(itip.method, itip.status),
+        attendee_status=attendee_status_after(itip.method, itip.status, one_occurrence=occurrence != ""),
         event=itip.event.as_dict(),
+        occurrence=occurrence,
     )
     return RecordResult(Outcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id})
 

@@ -122,4 +122,6 @@ def test_items_print_as_plain_json():
     )
     document = json.loads(json.dumps(as_dict(item)))
     assert document["status"] == "removed"
-    assert document["history"] == [{"method": "CANCEL", "sequence": 1, "at": "", "message_id": ""}]
+    assert document["history"] == [
+        {"method": "CANCEL", "sequence": 1, "at": "", "message_id": "", "occurrence": ""}
+    ]
