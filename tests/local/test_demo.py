@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from email import policy
 
+import recurring_ical_events
+
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
 from local import demo
@@ -16,12 +18,18 @@ from tests.local import fixture
 from tests.support.oracles import check_imip
 
 SUBJECT = DEFAULT_SUBJECT_PREFIX + " Event {}: Project kickoff"
+SERIES_SUBJECT = DEFAULT_SUBJECT_PREFIX + " Event {}: Weekly sync"
 ATTENDEES = ["ana@example.org", "ben@example.org", "chloe@example.org"]
 EXPECTED_EMAILS = (
     [(a, SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES]
     + [(a, SUBJECT.format("Updated"), Method.REQUEST, 1) for a in ATTENDEES]
     + [(a, SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in ATTENDEES]
+    + [(a, SERIES_SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES]
+    + [(a, SERIES_SUBJECT.format("Updated"), Method.REQUEST, 1) for a in ATTENDEES]
+    + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 1) for a in ATTENDEES]
+    + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in ATTENDEES]
 )
+EMAILS = len(EXPECTED_EMAILS)
 INVITE, CANCELLATION = "InviteWorkerFunction", "CancellationWorkerFunction"
 
 
@@ -36,6 +44,10 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "duplicate": 3}}),
         ({INVITE: 1}, {INVITE: {"invalid": 1}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
+        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
+        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
     ]
     assert all(step.failed_records == 0 for step in result.steps)
@@ -54,7 +66,8 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         assert message["Subject"] == subject
         assert message["From"].addresses[0].addr_spec == PLACEHOLDER_SENDER
         vevent = check_imip(raw, method).walk("VEVENT")[0]
-        assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (demo.UID, sequence)
+        uid = demo.UID if "kickoff" in subject else demo.SERIES_UID
+        assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (uid, sequence)
         ics = _calendar_part(message).get_content().encode()
         assert written.ics.read_bytes().replace(b"\r\n", b"\n") == ics.replace(b"\r\n", b"\n")
     assert result.defects == {}
@@ -83,6 +96,23 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
     ]
     assert all(a.pending is None for a in result.status.attendees)
 
+    # The series: one occurrence moved, one cancelled, then the whole series cancelled.
+    series = result.series_status
+    assert (series.event.status, series.event.rrule) == (
+        EventStatus.CANCELLED,
+        "FREQ=WEEKLY;COUNT=8;BYDAY=TU",
+    )
+    assert [(o.occurrence, o.cancelled) for o in series.overrides] == [
+        ("2027-03-30T07:30:00+00:00", False),
+        ("2027-04-13T07:30:00+00:00", True),
+    ]
+    assert [(a.email, a.status) for a in series.attendees] == [
+        (a, AttendeeStatus.CANCELLED) for a in ATTENDEES
+    ]
+    first_series_email = result.emails[9]
+    found = recurring_ical_events.of(check_imip(first_series_email.eml.read_bytes(), "REQUEST")).count()
+    assert found == 8
+
 
 def _calendar_part(message):
     return next(p for p in message.walk() if p.get_content_type() == "text/calendar")
@@ -99,7 +129,7 @@ def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, star
     second = demo.report(demo.run(second_runtime, Outbox(outbox)), second_runtime)
 
     assert second == first
-    assert len(list(outbox.glob("*.eml"))) == len(list(outbox.glob("*.ics"))) == 9
+    assert len(list(outbox.glob("*.eml"))) == len(list(outbox.glob("*.ics"))) == EMAILS
     for expected in (
         "1. Invite three attendees with one fan-out request  -> invite queue",
         "   InviteWorkerFunction: 2 invocations; fanned_out 1, sent 3",
@@ -129,9 +159,9 @@ def test_python_m_local_demo_prints_the_report(tmp_path, capsys):
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "Emails sent: 9" in out
+    assert f"Emails sent: {EMAILS}" in out
     assert "every .eml parses without defects" in out
-    assert Counter(p.suffix for p in (tmp_path / "out").iterdir()) == {".eml": 9, ".ics": 9}
+    assert Counter(p.suffix for p in (tmp_path / "out").iterdir()) == {".eml": EMAILS, ".ics": EMAILS}
 
 
 def test_python_m_local_reports_a_broken_assembly_without_a_traceback(tmp_path, capsys):
