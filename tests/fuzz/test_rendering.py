@@ -83,6 +83,7 @@ def check(itip: ItipMessage) -> None:
     expected |= {"DESCRIPTION"} if event.description else set()
     expected |= {"LOCATION"} if event.location else set()
     expected |= {"STATUS"} if itip.status else set()
+    expected |= {"RRULE"} if event.rrule else set()
     assert set(vevent.keys()) == expected
     assert vevent.subcomponents == []
     assert str(vevent["UID"]) == event.uid
