@@ -17,7 +17,7 @@ from lambdas.domain.contract import EventDetails, Person
 from lambdas.domain.icaltime import add_time
 from lambdas.domain.series import Override, add_recurrence, cancelled_occurrence_vevent, override_vevent
 from lambdas.domain.timezones import UnsupportedZone, vtimezone
-from lambdas.domain.vocabulary import EventStatus, Method
+from lambdas.domain.vocabulary import EventStatus, Method, PartStat
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
 
@@ -33,6 +33,9 @@ class ItipMessage:
     # REQUEST: CONFIRMED. CANCEL of the whole event: CANCELLED. CANCEL that only removes this
     # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
     status: EventStatus | None
+    # The attendee's answer as the organizer knows it: NEEDS-ACTION for every invitation or update,
+    # their recorded answer when a REFRESH asks for the current version (RFC 5546 §3.2.6).
+    attendee_partstat: PartStat = PartStat.NEEDS_ACTION
     # A series' changed occurrences, sent with its master (docs/recurrence.md).
     overrides: tuple[Override, ...] = ()
 
@@ -62,7 +65,7 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add(
         "organizer", _address(message.organizer_mailbox, event.organizer.name or event.organizer.email)
     )
-    vevent.add("attendee", _attendee(message.attendee))
+    vevent.add("attendee", _attendee(message.attendee, message.attendee_partstat))
     parts = [_calendar_head(message.method)]
     if timezone:
         parts.append(zone_component)
@@ -127,10 +130,10 @@ def _address(email: str, common_name: str) -> vCalAddress:
     return address
 
 
-def _attendee(person: Person) -> vCalAddress:
+def _attendee(person: Person, partstat: PartStat) -> vCalAddress:
     address = _address(person.email, person.name)
     # RSVP=TRUE and PARTSTAT=NEEDS-ACTION make Outlook and iOS show response buttons.
     address.params.update(
-        {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+        {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": partstat, "RSVP": "TRUE"}
     )
     return address

@@ -26,6 +26,17 @@ class Outcome(StrEnum):
     IN_FLIGHT = "in_flight"  # another delivery holds the claim: retry later (reported as a failure)
     INVALID = "invalid"  # can never succeed: sent to the DLQ with its reason
     FAILED = "failed"  # transient error: reported so SQS redelivers this record alone
+    # Record reply (docs/replies.md, "Recording"): what an email to the RSVP mailbox led to.
+    RECORDED = "recorded"  # an invited attendee's answer is recorded and counted
+    SHARED = "shared"  # an answer from someone not invited (a forwarded invitation), counted apart
+    COUNTER_RECORDED = "counter_recorded"  # a proposed change is kept for the organizer
+    REFRESHED = "refreshed"  # the current version was sent again to the attendee who asked
+    UNTRUSTED = "untrusted"  # forged or failed SES's checks: not recorded
+    UNKNOWN_EVENT = "unknown_event"  # no event with that UID was sent from here
+    CANCELLED_EVENT = "cancelled_event"  # an answer for a cancelled event
+    NOT_CALENDAR = "not_calendar"  # no calendar in the mail: kept in the bucket, logged
+    MALFORMED_CALENDAR = "malformed_calendar"  # a calendar that cannot be read or is not an answer
+    UNSUPPORTED = "unsupported"  # an iTIP method (or instance answer) this server does not take
 
     @property
     def retry(self) -> bool:

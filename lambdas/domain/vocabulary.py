@@ -42,3 +42,9 @@ class PartStat(StrEnum):
     DECLINED = "DECLINED"
     TENTATIVE = "TENTATIVE"
     DELEGATED = "DELEGATED"
+
+
+class Origin(StrEnum):
+    """How an attendee came to be on the event, when the organizer did not invite them."""
+
+    SHARED = "shared"  # answered a forwarded invitation (the original system's word)
