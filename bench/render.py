@@ -14,13 +14,21 @@ REPEATS = 9
 SECONDS_PER_REPEAT = 0.2
 
 
-def _itip(**overrides):
+def _itip(changed_occurrences: int = 0, **overrides):
+    from datetime import timedelta
+
     from lambdas.domain.calendar import ItipMessage
     from lambdas.domain.contract import parse_invite
+    from lambdas.domain.series import Override
     from lambdas.domain.vocabulary import EventStatus, Method
     from local.account import invite_body
 
     request = parse_invite(json.dumps(invite_body(**overrides)))
+    occurrences = request.event.recurrence.occurrences(limit=20) if request.event.rrule else []
+    moved = tuple(
+        Override(o, o + timedelta(days=1), o + timedelta(days=1, hours=1), 1)
+        for o in occurrences[1 : 1 + changed_occurrences]
+    )
     return ItipMessage(
         method=Method.REQUEST,
         event=request.event,
@@ -29,6 +37,7 @@ def _itip(**overrides):
         organizer_mailbox="rsvp@example.com",
         dtstamp=datetime.now(UTC),
         status=EventStatus.CONFIRMED,
+        overrides=moved,
     )
 
 
@@ -61,14 +70,23 @@ def render() -> list[Figure]:
             "end": "2026-12-01T11:00:00",
             "timezone": "Europe/Paris",
         },
+        "weekly series with 3 changed occurrences": {
+            "start": "2026-12-01T10:00:00",
+            "end": "2026-12-01T11:00:00",
+            "timezone": "Europe/Paris",
+            "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=20",
+            "exdates": ["2026-12-22T10:00:00", "2026-12-29T10:00:00"],
+            "changed_occurrences": 3,
+        },
     }
+    keys = ["render_per_second", "render_per_second_vtimezone", "render_per_second_series"]
     figures = []
-    for name, overrides in cases.items():
-        rate, median, size = _rate(_itip(**overrides))
-        primary = not overrides
+    for (name, overrides), key in zip(cases.items(), keys, strict=True):
+        overrides = dict(overrides)
+        rate, median, size = _rate(_itip(overrides.pop("changed_occurrences", 0), **overrides))
         figures.append(
             Figure(
-                key="render_per_second" + ("" if primary else "_vtimezone"),
+                key=key,
                 label=f"Invite emails rendered per CPU-second, one core ({name})",
                 value=rate,
                 unit="/s",

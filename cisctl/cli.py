@@ -117,6 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--description")
     invite.add_argument("--location")
+    invite.add_argument(
+        "--rrule", help="a recurring series: an RRULE value, e.g. 'FREQ=WEEKLY;BYDAY=TU;COUNT=8'"
+    )
+    invite.add_argument(
+        "--exdate",
+        action="append",
+        default=[],
+        help="an occurrence start to leave out (like --start); repeatable",
+    )
+    invite.add_argument(
+        "--occurrence",
+        help="change one occurrence of a series: its original start (like --start);"
+        " --start/--end are its new times",
+    )
     _sending_flags(invite)
 
     cancel = commands.add_parser(
@@ -132,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("--sequence", type=_non_negative, help="default: above anything sent for the event")
     cancel.add_argument(
         "--attendee", action="append", default=[], help="'Name <email>' or 'email'; repeatable"
+    )
+    cancel.add_argument(
+        "--occurrence",
+        help="cancel one occurrence of a series: its original start (like the series' --start)",
     )
     cancel.add_argument(
         "--scope",

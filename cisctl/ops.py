@@ -9,7 +9,7 @@ from typing import Any
 
 from cisctl.target import QUEUES, CliError, Target
 from lambdas.adapters.store import Store
-from lambdas.domain.items import AttendeeItem, EventItem, as_dict
+from lambdas.domain.items import AttendeeItem, EventItem, OverrideItem, as_dict
 
 # Attributes the functions add when they dead-letter an invalid request (lambdas/adapters/queues.py).
 DEAD_LETTER_ATTRIBUTES = ("reason", "errors", "source_message_id", "body_encoding")
@@ -50,6 +50,7 @@ class EventReport:
     uid: str
     event: EventItem | None
     attendees: list[AttendeeItem] = field(default_factory=list)
+    overrides: list[OverrideItem] = field(default_factory=list)  # a series' changed occurrences
 
     @property
     def found(self) -> bool:
@@ -60,12 +61,18 @@ class EventReport:
             "uid": self.uid,
             "event": as_dict(self.event) if self.event else None,
             "attendees": [as_dict(a) for a in self.attendees],
+            "overrides": [as_dict(o) for o in self.overrides],
         }
 
 
 def event_status(target: Target, uid: str) -> EventReport:
     store = Store(target.client("dynamodb"), target.table_name())
-    return EventReport(uid=uid, event=store.get_event(uid), attendees=list(store.attendees(uid)))
+    return EventReport(
+        uid=uid,
+        event=store.get_event(uid),
+        attendees=list(store.attendees(uid)),
+        overrides=store.overrides(uid),
+    )
 
 
 # ----------------------------------------------------------------------------------------- DLQ

@@ -29,6 +29,8 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
         fields = [
             ("Summary", event.summary),
             ("When", _when(event)),
+            ("Repeats", event.rrule),
+            ("Except", ", ".join(event.exdates)),
             ("Where", event.location),
             ("Organizer", _person(event.organizer)),
             ("Sequence", _sequence(event)),
@@ -45,6 +47,13 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
                 ("Cancelled at", event.cancelled_at),
             ]
         lines += [f"  {name:<10} {value}" for name, value in fields if value]
+    if report.overrides:
+        lines.append(f"Occurrences changed: {len(report.overrides)}")
+        rows = [["OCCURRENCE", "NOW", "SEQUENCE"]]
+        for item in report.overrides:
+            now = "cancelled" if item.cancelled else f"{item.start} - {item.end} {item.summary}".rstrip()
+            rows.append([item.occurrence, now, "" if item.sequence is None else str(item.sequence)])
+        lines += table(rows)
     lines.append(f"Attendees: {len(report.attendees)}")
     if report.attendees:
         rows = [["EMAIL", "NAME", "STATUS", "SEQUENCE", "REPLY", "HISTORY"]]
@@ -56,7 +65,10 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
                     _attendee_status(item),
                     "" if item.sequence is None else str(item.sequence),
                     item.partstat or "",
-                    ", ".join(f"{h.method} {h.sequence}" for h in item.history),
+                    ", ".join(
+                        f"{h.method} {h.sequence}" + (f" ({h.occurrence})" if h.occurrence else "")
+                        for h in item.history
+                    ),
                 ]
             )
         lines += table(rows)

@@ -42,9 +42,11 @@ def invite_from_flags(args) -> dict[str, Any]:
         "end": args.end,
         "organizer": person(args.organizer, "--organizer"),
     }
-    for name in ("description", "location", "timezone"):
-        if getattr(args, name):
+    for name in ("description", "location", "timezone", "rrule", "occurrence"):
+        if getattr(args, name, None):
             event[name] = getattr(args, name)
+    if getattr(args, "exdate", None):
+        event["exdates"] = list(args.exdate)
     attendees = [person(value, "--attendee") for value in args.attendee]
     if len(attendees) == 1:
         return {"event": event, "attendee": attendees[0]}
@@ -57,6 +59,8 @@ def cancellations_from_flags(args) -> list[dict[str, Any]]:
     event: dict[str, Any] = {"uid": args.uid}
     if args.sequence is not None:
         event["sequence"] = args.sequence
+    if getattr(args, "occurrence", None):
+        event["occurrence"] = args.occurrence
     if not args.attendee:
         if args.scope == "attendee":
             raise CliError("--scope attendee needs --attendee", code=2)

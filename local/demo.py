@@ -1,12 +1,13 @@
-"""``make demo``: one event's life on the local runtime, and a report of what came out.
+"""``make demo``: one event's life on the local runtime, then a weekly series', and a report.
 
 The scenario: an invitation to three attendees in one fan-out request, the same request again, an
 invalid request, an update (a higher sequence, a new time) and the cancellation of the whole
-event. When the stacks receive replies, two more attendees are invited before the update and the
-answers of local/demo_replies.py arrive through SES receiving; the report then shows who
-accepted, declined or said maybe, and why the others were not recorded. Requests are enqueued the
-way ``python -m cisctl`` does it (the queue URLs come from the stacks' outputs), and the report
-reads the DLQs and the table the same way too.
+event; then a weekly series across the change to summer time, one occurrence moved, another
+cancelled, and the series cancelled. When the stacks receive replies, two more attendees are
+invited before the update and the answers of local/demo_replies.py arrive through SES receiving;
+the report then shows who accepted, declined or said maybe, and why the others were not recorded.
+Requests are enqueued the way ``python -m cisctl`` does it (the queue URLs come from the stacks'
+outputs), and the report reads the DLQs and the table the same way too.
 
 Nothing in the report depends on the run (no message ids, ports or clock times), so a second run
 prints the same report.
@@ -57,6 +58,27 @@ INVALID_REQUEST = {
 }
 
 
+SERIES_UID = "weekly-sync-2027@example.com"
+SERIES = {
+    "uid": SERIES_UID,
+    "sequence": 0,
+    "summary": "Weekly sync",
+    "start": "2027-03-16T09:30:00",
+    "end": "2027-03-16T10:00:00",
+    "timezone": "Europe/Paris",
+    "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=8",
+    "organizer": ORGANIZER,
+}
+MOVED = {
+    **SERIES,
+    "sequence": 1,
+    "occurrence": "2027-03-30T09:30:00",
+    "start": "2027-04-01T14:00:00",
+    "end": "2027-04-01T14:30:00",
+}
+del MOVED["rrule"]
+
+
 @dataclass(frozen=True)
 class Step:
     title: str
@@ -83,6 +105,22 @@ STEPS = (
         {"event": UPDATED_EVENT, "attendees": ATTENDEES},
     ),
     Step("Cancel the whole event (uid only)", "cancellation", {"event": {"uid": UID}}),
+    Step(
+        "Invite a weekly series: Tuesdays 09:30 Paris time, 8 times",
+        "invite",
+        {"event": SERIES, "attendees": ATTENDEES},
+    ),
+    Step(
+        "Move one occurrence: 30 March to Thursday 1 April",
+        "invite",
+        {"event": MOVED, "attendees": ATTENDEES},
+    ),
+    Step(
+        "Cancel another occurrence for everyone: 13 April",
+        "cancellation",
+        {"event": {"uid": SERIES_UID, "occurrence": "2027-04-13T09:30:00"}},
+    ),
+    Step("Cancel the series (uid only)", "cancellation", {"event": {"uid": SERIES_UID}}),
 )
 EVERYONE = ATTENDEES + LATER_ATTENDEES
 # With the reply path: after the invalid request, two more attendees and the replies; the update
@@ -100,7 +138,7 @@ REPLY_STEPS = (
         "invite",
         {"event": UPDATED_EVENT, "attendees": EVERYONE},
     ),
-    STEPS[4],
+    *STEPS[4:],
 )
 
 
@@ -126,6 +164,7 @@ class DemoResult:
     dlq_urls: dict[str, str]
     status: ops.EventReport
     answers: ops.EventReport | None  # the table after the replies, before the update resets them
+    series_status: ops.EventReport
     outbox: Path
     defects: dict[str, list[str]]  # file name -> defects (empty when every email parses cleanly)
 
@@ -162,6 +201,7 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
         dlq_urls={kind: target.dlq_url(kind) for kind in QUEUES},
         status=ops.event_status(target, UID),
         answers=answers,
+        series_status=ops.event_status(target, SERIES_UID),
         outbox=outbox.directory,
         defects={w.eml.name: found for w in outbox.written if (found := defects(w.email.raw))},
     )
@@ -221,6 +261,7 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
         ]
     lines += ["", "Table"]
     lines += ["  " + line for line in render.event_lines(result.status, show_times=False)]
+    lines += ["  " + line for line in render.event_lines(result.series_status, show_times=False)]
     lines += ["", "Files"]
     if result.emails:
         first, last = result.emails[0], result.emails[-1]

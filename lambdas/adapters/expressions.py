@@ -15,7 +15,16 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.domain.contract import Person
-from lambdas.domain.keys import ATTENDEE_PREFIX, PARTITION_KEY, SORT_KEY, attendee_key, event_key, event_pk
+from lambdas.domain.keys import (
+    ATTENDEE_PREFIX,
+    OCCURRENCE_PREFIX,
+    PARTITION_KEY,
+    SORT_KEY,
+    attendee_key,
+    event_key,
+    event_pk,
+    occurrence_key,
+)
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
 
 COUNTER_VALUES = (":invites", ":updates", ":cancellations")
@@ -66,6 +75,7 @@ class Completion:
     sent_at: str
     attendee_status: AttendeeStatus  # decided by the domain (decisions.attendee_status_after)
     event: dict[str, Any] = field(default_factory=dict)  # contract form of the details (REQUEST)
+    occurrence: str = ""  # one occurrence of a series (items.occurrence_text): not the series' details
 
 
 # ------------------------------------------------------------------------------------ reads
@@ -129,6 +139,34 @@ def invite_claim(
         "ExpressionAttributeValues": to_attribute_values({":seq": sequence}),
     }
     return [{"Update": attendee_update}, {"ConditionCheck": event_check}]
+
+
+def overrides_query(table: str, uid: str) -> dict:
+    """The first page of every override item of the event (strongly consistent)."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+        "ExpressionAttributeValues": to_attribute_values(
+            {":pk": event_pk(uid), ":prefix": OCCURRENCE_PREFIX}
+        ),
+        "ConsistentRead": True,
+    }
+
+
+def override_write(table: str, uid: str, override: dict[str, Any]) -> dict:
+    """Record one occurrence's change or cancellation, unless a later one is already recorded.
+
+    ``override``: the OverrideItem's attributes (occurrence, sequence, ...). Writing the same
+    sequence again is allowed, so every attendee's delivery of one change may write it."""
+    item = {**occurrence_key(uid, override["occurrence"]), **override}
+    return {
+        "TableName": table,
+        "Item": to_attribute_values(item),
+        "ConditionExpression": "attribute_not_exists(#seq) OR #seq <= :seq",
+        "ExpressionAttributeNames": {"#seq": "sequence"},
+        "ExpressionAttributeValues": to_attribute_values({":seq": override["sequence"]}),
+    }
 
 
 def cancellation_claim(table: str, uid: str, email: str, token: str, now: float, lease: int) -> dict:
@@ -200,6 +238,8 @@ def completion_operations(table: str, completions: list[Completion]) -> list[Ope
 def attendee_completion(table: str, c: Completion) -> dict:
     """Record one sent email on its attendee item; only the delivery that still owns the claim may."""
     entry = {"method": c.method, "sequence": c.sequence, "at": c.sent_at, "message_id": c.message_id}
+    if c.occurrence:
+        entry["occurrence"] = c.occurrence
     values = {
         ":email": c.email,
         ":name": c.name,
@@ -257,8 +297,10 @@ def event_updates(table: str, completions: list[Completion]) -> list[dict]:
         }
         key = to_attribute_values(event_key(uid))
         update: dict[str, Any] = {"TableName": table, "Key": key, "UpdateExpression": COUNTERS}
-        if requests:
-            latest = max(requests, key=lambda c: c.sequence)
+        # An occurrence's change is its override item's (override_write), never the series' details.
+        series_requests = [c for c in requests if not c.occurrence]
+        if series_requests:
+            latest = max(series_requests, key=lambda c: c.sequence)
             details = {k: v for k, v in latest.event.items() if k != "sequence"}
             names = {f"#d{index}": key for index, key in enumerate(sorted(details))}
             values |= {f":d{index}": details[key] for index, key in enumerate(sorted(details))}

@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 from lambdas.adapters import expressions
 from lambdas.adapters.expressions import CONDITION_FAILED, Completion, Operation, from_item
 from lambdas.domain.contract import Person
-from lambdas.domain.items import AttendeeItem, EventItem
-from lambdas.domain.keys import PARTITION_KEY, email_in_key
+from lambdas.domain.items import AttendeeItem, EventItem, OverrideItem
+from lambdas.domain.keys import OCCURRENCE_PREFIX, PARTITION_KEY, SORT_KEY, email_in_key
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
 CONFLICT_ATTEMPTS = 4  # TransactionConflict is not retried by botocore; retry it here, then let SQS
@@ -147,6 +147,28 @@ class Store:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def overrides(self, uid: str) -> list[OverrideItem]:
+        """Every changed or cancelled occurrence of the event's series, following every page."""
+        kwargs = expressions.overrides_query(self._table, uid)
+        found = []
+        while True:
+            page = self._db.query(**kwargs)
+            for item in page.get("Items", []):
+                stored = from_item(item)
+                occurrence = str(stored.get(SORT_KEY, "")).removeprefix(OCCURRENCE_PREFIX)
+                found.append(OverrideItem.read(stored, uid=uid, occurrence=occurrence))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record_override(self, uid: str, override: dict[str, Any]) -> None:
+        """Record an occurrence's change or cancellation; a later one already recorded wins."""
+        try:
+            self._db.put_item(**expressions.override_write(self._table, uid, override))
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
 
     # ---------------------------------------------------------------------------------- events
 

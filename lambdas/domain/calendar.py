@@ -8,13 +8,15 @@ clients go there); the human organizer is its CN, as Apple's CalendarServer does
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress
+from icalendar import Calendar, Event, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.icaltime import add_time
+from lambdas.domain.series import Override, add_recurrence, cancelled_occurrence_vevent, override_vevent
+from lambdas.domain.timezones import UnsupportedZone, vtimezone
 from lambdas.domain.vocabulary import EventStatus, Method, PartStat
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
@@ -34,19 +36,25 @@ class ItipMessage:
     # The attendee's answer as the organizer knows it: NEEDS-ACTION for every invitation or update,
     # their recorded answer when a REFRESH asks for the current version (RFC 5546 §3.2.6).
     attendee_partstat: PartStat = PartStat.NEEDS_ACTION
+    # A series' changed occurrences, sent with its master (docs/recurrence.md).
+    overrides: tuple[Override, ...] = ()
 
 
 def build_calendar(message: ItipMessage) -> bytes:
     """The VCALENDAR: its fixed head and the zone's VTIMEZONE are serialised once per container
-    (a VTIMEZONE walks the zone's transitions: ~2 ms, four times the rest); the VEVENT each time."""
+    (lambdas.domain.timezones caches them); the VEVENT each time."""
     event = message.event
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", message.sequence)
     vevent.add("dtstamp", message.dtstamp.astimezone(UTC))
-    timezone = event.timezone if uses_vtimezone(event) else ""
-    vevent.add("dtstart", _calendar_time(event.start, timezone))
-    vevent.add("dtend", _calendar_time(event.end, timezone))
+    # A zoned event keeps its zone in any year: the VTIMEZONE carries the zone's current rule.
+    timezone = "" if event.all_day else event.timezone
+    zone_component = _zone_component(timezone, _earliest(message))
+    if zone_component is None:
+        timezone = ""
+    add_time(vevent, "dtstart", event.start, timezone)
+    add_time(vevent, "dtend", event.end, timezone)
     vevent.add("summary", event.summary)
     if event.description:
         vevent.add("description", event.description)
@@ -60,12 +68,49 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add("attendee", _attendee(message.attendee, message.attendee_partstat))
     parts = [_calendar_head(message.method)]
     if timezone:
-        parts.append(_vtimezone(event.timezone))
-    parts += [vevent.to_ical(), _CALENDAR_END]
+        parts.append(zone_component)
+    parts += [v.to_ical() for v in _vevents(message, vevent, timezone)] + [_CALENDAR_END]
     return b"".join(parts)
 
 
+def _vevents(message: ItipMessage, vevent: Event, timezone: str) -> list[Event]:
+    """The event alone; a series' master and its overrides; or one occurrence (docs/recurrence.md)."""
+    event = message.event
+    if event.rrule:
+        add_recurrence(vevent, event.recurrence, timezone)
+        return [vevent, *(override_vevent(vevent, o, timezone) for o in message.overrides)]
+    if event.occurrence is None:
+        return [vevent]
+    if message.method is Method.REQUEST:
+        change = Override(event.occurrence, event.start, event.end, message.sequence)
+        return [override_vevent(vevent, change, timezone, status=message.status)]
+    duration = event.end - event.start
+    cancelled = cancelled_occurrence_vevent(
+        vevent, event.occurrence, duration, message.sequence, timezone, message.status
+    )
+    return [cancelled]
+
+
+def _earliest(message: ItipMessage):
+    """How far back the VTIMEZONE must reach: every time the calendar writes."""
+    event = message.event
+    times = [event.start, *(o.start for o in message.overrides), *(o.occurrence for o in message.overrides)]
+    if event.occurrence is not None:
+        times.append(event.occurrence)
+    return min(times)
+
+
 _CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+def _zone_component(timezone: str, since) -> bytes | None:
+    if not timezone:
+        return None
+    try:
+        return vtimezone(timezone, since=since)
+    except UnsupportedZone:
+        # A rule no yearly RRULE expresses (none in tzdata 2026): UTC times are still exact.
+        return None
 
 
 @lru_cache(maxsize=4)
@@ -76,36 +121,6 @@ def _calendar_head(method: Method) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     return calendar.to_ical().removesuffix(_CALENDAR_END)
-
-
-# icalendar's VTIMEZONE describes a zone from 1970 to 2037 only; outside, a client reading TZID
-# would place the event at the wrong instant. Such events are written in UTC, which is exact.
-VTIMEZONE_FROM = datetime(1970, 1, 2, tzinfo=UTC)
-VTIMEZONE_UNTIL = datetime(2037, 12, 31, tzinfo=UTC)
-
-
-def uses_vtimezone(event: EventDetails) -> bool:
-    """Whether the event's times are written with TZID and its VTIMEZONE (else in UTC, or dates)."""
-    return (
-        bool(event.timezone)
-        and not event.all_day
-        and event.start >= VTIMEZONE_FROM
-        and event.end <= VTIMEZONE_UNTIL
-    )
-
-
-def _calendar_time(value: date | datetime, timezone: str) -> date | datetime:
-    if not isinstance(value, datetime):
-        return value  # VALUE=DATE: an all-day event
-    if timezone:
-        return value.astimezone(ZoneInfo(timezone))  # TZID=<zone>, with its VTIMEZONE
-    return value.astimezone(UTC)  # no zone given: UTC ("Z") is never floating
-
-
-@lru_cache(maxsize=64)
-def _vtimezone(tzid: str) -> bytes:
-    # Building a VTIMEZONE walks the zone's transitions; it is the same for every message.
-    return Timezone.from_tzid(tzid).to_ical()
 
 
 def _address(email: str, common_name: str) -> vCalAddress:

@@ -78,10 +78,23 @@ class EventDetails:
     description: str = ""
     location: str = ""
     timezone: str = ""
+    # A series: its RRULE value and the starts it leaves out (lambdas/domain/recurrence.py).
+    rrule: str = ""
+    exdates: tuple[date | datetime, ...] = ()
+    # One occurrence of a series changed: its original start (the RECURRENCE-ID); start, end and
+    # the details are the occurrence's own.
+    occurrence: date | datetime | None = None
 
     @property
     def all_day(self) -> bool:
         return not isinstance(self.start, datetime)
+
+    @property
+    def recurrence(self):
+        """The series as a ``Recurrence``, or None for a single event or one occurrence."""
+        from lambdas.domain.recurrence import Recurrence  # it reads times with this module's readers
+
+        return Recurrence(self.rrule, self.start, self.exdates) if self.rrule else None
 
     def as_dict(self) -> dict[str, Any]:
         """The contract form of the event, as stored and as re-enqueued on fan-out."""
@@ -93,9 +106,13 @@ class EventDetails:
             "end": self.end.isoformat(),
             "organizer": self.organizer.as_dict(),
         }
-        for name in ("description", "location", "timezone"):
+        for name in ("description", "location", "timezone", "rrule"):
             if value := getattr(self, name):
                 data[name] = value
+        if self.exdates:
+            data["exdates"] = [value.isoformat() for value in self.exdates]
+        if self.occurrence is not None:
+            data["occurrence"] = self.occurrence.isoformat()
         return data
 
 
@@ -155,6 +172,9 @@ class CancelRequest:
     attendee: Person | None
     intent: CancelIntent
     from_fan_out: bool = False
+    # One occurrence of a series, as the producer wrote it (like start); read against the series'
+    # start and zone, which a uid-only request leaves to the stored event.
+    occurrence: str | None = None
 
 
 def event_cancellation_share(event: dict[str, Any], attendee: Person) -> dict[str, Any]:
@@ -237,8 +257,11 @@ def parse_cancellation(body: Any) -> CancelRequest:
     sequence = (
         _sequence(raw_event.get("sequence"), "event.sequence", errors) if "sequence" in raw_event else None
     )
-    # Only uid (and optionally sequence) given: the details come from the stored event.
-    details_given = set(raw_event) - {"uid", "sequence"}
+    # Only uid (and optionally sequence, occurrence) given: the details come from the stored event.
+    details_given = set(raw_event) - {"uid", "sequence", "occurrence"}
+    occurrence = raw_event.get("occurrence")
+    if occurrence is not None and _when(occurrence, "event.occurrence", errors) is None:
+        occurrence = None
     # The fan-out repeats names as the table holds them, which may predate a rule on names.
     stored_names = FAN_OUT_FIELD in document
     event = _event(raw_event, "event", errors, stored_names=stored_names) if details_given else None
@@ -248,7 +271,13 @@ def parse_cancellation(body: Any) -> CancelRequest:
     intent, from_fan_out = _cancel_intent(document, errors)
     errors.raise_if_any()
     return CancelRequest(
-        uid=uid, sequence=sequence, event=event, attendee=attendee, intent=intent, from_fan_out=from_fan_out
+        uid=uid,
+        sequence=sequence,
+        event=event,
+        attendee=attendee,
+        intent=intent,
+        from_fan_out=from_fan_out,
+        occurrence=occurrence,
     )
 
 
@@ -301,11 +330,18 @@ def _event(raw: Any, name: str, errors: _Collector, *, stored_names: bool = Fals
     organizer = _person(raw.get("organizer"), f"{name}.organizer", errors, stored_name=stored_names)
     start = _when(raw.get("start"), f"{name}.start", errors)
     end = _when(raw.get("end"), f"{name}.end", errors)
+    series = None
     if start is not None and end is not None:
         start, end = _check_interval(start, end, timezone, name, errors)
-    if None in (uid, sequence, summary, organizer, start, end) or timezone is None:
+        if start is not None and timezone is not None:
+            series = _series(raw, name, start, timezone, errors)
+    if None in (uid, sequence, summary, organizer, start, end, series) or timezone is None:
         return None
+    rrule, exdates, occurrence = series
     return EventDetails(
+        rrule=rrule,
+        exdates=exdates,
+        occurrence=occurrence,
         uid=uid,
         sequence=sequence,
         summary=summary,
@@ -316,6 +352,30 @@ def _event(raw: Any, name: str, errors: _Collector, *, stored_names: bool = Fals
         end=end,
         organizer=organizer,
     )
+
+
+def _series(raw: dict, name: str, start, timezone: str, errors: _Collector) -> tuple | None:
+    """(rrule, exdates, occurrence): a series, one of its occurrences, or neither."""
+    from lambdas.domain.recurrence import parse_recurrence, read_occurrence_start  # it imports us
+
+    has_rule = raw.get("rrule") not in (None, "")
+    if raw.get("occurrence") not in (None, ""):
+        if has_rule:
+            errors.add(f"{name}.occurrence", "give rrule (the series) or occurrence (one of it), not both")
+            return None
+        value = read_occurrence_start(raw["occurrence"], start, timezone)
+        if isinstance(value, str):
+            errors.add(f"{name}.occurrence", value)
+            return None
+        return "", (), value
+    if not has_rule:
+        if raw.get("exdates") not in (None, []):
+            errors.add(f"{name}.exdates", "needs event.rrule")
+            return None
+        return "", (), None
+    recurrence, found = parse_recurrence(raw["rrule"], raw.get("exdates"), start, timezone)
+    errors.errors.extend(FieldError(e.field.replace("event.", f"{name}.", 1), e.reason) for e in found)
+    return None if recurrence is None else (recurrence.rrule, recurrence.exdates, None)
 
 
 def _uid(raw: Any, name: str, errors: _Collector) -> str | None:
@@ -492,6 +552,9 @@ def _check_interval(start, end, timezone: str | None, name: str, errors: _Collec
             except (OverflowError, ValueError):
                 errors.add(f"{name}.{label}", "is out of the range a calendar can represent")
                 return None, None
+        if zone is not None:
+            # The same instants, in the event's zone: a series recurs at its local time there.
+            start, end = start.astimezone(zone), end.astimezone(zone)
     if end <= start:
         errors.add(f"{name}.end", "must be after start")
         return None, None

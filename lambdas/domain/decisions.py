@@ -154,8 +154,35 @@ def itip_status(method: Method, intent: CancelIntent | None = None) -> EventStat
     return None if intent is CancelIntent.REMOVE_ATTENDEE else EventStatus.CANCELLED
 
 
-def attendee_status_after(method: Method, itip_status: EventStatus | None) -> AttendeeStatus:
-    """What the attendee item records once the email was sent."""
-    if method is Method.REQUEST:
+def attendee_status_after(
+    method: Method, itip_status: EventStatus | None, *, one_occurrence: bool = False
+) -> AttendeeStatus:
+    """What the attendee item records once the email was sent. One occurrence cancelled leaves
+    the attendee invited to the rest of the series."""
+    if method is Method.REQUEST or one_occurrence:
         return AttendeeStatus.INVITED
     return AttendeeStatus.CANCELLED if itip_status is EventStatus.CANCELLED else AttendeeStatus.REMOVED
+
+
+def stale_occurrence_change(sequence: int, event: EventItem | None) -> bool:
+    """An occurrence change at or below the series' last change (the stored sequence) is stale:
+    the series message that went out after it already says what that occurrence is."""
+    series = event.sequence if event else None
+    return series is not None and sequence <= series
+
+
+def occurrence_already_cancelled(before: AttendeeItem | None, occurrence: str) -> bool:
+    """Whether this attendee was already sent the CANCEL of this occurrence (every later series
+    message carries it as an EXDATE, so it stays cancelled)."""
+    history = before.history if before else ()
+    return any(e.method is Method.CANCEL and e.occurrence == occurrence for e in history)
+
+
+def occurrence_cancellation_sequence(
+    requested: int | None, event_sequence: int | None, override_sequence: int | None
+) -> int:
+    """SEQUENCE of a CANCEL of one occurrence: above that occurrence's own (the series', or its
+    override's when it was changed), so receivers take it; not above the other occurrences', so
+    the producer's next series update, one above the series, still goes out."""
+    floors = [s for s in (event_sequence, override_sequence) if s is not None]
+    return max(requested or 0, max(floors, default=-1) + 1)

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, Origin, PartStat
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ class HistoryEntry:
     sequence: int | None = None
     at: str = ""  # ISO 8601 UTC
     message_id: str = ""
+    occurrence: str = ""  # one occurrence of a series (its original start, ISO 8601 UTC)
     partstat: PartStat | None = None  # REPLY
     dtstamp: str = ""  # REPLY, COUNTER: the answer's DTSTAMP
     prodid: str = ""  # REPLY: the client's PRODID
@@ -141,6 +143,8 @@ class EventItem:
     end: str = ""
     timezone: str = ""
     organizer: Person | None = None
+    rrule: str = ""  # a series: its rule and the starts it leaves out (contract form)
+    exdates: tuple[str, ...] = ()
     invites_sent: int = 0
     updates_sent: int = 0
     cancellations_sent: int = 0
@@ -176,7 +180,10 @@ class EventItem:
             return None
         if isinstance(start, datetime) != isinstance(end, datetime):
             return None
+        exdates = tuple(t for t in (_stored_time(x, self.timezone) for x in self.exdates) if t is not None)
         return EventDetails(
+            rrule=self.rrule,
+            exdates=exdates,
             uid=self.uid,
             sequence=self.sequence or 0,
             summary=self.summary,
@@ -187,6 +194,42 @@ class EventItem:
             location=self.location,
             timezone=self.timezone if _zone(self.timezone) else "",
         )
+
+
+@dataclass(frozen=True)
+class OverrideItem:
+    """One occurrence of a series, changed or cancelled (its own item: see keys.occurrence_key)."""
+
+    uid: str
+    occurrence: str  # the original start, ISO 8601 (UTC for a date-time)
+    sequence: int | None = None  # the sequence it was changed or cancelled at
+    start: str = ""
+    end: str = ""
+    summary: str = ""
+    description: str = ""
+    location: str = ""
+    cancelled: bool = False
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any], *, uid: str, occurrence: str) -> OverrideItem:
+        return read(cls, stored, uid=uid, occurrence=occurrence)
+
+    def occurrence_time(self, timezone: str) -> date | datetime | None:
+        return _stored_time(self.occurrence, timezone)
+
+    def override(self, timezone: str) -> Override | None:
+        """The change as the calendar writes it, or None (cancelled, or too little stored)."""
+        occurrence = self.occurrence_time(timezone)
+        start, end = _stored_time(self.start, timezone), _stored_time(self.end, timezone)
+        if self.cancelled or None in (occurrence, start, end) or self.sequence is None:
+            return None
+        summary, description, location = self.summary or None, self.description, self.location
+        return Override(occurrence, start, end, self.sequence, summary, description, location)
+
+
+def occurrence_text(value: date | datetime) -> str:
+    """The stored (and key) form of an occurrence's original start."""
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()
 
 
 def as_dict(item: Any) -> dict[str, Any]:
@@ -266,7 +309,11 @@ def _stored_time(raw: str, timezone: str) -> date | datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=_zone(timezone) or UTC)
+    zone = _zone(timezone)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone or UTC)
+    # In the event's zone, so that a series stored with an offset recurs at its local time.
+    return value.astimezone(zone) if zone else value
 
 
 def _zone(name: str) -> ZoneInfo | None:

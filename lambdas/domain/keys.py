@@ -2,6 +2,7 @@
 
 Event item:    pk = sk = "event#<uid>"
 Attendee item: pk = "event#<uid>", sk = "attendee#<lower-cased email>"
+Override item: pk = "event#<uid>", sk = "occurrence#<original start of the occurrence>"
 """
 
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 EVENT_PREFIX = "event#"
 ATTENDEE_PREFIX = "attendee#"
+OCCURRENCE_PREFIX = "occurrence#"
 
 
 def event_pk(uid: str) -> str:
@@ -30,3 +32,8 @@ def attendee_key(uid: str, email: str) -> dict[str, str]:
 def email_in_key(stored: Mapping[str, Any]) -> str:
     """The lower-cased address an attendee item's sort key holds."""
     return str(stored.get(SORT_KEY, "")).removeprefix(ATTENDEE_PREFIX)
+
+
+def occurrence_key(uid: str, occurrence: str) -> dict[str, str]:
+    """``occurrence``: the occurrence's original start in contract form (ISO 8601, UTC or a date)."""
+    return {PARTITION_KEY: event_pk(uid), SORT_KEY: f"{OCCURRENCE_PREFIX}{occurrence}"}

@@ -90,17 +90,26 @@ def render_email(itip: ItipMessage, envelope: Envelope) -> RenderedEmail:
 def _bodies(itip: ItipMessage) -> tuple[str, str]:
     event = itip.event
     organizer = event.organizer.name or event.organizer.email
+    what = "This occurrence" if event.occurrence is not None else "This event"
     if itip.method == Method.CANCEL:
         headline = f"Cancelled: {event.summary}"
         intro = (
-            "This event has been cancelled and removed from your calendar."
+            f"{what} has been cancelled and removed from your calendar."
             if itip.status
-            else "You have been removed from this event."
+            else f"You have been removed from {what.lower()}."
         )
     else:
         headline = f"{'Updated invitation' if itip.sequence > 0 else 'Invitation'}: {event.summary}"
         intro = f"{organizer} invites you. Use your calendar's buttons to reply."
-    rows = [("When", describe_time(event.start, event.end, event.timezone))]
+    start, end = event.start, event.end
+    if event.occurrence is not None and itip.method == Method.CANCEL:
+        start, end = event.occurrence, event.occurrence + (event.end - event.start)
+    rows = [("When", describe_time(start, end, event.timezone))]
+    if event.rrule:
+        rows.append(("Repeats", event.rrule))
+    if event.occurrence is not None and itip.method == Method.REQUEST:
+        original = (event.occurrence, event.occurrence + (event.end - event.start))
+        rows.append(("Instead of", describe_time(*original, event.timezone)))
     if event.location:
         rows.append(("Where", event.location))
     rows.append(("Organizer", f"{organizer} <{event.organizer.email}>"))

@@ -13,6 +13,7 @@ from lambdas.adapters.expressions import Completion
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, attendee_status_after
+from lambdas.domain.items import occurrence_text
 from lambdas.domain.message import render_email
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.services import Services
@@ -43,6 +44,7 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
     uid, email = itip.event.uid, itip.attendee.email
     fields = {"uid": uid, "attendee": email, "method": itip.method, "sequence": itip.sequence}
     message_id = send_itip(services, itip, release=lambda: services.store.release(uid, email, token))
+    occurrence = "" if itip.event.occurrence is None else occurrence_text(itip.event.occurrence)
     completion = Completion(
         record_id=record_id,
         method=itip.method,
@@ -53,8 +55,9 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
         sequence=itip.sequence,
         message_id=message_id,
         sent_at=itip.dtstamp.isoformat(timespec="seconds"),
-        attendee_status=attendee_status_after(itip.method, itip.status),
+        attendee_status=attendee_status_after(itip.method, itip.status, one_occurrence=occurrence != ""),
         event=itip.event.as_dict(),
+        occurrence=occurrence,
     )
     return RecordResult(Outcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
@@ -21,10 +22,13 @@ from lambdas.domain.decisions import (
     classify_refused_cancellation,
     event_cancellation_sequence,
     itip_status,
+    occurrence_already_cancelled,
+    occurrence_cancellation_sequence,
     receives_event_cancellation,
     superseded_by_update,
 )
-from lambdas.domain.items import EventItem
+from lambdas.domain.items import EventItem, occurrence_text
+from lambdas.domain.recurrence import read_occurrence_start
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed
@@ -42,8 +46,14 @@ EVENT_NOT_CANCELLED = FieldError(
 )
 
 
+NOT_A_SERIES = FieldError("event.occurrence", "the event is not a series")
+NOT_AN_OCCURRENCE = FieldError("event.occurrence", "is not an occurrence of the series")
+
+
 def handle_cancellation(services: Services, record: dict[str, Any]) -> RecordResult:
     request = parse_cancellation(record.get("body"))
+    if request.intent is CancelIntent.CANCEL_EVENT and request.occurrence is not None:
+        return _cancel_occurrence_for_everyone(services, request)
     if request.intent is CancelIntent.CANCEL_EVENT:
         return _cancel_whole_event(services, request)
     return _cancel_for_attendee(services, request, record.get("messageId", ""))
@@ -53,7 +63,38 @@ def _details(request: CancelRequest, stored: EventItem | None) -> EventDetails:
     event = request.event or (stored.details() if stored else None)
     if event is None:
         raise InvalidRequest([NO_STORED_EVENT])
+    if request.occurrence is not None and event.occurrence is None:
+        return _one_occurrence(event, request.occurrence)
     return event
+
+
+def _one_occurrence(series: EventDetails, written: str) -> EventDetails:
+    """The series' details for one of its occurrences, read like the series' start."""
+    if series.recurrence is None:
+        raise InvalidRequest([NOT_A_SERIES])
+    occurrence = read_occurrence_start(written, series.start, series.timezone)
+    if isinstance(occurrence, str):
+        raise InvalidRequest([FieldError("event.occurrence", occurrence)])
+    if not series.recurrence.includes(occurrence):
+        raise InvalidRequest([NOT_AN_OCCURRENCE])
+    return dataclasses.replace(series, rrule="", exdates=(), occurrence=occurrence)
+
+
+def _cancel_occurrence_for_everyone(services: Services, request: CancelRequest) -> RecordResult:
+    """Record the occurrence as cancelled (later series messages leave it out), then tell every
+    invited attendee with a CANCEL of that occurrence (docs/recurrence.md)."""
+    stored = services.store.get_event(request.uid)
+    event = _details(request, stored)
+    occurrence = occurrence_text(event.occurrence)
+    sequence = _occurrence_sequence(services, request, stored, occurrence)
+    services.store.record_override(
+        request.uid, {"occurrence": occurrence, "sequence": sequence, "cancelled": True}
+    )
+    invited = [a.person for a in services.store.attendees(request.uid) if receives_event_cancellation(a)]
+    details = {**event.as_dict(), "sequence": sequence}
+    count = fan_out(services, [event_cancellation_share(details, person) for person in invited])
+    fields = {"uid": request.uid, "occurrence": occurrence, "attendees": count, "sequence": sequence}
+    return RecordResult(Outcome.FANNED_OUT, fields=fields)
 
 
 def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordResult:
@@ -66,6 +107,14 @@ def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordRes
     count = fan_out(services, [event_cancellation_share(details, person) for person in invited])
     fields = {"uid": request.uid, "intent": request.intent, "attendees": count, "sequence": sequence}
     return RecordResult(Outcome.FANNED_OUT, fields=fields)
+
+
+def _occurrence_sequence(
+    services: Services, request: CancelRequest, stored: EventItem | None, occurrence: str
+) -> int:
+    changed = [o.sequence for o in services.store.overrides(request.uid) if o.occurrence == occurrence]
+    series = stored.sequence if stored else None
+    return occurrence_cancellation_sequence(request.sequence, series, max(changed, default=None))
 
 
 def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: str) -> RecordResult:
@@ -84,10 +133,23 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
         )
 
     before = claim.attendee
-    if request.intent is CancelIntent.NOTIFY_CANCELLED and superseded_by_update(before, request.sequence):
+    one_occurrence = "" if event.occurrence is None else occurrence_text(event.occurrence)
+    if one_occurrence and occurrence_already_cancelled(before, one_occurrence):
+        services.store.release(request.uid, attendee.email, token)
+        return RecordResult(Outcome.DUPLICATE, fields=fields)
+    # A later series update carries a cancelled occurrence as an EXDATE: it never supersedes it.
+    superseded = not one_occurrence and superseded_by_update(before, request.sequence)
+    if request.intent is CancelIntent.NOTIFY_CANCELLED and superseded:
         services.store.release(request.uid, attendee.email, token)
         return RecordResult(Outcome.STALE, fields=fields)
-    sequence = attendee_cancellation_sequence(request.sequence, before, stored.sequence if stored else None)
+    if one_occurrence and request.from_fan_out:
+        sequence = request.sequence  # the one the whole occurrence's cancellation chose
+    elif one_occurrence:
+        sequence = _occurrence_sequence(services, request, stored, one_occurrence)
+    else:
+        sequence = attendee_cancellation_sequence(
+            request.sequence, before, stored.sequence if stored else None
+        )
     itip = ItipMessage(
         method=Method.CANCEL,
         event=event,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import InviteFanOut, parse_invite
-from lambdas.domain.decisions import Outcome, classify_refused_invite, itip_status
+from lambdas.domain.contract import EventDetails, FieldError, InvalidRequest, InviteFanOut, parse_invite
+from lambdas.domain.decisions import Outcome, classify_refused_invite, itip_status, stale_occurrence_change
+from lambdas.domain.items import occurrence_text
+from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed
 from lambdas.runtime.services import Services
+
+NO_STORED_SERIES = FieldError("event.occurrence", "no stored series has this uid: invite the series first")
+NOT_AN_OCCURRENCE = FieldError("event.occurrence", "is not an occurrence of the stored series")
 
 
 def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
@@ -22,16 +28,18 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
         return RecordResult(Outcome.FANNED_OUT, fields={"uid": event.uid, "attendees": count})
 
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
+    fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
+    if event.occurrence is not None and _occurrence_is_stale(services, event):
+        return RecordResult(Outcome.STALE, fields=fields)
     now, token = services.clock(), services.new_token()
     claim = services.store.claim_invite(event.uid, attendee, event.sequence, token, now.timestamp(), lease)
     if not claim.claimed:
         outcome = classify_refused_invite(
             claim.attendee, claim.event_refused, event.sequence, now.timestamp(), lease
         )
-        return RecordResult(
-            outcome, fields={"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
-        )
+        return RecordResult(outcome, fields=fields)
 
+    event, overrides = _with_series(services, event)
     itip = ItipMessage(
         method=Method.REQUEST,
         event=event,
@@ -40,5 +48,55 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
         organizer_mailbox=services.settings.rsvp_email,
         dtstamp=now,
         status=itip_status(Method.REQUEST),
+        overrides=overrides,
     )
     return send_claimed(services, record.get("messageId", ""), itip, token)
+
+
+def _occurrence_is_stale(services: Services, event: EventDetails) -> bool:
+    """An occurrence change needs its series stored, and is stale once the series changed after it."""
+    stored = services.store.get_event(event.uid)
+    series = stored.details() if stored else None
+    if series is None or series.recurrence is None:
+        raise InvalidRequest([NO_STORED_SERIES])
+    if not series.recurrence.includes(event.occurrence):
+        raise InvalidRequest([NOT_AN_OCCURRENCE])
+    return stale_occurrence_change(event.sequence, stored)
+
+
+def _with_series(services: Services, event: EventDetails) -> tuple[EventDetails, tuple[Override, ...]]:
+    """What the REQUEST carries besides the request itself.
+
+    An occurrence change is recorded first (so every later series message carries it, and a
+    uid-only cancellation finds it), then sent alone. A series carries the occurrences changed
+    since, when the rule still has them, and leaves out the ones cancelled."""
+    if event.occurrence is not None:
+        services.store.record_override(event.uid, _override_attributes(event))
+        return event, ()
+    if event.recurrence is None:
+        return event, ()
+    recorded = services.store.overrides(event.uid)
+    zone = event.timezone
+    cancelled = {o.occurrence_time(zone) for o in recorded if o.cancelled} - {None}
+    changed = [o.override(zone) for o in recorded if not o.cancelled]
+    recurrence = event.recurrence
+    live = tuple(
+        o
+        for o in changed
+        if o is not None and o.occurrence not in cancelled and recurrence.includes(o.occurrence)
+    )
+    exdates = tuple(sorted(set(event.exdates) | {c for c in cancelled if recurrence.includes(c)}))
+    return dataclasses.replace(event, exdates=exdates), live
+
+
+def _override_attributes(event: EventDetails) -> dict[str, Any]:
+    return {
+        "occurrence": occurrence_text(event.occurrence),
+        "sequence": event.sequence,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
+        "summary": event.summary,
+        "description": event.description,
+        "location": event.location,
+        "cancelled": False,
+    }

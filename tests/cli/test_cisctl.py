@@ -381,3 +381,68 @@ def test_receive_feeds_a_saved_email_to_the_local_runtimes_ses_receiving(
 def test_receive_refuses_a_deployed_stack_and_bad_arguments(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2 and message in err
+
+
+def test_a_series_an_occurrence_change_and_an_occurrence_cancellation_from_flags(capsys):
+    rule = "FREQ=WEEKLY;BYDAY=TU;COUNT=8"
+    code, out, _ = run(
+        capsys, "invite", *INVITE_FLAGS, "--attendee", "ana@example.org", "--rrule", rule,
+        "--exdate", "2026-12-08T10:00:00", "--dry-run",
+    )  # fmt: skip
+    event = json.loads(out)["event"]
+    assert (code, event["rrule"], event["exdates"]) == (0, rule, ["2026-12-08T10:00:00"])
+    code, out, _ = run(
+        capsys, "invite", *INVITE_FLAGS, "--attendee", "ana@example.org", "--sequence", "1",
+        "--occurrence", "2026-12-15T10:00:00", "--dry-run",
+    )  # fmt: skip
+    assert (code, json.loads(out)["event"]["occurrence"]) == (0, "2026-12-15T10:00:00")
+    code, out, _ = run(capsys, "cancel", "--uid", UID, "--occurrence", "2026-12-22T10:00:00", "--dry-run")
+    assert (code, json.loads(out)) == (0, {"event": {"uid": UID, "occurrence": "2026-12-22T10:00:00"}})
+
+
+def test_status_shows_the_series_and_its_exceptions(capsys, deployed):
+    rule = ["--rrule", "FREQ=WEEKLY;BYDAY=TU;COUNT=8"]
+    assert (
+        run(capsys, "--region", REGION, "invite", *INVITE_FLAGS, "--attendee", "ana@example.org", *rule)[0]
+        == 0
+    )
+    deployed.drain("invite")
+    moved = [
+        "--occurrence",
+        "2026-12-08T10:00:00",
+        "--start",
+        "2026-12-09T10:00:00",
+        "--end",
+        "2026-12-09T11:00:00",
+    ]
+    code, _, err = run(
+        capsys,
+        "--region",
+        REGION,
+        "invite",
+        *INVITE_FLAGS,
+        *moved,
+        "--attendee",
+        "ana@example.org",
+        "--sequence",
+        "1",
+    )
+    assert code == 0, err
+    deployed.drain("invite")
+    assert (
+        run(capsys, "--region", REGION, "cancel", "--uid", UID, "--occurrence", "2026-12-15T10:00:00")[0] == 0
+    )
+    deployed.drain("cancel")
+
+    code, out, _ = run(capsys, "--region", REGION, "status", UID)
+    assert code == 0
+    lines = out.splitlines()
+    assert "  Repeats    FREQ=WEEKLY;COUNT=8;BYDAY=TU" in lines
+    assert "Occurrences changed: 2" in lines
+    assert any(
+        line.split()[:2] == ["2026-12-08T09:00:00+00:00", "2026-12-09T10:00:00+01:00"] for line in lines
+    )
+    assert any(line.split()[:2] == ["2026-12-15T09:00:00+00:00", "cancelled"] for line in lines)
+    assert "REQUEST 1 (2026-12-08T09:00:00+00:00), CANCEL 1 (2026-12-15T09:00:00+00:00)" in out
+    overrides = json.loads(run(capsys, "--region", REGION, "status", UID, "--json")[1])["overrides"]
+    assert [o["cancelled"] for o in overrides] == [False, True]

@@ -147,6 +147,9 @@ def invite_documents(draw, *, plausible: bool = True) -> dict:
     local = not any(mark in start[10:] for mark in ("Z", "+", "-"))
     if draw(st.booleans()) or local:
         event["timezone"] = value("timezone", st.sampled_from(zones))
+    if draw(st.integers(0, 3)) == 0 or bad == "rrule":
+        # Rules whose first occurrence is any start, so that plausible series are accepted.
+        event["rrule"] = value("rrule", st.sampled_from(SYNCHRONISED_RULES))
     attendee = {"email": value("attendee.email", plausible_email)}
     if draw(st.booleans()):
         attendee["name"] = value("attendee.name", plausible_text)
@@ -162,6 +165,7 @@ def invite_documents(draw, *, plausible: bool = True) -> dict:
     return document
 
 
+SYNCHRONISED_RULES = ["FREQ=DAILY;COUNT=3", "FREQ=WEEKLY;INTERVAL=2", "FREQ=YEARLY;COUNT=40", "freq=monthly"]
 PLAUSIBLE_FIELDS = [
     "uid",
     "sequence",
@@ -172,6 +176,7 @@ PLAUSIBLE_FIELDS = [
     "description",
     "location",
     "timezone",
+    "rrule",
     "attendee.email",
     "attendee.name",
 ]
@@ -185,6 +190,9 @@ FIELDS = [
     ("event", "start"),
     ("event", "end"),
     ("event", "timezone"),
+    ("event", "rrule"),
+    ("event", "exdates"),
+    ("event", "occurrence"),
     ("event", "organizer"),
     ("event", "organizer", "email"),
     ("event", "organizer", "name"),

@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from email import policy
 
+import recurring_ical_events
+
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
 from local import demo
@@ -16,6 +18,7 @@ from tests.local import fixture
 from tests.support.oracles import check_imip
 
 SUBJECT = DEFAULT_SUBJECT_PREFIX + " Event {}: Project kickoff"
+SERIES_SUBJECT = DEFAULT_SUBJECT_PREFIX + " Event {}: Weekly sync"
 ATTENDEES = ["ana@example.org", "ben@example.org", "chloe@example.org"]
 LATER = ["carla@example.org", "dan@example.net"]
 EVERYONE = sorted(ATTENDEES + LATER)
@@ -24,7 +27,14 @@ EXPECTED_EMAILS = (
     [(a, SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES + LATER]
     + [(a, SUBJECT.format("Updated"), Method.REQUEST, 1) for a in EVERYONE]
     + [(a, SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in EVERYONE]
+    + [(a, SERIES_SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES]
+    + [(a, SERIES_SUBJECT.format("Updated"), Method.REQUEST, 1) for a in ATTENDEES]
+    + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 1) for a in ATTENDEES]
+    + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in ATTENDEES]
 )
+EMAILS = len(EXPECTED_EMAILS)
+# The fixture app does not receive replies: Carla and Dan are never invited, updated or cancelled.
+EMAILS_WITHOUT_REPLIES = EMAILS - 3 * len(LATER)
 INVITE, CANCELLATION, REPLY = "InviteWorkerFunction", "CancellationWorkerFunction", "ReplyWorkerFunction"
 # What the record reply function made of each email of local/demo_replies.py, in order.
 EXPECTED_ANSWERS = [
@@ -55,6 +65,10 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         *(({REPLY: 1}, {REPLY: {outcome: 1}}) for _, outcome in EXPECTED_ANSWERS),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 5}}),
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 5}}),
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
+        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
+        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
     ]
     assert all(step.failed_records == 0 for step in result.steps)
 
@@ -85,7 +99,8 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         assert message["Subject"] == subject
         assert message["From"].addresses[0].addr_spec == PLACEHOLDER_SENDER
         vevent = check_imip(raw, method).walk("VEVENT")[0]
-        assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (demo.UID, sequence)
+        uid = demo.UID if "kickoff" in subject else demo.SERIES_UID
+        assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (uid, sequence)
         ics = _calendar_part(message).get_content().encode()
         assert written.ics.read_bytes().replace(b"\r\n", b"\n") == ics.replace(b"\r\n", b"\n")
     assert result.defects == {}
@@ -131,6 +146,23 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
     ]
     assert all(a.pending is None for a in result.status.attendees)
 
+    # The series: one occurrence moved, one cancelled, then the whole series cancelled.
+    series = result.series_status
+    assert (series.event.status, series.event.rrule) == (
+        EventStatus.CANCELLED,
+        "FREQ=WEEKLY;COUNT=8;BYDAY=TU",
+    )
+    assert [(o.occurrence, o.cancelled) for o in series.overrides] == [
+        ("2027-03-30T07:30:00+00:00", False),
+        ("2027-04-13T07:30:00+00:00", True),
+    ]
+    assert [(a.email, a.status) for a in series.attendees] == [
+        (a, AttendeeStatus.CANCELLED) for a in ATTENDEES
+    ]
+    first_series_email = next(w for w in result.emails if w.email.subject == SERIES_SUBJECT.format("Invite"))
+    found = recurring_ical_events.of(check_imip(first_series_email.eml.read_bytes(), "REQUEST")).count()
+    assert found == 8
+
 
 def _calendar_part(message):
     return next(p for p in message.walk() if p.get_content_type() == "text/calendar")
@@ -147,7 +179,7 @@ def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, star
     second = demo.report(demo.run(second_runtime, Outbox(outbox)), second_runtime)
 
     assert second == first
-    assert len(list(outbox.glob("*.eml"))) == len(list(outbox.glob("*.ics"))) == 15
+    assert len(list(outbox.glob("*.eml"))) == len(list(outbox.glob("*.ics"))) == EMAILS
     for expected in (
         "1. Invite three attendees with one fan-out request  -> invite queue",
         "   InviteWorkerFunction: 2 invocations; fanned_out 1, sent 3",
@@ -186,9 +218,10 @@ def test_python_m_local_demo_prints_the_report(tmp_path, capsys):
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "Emails sent: 9" in out
+    assert f"Emails sent: {EMAILS_WITHOUT_REPLIES}" in out
     assert "every .eml parses without defects" in out
-    assert Counter(p.suffix for p in (tmp_path / "out").iterdir()) == {".eml": 9, ".ics": 9}
+    files = Counter(p.suffix for p in (tmp_path / "out").iterdir())
+    assert files == {".eml": EMAILS_WITHOUT_REPLIES, ".ics": EMAILS_WITHOUT_REPLIES}
 
 
 def test_python_m_local_reports_a_broken_assembly_without_a_traceback(tmp_path, capsys):

@@ -136,3 +136,40 @@ def test_a_whole_event_cancellation_reaches_invited_and_possibly_invited_attende
 
 def test_only_transient_outcomes_are_retried():
     assert {o for o in Outcome if o.retry} == {Outcome.IN_FLIGHT, Outcome.FAILED}
+
+
+def test_an_occurrence_change_at_or_below_the_series_is_stale():
+    from lambdas.domain.decisions import stale_occurrence_change
+
+    series = EventItem(uid="u", sequence=2)
+    assert stale_occurrence_change(2, series) and stale_occurrence_change(1, series)
+    assert not stale_occurrence_change(3, series)
+    assert not stale_occurrence_change(0, None)
+
+
+def test_an_occurrence_cancellation_goes_above_that_occurrence_only():
+    from lambdas.domain.decisions import occurrence_cancellation_sequence
+
+    assert occurrence_cancellation_sequence(None, 0, None) == 1  # above the series
+    assert occurrence_cancellation_sequence(None, 0, 3) == 4  # above that occurrence's change
+    assert occurrence_cancellation_sequence(7, 0, 3) == 7  # the producer's, when higher
+    assert occurrence_cancellation_sequence(None, None, None) == 0
+
+
+def test_one_occurrence_cancelled_is_recorded_once_and_leaves_the_attendee_invited():
+    from lambdas.domain.decisions import attendee_status_after, occurrence_already_cancelled
+    from lambdas.domain.items import HistoryEntry
+
+    assert (
+        attendee_status_after(Method.CANCEL, EventStatus.CANCELLED, one_occurrence=True)
+        is AttendeeStatus.INVITED
+    )
+    occurrence = "2026-12-08T09:00:00+00:00"
+    item = AttendeeItem(
+        uid="u",
+        email="b@example.org",
+        history=(HistoryEntry(Method.REQUEST, 0), HistoryEntry(Method.CANCEL, 1, occurrence=occurrence)),
+    )
+    assert occurrence_already_cancelled(item, occurrence)
+    assert not occurrence_already_cancelled(item, "2026-12-15T09:00:00+00:00")
+    assert not occurrence_already_cancelled(None, occurrence)

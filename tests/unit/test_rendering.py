@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from lambdas.domain.calendar import ItipMessage, build_calendar
 from lambdas.domain.contract import Person, parse_invite
@@ -14,6 +16,7 @@ from lambdas.domain.message import Envelope, render_email, subject_for
 from lambdas.domain.vocabulary import EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
 from local.account import RSVP, SENDER, invite_body
+from tests.support.icaljs import event_times
 from tests.support.oracles import check_imip
 
 ENVELOPE = Envelope(sender=SENDER, reply_to=RSVP, subject_prefix=DEFAULT_SUBJECT_PREFIX)
@@ -118,3 +121,77 @@ def test_long_lines_are_folded_at_75_octets_without_splitting_characters():
     for line in ics.split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")  # a fold never splits a UTF-8 sequence
+
+
+ZONED_EVENTS = [
+    ("Europe/Paris", "2026-12-01T09:00:00"),
+    ("Europe/Paris", "2026-03-29T09:00:00"),  # the day summer time begins
+    ("Europe/Paris", "2045-07-04T09:00:00"),  # past 2038
+    ("Europe/Paris", "2100-10-31T09:00:00"),
+    ("Europe/Paris", "1985-06-01T09:00:00"),  # before the current EU rule (1996): history too
+    ("America/New_York", "2040-11-04T09:00:00"),  # the day the clocks go back
+    ("Australia/Sydney", "2061-04-03T08:00:00"),
+    ("Africa/Casablanca", "2044-09-01T10:00:00"),  # Ramadan changes, listed until 2087
+    ("America/Sao_Paulo", "2050-01-10T10:00:00"),  # dropped DST in 2019
+    ("Asia/Kolkata", "2200-01-01T10:00:00"),
+]
+
+
+def test_zoned_events_keep_their_zone_in_any_year_as_ical_js_reads_them():
+    messages = [itip(start=start, end=_plus_hour(start), timezone=tzid) for tzid, start in ZONED_EVENTS]
+    calendars = [build_calendar(message) for message in messages]
+    for ics in calendars:
+        assert Calendar.from_ical(ics).get_missing_tzids() == set()
+    for (tzid, start), times in zip(ZONED_EVENTS, event_times(calendars), strict=True):
+        instant = datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(tzid))
+        assert times["dtstart"]["tzid"] == tzid
+        assert times["dtstart"]["local"] == start
+        assert times["dtstart"]["instant"] == instant.timestamp()
+        assert times["dtend"]["instant"] == instant.timestamp() + 3600
+
+
+def _plus_hour(start: str) -> str:
+    return (datetime.fromisoformat(start) + timedelta(hours=1)).isoformat()
+
+
+def test_the_second_run_of_a_repeated_hour_is_written_in_utc():
+    # 01:30 happens twice in New York on 2026-11-01; -05:00 is the second one.
+    ics = build_calendar(
+        itip(start="2026-11-01T01:30:00-05:00", end="2026-11-01T03:00:00-05:00", timezone="America/New_York")
+    )
+    vevent = Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert b"DTSTART:20261101T063000Z" in ics
+    assert vevent["DTEND"].params["TZID"] == "America/New_York"
+    [times] = event_times([ics])
+    assert times["dtstart"]["instant"] == datetime(2026, 11, 1, 6, 30, tzinfo=UTC).timestamp()
+
+
+def test_a_zone_icalendar_deems_utc_keeps_its_tzid_and_local_time():
+    # Africa/Abidjan was 16 minutes behind UTC until 1912: "Z" after the local time would be wrong.
+    ics = build_calendar(
+        itip(start="1911-06-01T09:00:00", end="1911-06-01T10:00:00", timezone="Africa/Abidjan")
+    )
+    assert b"DTSTART;TZID=Africa/Abidjan:19110601T090000" in ics
+    assert b"TZOFFSETTO:-001608" in ics
+    reader = Calendar.from_ical(ics).walk("VTIMEZONE")[0].to_tz(lookup_tzid=False)
+    assert datetime(1911, 6, 1, 9, tzinfo=reader).astimezone(UTC) == datetime(
+        1911, 6, 1, 9, 16, 8, tzinfo=UTC
+    )
+    # ical.js reads offsets to the minute only (its convert_tzoffset drops the seconds).
+    [times] = event_times([ics])
+    assert times["dtstart"]["instant"] == datetime(1911, 6, 1, 9, 16, tzinfo=UTC).timestamp()
+
+
+def test_a_zone_whose_rule_no_rrule_expresses_is_written_in_utc(monkeypatch):
+    import lambdas.domain.calendar as calendar_module
+    from lambdas.domain.timezones import UnsupportedZone
+
+    def unsupported(tzid, since):
+        raise UnsupportedZone("day-of-year rule 'J60'")
+
+    monkeypatch.setattr(calendar_module, "vtimezone", unsupported)
+    ics = build_calendar(
+        itip(start="2026-12-01T10:00:00", end="2026-12-01T11:00:00", timezone="Europe/Paris")
+    )
+    assert b"VTIMEZONE" not in ics
+    assert b"DTSTART:20261201T090000Z" in ics

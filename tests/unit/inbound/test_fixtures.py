@@ -4,8 +4,6 @@ reading the calendars the stdlib's own (unbounded) MIME walk finds, sees the sam
 from __future__ import annotations
 
 import email
-import json
-import subprocess
 from dataclasses import asdict
 from email import policy
 from pathlib import Path
@@ -13,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from lambdas.domain.inbound.email import CALENDAR_TYPES, read_email
+from tests.support.icaljs import run_node
 from tests.unit.inbound.expectations import EXPECTED
 from tests.unit.inbound.ses import FIXTURES, fixture
 
 ICALJS = Path(__file__).with_name("read_with_icaljs.js")
-REPO = Path(__file__).resolve().parents[3]
 
 
 def test_every_fixture_has_an_expectation():
@@ -71,16 +69,7 @@ def stdlib_calendar_texts(raw: bytes) -> list[str]:
 
 
 def icaljs(texts: list[str]) -> list[dict]:
-    result = subprocess.run(
-        ["node", str(ICALJS)],
-        input=json.dumps(texts),
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        timeout=60,
-    )
-    return json.loads(result.stdout)
+    return run_node([str(ICALJS)], texts)
 
 
 @pytest.fixture(scope="module")
