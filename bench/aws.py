@@ -71,10 +71,10 @@ def _invite(uid: str, attendee: str, sequence: int = 0) -> dict:
 
 
 def _cancel(uid: str, attendee: str) -> dict:
-    body = _invite(uid, attendee)
-    body["scope"] = "event"  # the shape the whole-event fan-out enqueues, one per attendee
-    body["event"]["sequence"] = 1
-    return body
+    from lambdas.domain.contract import Person, event_cancellation_share
+
+    body = _invite(uid, attendee)  # the shape the whole-event fan-out enqueues, one per attendee
+    return event_cancellation_share({**body["event"], "sequence": 1}, Person(**body["attendee"]))
 
 
 def _shapes(tag: str) -> dict[str, list[tuple[str, str]]]:

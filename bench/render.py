@@ -15,19 +15,20 @@ SECONDS_PER_REPEAT = 0.2
 
 
 def _itip(**overrides):
-    from lambdas.domain.calendar import REQUEST, ItipMessage
+    from lambdas.domain.calendar import ItipMessage
     from lambdas.domain.contract import parse_invite
+    from lambdas.domain.vocabulary import EventStatus, Method
     from tests.support.aws import invite_body
 
     request = parse_invite(json.dumps(invite_body(**overrides)))
     return ItipMessage(
-        method=REQUEST,
+        method=Method.REQUEST,
         event=request.event,
         attendee=request.attendee,
         sequence=request.event.sequence,
         organizer_mailbox="rsvp@example.com",
         dtstamp=datetime.now(UTC),
-        status="CONFIRMED",
+        status=EventStatus.CONFIRMED,
     )
 
 

@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="enqueue a cancellation of an event, or of some attendees",
         description="Enqueue a cancellation on the cancellation queue. Without --attendee the whole event is"
-        " cancelled for everyone invited; with --attendee, one request per attendee.",
+        " cancelled for everyone invited; with --attendee, each attendee is removed from an event that"
+        " goes on for the others (one request per attendee).",
     )
     cancel.add_argument("--file", metavar="PATH", help="a JSON request (or a list of them); '-' reads stdin")
     cancel.add_argument("--uid", help="the event's unique id")
@@ -134,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument(
         "--scope",
         choices=("event", "attendee"),
-        help="event: the event is cancelled (default); attendee: the attendee is removed from an event"
-        " that goes on",
+        help="event: the whole event is cancelled for everyone (no --attendee); attendee: each --attendee"
+        " is removed from an event that goes on (the default with --attendee)",
     )
     _sending_flags(cancel)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from cisctl.target import QUEUES, CliError, Target
 from lambdas.adapters.store import Store
+from lambdas.domain.items import AttendeeItem, EventItem, as_dict
 
 # Attributes the functions add when they dead-letter an invalid request (lambdas/adapters/queues.py).
 DEAD_LETTER_ATTRIBUTES = ("reason", "errors", "source_message_id", "body_encoding")
@@ -43,23 +44,28 @@ def enqueue(target: Target, kind: str, bodies: list[dict[str, Any]]) -> list[Enq
 
 
 @dataclass
-class EventStatus:
+class EventReport:
+    """An event item and its attendee items, as the store reads them."""
+
     uid: str
-    event: dict[str, Any] | None
-    attendees: list[dict[str, Any]] = field(default_factory=list)
+    event: EventItem | None
+    attendees: list[AttendeeItem] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
         return self.event is not None or bool(self.attendees)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"uid": self.uid, "event": self.event, "attendees": self.attendees}
+        return {
+            "uid": self.uid,
+            "event": as_dict(self.event) if self.event else None,
+            "attendees": [as_dict(a) for a in self.attendees],
+        }
 
 
-def event_status(target: Target, uid: str) -> EventStatus:
+def event_status(target: Target, uid: str) -> EventReport:
     store = Store(target.client("dynamodb"), target.table_name())
-    attendees = sorted(store.attendees(uid), key=lambda item: item.get("sk", ""))
-    return EventStatus(uid=uid, event=store.get_event(uid), attendees=attendees)
+    return EventReport(uid=uid, event=store.get_event(uid), attendees=list(store.attendees(uid)))
 
 
 # ----------------------------------------------------------------------------------------- DLQ

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from cisctl.ops import DeadLetter, EventStatus
-from lambdas.domain.contract import InvalidRequest, event_from_dict
+from cisctl.ops import DeadLetter, EventReport
+from lambdas.domain.contract import Person
+from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.message import describe_time
 
 BODY_PREVIEW = 120
@@ -20,74 +20,73 @@ def table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     ]
 
 
-def event_lines(status: EventStatus, *, show_times: bool = True) -> list[str]:
-    event = status.event
+def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
+    event = report.event
     if event is None:
-        lines = [f"Event {status.uid}: no event item (attendee items only)"]
+        lines = [f"Event {report.uid}: no event item (attendee items only)"]
     else:
-        lines = [f"Event {status.uid}: {event.get('status', 'unknown')}"]
+        lines = [f"Event {report.uid}: {event.status or 'unknown'}"]
         fields = [
-            ("Summary", event.get("summary", "")),
+            ("Summary", event.summary),
             ("When", _when(event)),
-            ("Where", event.get("location", "")),
-            ("Organizer", _person(event.get("organizer"))),
+            ("Where", event.location),
+            ("Organizer", _person(event.organizer)),
             ("Sequence", _sequence(event)),
             (
                 "Sent",
-                f"{event.get('invites_sent', 0)} invites, {event.get('updates_sent', 0)} updates,"
-                f" {event.get('cancellations_sent', 0)} cancellations",
+                f"{event.invites_sent} invites, {event.updates_sent} updates,"
+                f" {event.cancellations_sent} cancellations",
             ),
         ]
         if show_times:
-            fields += [(name.replace("_", " ").capitalize(), event.get(name, "")) for name in _TIMES]
-        lines += [f"  {name:<10} {value}" for name, value in fields if value not in ("", None)]
-    lines.append(f"Attendees: {len(status.attendees)}")
-    if status.attendees:
+            fields += [
+                ("Created at", event.created_at),
+                ("Updated at", event.updated_at),
+                ("Cancelled at", event.cancelled_at),
+            ]
+        lines += [f"  {name:<10} {value}" for name, value in fields if value]
+    lines.append(f"Attendees: {len(report.attendees)}")
+    if report.attendees:
         rows = [["EMAIL", "NAME", "STATUS", "SEQUENCE", "REPLY", "HISTORY"]]
-        for item in status.attendees:
+        for item in report.attendees:
             rows.append(
                 [
-                    item.get("email", item.get("sk", "").partition("#")[2]),
-                    item.get("name", ""),
+                    item.email,
+                    item.name,
                     _attendee_status(item),
-                    str(item.get("sequence", "")),
-                    item.get("partstat", ""),
-                    ", ".join(f"{h.get('method')} {h.get('sequence')}" for h in item.get("history", [])),
+                    "" if item.sequence is None else str(item.sequence),
+                    item.partstat or "",
+                    ", ".join(f"{h.method} {h.sequence}" for h in item.history),
                 ]
             )
         lines += table(rows)
     return lines
 
 
-_TIMES = ("created_at", "updated_at", "cancelled_at")
-
-
-def _when(event: dict[str, Any]) -> str:
-    try:
-        details = event_from_dict(event)
-    except (InvalidRequest, TypeError, ValueError):
-        return f"{event.get('start', '?')} - {event.get('end', '?')}"
+def _when(event: EventItem) -> str:
+    details = event.details()
+    if details is None:
+        return f"{event.start or '?'} - {event.end or '?'}"
     return describe_time(details.start, details.end, details.timezone)
 
 
-def _person(person: Any) -> str:
-    if not isinstance(person, dict):
+def _person(person: Person | None) -> str:
+    if person is None:
         return ""
-    return f"{person['name']} <{person['email']}>" if person.get("name") else person.get("email", "")
+    return f"{person.name} <{person.email}>" if person.name else person.email
 
 
-def _sequence(event: dict[str, Any]) -> str:
-    text = str(event.get("sequence", ""))
-    if "cancelled_sequence" in event:
-        text += f" (cancelled at sequence {event['cancelled_sequence']})"
+def _sequence(event: EventItem) -> str:
+    text = "" if event.sequence is None else str(event.sequence)
+    if event.cancelled_sequence is not None:
+        text += f" (cancelled at sequence {event.cancelled_sequence})"
     return text
 
 
-def _attendee_status(item: dict[str, Any]) -> str:
-    status = item.get("status", "")
-    pending = item.get("pending")
-    if pending:
-        status = f"{status} (sending {pending.get('method', '')})".strip()
+def _attendee_status(item: AttendeeItem) -> str:
+    status = item.status or ""
+    if item.pending:
+        status = f"{status} (sending {item.pending.method or ''})".strip()
     return status or "-"
 
 

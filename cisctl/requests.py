@@ -61,6 +61,12 @@ def cancellations_from_flags(args) -> list[dict[str, Any]]:
         if args.scope == "attendee":
             raise CliError("--scope attendee needs --attendee", code=2)
         return [{"event": event}]
+    if args.scope == "event":
+        raise CliError(
+            "--scope event cancels the whole event for everyone: leave out --attendee"
+            " (to remove attendees from an event that goes on, leave out --scope)",
+            code=2,
+        )
     bodies = []
     for value in args.attendee:
         body: dict[str, Any] = {"event": event, "attendee": person(value, "--attendee")}

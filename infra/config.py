@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from constructs import Node
 
 from infra import tuning
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
 
 # Context keys (documented in docs/deployment.md).
 CTX_SENDER = "sender"
@@ -42,8 +43,6 @@ CONTEXT_KEYS = (
     CTX_INBOUND_RETENTION_DAYS,
 )
 
-PLACEHOLDER_SENDER = "invites@example.com"
-DEFAULT_SUBJECT_PREFIX = "CalendarSnack"
 DEFAULT_MAX_CONCURRENCY = tuning.MIN_MAX_CONCURRENCY
 DEFAULT_INBOUND_RETENTION_DAYS = 30
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
+from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_MAX_WORKERS
+
 # Lambda sizing, from `make bench` (docs/performance.md). A batch peaks at ~73 MB of RSS, so
 # 128 MB would fit, but CPU comes with memory and a batch of 10 needs ~140 ms of a full core
 # (rendering with the email package is most of it): 256 MB gets it done in about a second, and
@@ -14,11 +16,14 @@ FUNCTION_MEMORY_MB = 256
 # after a failed send, the batch's completion write), each of which botocore may back off for up
 # to 15 s when throttled: 60 s, plus round trips and CPU. 90 s keeps a third in reserve. The cost:
 # the visibility timeout (6x) becomes 542 s, so a reported failure is retried after ~9 minutes.
-FUNCTION_TIMEOUT = Duration.seconds(90)
+# The number is the functions' default claim lease (the lease is the function timeout), defined
+# once in lambdas/runtime/config.py; lambdas never import infra.
+FUNCTION_TIMEOUT = Duration.seconds(DEFAULT_CLAIM_LEASE_SECONDS)
 
 # SQS event source mapping. A batch of 10 is what SQS returns per ReceiveMessage call; the
-# function processes the records of a batch in BATCH_SIZE threads (BATCH_MAX_WORKERS env).
-BATCH_SIZE = 10
+# function processes the records of a batch in BATCH_SIZE threads (BATCH_MAX_WORKERS env), whose
+# default in lambdas/runtime/config.py is this number.
+BATCH_SIZE = DEFAULT_MAX_WORKERS
 # Waiting a little lets bursts (one invite fanned out to many attendees) fill whole batches.
 MAX_BATCHING_WINDOW = Duration.seconds(2)
 # Lambda's lower bound for an SQS event source's maximum concurrency.

@@ -95,7 +95,7 @@ class DemoResult:
     emails: list[WrittenEmail]
     dead_letters: dict[str, list[ops.DeadLetter]]
     dlq_urls: dict[str, str]
-    status: ops.EventStatus
+    status: ops.EventReport
     outbox: Path
     defects: dict[str, list[str]]  # file name -> defects (empty when every email parses cleanly)
 

@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.vocabulary import EventStatus, Method
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
-REQUEST = "REQUEST"
-CANCEL = "CANCEL"
 
 
 @dataclass(frozen=True)
 class ItipMessage:
-    method: str  # REQUEST or CANCEL
+    method: Method
     event: EventDetails
     attendee: Person
     sequence: int
@@ -31,7 +30,7 @@ class ItipMessage:
     dtstamp: datetime
     # REQUEST: CONFIRMED. CANCEL of the whole event: CANCELLED. CANCEL that only removes this
     # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
-    status: str | None
+    status: EventStatus | None
 
 
 def build_calendar(message: ItipMessage) -> bytes:
@@ -67,7 +66,7 @@ _CALENDAR_END = b"END:VCALENDAR\r\n"
 
 
 @lru_cache(maxsize=4)
-def _calendar_head(method: str) -> bytes:
+def _calendar_head(method: Method) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

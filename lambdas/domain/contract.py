@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -114,24 +115,51 @@ class InviteFanOut:
     attendees: tuple[Person, ...]
 
 
+class CancelIntent(StrEnum):
+    """What a cancellation asks for; see docs/message-contract.md."""
+
+    # The uid alone, or scope "event" without an attendee: the event is cancelled and every
+    # invited attendee is sent a CANCEL with STATUS:CANCELLED (fanned out, one per attendee).
+    CANCEL_EVENT = "cancel-event"
+    # A producer naming an attendee: that attendee is removed from an event that goes on for
+    # everyone else (a CANCEL without STATUS, RFC 5546 §3.2.5); the event item is not cancelled.
+    REMOVE_ATTENDEE = "remove-attendee"
+    # One attendee's share of a whole-event cancellation: a CANCEL with STATUS:CANCELLED.
+    NOTIFY_CANCELLED = "notify-cancelled"
+
+
+class CancelScope(StrEnum):
+    EVENT = "event"
+    ATTENDEE = "attendee"
+
+
+# Written only by the function's own whole-event fan-out, next to the event and the attendee:
+# the event item is already cancelled, and the request tells one attendee so.
+FAN_OUT_FIELD = "fan_out"
+EVENT_CANCELLATION_FAN_OUT = "event-cancellation"
+
+
 @dataclass(frozen=True)
 class CancelRequest:
-    """Cancel for one attendee (``attendee`` set) or for the whole event (``attendee`` None).
+    """A cancellation; ``intent`` says what it asks for.
 
     ``event`` is None when the request carried only the uid; the details then come from the stored
-    event item. ``sequence`` is the producer's sequence, if it gave one.
+    event item. ``sequence`` is the producer's sequence, if it gave one. ``from_fan_out`` is set on
+    the requests the function's own fan-out wrote; a NOTIFY_CANCELLED request without it (the
+    form ``scope: "event"`` with an attendee) is honoured only for an event already cancelled.
     """
 
     uid: str
     sequence: int | None
     event: EventDetails | None
     attendee: Person | None
-    # "event": the event is cancelled (STATUS:CANCELLED); "attendee": only this attendee is removed
-    # from an event that goes on (RFC 5546 §3.2.5: CANCEL without STATUS).
-    scope: str = "event"
+    intent: CancelIntent
+    from_fan_out: bool = False
 
 
-CANCEL_SCOPES = ("event", "attendee")
+def event_cancellation_share(event: dict[str, Any], attendee: Person) -> dict[str, Any]:
+    """The body the whole-event fan-out enqueues for one attendee (contract form of the event)."""
+    return {"event": event, "attendee": attendee.as_dict(), FAN_OUT_FIELD: EVENT_CANCELLATION_FAN_OUT}
 
 
 @dataclass
@@ -211,31 +239,50 @@ def parse_cancellation(body: Any) -> CancelRequest:
     )
     # Only uid (and optionally sequence) given: the details come from the stored event.
     details_given = set(raw_event) - {"uid", "sequence"}
-    event = _event(raw_event, "event", errors) if details_given else None
+    # The fan-out repeats names as the table holds them, which may predate a rule on names.
+    stored_names = FAN_OUT_FIELD in document
+    event = _event(raw_event, "event", errors, stored_names=stored_names) if details_given else None
     attendee = None
     if "attendee" in document:
-        attendee = _person(document["attendee"], "attendee", errors)
-    scope = document.get("scope", "event")
-    if scope not in CANCEL_SCOPES:
-        errors.add("scope", f"must be one of {', '.join(CANCEL_SCOPES)}")
-    elif scope == "attendee" and "attendee" not in document:
+        attendee = _person(document["attendee"], "attendee", errors, stored_name=stored_names)
+    intent, from_fan_out = _cancel_intent(document, errors)
+    errors.raise_if_any()
+    return CancelRequest(
+        uid=uid, sequence=sequence, event=event, attendee=attendee, intent=intent, from_fan_out=from_fan_out
+    )
+
+
+def _cancel_intent(document: dict[str, Any], errors: _Collector) -> tuple[CancelIntent, bool]:
+    names_attendee = "attendee" in document
+    if FAN_OUT_FIELD in document:
+        if document[FAN_OUT_FIELD] != EVENT_CANCELLATION_FAN_OUT:
+            errors.add(FAN_OUT_FIELD, f"is written by the function only, as {EVENT_CANCELLATION_FAN_OUT!r}")
+        elif not names_attendee:
+            errors.add("attendee", f"is required with {FAN_OUT_FIELD}")
+        elif document.get("scope", CancelScope.EVENT) != CancelScope.EVENT:
+            errors.add("scope", f"must be {CancelScope.EVENT!r} (or absent) with {FAN_OUT_FIELD}")
+        return CancelIntent.NOTIFY_CANCELLED, True
+    scope = document.get("scope")
+    if scope is None:
+        return (CancelIntent.REMOVE_ATTENDEE if names_attendee else CancelIntent.CANCEL_EVENT), False
+    if not isinstance(scope, str) or scope not in CancelScope._value2member_map_:
+        errors.add("scope", f"must be one of {', '.join(CancelScope)}")
+    elif scope == CancelScope.ATTENDEE and not names_attendee:
         errors.add("scope", "'attendee' needs an attendee")
-    errors.raise_if_any()
-    return CancelRequest(uid=uid, sequence=sequence, event=event, attendee=attendee, scope=scope)
-
-
-def event_from_dict(raw: dict[str, Any]) -> EventDetails:
-    """Rebuild stored or enqueued event details; raises InvalidRequest like the parsers do."""
-    errors = _Collector()
-    event = _event(raw, "event", errors)
-    errors.raise_if_any()
-    return event
+    elif scope == CancelScope.EVENT and names_attendee:
+        # The form that used to cancel the whole event while naming one attendee: kept for the
+        # requests an earlier version fanned out, refused by the workflow unless the event is
+        # already cancelled (docs/message-contract.md, "Migration").
+        return CancelIntent.NOTIFY_CANCELLED, False
+    if scope == CancelScope.ATTENDEE:
+        return CancelIntent.REMOVE_ATTENDEE, False
+    return CancelIntent.CANCEL_EVENT, False
 
 
 # --------------------------------------------------------------------------------------- the fields
 
 
-def _event(raw: Any, name: str, errors: _Collector) -> EventDetails | None:
+def _event(raw: Any, name: str, errors: _Collector, *, stored_names: bool = False) -> EventDetails | None:
     if not isinstance(raw, dict):
         errors.add(name, "is required and must be an object")
         return None
@@ -251,7 +298,7 @@ def _event(raw: Any, name: str, errors: _Collector) -> EventDetails | None:
     )
     location = _text(raw.get("location"), f"{name}.location", errors, MAX_LOCATION)
     timezone = _timezone(raw.get("timezone"), f"{name}.timezone", errors)
-    organizer = _person(raw.get("organizer"), f"{name}.organizer", errors)
+    organizer = _person(raw.get("organizer"), f"{name}.organizer", errors, stored_name=stored_names)
     start = _when(raw.get("start"), f"{name}.start", errors)
     end = _when(raw.get("end"), f"{name}.end", errors)
     if start is not None and end is not None:
@@ -330,14 +377,16 @@ def _header_text(value: str | None, name: str, errors: _Collector) -> str | None
     return value
 
 
-def _display_name(value: str | None, name: str, errors: _Collector) -> str | None:
+def _display_name(value: str | None, name: str, errors: _Collector, *, stored: bool = False) -> str | None:
     """A name shown in a mail header and as the CN parameter of ORGANIZER or ATTENDEE.
 
     iCalendar parameter values have no escapes, yet parsers (icalendar's among them) read a
     backslash before ':' or ';' as one, which moves the boundary between CN and the address.
+    ``stored``: a name the function repeats from the table (its fan-out), accepted if it was when
+    written: the backslash rule is younger than some stored names (docs/message-contract.md).
     """
     value = _header_text(value, name, errors)
-    if value and "\\" in value:
+    if value and "\\" in value and not stored:
         errors.add(name, "must not contain a backslash (calendar clients read it as an escape in CN)")
         return None
     return value
@@ -364,12 +413,13 @@ def _email(raw: Any, name: str, errors: _Collector) -> str | None:
     return raw
 
 
-def _person(raw: Any, name: str, errors: _Collector) -> Person | None:
+def _person(raw: Any, name: str, errors: _Collector, *, stored_name: bool = False) -> Person | None:
     if not isinstance(raw, dict):
         errors.add(name, "is required and must be an object")
         return None
     email = _email(raw.get("email"), f"{name}.email", errors)
-    display = _display_name(_text(raw.get("name"), f"{name}.name", errors, MAX_NAME), f"{name}.name", errors)
+    text = _text(raw.get("name"), f"{name}.name", errors, MAX_NAME)
+    display = _display_name(text, f"{name}.name", errors, stored=stored_name)
     if email is None or display is None:
         return None
     return Person(email=email, name=display.strip())

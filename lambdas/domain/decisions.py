@@ -9,7 +9,10 @@ functions here turn that into an outcome.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+
+from lambdas.domain.contract import CancelIntent
+from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 
 
 class Outcome(StrEnum):
@@ -29,18 +32,14 @@ class Outcome(StrEnum):
         return self in (Outcome.IN_FLIGHT, Outcome.FAILED)
 
 
-INVITED = "invited"
-CANCELLED = "cancelled"
-
-
-def claim_is_live(item: dict[str, Any] | None, now: float, lease_seconds: int) -> bool:
+def claim_is_live(attendee: AttendeeItem | None, now: float, lease_seconds: int) -> bool:
     """True while another delivery may still be sending (its lease has not run out)."""
-    pending = (item or {}).get("pending")
-    return bool(pending) and float(pending.get("since", 0)) > now - lease_seconds
+    pending = attendee.pending if attendee else None
+    return pending is not None and pending.since > now - lease_seconds
 
 
 def classify_refused_invite(
-    attendee: dict[str, Any] | None,
+    attendee: AttendeeItem | None,
     event_refused: bool,
     sequence: int,
     now: float,
@@ -55,8 +54,8 @@ def classify_refused_invite(
         return Outcome.STALE
     if claim_is_live(attendee, now, lease_seconds):
         return Outcome.IN_FLIGHT
-    sent = int((attendee or {}).get("sequence", -1))
-    if sent == sequence and (attendee or {}).get("status") == INVITED:
+    sent = -1 if attendee is None or attendee.sequence is None else attendee.sequence
+    if sent == sequence and attendee.status is AttendeeStatus.INVITED:
         return Outcome.DUPLICATE
     if sent >= sequence:
         return Outcome.STALE
@@ -65,15 +64,36 @@ def classify_refused_invite(
     return Outcome.IN_FLIGHT
 
 
-def classify_refused_cancellation(attendee: dict[str, Any] | None, now: float, lease_seconds: int) -> Outcome:
+def classify_refused_cancellation(attendee: AttendeeItem | None, now: float, lease_seconds: int) -> Outcome:
     """Why a cancellation claim was refused."""
     if attendee is None:
         return Outcome.SKIPPED  # never invited: nothing to cancel, nothing to retry
     if claim_is_live(attendee, now, lease_seconds):
         return Outcome.IN_FLIGHT
-    if attendee.get("status") == CANCELLED:
+    if attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
         return Outcome.DUPLICATE
     return Outcome.SKIPPED
+
+
+def superseded_by_update(before: AttendeeItem | None, cancel_sequence: int | None) -> bool:
+    """Whether one attendee's share of a whole-event cancellation came after the event was
+    re-scheduled: the attendee was sent a REQUEST above the cancellation's sequence (which the
+    event item lets through), so cancelling now would cancel the new event."""
+    sent = before.sequence if before else None
+    return sent is not None and cancel_sequence is not None and sent > cancel_sequence
+
+
+def receives_event_cancellation(attendee: AttendeeItem) -> bool:
+    """Whether a whole-event cancellation is sent to this attendee.
+
+    An expired claim without a status is an invite that may have been sent before its function
+    died: it is cancelled too rather than left in a calendar. Removed attendees already had theirs.
+    """
+    invited = attendee.status is AttendeeStatus.INVITED or attendee.pending is not None
+    return invited and bool(attendee.email)
+
+
+# ------------------------------------------------------------------------------------ sequences
 
 
 def cancellation_sequence(
@@ -87,3 +107,44 @@ def cancellation_sequence(
         -1 if attendee_sent is None else attendee_sent, -1 if event_sequence is None else event_sequence
     )
     return max(requested or 0, floor + 1)
+
+
+def event_cancellation_sequence(requested: int | None, event: EventItem | None) -> int:
+    """SEQUENCE of a whole-event cancellation, the same for every attendee.
+
+    A repeated cancellation keeps the first one's sequence, so its fan-out repeats it exactly (and
+    attendees already cancelled at it end as duplicates).
+    """
+    if event is None:
+        return cancellation_sequence(requested, None, None)
+    sequence = cancellation_sequence(requested, None, event.sequence)
+    return sequence if event.cancelled_sequence is None else max(sequence, event.cancelled_sequence)
+
+
+def attendee_cancellation_sequence(
+    requested: int | None, before: AttendeeItem | None, event_sequence: int | None
+) -> int:
+    """SEQUENCE of a CANCEL to one attendee, given the attendee item as its claim found it.
+
+    An expired claim counts as sent: its function may have sent that sequence before it died.
+    """
+    sent = [before.sequence, before.pending.sequence if before.pending else None] if before else []
+    known = [s for s in sent if s is not None]
+    return cancellation_sequence(requested, max(known) if known else None, event_sequence)
+
+
+# --------------------------------------------------------------------------------------- statuses
+
+
+def itip_status(method: Method, intent: CancelIntent | None = None) -> EventStatus | None:
+    """The VEVENT STATUS of an email: none when a CANCEL only removes the attendee (RFC 5546 §3.2.5)."""
+    if method is Method.REQUEST:
+        return EventStatus.CONFIRMED
+    return None if intent is CancelIntent.REMOVE_ATTENDEE else EventStatus.CANCELLED
+
+
+def attendee_status_after(method: Method, itip_status: EventStatus | None) -> AttendeeStatus:
+    """What the attendee item records once the email was sent."""
+    if method is Method.REQUEST:
+        return AttendeeStatus.INVITED
+    return AttendeeStatus.CANCELLED if itip_status is EventStatus.CANCELLED else AttendeeStatus.REMOVED

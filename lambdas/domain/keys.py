@@ -4,6 +4,9 @@ Event item:    pk = sk = "event#<uid>"
 Attendee item: pk = "event#<uid>", sk = "attendee#<lower-cased email>"
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 EVENT_PREFIX = "event#"
@@ -22,3 +25,8 @@ def event_key(uid: str) -> dict[str, str]:
 def attendee_key(uid: str, email: str) -> dict[str, str]:
     # Addresses are matched case-insensitively so that "Bob@X" and "bob@x" are one attendee.
     return {PARTITION_KEY: event_pk(uid), SORT_KEY: f"{ATTENDEE_PREFIX}{email.lower()}"}
+
+
+def email_in_key(stored: Mapping[str, Any]) -> str:
+    """The lower-cased address an attendee item's sort key holds."""
+    return str(stored.get(SORT_KEY, "")).removeprefix(ATTENDEE_PREFIX)

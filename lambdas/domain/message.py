@@ -25,7 +25,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-from lambdas.domain.calendar import CANCEL, ItipMessage, build_calendar
+from lambdas.domain.calendar import ItipMessage, build_calendar
+from lambdas.domain.vocabulary import Method
 
 ATTACHMENT_NAME = "invite.ics"
 
@@ -45,7 +46,7 @@ class RenderedEmail:
 
 
 def subject_for(itip: ItipMessage, prefix: str) -> str:
-    if itip.method == CANCEL:
+    if itip.method == Method.CANCEL:
         kind = "Event Cancelled"
     elif itip.sequence > 0:  # RFC 5546: a REQUEST with a higher SEQUENCE is an update
         kind = "Event Updated"
@@ -89,7 +90,7 @@ def render_email(itip: ItipMessage, envelope: Envelope) -> RenderedEmail:
 def _bodies(itip: ItipMessage) -> tuple[str, str]:
     event = itip.event
     organizer = event.organizer.name or event.organizer.email
-    if itip.method == CANCEL:
+    if itip.method == Method.CANCEL:
         headline = f"Cancelled: {event.summary}"
         intro = (
             "This event has been cancelled and removed from your calendar."

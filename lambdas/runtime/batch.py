@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdas.adapters.store import Completion, CompletionReport
+from lambdas.adapters.expressions import Completion
+from lambdas.adapters.store import CompletionReport
 from lambdas.domain.contract import InvalidRequest, decode_body
 from lambdas.domain.decisions import Outcome
 

@@ -19,11 +19,16 @@ ENV_MAX_WORKERS = "BATCH_MAX_WORKERS"
 REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
 
 DEFAULT_SUBJECT_PREFIX = "CalendarSnack"
-# How long an in-flight send "owns" an attendee before a redelivery may take over.
-# The stack sets it to the function timeout; SQS redelivers only after the visibility
-# timeout (>= 6x the function timeout), so a live invocation is never overtaken.
-DEFAULT_CLAIM_LEASE_SECONDS = 60
-DEFAULT_MAX_WORKERS = 8
+# The sender the stack is built with when none is configured: an address on a reserved domain,
+# which infra/config.py refuses to deploy. The tests and the local runtime send from it.
+PLACEHOLDER_SENDER = "invites@example.com"
+# How long an in-flight send "owns" an attendee before a redelivery may take over. It is the
+# function timeout: the stack deploys this very number (infra/tuning.py FUNCTION_TIMEOUT, where
+# its reasons are) and sets the variable too. SQS redelivers only after the visibility timeout
+# (>= 6x the function timeout), so a live invocation is never overtaken.
+DEFAULT_CLAIM_LEASE_SECONDS = 90
+# A worker thread per record of a full batch: the stack's batch size (infra/tuning.py BATCH_SIZE).
+DEFAULT_MAX_WORKERS = 10
 
 
 class ConfigurationError(RuntimeError):

@@ -8,10 +8,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lambdas.adapters.store import Completion
+from lambdas.adapters.expressions import Completion
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import FieldError, InvalidRequest, Person
-from lambdas.domain.decisions import Outcome
+from lambdas.domain.contract import FieldError, InvalidRequest
+from lambdas.domain.decisions import Outcome, attendee_status_after
 from lambdas.domain.message import render_email
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.services import Services
@@ -32,15 +32,12 @@ def dead_letter(services: Services, record: dict[str, Any], invalid: InvalidRequ
     )
 
 
-def fan_out(services: Services, event: dict[str, Any], attendees: list[Person], **extra: Any) -> int:
-    """Enqueue one single-attendee request per attendee on the function's own queue."""
-    bodies = [json.dumps({"event": event, "attendee": person.as_dict(), **extra}) for person in attendees]
-    return services.queues.enqueue(bodies)
+def fan_out(services: Services, bodies: list[dict[str, Any]]) -> int:
+    """Enqueue single-attendee requests on the function's own queue."""
+    return services.queues.enqueue([json.dumps(body) for body in bodies])
 
 
-def send_claimed(
-    services: Services, record_id: str, itip: ItipMessage, token: str, *, cancels_event: bool = False
-):
+def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: str) -> RecordResult:
     """Render and send for an attendee this delivery has claimed; the record is written per batch."""
     uid, email = itip.event.uid, itip.attendee.email
     fields = {"uid": uid, "attendee": email, "method": itip.method, "sequence": itip.sequence}
@@ -68,8 +65,8 @@ def send_claimed(
         sequence=itip.sequence,
         message_id=message_id,
         sent_at=itip.dtstamp.isoformat(timespec="seconds"),
+        attendee_status=attendee_status_after(itip.method, itip.status),
         event=itip.event.as_dict(),
-        cancels_event=cancels_event,
     )
     return RecordResult(Outcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id})
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.domain.calendar import REQUEST, ItipMessage
+from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import InviteFanOut, parse_invite
-from lambdas.domain.decisions import Outcome, classify_refused_invite
+from lambdas.domain.decisions import Outcome, classify_refused_invite, itip_status
+from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed
 from lambdas.runtime.services import Services
@@ -16,7 +17,8 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
     request = parse_invite(record.get("body"))
     event = request.event
     if isinstance(request, InviteFanOut):
-        count = fan_out(services, event.as_dict(), list(request.attendees))
+        details = event.as_dict()
+        count = fan_out(services, [{"event": details, "attendee": p.as_dict()} for p in request.attendees])
         return RecordResult(Outcome.FANNED_OUT, fields={"uid": event.uid, "attendees": count})
 
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
@@ -31,12 +33,12 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
         )
 
     itip = ItipMessage(
-        method=REQUEST,
+        method=Method.REQUEST,
         event=event,
         attendee=attendee,
         sequence=event.sequence,
         organizer_mailbox=services.settings.rsvp_email,
         dtstamp=now,
-        status="CONFIRMED",
+        status=itip_status(Method.REQUEST),
     )
     return send_claimed(services, record.get("messageId", ""), itip, token)

@@ -115,6 +115,10 @@ def test_requests_from_a_file_one_or_several(capsys, tmp_path):
         ),
         (["cancel"], "cancel needs --uid"),
         (["cancel", "--uid", UID, "--scope", "attendee"], "--scope attendee needs --attendee"),
+        (
+            ["cancel", "--uid", UID, "--scope", "event", "--attendee", "a@example.org"],
+            "--scope event cancels the whole event for everyone: leave out --attendee",
+        ),
         (["invite", "--file", "/nonexistent/request.json"], "--file /nonexistent/request.json: No such file"),
         (
             ["--local", "--endpoint-url", "http://x", "status", "u"],
@@ -309,7 +313,7 @@ def test_the_cli_drives_the_local_runtime(capsys, app_assembly, start_runtime, t
     status = json.loads(out)
     assert [(a["email"], a["status"]) for a in status["attendees"]] == [
         ("ana@example.org", "invited"),
-        ("ben@example.org", "cancelled"),
+        ("ben@example.org", "removed"),
     ]
     assert (status["event"]["invites_sent"], status["event"]["cancellations_sent"]) == (2, 1)
     assert sorted((e.recipient, e.method) for e in runtime.sent_emails()) == [

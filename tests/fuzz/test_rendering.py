@@ -12,13 +12,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from lambdas.domain.calendar import CANCEL, REQUEST, ItipMessage, uses_vtimezone
+from lambdas.domain.calendar import ItipMessage, uses_vtimezone
 from lambdas.domain.contract import InvalidRequest, InviteRequest, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
+from lambdas.domain.vocabulary import EventStatus, Method
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
 from tests.fuzz.strategies import FUZZ, body_of, invite_documents
+from tests.support.aws import RSVP, SENDER
 from tests.support.oracles import check_imip
 
-ENVELOPE = Envelope(sender="invites@example.com", reply_to="rsvp@example.com", subject_prefix="CalendarSnack")
+ENVELOPE = Envelope(sender=SENDER, reply_to=RSVP, subject_prefix=DEFAULT_SUBJECT_PREFIX)
 HEADERS = ["From", "To", "Reply-To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
 CALENDAR_PROPERTIES = {"PRODID", "VERSION", "CALSCALE", "METHOD"}
 ATTENDEE_PARAMETERS = {"CUTYPE", "ROLE", "PARTSTAT", "RSVP"}
@@ -130,11 +133,11 @@ def _raw_header(message, name: str) -> str:
 @given(invite_documents(plausible=True))
 def test_accepted_invites_render_exactly_what_was_asked(document):
     request = accepted(document)
-    check(itip_for(request, REQUEST, request.event.sequence, "CONFIRMED"))
+    check(itip_for(request, Method.REQUEST, request.event.sequence, EventStatus.CONFIRMED))
 
 
 @FUZZ
-@given(invite_documents(plausible=True), st.sampled_from(["CANCELLED", None]))
+@given(invite_documents(plausible=True), st.sampled_from([EventStatus.CANCELLED, None]))
 def test_accepted_cancellations_render_exactly_what_was_asked(document, status):
     request = accepted(document)
-    check(itip_for(request, CANCEL, request.event.sequence + 1, status))
+    check(itip_for(request, Method.CANCEL, request.event.sequence + 1, status))

@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
-from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS
+from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
+from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_SUBJECT_PREFIX
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from local.lambda_logs import json_lines
 from tests.support.aws import RSVP, SENDER, TABLE, invite_body, record
@@ -33,7 +34,7 @@ def test_an_invite_is_sent_recorded_and_parses_cleanly(account):
     [sent] = account.sent()
     assert sent.recipient == "bob@example.org"
     message = sent.message
-    assert message["Subject"] == "CalendarSnack Event Invite: Quarterly planning"
+    assert message["Subject"] == f"{DEFAULT_SUBJECT_PREFIX} Event Invite: Quarterly planning"
     assert message["From"].addresses[0].addr_spec == SENDER
     assert message["From"].addresses[0].display_name == "Alice Example"
     assert message["Reply-To"].addresses[0].addr_spec == RSVP
@@ -56,17 +57,17 @@ def test_an_invite_is_sent_recorded_and_parses_cleanly(account):
     }
 
     item = account.attendee_item(UID, "bob@example.org")
-    assert item["status"] == "invited"
-    assert item["partstat"] == "NEEDS-ACTION"
-    assert item["sequence"] == 0
-    assert item["message_id"]
-    assert "pending" not in item
-    assert [h["method"] for h in item["history"]] == ["REQUEST"]
+    assert item.status is AttendeeStatus.INVITED
+    assert item.partstat == "NEEDS-ACTION"
+    assert item.sequence == 0
+    assert item.message_id
+    assert item.pending is None
+    assert [h.method for h in item.history] == [Method.REQUEST]
     event = account.event_item(UID)
-    assert event["status"] == "CONFIRMED"
-    assert event["summary"] == "Quarterly planning"
-    assert event["organizer"] == {"email": "alice@example.com", "name": "Alice Example"}
-    assert (event["invites_sent"], event["updates_sent"]) == (1, 0)
+    assert event.status is EventStatus.CONFIRMED
+    assert event.summary == "Quarterly planning"
+    assert event.organizer == Person("alice@example.com", "Alice Example")
+    assert (event.invites_sent, event.updates_sent) == (1, 0)
 
 
 def test_local_time_with_timezone_carries_tzid_and_its_vtimezone(account):
@@ -99,7 +100,7 @@ def test_a_duplicate_delivery_sends_nothing_more(account):
 
     assert response == {"batchItemFailures": []}
     assert len(account.sent()) == 1
-    assert account.event_item(UID)["invites_sent"] == 1
+    assert account.event_item(UID).invites_sent == 1
 
 
 def test_a_duplicate_inside_one_batch_sends_one_email_and_retries_the_copy_later(account):
@@ -128,7 +129,7 @@ def test_concurrent_deliveries_of_the_same_request_send_one_email(account):
             thread.join()
 
     assert len(account.sent()) == 1
-    assert account.event_item(UID)["invites_sent"] == 1
+    assert account.event_item(UID).invites_sent == 1
     assert sum(len(r["batchItemFailures"]) for r in responses) <= 7
 
 
@@ -139,16 +140,16 @@ def test_a_higher_sequence_is_an_update_and_is_sent(account):
     )
 
     _, update = account.sent()
-    assert update.message["Subject"] == "CalendarSnack Event Updated: Quarterly planning"
+    assert update.message["Subject"] == f"{DEFAULT_SUBJECT_PREFIX} Event Updated: Quarterly planning"
     vevent = check_imip(update.raw, "REQUEST").walk("VEVENT")[0]
     assert vevent["SEQUENCE"] == 1
     assert str(vevent["UID"]) == UID
     item = account.attendee_item(UID, "bob@example.org")
-    assert item["sequence"] == 1
-    assert [h["sequence"] for h in item["history"]] == [0, 1]
+    assert item.sequence == 1
+    assert [h.sequence for h in item.history] == [0, 1]
     event = account.event_item(UID)
-    assert (event["invites_sent"], event["updates_sent"], event["sequence"]) == (1, 1, 1)
-    assert event["start"].startswith("2026-12-02T15:00:00")
+    assert (event.invites_sent, event.updates_sent, event.sequence) == (1, 1, 1)
+    assert event.start.startswith("2026-12-02T15:00:00")
 
 
 def test_a_lower_sequence_is_stale_and_skipped(account):
@@ -157,7 +158,7 @@ def test_a_lower_sequence_is_stale_and_skipped(account):
 
     assert response == {"batchItemFailures": []}
     assert len(account.sent()) == 1
-    assert account.attendee_item(UID, "bob@example.org")["sequence"] == 2
+    assert account.attendee_item(UID, "bob@example.org").sequence == 2
 
 
 def test_attendee_addresses_are_one_attendee_whatever_their_case(account):
@@ -175,7 +176,7 @@ def test_fan_out_enqueues_one_request_per_attendee_and_sends_nothing_itself(acco
     assert account.sent() == []
     account.drain("invite")
     assert sorted(s.recipient for s in account.sent()) == ["a@example.org", "b@example.org", "c@example.org"]
-    assert account.event_item(UID)["invites_sent"] == 3
+    assert account.event_item(UID).invites_sent == 3
 
 
 def test_one_ses_failure_in_ten_is_retried_alone(account):
@@ -195,12 +196,13 @@ def test_one_ses_failure_in_ten_is_retried_alone(account):
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
     assert len(account.sent()) == 9
-    assert "pending" not in (account.attendee_item(UID, "guest3@example.org") or {})  # claim given back
+    item = account.attendee_item(UID, "guest3@example.org")
+    assert item is None or item.pending is None  # claim given back
 
     assert account.invoke("invite", records=[records[3]]) == {"batchItemFailures": []}
     assert sorted(s.recipient for s in account.sent())[3] == "guest3@example.org"
     assert len(account.sent()) == 10
-    assert account.event_item(UID)["invites_sent"] == 10
+    assert account.event_item(UID).invites_sent == 10
 
 
 def test_invalid_request_goes_to_the_dlq_with_its_reason_and_the_batch_goes_on(account, caplog):
@@ -259,7 +261,7 @@ def test_ses_rejection_is_dead_lettered_with_the_ses_reason(account):
     assert response == {"batchItemFailures": []}
     [dead] = account.dead_letters("invite")
     assert "Email address is not verified" in dead["MessageAttributes"]["reason"]["StringValue"]
-    assert "pending" not in (account.attendee_item(UID, "bob@example.org") or {})
+    assert (item := account.attendee_item(UID, "bob@example.org")) is None or item.pending is None
 
 
 def test_a_claim_left_by_a_crashed_delivery_is_taken_over_after_its_lease(account):
@@ -279,4 +281,4 @@ def test_a_claim_left_by_a_crashed_delivery_is_taken_over_after_its_lease(accoun
     response = account.invoke("invite", records=[record(invite_body(attendee="carol@example.org"), "m2")])
     assert response == {"batchItemFailures": []}
     assert [s.recipient for s in account.sent()] == ["carol@example.org"]
-    assert account.attendee_item(UID, "carol@example.org")["status"] == "invited"
+    assert account.attendee_item(UID, "carol@example.org").status is AttendeeStatus.INVITED

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lambdas.runtime.config import PLACEHOLDER_SENDER
+
 DATA = "FixtureData"
 WORKERS = "FixtureWorkers"
-SENDER = "invites@example.com"
+SENDER = PLACEHOLDER_SENDER
 
 
 def _queue_pair(prefix: str, max_receive_count: int) -> dict:

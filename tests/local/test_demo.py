@@ -7,18 +7,20 @@ import json
 from collections import Counter
 from email import policy
 
+from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
 from local import demo
 from local.__main__ import main as local_main
 from local.outbox import Outbox
 from tests.local import fixture
 from tests.support.oracles import check_imip
 
-SUBJECT = "CalendarSnack Event {}: Project kickoff"
+SUBJECT = DEFAULT_SUBJECT_PREFIX + " Event {}: Project kickoff"
 ATTENDEES = ["ana@example.org", "ben@example.org", "chloe@example.org"]
 EXPECTED_EMAILS = (
-    [(a, SUBJECT.format("Invite"), "REQUEST", 0) for a in ATTENDEES]
-    + [(a, SUBJECT.format("Updated"), "REQUEST", 1) for a in ATTENDEES]
-    + [(a, SUBJECT.format("Cancelled"), "CANCEL", 2) for a in ATTENDEES]
+    [(a, SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES]
+    + [(a, SUBJECT.format("Updated"), Method.REQUEST, 1) for a in ATTENDEES]
+    + [(a, SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in ATTENDEES]
 )
 INVITE, CANCELLATION = "InviteWorkerFunction", "CancellationWorkerFunction"
 
@@ -50,7 +52,7 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         assert message.defects == [] and all(part.defects == [] for part in message.walk())
         assert message["To"].addresses[0].addr_spec == to
         assert message["Subject"] == subject
-        assert message["From"].addresses[0].addr_spec == "invites@example.com"
+        assert message["From"].addresses[0].addr_spec == PLACEHOLDER_SENDER
         vevent = check_imip(raw, method).walk("VEVENT")[0]
         assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (demo.UID, sequence)
         ics = _calendar_part(message).get_content().encode()
@@ -69,14 +71,17 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
 
     # The table: the event's counters and status, and each attendee's.
     event = result.status.event
-    assert (event["status"], event["sequence"], event["cancelled_sequence"]) == ("CANCELLED", 1, 2)
-    assert (event["invites_sent"], event["updates_sent"], event["cancellations_sent"]) == (3, 3, 3)
-    assert event["start"].startswith("2026-12-02T14:00:00")
+    assert (event.status, event.sequence, event.cancelled_sequence) == (EventStatus.CANCELLED, 1, 2)
+    assert (event.invites_sent, event.updates_sent, event.cancellations_sent) == (3, 3, 3)
+    assert event.start.startswith("2026-12-02T14:00:00")
     assert [
-        (a["email"], a["status"], a["sequence"], [(h["method"], h["sequence"]) for h in a["history"]])
+        (a.email, a.status, a.sequence, [(h.method, h.sequence) for h in a.history])
         for a in result.status.attendees
-    ] == [(a, "cancelled", 2, [("REQUEST", 0), ("REQUEST", 1), ("CANCEL", 2)]) for a in ATTENDEES]
-    assert all("pending" not in a for a in result.status.attendees)
+    ] == [
+        (a, AttendeeStatus.CANCELLED, 2, [(Method.REQUEST, 0), (Method.REQUEST, 1), (Method.CANCEL, 2)])
+        for a in ATTENDEES
+    ]
+    assert all(a.pending is None for a in result.status.attendees)
 
 
 def _calendar_part(message):
@@ -99,7 +104,7 @@ def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, star
         "1. Invite three attendees with one fan-out request  -> invite queue",
         "   InviteWorkerFunction: 2 invocations; fanned_out 1, sent 3",
         "   emails #07-#09",
-        "  07  ana@example.org    CANCEL   2         CalendarSnack Event Cancelled: Project kickoff",
+        f"  07  ana@example.org    CANCEL   2         {SUBJECT.format('Cancelled')}",
         "    1. reason: event.end: must be after start; attendee.email: is not a valid email address",
         "    Sent       3 invites, 3 updates, 3 cancellations",
         "            fed by InviteWorkerQueue: batch 10, ReportBatchItemFailures, max concurrency 2",

@@ -9,6 +9,8 @@ import pytest
 
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
+from lambdas.domain.contract import Person, event_cancellation_share
+from lambdas.domain.vocabulary import AttendeeStatus, Method
 from tests.resilience.harness import VISIBILITY, Crash, Queue, by_request, outbox
 from tests.support.aws import invite_body
 
@@ -88,9 +90,9 @@ def test_invite_crash_then_redelivery(server, account, clock, outcomes, monkeypa
     recorded = [e.ses_id for e in emails if e.ses_id in server.recorder.recorded]
     assert len(recorded) == 1
     item = account.attendee_item(UID, WHO)
-    assert item["status"] == "invited" and "pending" not in item
-    assert [h["message_id"] for h in item["history"]] == recorded
-    assert account.event_item(UID)["invites_sent"] == 1
+    assert item.status is AttendeeStatus.INVITED and item.pending is None
+    assert [h.message_id for h in item.history] == recorded
+    assert account.event_item(UID).invites_sent == 1
     last = outcomes.lines[-1]["outcome"]
     assert last == ("duplicate" if point == (Store, "complete", "after") else "sent")
 
@@ -101,8 +103,8 @@ def test_cancellation_crash_then_redelivery(server, account, clock, outcomes, mo
     owner, name, when = point
     fired = arm(monkeypatch, owner, name, when)
     queue = Queue(clock)
-    cancel = {**invite_body(uid=UID, attendee=WHO), "scope": "event"}
-    queue.send(cancel, "c1")
+    invite = invite_body(uid=UID, attendee=WHO)
+    queue.send(event_cancellation_share(invite["event"], Person(**invite["attendee"])), "c1")
 
     assert queue.deliver(account, "cancel", queue.messages) == {"c1"} and fired
     clock.advance(VISIBILITY)
@@ -112,9 +114,9 @@ def test_cancellation_crash_then_redelivery(server, account, clock, outcomes, mo
     assert len(cancels) == expected
     assert {(e.uid, e.recipient, e.sequence) for e in cancels} == {(UID, WHO, 1)}
     item = account.attendee_item(UID, WHO)
-    assert item["status"] == "cancelled" and "pending" not in item
-    assert [h["method"] for h in item["history"]] == ["REQUEST", "CANCEL"]
-    assert account.event_item(UID)["cancellations_sent"] == 1
+    assert item.status is AttendeeStatus.CANCELLED and item.pending is None
+    assert [h.method for h in item.history] == [Method.REQUEST, Method.CANCEL]
+    assert account.event_item(UID).cancellations_sent == 1
 
 
 def test_a_crash_in_a_batch_redelivers_the_batch_and_only_unrecorded_sends_repeat(
@@ -136,4 +138,4 @@ def test_a_crash_in_a_batch_redelivers_the_batch_and_only_unrecorded_sends_repea
     for who, emails in {k[1]: v for k, v in by_request(outbox()).items()}.items():
         assert len(emails) == (2 if who in window else 1), who
         assert sum(e.ses_id in server.recorder.recorded for e in emails) == 1
-    assert account.event_item(UID)["invites_sent"] == 5
+    assert account.event_item(UID).invites_sent == 5

@@ -47,8 +47,8 @@ def test_a_storm_of_20_concurrent_deliveries_sends_one_email(server, account, cl
         assert account.invoke("invite", invite_body(uid=UID, attendee=WHO)) == {"batchItemFailures": []}
     assert len(outbox()) == 1
     item = account.attendee_item(UID, WHO)
-    assert len(item["history"]) == 1 and "pending" not in item
-    assert account.event_item(UID)["invites_sent"] == 1
+    assert len(item.history) == 1 and item.pending is None
+    assert account.event_item(UID).invites_sent == 1
 
 
 def test_a_storm_inside_one_batch_sends_one_email(server, account, outcomes):

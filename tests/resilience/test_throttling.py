@@ -7,6 +7,7 @@ import pytest
 from botocore.retries import standard
 
 from lambdas.adapters import clients
+from lambdas.domain.vocabulary import AttendeeStatus
 from tests.resilience.harness import LEASE, outbox
 from tests.support.aws import invite_body
 from tests.support.server import EveryCallFails, Fault, ScriptedFaults
@@ -46,7 +47,7 @@ def test_throttling_is_retried_inside_the_invocation(server, account, backoff, o
     assert len(delays) == ATTEMPTS - 1
     # Throttling backs off on the 1 s scale (non-throttling errors: 25-50 ms), jittered.
     assert all(0 <= d <= min(2**i, 20) for i, d in enumerate(delays))
-    assert account.attendee_item(UID, WHO)["status"] == "invited"
+    assert account.attendee_item(UID, WHO).status is AttendeeStatus.INVITED
 
 
 @pytest.mark.parametrize(("operation", "fault"), THROTTLING, ids=IDS)
@@ -58,12 +59,13 @@ def test_a_record_still_throttled_after_five_attempts_is_reported_and_redelivere
 
     assert len(first["batchItemFailures"]) == 1  # reported: SQS redelivers it
     assert outbox() == []
-    assert "pending" not in (account.attendee_item(UID, WHO) or {})  # claim released or never taken
+    item = account.attendee_item(UID, WHO)
+    assert item is None or item.pending is None  # claim released or never taken
 
     server.faults = None
     assert account.invoke("invite", invite_body(uid=UID, attendee=WHO)) == {"batchItemFailures": []}
     assert len(outbox()) == 1
-    assert account.attendee_item(UID, WHO)["status"] == "invited"
+    assert account.attendee_item(UID, WHO).status is AttendeeStatus.INVITED
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])

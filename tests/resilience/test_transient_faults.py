@@ -13,6 +13,7 @@ import random
 
 import pytest
 
+from lambdas.domain.vocabulary import AttendeeStatus
 from tests.resilience.harness import MAX_RECEIVE_COUNT, Queue, by_request, outbox
 from tests.support.aws import invite_body
 from tests.support.server import RandomFaults
@@ -72,16 +73,17 @@ def test_300_requests_under_30_percent_transient_faults(server, account, clock, 
         # redelivery (after the claim lease) sent the same UID and SEQUENCE again.
         for extra in (e for e in emails if e.ses_id not in recorded):
             assert extra.ses_id in window, (uid, who, extra)
-        item = account.attendee_item(uid, who) or {}
+        item = account.attendee_item(uid, who)
         if not kept:
             # Nothing lost: a request never recorded had a message that ran out of receives and
             # is in the DLQ (a copy of it may have been delivered instead).
-            assert (uid, who) in dead and item.get("status") != "invited", (uid, who, emails)
+            invited = item is not None and item.status is AttendeeStatus.INVITED
+            assert (uid, who) in dead and not invited, (uid, who, emails)
             continue
         # Delivered: exactly one email recorded, in the attendee's history, and no claim left.
         assert len(kept) == 1, (uid, who, emails)
-        assert item["status"] == "invited" and "pending" not in item
-        assert [h["message_id"] for h in item["history"]] == kept
+        assert item.status is AttendeeStatus.INVITED and item.pending is None
+        assert [h.message_id for h in item.history] == kept
 
     if not per_call:
         # botocore's standard retries absorbed the faults (a call fails only if 5 attempts in a

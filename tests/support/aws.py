@@ -15,13 +15,14 @@ import boto3
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.runtime import config
 from lambdas.runtime import services as runtime
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 
 REGION = "us-east-1"
-SENDER = "invites@example.com"
+SENDER = config.PLACEHOLDER_SENDER
 RSVP = "rsvp@example.com"
 TABLE = "calendar-invites"
 HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler}
@@ -54,12 +55,12 @@ class Account:
         self.dynamodb.create_table(
             TableName=TABLE,
             KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
             ],
             AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": SORT_KEY, "AttributeType": "S"},
             ],
             BillingMode="PAY_PER_REQUEST",
         )
@@ -135,18 +136,19 @@ class Account:
         ).get("Messages", [])
         return messages
 
-    def item(self, pk: str, sk: str) -> dict | None:
-        from lambdas.adapters.store import from_item
+    @property
+    def store(self):
+        from lambdas.adapters.store import Store
 
-        return from_item(
-            self.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
-        )
+        return Store(self.dynamodb, TABLE)
 
-    def event_item(self, uid: str) -> dict | None:
-        return self.item(f"event#{uid}", f"event#{uid}")
+    def event_item(self, uid: str):
+        """The event item, typed (lambdas.domain.items.EventItem), or None."""
+        return self.store.get_event(uid)
 
-    def attendee_item(self, uid: str, email_address: str) -> dict | None:
-        return self.item(f"event#{uid}", f"attendee#{email_address.lower()}")
+    def attendee_item(self, uid: str, email_address: str):
+        """The attendee item, typed (lambdas.domain.items.AttendeeItem), or None."""
+        return self.store.get_attendee(uid, email_address)
 
 
 def _bytes(raw) -> bytes:

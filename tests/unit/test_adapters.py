@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdas.adapters.queues import QueueError, Queues
-from lambdas.runtime.config import ConfigurationError, Settings
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, ConfigurationError, Settings
 
 
 class FakeSqs:
@@ -43,12 +43,12 @@ REQUIRED = {
 }
 
 
-def test_settings_defaults():
+def test_settings_default_to_what_the_stack_deploys():
     settings = Settings.from_environ(REQUIRED)
     assert (settings.subject_prefix, settings.claim_lease_seconds, settings.max_workers) == (
-        "CalendarSnack",
-        60,
-        8,
+        DEFAULT_SUBJECT_PREFIX,
+        90,  # the function timeout (infra/tuning.py is built from the same constant)
+        10,  # a worker per record of a full batch
     )
 
 

@@ -8,10 +8,15 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from lambdas.domain.contract import (
+    EVENT_CANCELLATION_FAN_OUT,
+    FAN_OUT_FIELD,
     MAX_ATTENDEES,
+    CancelIntent,
     InvalidRequest,
     InviteFanOut,
     InviteRequest,
+    Person,
+    event_cancellation_share,
     parse_cancellation,
     parse_invite,
 )
@@ -176,6 +181,9 @@ def test_a_multiline_description_is_kept_with_normalised_newlines():
     assert request.event.description == "line one\nline two\n\ttabbed"
 
 
+BOB = {"email": "bob@example.org"}
+
+
 class TestCancellationContract:
     def test_only_the_uid_is_enough(self):
         request = parse_cancellation(json.dumps({"event": {"uid": "u1"}}))
@@ -202,6 +210,58 @@ class TestCancellationContract:
         with pytest.raises(InvalidRequest) as caught:
             parse_cancellation(json.dumps({"event": {"uid": "u1"}, "scope": "everyone"}))
         assert caught.value.fields == ["scope"]
+
+    @pytest.mark.parametrize(
+        ("extra", "intent", "from_fan_out"),
+        [
+            ({}, CancelIntent.CANCEL_EVENT, False),
+            ({"scope": "event"}, CancelIntent.CANCEL_EVENT, False),
+            ({"attendee": BOB}, CancelIntent.REMOVE_ATTENDEE, False),
+            ({"attendee": BOB, "scope": "attendee"}, CancelIntent.REMOVE_ATTENDEE, False),
+            # The form an earlier version fanned out; the workflow honours it for a cancelled event only.
+            ({"attendee": BOB, "scope": "event"}, CancelIntent.NOTIFY_CANCELLED, False),
+            (
+                {"attendee": BOB, FAN_OUT_FIELD: EVENT_CANCELLATION_FAN_OUT},
+                CancelIntent.NOTIFY_CANCELLED,
+                True,
+            ),
+        ],
+    )
+    def test_what_each_form_asks_for(self, extra, intent, from_fan_out):
+        request = parse_cancellation(json.dumps({"event": {"uid": "u1"}, **extra}))
+        assert (request.intent, request.from_fan_out) == (intent, from_fan_out)
+
+    def test_the_fan_out_body_is_what_the_parser_reads_as_the_function_s_own(self):
+        body = event_cancellation_share(invite_body()["event"], Person("bob@example.org", "Bob"))
+        request = parse_cancellation(json.dumps(body))
+        assert (request.intent, request.from_fan_out, request.attendee.name) == (
+            CancelIntent.NOTIFY_CANCELLED,
+            True,
+            "Bob",
+        )
+
+    @pytest.mark.parametrize(
+        ("extra", "field"),
+        [
+            ({FAN_OUT_FIELD: "yes"}, FAN_OUT_FIELD),
+            ({FAN_OUT_FIELD: EVENT_CANCELLATION_FAN_OUT}, "attendee"),
+            ({"attendee": BOB, FAN_OUT_FIELD: EVENT_CANCELLATION_FAN_OUT, "scope": "attendee"}, "scope"),
+            ({"scope": ["event"]}, "scope"),
+        ],
+    )
+    def test_malformed_intents_are_rejected_naming_the_field(self, extra, field):
+        with pytest.raises(InvalidRequest) as caught:
+            parse_cancellation(json.dumps({"event": {"uid": "u1"}, **extra}))
+        assert caught.value.fields == [field]
+
+    def test_names_repeated_from_the_table_by_the_fan_out_may_predate_the_backslash_rule(self):
+        event = {**invite_body()["event"], "organizer": {"email": "alice@example.com", "name": "A \\ B"}}
+        share = event_cancellation_share(event, Person("bob@example.org", "Bob \\ Jr"))
+        assert parse_cancellation(json.dumps(share)).event.organizer.name == "A \\ B"
+        producer = {"event": event, "attendee": {"email": "bob@example.org"}}
+        with pytest.raises(InvalidRequest) as caught:
+            parse_cancellation(json.dumps(producer))
+        assert caught.value.fields == ["event.organizer.name"]
 
     def test_missing_event_is_rejected(self):
         with pytest.raises(InvalidRequest) as caught:

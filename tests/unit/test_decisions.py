@@ -1,13 +1,33 @@
-"""The pure idempotency rules behind every refused claim."""
+"""The pure rules behind every refused claim, every CANCEL's SEQUENCE and every status."""
 
+import pytest
+
+from lambdas.domain.contract import CancelIntent
 from lambdas.domain.decisions import (
     Outcome,
+    attendee_cancellation_sequence,
+    attendee_status_after,
     cancellation_sequence,
     classify_refused_cancellation,
     classify_refused_invite,
+    event_cancellation_sequence,
+    itip_status,
+    receives_event_cancellation,
+    superseded_by_update,
 )
+from lambdas.domain.items import AttendeeItem, EventItem, Pending
+from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 
 NOW, LEASE = 1_000_000.0, 60
+UID, WHO = "u1", "x@example.org"
+
+
+def attendee(**fields) -> AttendeeItem:
+    return AttendeeItem(uid=UID, email=WHO, **fields)
+
+
+def event(**fields) -> EventItem:
+    return EventItem(uid=UID, **fields)
 
 
 def test_a_cancelled_event_makes_an_invite_stale():
@@ -15,35 +35,46 @@ def test_a_cancelled_event_makes_an_invite_stale():
 
 
 def test_a_live_claim_means_retry_later():
-    item = {"pending": {"since": NOW - 5}}
+    item = attendee(pending=Pending(since=NOW - 5))
     assert classify_refused_invite(item, False, 0, NOW, LEASE) is Outcome.IN_FLIGHT
     assert Outcome.IN_FLIGHT.retry
 
 
+def test_an_expired_claim_explains_nothing_by_itself():
+    item = attendee(pending=Pending(since=NOW - LEASE - 1))
+    assert classify_refused_invite(item, False, 0, NOW, LEASE) is Outcome.IN_FLIGHT
+
+
 def test_same_sequence_already_sent_is_a_duplicate():
-    assert (
-        classify_refused_invite({"sequence": 2, "status": "invited"}, False, 2, NOW, LEASE)
-        is Outcome.DUPLICATE
-    )
+    item = attendee(sequence=2, status=AttendeeStatus.INVITED)
+    assert classify_refused_invite(item, False, 2, NOW, LEASE) is Outcome.DUPLICATE
 
 
 def test_lower_sequence_is_stale():
-    assert (
-        classify_refused_invite({"sequence": 3, "status": "invited"}, False, 2, NOW, LEASE) is Outcome.STALE
-    )
+    item = attendee(sequence=3, status=AttendeeStatus.INVITED)
+    assert classify_refused_invite(item, False, 2, NOW, LEASE) is Outcome.STALE
 
 
-def test_an_attendee_cancelled_at_this_sequence_makes_the_invite_stale():
-    assert (
-        classify_refused_invite({"sequence": 2, "status": "cancelled"}, False, 2, NOW, LEASE) is Outcome.STALE
-    )
+@pytest.mark.parametrize("status", [AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED])
+def test_an_attendee_cancelled_or_removed_at_this_sequence_makes_the_invite_stale(status):
+    item = attendee(sequence=2, status=status)
+    assert classify_refused_invite(item, False, 2, NOW, LEASE) is Outcome.STALE
 
 
 def test_cancellation_outcomes():
     assert classify_refused_cancellation(None, NOW, LEASE) is Outcome.SKIPPED
-    assert classify_refused_cancellation({"status": "cancelled"}, NOW, LEASE) is Outcome.DUPLICATE
-    assert classify_refused_cancellation({"pending": {"since": NOW}}, NOW, LEASE) is Outcome.IN_FLIGHT
-    assert classify_refused_cancellation({"email": "x@example.org"}, NOW, LEASE) is Outcome.SKIPPED
+    assert (
+        classify_refused_cancellation(attendee(status=AttendeeStatus.CANCELLED), NOW, LEASE)
+        is Outcome.DUPLICATE
+    )
+    assert (
+        classify_refused_cancellation(attendee(status=AttendeeStatus.REMOVED), NOW, LEASE)
+        is Outcome.DUPLICATE
+    )
+    assert (
+        classify_refused_cancellation(attendee(pending=Pending(since=NOW)), NOW, LEASE) is Outcome.IN_FLIGHT
+    )
+    assert classify_refused_cancellation(attendee(), NOW, LEASE) is Outcome.SKIPPED
 
 
 def test_cancellation_sequence_is_strictly_above_everything_sent():
@@ -52,6 +83,55 @@ def test_cancellation_sequence_is_strictly_above_everything_sent():
     assert cancellation_sequence(9, 2, 4) == 9
     assert cancellation_sequence(1, 3, None) == 4
     assert cancellation_sequence(None, None, None) == 0
+
+
+def test_a_whole_event_cancellation_goes_above_the_event_and_a_repeat_keeps_the_first_sequence():
+    assert event_cancellation_sequence(None, None) == 0
+    assert event_cancellation_sequence(None, event(sequence=1)) == 2
+    assert event_cancellation_sequence(7, event(sequence=1)) == 7
+    # Cancelled once at 2: cancelling again (the event unchanged) repeats 2, so the fan-out's
+    # emails are duplicates of the first ones rather than new cancellations.
+    assert event_cancellation_sequence(None, event(sequence=1, cancelled_sequence=2)) == 2
+    # Re-scheduled above the cancellation, then cancelled again: above the new sequence.
+    assert event_cancellation_sequence(None, event(sequence=5, cancelled_sequence=2)) == 6
+
+
+def test_a_cancel_to_one_attendee_goes_above_what_it_was_sent_or_may_have_been_sent():
+    assert attendee_cancellation_sequence(None, None, None) == 0
+    assert attendee_cancellation_sequence(None, attendee(sequence=1), None) == 2
+    assert attendee_cancellation_sequence(None, attendee(sequence=1), 3) == 4
+    # An expired invite claim at 4 may have sent 4 before its function died.
+    claimed = attendee(sequence=1, pending=Pending(method=Method.REQUEST, sequence=4, since=0))
+    assert attendee_cancellation_sequence(None, claimed, None) == 5
+    assert attendee_cancellation_sequence(9, claimed, 3) == 9
+
+
+def test_a_share_of_an_event_cancellation_is_superseded_by_a_later_update_only():
+    assert superseded_by_update(attendee(sequence=5), 2)
+    assert not superseded_by_update(attendee(sequence=2), 2)
+    assert not superseded_by_update(attendee(sequence=1), 2)
+    assert not superseded_by_update(attendee(), 2)  # an expired claim: cancel it
+    assert not superseded_by_update(None, 2)
+
+
+def test_status_words_of_each_email():
+    assert itip_status(Method.REQUEST) is EventStatus.CONFIRMED
+    assert itip_status(Method.CANCEL, CancelIntent.NOTIFY_CANCELLED) is EventStatus.CANCELLED
+    assert itip_status(Method.CANCEL, CancelIntent.REMOVE_ATTENDEE) is None  # RFC 5546 §3.2.5
+
+
+def test_what_the_attendee_item_records_after_each_email():
+    assert attendee_status_after(Method.REQUEST, EventStatus.CONFIRMED) is AttendeeStatus.INVITED
+    assert attendee_status_after(Method.CANCEL, EventStatus.CANCELLED) is AttendeeStatus.CANCELLED
+    assert attendee_status_after(Method.CANCEL, None) is AttendeeStatus.REMOVED
+
+
+def test_a_whole_event_cancellation_reaches_invited_and_possibly_invited_attendees_only():
+    assert receives_event_cancellation(attendee(status=AttendeeStatus.INVITED))
+    assert receives_event_cancellation(attendee(pending=Pending(method=Method.REQUEST, sequence=0)))
+    assert not receives_event_cancellation(attendee(status=AttendeeStatus.REMOVED))
+    assert not receives_event_cancellation(attendee(status=AttendeeStatus.CANCELLED))
+    assert not receives_event_cancellation(AttendeeItem(uid=UID, email="", status=AttendeeStatus.INVITED))
 
 
 def test_only_transient_outcomes_are_retried():

@@ -8,17 +8,19 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from lambdas.domain.calendar import CANCEL, REQUEST, ItipMessage, build_calendar
+from lambdas.domain.calendar import ItipMessage, build_calendar
 from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
-from tests.support.aws import invite_body
+from lambdas.domain.vocabulary import EventStatus, Method
+from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
+from tests.support.aws import RSVP, SENDER, invite_body
 from tests.support.oracles import check_imip
 
-ENVELOPE = Envelope(sender="invites@example.com", reply_to="rsvp@example.com", subject_prefix="CalendarSnack")
+ENVELOPE = Envelope(sender=SENDER, reply_to=RSVP, subject_prefix=DEFAULT_SUBJECT_PREFIX)
 STAMP = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def itip(method=REQUEST, sequence=0, status="CONFIRMED", **event_changes) -> ItipMessage:
+def itip(method=Method.REQUEST, sequence=0, status=EventStatus.CONFIRMED, **event_changes) -> ItipMessage:
     body = invite_body()
     body["event"].update(event_changes)
     request = parse_invite(json.dumps(body))
@@ -33,7 +35,7 @@ def test_request_email_has_the_imip_structure_and_matching_methods():
 
 
 def test_cancel_email_has_method_cancel_everywhere():
-    rendered = render_email(itip(CANCEL, sequence=1, status="CANCELLED"), ENVELOPE)
+    rendered = render_email(itip(Method.CANCEL, sequence=1, status=EventStatus.CANCELLED), ENVELOPE)
     vevent = check_imip(rendered.raw, "CANCEL").walk("VEVENT")[0]
     assert str(vevent["STATUS"]) == "CANCELLED"
 
@@ -41,9 +43,9 @@ def test_cancel_email_has_method_cancel_everywhere():
 @pytest.mark.parametrize(
     ("method", "sequence", "expected"),
     [
-        (REQUEST, 0, "CalendarSnack Event Invite: Quarterly planning"),
-        (REQUEST, 3, "CalendarSnack Event Updated: Quarterly planning"),
-        (CANCEL, 1, "CalendarSnack Event Cancelled: Quarterly planning"),
+        (Method.REQUEST, 0, f"{DEFAULT_SUBJECT_PREFIX} Event Invite: Quarterly planning"),
+        (Method.REQUEST, 3, f"{DEFAULT_SUBJECT_PREFIX} Event Updated: Quarterly planning"),
+        (Method.CANCEL, 1, f"{DEFAULT_SUBJECT_PREFIX} Event Cancelled: Quarterly planning"),
     ],
 )
 def test_subjects(method, sequence, expected):

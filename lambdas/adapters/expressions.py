@@ -1,0 +1,316 @@
+"""The DynamoDB requests the store sends, built as plain data: no client, no I/O.
+
+Every condition that makes delivery idempotent is written here (docs/idempotency.md), next to the
+fallbacks used when a batch's completion write is refused. ``store.py`` sends these requests,
+retries and pages; this module decides what they say, and is unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from lambdas.domain.contract import Person
+from lambdas.domain.keys import ATTENDEE_PREFIX, PARTITION_KEY, SORT_KEY, attendee_key, event_key, event_pk
+from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
+
+COUNTER_VALUES = (":invites", ":updates", ":cancellations")
+COUNTERS = "ADD invites_sent :invites, updates_sent :updates, cancellations_sent :cancellations"
+CONDITION_FAILED = "ConditionalCheckFailed"  # a CancellationReasons code
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# An operation of a completion write: the record id of the attendee it records, or None for an
+# event's update (details and counters), and its TransactWriteItems entry.
+Operation = tuple[str | None, dict]
+
+
+def to_attribute_values(values: Mapping[str, Any]) -> dict[str, dict]:
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def from_item(item: Mapping[str, dict] | None) -> dict[str, Any] | None:
+    """A stored item as plain Python values (numbers as int or float), or None if there is none."""
+    if not item:
+        return None
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A sent email to record: the attendee item, and a share of its event's counters."""
+
+    record_id: str
+    method: Method
+    uid: str
+    email: str
+    name: str
+    token: str
+    sequence: int
+    message_id: str
+    sent_at: str
+    attendee_status: AttendeeStatus  # decided by the domain (decisions.attendee_status_after)
+    event: dict[str, Any] = field(default_factory=dict)  # contract form of the details (REQUEST)
+
+
+# ------------------------------------------------------------------------------------ reads
+
+
+def read_event(table: str, uid: str) -> dict:
+    return {"TableName": table, "Key": to_attribute_values(event_key(uid)), "ConsistentRead": True}
+
+
+def read_attendee(table: str, uid: str, email: str) -> dict:
+    return {"TableName": table, "Key": to_attribute_values(attendee_key(uid, email)), "ConsistentRead": True}
+
+
+def attendees_query(table: str, uid: str) -> dict:
+    """The first page of every attendee item of the event (strongly consistent)."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+        "ExpressionAttributeValues": to_attribute_values({":pk": event_pk(uid), ":prefix": ATTENDEE_PREFIX}),
+        "ConsistentRead": True,
+    }
+
+
+# ----------------------------------------------------------------------------------- claims
+
+
+def invite_claim(
+    table: str, uid: str, attendee: Person, sequence: int, token: str, now: float, lease: int
+) -> list[dict]:
+    """TransactItems: claim (uid, attendee) for ``sequence``, and check the event is not cancelled.
+
+    Refused when this sequence or a higher one was sent, while another claim is live, or when the
+    event was cancelled at this sequence or above: an invite racing a cancellation never slips
+    through.
+    """
+    attendee_update = {
+        "TableName": table,
+        "Key": to_attribute_values(attendee_key(uid, attendee.email)),
+        # The address is written with the claim so that a whole-event cancellation finds this
+        # attendee even if the function dies before recording the send.
+        "UpdateExpression": "SET pending = :pending, email = :email, #name = :name",
+        "ConditionExpression": "(attribute_not_exists(#seq) OR #seq < :seq)"
+        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)",
+        "ExpressionAttributeNames": {"#seq": "sequence", "#name": "name"},
+        "ExpressionAttributeValues": to_attribute_values(
+            {
+                ":email": attendee.email,
+                ":name": attendee.name,
+                ":pending": _pending(Method.REQUEST, token, now, sequence),
+                ":seq": sequence,
+                ":cutoff": Decimal(str(now - lease)),
+            }
+        ),
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    event_check = {
+        "TableName": table,
+        "Key": to_attribute_values(event_key(uid)),
+        "ConditionExpression": "attribute_not_exists(cancelled_sequence) OR cancelled_sequence < :seq",
+        "ExpressionAttributeValues": to_attribute_values({":seq": sequence}),
+    }
+    return [{"Update": attendee_update}, {"ConditionCheck": event_check}]
+
+
+def cancellation_claim(table: str, uid: str, email: str, token: str, now: float, lease: int) -> dict:
+    """UpdateItem: claim an invited attendee for its cancellation; returns the item as it was."""
+    return {
+        "TableName": table,
+        "Key": to_attribute_values(attendee_key(uid, email)),
+        "UpdateExpression": "SET pending = :pending",
+        # An expired claim without a status is an invite that may have been sent before its
+        # function died: cancel it too (decisions.receives_event_cancellation says the same).
+        "ConditionExpression": "attribute_exists(pk)"
+        " AND (#status = :invited OR attribute_exists(pending))"
+        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": to_attribute_values(
+            {
+                ":pending": _pending(Method.CANCEL, token, now),
+                ":invited": AttendeeStatus.INVITED,
+                ":cutoff": Decimal(str(now - lease)),
+            }
+        ),
+        "ReturnValues": "ALL_OLD",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def _pending(method: Method, token: str, now: float, sequence: int | None = None) -> dict[str, Any]:
+    pending: dict[str, Any] = {"method": method, "token": token, "since": Decimal(str(now))}
+    if sequence is not None:
+        pending["sequence"] = sequence
+    return pending
+
+
+def release(table: str, uid: str, email: str, token: str) -> dict:
+    """UpdateItem: give a claim back, if this delivery still holds it."""
+    return {
+        "TableName": table,
+        "Key": to_attribute_values(attendee_key(uid, email)),
+        "UpdateExpression": "REMOVE pending",
+        "ConditionExpression": "pending.#token = :token",
+        "ExpressionAttributeNames": {"#token": "token"},
+        "ExpressionAttributeValues": to_attribute_values({":token": token}),
+    }
+
+
+def event_cancellation(table: str, uid: str, cancel_sequence: int, now_iso: str) -> dict:
+    """UpdateItem: the event is cancelled at ``cancel_sequence``, unless already at or above it."""
+    return {
+        "TableName": table,
+        "Key": to_attribute_values(event_key(uid)),
+        "UpdateExpression": "SET #status = :cancelled, cancelled_sequence = :cs, cancelled_at = :now",
+        "ConditionExpression": "attribute_not_exists(cancelled_sequence) OR cancelled_sequence < :cs",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": to_attribute_values(
+            {":cancelled": EventStatus.CANCELLED, ":cs": cancel_sequence, ":now": now_iso}
+        ),
+    }
+
+
+# ------------------------------------------------------------------------------ completions
+
+
+def completion_operations(table: str, completions: list[Completion]) -> list[Operation]:
+    """Every write that records a batch: one per attendee, then one per event."""
+    operations: list[Operation] = [(c.record_id, attendee_completion(table, c)) for c in completions]
+    return operations + [(None, op) for op in event_updates(table, completions)]
+
+
+def attendee_completion(table: str, c: Completion) -> dict:
+    """Record one sent email on its attendee item; only the delivery that still owns the claim may."""
+    entry = {"method": c.method, "sequence": c.sequence, "at": c.sent_at, "message_id": c.message_id}
+    values = {
+        ":email": c.email,
+        ":name": c.name,
+        ":status": c.attendee_status,
+        ":seq": c.sequence,
+        ":at": c.sent_at,
+        ":mid": c.message_id,
+        ":entry": [entry],
+        ":empty": [],
+        ":token": c.token,
+    }
+    when = "invited_at" if c.method == Method.REQUEST else "cancelled_at"
+    expression = (
+        f"SET email = :email, #name = :name, #status = :status, #seq = :seq, {when} = :at, sent_at = :at,"
+        " message_id = :mid, history = list_append(if_not_exists(history, :empty), :entry)"
+    )
+    if c.method == Method.REQUEST:
+        # A new or changed invitation asks for a fresh reply (RFC 5546 §2.1.4).
+        expression += ", partstat = :needs_action"
+        values[":needs_action"] = PartStat.NEEDS_ACTION
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_attribute_values(attendee_key(c.uid, c.email)),
+            "UpdateExpression": expression + " REMOVE pending",
+            "ConditionExpression": "pending.#token = :token",
+            "ExpressionAttributeNames": {
+                "#name": "name",
+                "#status": "status",
+                "#seq": "sequence",
+                "#token": "token",
+            },
+            "ExpressionAttributeValues": to_attribute_values(values),
+        }
+    }
+
+
+def event_updates(table: str, completions: list[Completion]) -> list[dict]:
+    """One update per event in the batch: details from its highest sequence, counters summed.
+
+    A cancellation adds to the counters only: the event's status is set by the request that
+    cancels the whole event (``event_cancellation``), before its fan-out, never by one
+    attendee's CANCEL.
+    """
+    by_event: dict[str, list[Completion]] = {}
+    for c in completions:
+        by_event.setdefault(c.uid, []).append(c)
+    updates = []
+    for uid, group in by_event.items():
+        requests = [c for c in group if c.method == Method.REQUEST]
+        values: dict[str, Any] = {
+            ":invites": sum(1 for c in requests if c.sequence == 0),
+            ":updates": sum(1 for c in requests if c.sequence > 0),
+            ":cancellations": sum(1 for c in group if c.method == Method.CANCEL),
+        }
+        key = to_attribute_values(event_key(uid))
+        update: dict[str, Any] = {"TableName": table, "Key": key, "UpdateExpression": COUNTERS}
+        if requests:
+            latest = max(requests, key=lambda c: c.sequence)
+            details = {k: v for k, v in latest.event.items() if k != "sequence"}
+            names = {f"#d{index}": key for index, key in enumerate(sorted(details))}
+            values |= {f":d{index}": details[key] for index, key in enumerate(sorted(details))}
+            sets = [f"{name} = :{name[1:]}" for name in names]
+            names |= {"#seq": "sequence", "#status": "status"}
+            values |= {":seq": latest.sequence, ":confirmed": EventStatus.CONFIRMED, ":at": latest.sent_at}
+            sets += [
+                "#seq = :seq",
+                "#status = :confirmed",
+                "updated_at = :at",
+                "created_at = if_not_exists(created_at, :at)",
+            ]
+            update["UpdateExpression"] = f"SET {', '.join(sets)} {COUNTERS}"
+            update["ExpressionAttributeNames"] = names
+            # Details only move forward, and never over a cancellation.
+            update["ConditionExpression"] = (
+                "(attribute_not_exists(#seq) OR #seq <= :seq)"
+                " AND (attribute_not_exists(cancelled_sequence) OR cancelled_sequence < :seq)"
+            )
+        update["ExpressionAttributeValues"] = to_attribute_values(values)
+        updates.append({"Update": update})
+    return updates
+
+
+def counters_only(op: dict) -> dict:
+    """An event update reduced to its counters: what is written when its details' condition fails."""
+    update = op["Update"]
+    return {
+        "Update": {
+            "TableName": update["TableName"],
+            "Key": update["Key"],
+            "UpdateExpression": COUNTERS,
+            "ExpressionAttributeValues": {
+                k: v for k, v in update["ExpressionAttributeValues"].items() if k in COUNTER_VALUES
+            },
+        }
+    }
+
+
+def retry_after_refusal(operations: list[Operation], reasons: list[dict]) -> list[Operation]:
+    """What to write again after a completion transaction was refused, given its CancellationReasons.
+
+    - an operation refused for another reason (or not at all) is retried as it was;
+    - an event update whose condition failed: a newer sequence (or a cancellation) owns the
+      details; keep them and add only this batch's counters;
+    - an attendee whose condition failed: its claim was taken over after the lease ran out, and
+      the new owner records it; dropped.
+    """
+    retry = []
+    for (record_id, op), reason in zip(operations, reasons, strict=True):
+        if reason.get("Code") != CONDITION_FAILED:
+            retry.append((record_id, op))
+        elif record_id is None:
+            retry.append((None, counters_only(op)))
+    return retry

@@ -1,0 +1,257 @@
+"""An iTIP calendar that came back (RFC 5546), read with icalendar into one answer per VEVENT.
+
+The calendar is untrusted input: nothing here raises for bad content. What cannot be read is
+returned as a reason next to whatever could be read.
+
+Which METHOD wins: the VCALENDAR's own ``METHOD``. iTIP defines its semantics on that property
+(RFC 5546 §1.4); the MIME ``method=`` parameter is only a transport hint that RFC 6047 §2.4 says
+must repeat it, and an ``.ics`` attachment has no MIME parameter at all. So the calendar decides
+and the MIME parameter is used only when the calendar has no METHOD (it still says what the
+sender meant). A calendar with neither is a plain event, not a message: it is not read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from icalendar import Calendar
+
+MAX_VEVENTS = 50  # a reply to a series carries one VEVENT per answered instance; more is not a reply
+MAX_UID = 255  # as in the message contract: a longer UID cannot be one of ours
+MAX_NAME = 128
+MAX_TEXT = 255  # PRODID, proposed SUMMARY / LOCATION
+MAX_COMMENT = 2000
+
+# The methods an attendee sends to the organizer (RFC 5546 §1.4).
+ATTENDEE_METHODS = frozenset({"REPLY", "COUNTER", "REFRESH"})
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CalendarAnswer:
+    """One VEVENT of an iTIP message that came back: what one attendee says about one event."""
+
+    method: str  # "REPLY", "COUNTER", "REFRESH", ... upper-case
+    uid: str
+    attendee: str  # the ATTENDEE address, mailto: stripped, lower-cased
+    attendee_name: str  # CN, "" if none
+    partstat: str | None  # upper-case PARTSTAT, None if absent
+    sequence: int  # SEQUENCE, 0 when absent
+    dtstamp: datetime  # aware, UTC
+    recurrence_id: str | None  # RECURRENCE-ID as ISO 8601 (UTC when it has a zone), else None
+    comment: str  # COMMENT(s), "" if none
+    prodid: str  # the VCALENDAR's PRODID, "" if none
+    proposed: dict[str, str] = field(default_factory=dict)  # COUNTER: "start", "end", "summary", "location"
+    delegated_to: tuple[str, ...] = ()  # DELEGATED-TO addresses of a PARTSTAT=DELEGATED answer
+
+    def identity(self) -> tuple:
+        """Equal for the same answer read twice (inline and attached copies of one calendar)."""
+        return (
+            self.method,
+            self.uid,
+            self.recurrence_id,
+            self.attendee,
+            self.partstat,
+            self.sequence,
+            self.dtstamp,
+            self.comment,
+            tuple(sorted(self.proposed.items())),
+            self.delegated_to,
+        )
+
+
+@dataclass(frozen=True)
+class CalendarReading:
+    answers: tuple[CalendarAnswer, ...]
+    error: str | None
+
+
+def read_calendar(text: str, mime_method: str = "", replier: str = "") -> CalendarReading:
+    """Answers in an iCalendar text. ``replier`` (the From: address) picks the ATTENDEE that speaks
+    when a VEVENT lists several (a delegation names the delegate too)."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        components = Calendar.from_ical(text, multiple=True)
+    except Exception as error:  # icalendar raises ValueError, and worse on hostile input
+        return CalendarReading((), f"unreadable calendar: {_short(error)}")
+    calendars = [c for c in components if getattr(c, "name", None) == "VCALENDAR"]
+    if not calendars:
+        return CalendarReading(
+            (), "no complete VCALENDAR (BEGIN:VCALENDAR to END:VCALENDAR) in the calendar part"
+        )
+    answers: list[CalendarAnswer] = []
+    errors: list[str] = []
+    seen_events = 0
+    for calendar in calendars:
+        method = _text(calendar.get("METHOD"), MAX_TEXT).upper() or mime_method.strip().upper()
+        if not method:
+            errors.append("calendar has no METHOD: a plain event, not an iTIP message")
+            continue
+        prodid = _text(calendar.get("PRODID"), MAX_TEXT)
+        for event in calendar.walk("VEVENT"):
+            seen_events += 1
+            if seen_events > MAX_VEVENTS:
+                errors.append(f"more than {MAX_VEVENTS} VEVENTs: the rest is not read")
+                break
+            answer = _answer(event, method, prodid, replier, errors)
+            if answer is not None:
+                answers.append(answer)
+        if seen_events == 0:
+            errors.append(f"METHOD:{method} calendar without a VEVENT")
+    return CalendarReading(tuple(answers), errors[0] if errors else None)
+
+
+def _answer(event, method: str, prodid: str, replier: str, errors: list[str]) -> CalendarAnswer | None:
+    uid = _text(event.get("UID"), MAX_UID + 1)
+    if not uid:
+        errors.append("VEVENT without UID")
+        return None
+    if len(uid) > MAX_UID:
+        errors.append(f"UID longer than {MAX_UID} characters")
+        return None
+    attendee = _speaking_attendee(event.get("ATTENDEE"), replier)
+    if attendee is None:
+        errors.append(f"VEVENT {uid} has no ATTENDEE with an address")
+        return None
+    address, params = attendee
+    dtstamp = _utc(_decoded(event, "DTSTAMP"))
+    if dtstamp is None:
+        errors.append(f"VEVENT {uid} has no valid DTSTAMP")
+        return None
+    sequence = _sequence(event)
+    if sequence is None:
+        errors.append(f"VEVENT {uid} has an invalid SEQUENCE")
+        return None
+    partstat = _text(params.get("PARTSTAT"), 32).upper() or None
+    recurrence_id = _iso(_decoded(event, "RECURRENCE-ID"))
+    return CalendarAnswer(
+        method=method,
+        uid=uid,
+        attendee=address,
+        attendee_name=_text(params.get("CN"), MAX_NAME).strip().strip('"').strip(),
+        partstat=partstat,
+        sequence=sequence,
+        dtstamp=dtstamp,
+        recurrence_id=recurrence_id,
+        # Google Calendar carries the attendee's note as an ATTENDEE parameter instead of COMMENT.
+        comment=_comment(event.get("COMMENT")) or _comment(params.get("X-RESPONSE-COMMENT")),
+        prodid=prodid,
+        proposed=_proposed(event) if method == "COUNTER" else {},
+        delegated_to=_addresses(params.get("DELEGATED-TO")) if partstat == "DELEGATED" else (),
+    )
+
+
+def _speaking_attendee(raw, replier: str) -> tuple[str, dict] | None:
+    """The one ATTENDEE this VEVENT speaks for: the From: address if listed, else the only one, else
+    the first that gives an answer (a delegation also lists the delegate, who has not answered)."""
+    candidates = []
+    for value in raw if isinstance(raw, list) else [raw] if raw is not None else []:
+        address = address_of(value)
+        if address:
+            candidates.append((address, dict(getattr(value, "params", {}) or {})))
+    if not candidates:
+        return None
+    for candidate in candidates:
+        if candidate[0] == replier:
+            return candidate
+    if len(candidates) == 1:
+        return candidates[0]
+    for candidate in candidates:
+        if _text(candidate[1].get("PARTSTAT"), 32).upper() not in ("", "NEEDS-ACTION"):
+            return candidate
+    return candidates[0]
+
+
+def address_of(value) -> str:
+    """A calendar user address as an email address: mailto: (any case) stripped, lower-cased."""
+    text = _MAILTO.sub("", _text(value, 320)).strip().strip('"').strip()
+    return text.lower() if "@" in text else ""
+
+
+def _addresses(raw) -> tuple[str, ...]:
+    values = raw if isinstance(raw, list) else [raw] if raw else []
+    found = []
+    for value in values:
+        for piece in str(value).split(","):
+            if address := address_of(piece):
+                found.append(address)
+    return tuple(found)
+
+
+def _decoded(event, name: str):
+    if name not in event:
+        return None
+    try:
+        return event.decoded(name)
+    except Exception:  # a broken value: icalendar keeps it as vBroken, decoding may raise
+        return None
+
+
+def _sequence(event) -> int | None:
+    if "SEQUENCE" not in event:
+        return 0
+    value = _decoded(event, "SEQUENCE")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+        return None
+    return int(value)
+
+
+def _utc(value) -> datetime | None:
+    if isinstance(value, datetime):
+        # A floating DTSTAMP breaks RFC 5545 (it MUST be UTC); read it as the UTC it should have been.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+def _iso(value) -> str | None:
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return None
+
+
+def _proposed(event) -> dict[str, str]:
+    proposed: dict[str, str] = {}
+    start = _decoded(event, "DTSTART")
+    if (start_iso := _iso(start)) is not None:
+        proposed["start"] = start_iso
+    end = _decoded(event, "DTEND")
+    duration = _decoded(event, "DURATION") if end is None else None
+    if isinstance(start, date) and isinstance(duration, timedelta):
+        end = start + duration
+    if (end_iso := _iso(end)) is not None:
+        proposed["end"] = end_iso
+    for name in ("SUMMARY", "LOCATION"):
+        if value := _text(event.get(name), MAX_TEXT):
+            proposed[name.lower()] = value
+    return proposed
+
+
+def _comment(raw) -> str:
+    values = raw if isinstance(raw, list) else [raw] if raw is not None else []
+    text = "\n".join(_text(value, MAX_COMMENT, multiline=True) for value in values).strip()
+    return text[:MAX_COMMENT]
+
+
+def _text(value, max_len: int, *, multiline: bool = False) -> str:
+    """Single-line (or LF/TAB-only) text without control characters, at most max_len characters."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    text = value if isinstance(value, str) else str(value)
+    text = text.replace("\r\n", "\n")
+    text = (_CONTROL_EXCEPT_NEWLINE_TAB if multiline else _CONTROL).sub("" if multiline else " ", text)
+    return text.strip()[:max_len]
+
+
+def _short(error: Exception) -> str:
+    return _text(f"{type(error).__name__}: {error}", 200)

@@ -1,0 +1,104 @@
+"""The SES "Received" notification of an S3 receipt action, as the reply queue delivers it.
+
+Only what locates the stored email and what SES concluded about it is read. A notification that
+can never lead to an email (not JSON, another notification type, another action, no bucket or key)
+raises :class:`InvalidRequest` naming every bad field, so the batch loop dead-letters it with its
+reason. Everything else is read leniently: a missing verdict is "", a missing recipient list is
+empty, extra fields are ignored (SES adds fields over time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.domain.contract import FieldError, InvalidRequest, decode_body
+
+MAX_KEY = 1024  # S3's own limit on an object key, in UTF-8 bytes
+MAX_BUCKET = 63
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """SES receipt verdicts, upper-case ("PASS", "FAIL", "GRAY", "PROCESSING_FAILED"); "" when absent."""
+
+    spf: str = ""
+    dkim: str = ""
+    dmarc: str = ""
+    spam: str = ""
+    virus: str = ""
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """What the notification says: where the raw email is stored, and SES's verdicts on it."""
+
+    ses_message_id: str  # mail.messageId: the stored object's key ends with it
+    bucket: str
+    object_key: str
+    recipients: tuple[str, ...]  # receipt.recipients, lower-cased
+    verdicts: Verdicts
+
+
+def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
+    """The SQS record body: an SNS envelope around the SES notification, or the bare notification."""
+    document = decode_body(body)
+    errors: list[FieldError] = []
+    if document.get("notificationType") != "Received":
+        errors.append(FieldError("notificationType", "must be 'Received'"))
+    mail = _object(document, "mail", "mail", errors)
+    receipt = _object(document, "receipt", "receipt", errors)
+    action = _object(receipt, "action", "receipt.action", errors) if receipt is not None else None
+    message_id = _string(mail, "messageId", "mail.messageId", errors, 256) if mail is not None else None
+    bucket = key = None
+    if action is not None:
+        if action.get("type") != "S3":
+            errors.append(FieldError("receipt.action.type", "must be 'S3' (the raw email is read from S3)"))
+        bucket = _string(action, "bucketName", "receipt.action.bucketName", errors, MAX_BUCKET)
+        key = _string(action, "objectKey", "receipt.action.objectKey", errors, MAX_KEY)
+    if errors:
+        raise InvalidRequest(errors)
+    return ReceivedMail(
+        ses_message_id=message_id,
+        bucket=bucket,
+        object_key=key,
+        recipients=_recipients(receipt.get("recipients")),
+        verdicts=Verdicts(
+            spf=_verdict(receipt, "spfVerdict"),
+            dkim=_verdict(receipt, "dkimVerdict"),
+            dmarc=_verdict(receipt, "dmarcVerdict"),
+            spam=_verdict(receipt, "spamVerdict"),
+            virus=_verdict(receipt, "virusVerdict"),
+        ),
+    )
+
+
+def _object(parent: dict[str, Any], name: str, path: str, errors: list[FieldError]) -> dict | None:
+    value = parent.get(name)
+    if not isinstance(value, dict):
+        errors.append(FieldError(path, "is required and must be an object"))
+        return None
+    return value
+
+
+def _string(parent: dict[str, Any], name: str, path: str, errors: list[FieldError], max_len: int):
+    value = parent.get(name)
+    if not isinstance(value, str) or not value.strip():
+        errors.append(FieldError(path, "is required and must be a non-empty string"))
+        return None
+    if len(value) > max_len or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        errors.append(FieldError(path, f"must be at most {max_len} characters, without control characters"))
+        return None
+    return value
+
+
+def _recipients(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(item.strip().lower() for item in raw if isinstance(item, str) and item.strip())
+
+
+def _verdict(receipt: dict[str, Any], name: str) -> str:
+    verdict = receipt.get(name)
+    status = verdict.get("status") if isinstance(verdict, dict) else None
+    return status.strip().upper() if isinstance(status, str) else ""

@@ -1,0 +1,218 @@
+"""The table's items as typed, immutable values, read leniently from what is stored.
+
+What was valid when it was written stays readable: a missing attribute takes its default; an
+attribute of another type than expected, or an enum value this version does not know, reads as
+the default too (``None`` for the enums); attributes the model does not declare are ignored.
+Reading never raises. The key attributes are not part of the model: ``lambdas/domain/keys.py``
+is the one place that knows them, and the store passes the uid (and address) it read them from.
+
+Adding a field is one line, its declaration: the annotation says how it is read (``str``,
+``int``, ``float``, ``bool``, a ``StrEnum``, another dataclass such as ``Pending``, a
+``tuple[X, ...]`` of those, or ``X | None``), and the default is what a missing value reads as.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from functools import cache
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A claim on an attendee: an email is being sent (see docs/idempotency.md)."""
+
+    method: Method | None = None
+    sequence: int | None = None  # REQUEST claims only
+    token: str = ""
+    since: float = 0.0  # epoch seconds
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of an attendee's history: an email that left through SES."""
+
+    method: Method | None = None
+    sequence: int | None = None
+    at: str = ""  # ISO 8601 UTC
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class AttendeeItem:
+    uid: str
+    email: str  # as last sent; the key holds it lower-cased
+    name: str = ""
+    status: AttendeeStatus | None = None  # None: claimed, never recorded as sent
+    partstat: PartStat | None = None
+    sequence: int | None = None  # the highest sequence sent to this attendee
+    sent_at: str = ""
+    invited_at: str = ""
+    cancelled_at: str = ""
+    message_id: str = ""
+    history: tuple[HistoryEntry, ...] = ()
+    pending: Pending | None = None
+
+    @property
+    def person(self) -> Person:
+        return Person(email=self.email, name=self.name)
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any], *, uid: str, email: str) -> AttendeeItem:
+        """``email`` (from the key) is used when the item has no address of its own."""
+        return read(cls, stored, uid=uid, email=email)
+
+
+@dataclass(frozen=True)
+class EventItem:
+    uid: str
+    status: EventStatus | None = None
+    sequence: int | None = None  # the sequence whose details are stored
+    # The details, in contract form (EventDetails.as_dict): enough to cancel from the uid alone.
+    summary: str = ""
+    description: str = ""
+    location: str = ""
+    start: str = ""
+    end: str = ""
+    timezone: str = ""
+    organizer: Person | None = None
+    invites_sent: int = 0
+    updates_sent: int = 0
+    cancellations_sent: int = 0
+    cancelled_sequence: int | None = None  # invites at or below it are stale
+    created_at: str = ""
+    updated_at: str = ""
+    cancelled_at: str = ""
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is EventStatus.CANCELLED
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any], *, uid: str) -> EventItem:
+        return read(cls, stored, uid=uid)
+
+    def details(self) -> EventDetails | None:
+        """The stored details as the emails need them, or None when too little was stored.
+
+        Deliberately not the input validator: the details were valid under the rules of the day
+        they were written (a name with a backslash, say), and must stay usable to cancel.
+        """
+        start, end = _stored_time(self.start, self.timezone), _stored_time(self.end, self.timezone)
+        if not (self.summary and self.organizer and self.organizer.email) or start is None or end is None:
+            return None
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            return None
+        return EventDetails(
+            uid=self.uid,
+            sequence=self.sequence or 0,
+            summary=self.summary,
+            start=start,
+            end=end,
+            organizer=self.organizer,
+            description=self.description,
+            location=self.location,
+            timezone=self.timezone if _zone(self.timezone) else "",
+        )
+
+
+def as_dict(item: Any) -> dict[str, Any]:
+    """A plain, JSON-ready view of an item (enums are strings, tuples lists)."""
+    return dataclasses.asdict(item)
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def read(cls: type[T], stored: Mapping[str, Any], **known: Any) -> T:
+    """An instance of the dataclass ``cls`` from a stored mapping; ``known`` fills what is missing."""
+    values = dict(known)
+    for name, reader in _readers(cls):
+        if name in stored:
+            value = reader(stored[name])
+            if value is not _UNREADABLE:
+                values[name] = value
+    return cls(**values)
+
+
+class _Unreadable:
+    pass
+
+
+_UNREADABLE: Any = _Unreadable()
+Reader = Callable[[Any], Any]
+
+
+@cache
+def _readers(cls: type) -> tuple[tuple[str, Reader], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, _reader(hints[f.name])) for f in dataclasses.fields(cls) if f.init)
+
+
+def _reader(hint: Any) -> Reader:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        (inner,) = [arg for arg in args if arg is not type(None)]
+        return _reader(inner)  # None is the default of such fields, never read
+    if origin is tuple:
+        item = _reader(args[0])
+        return lambda raw: (
+            tuple(v for v in map(item, raw) if v is not _UNREADABLE) if isinstance(raw, list) else _UNREADABLE
+        )
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return lambda raw: hint(raw) if raw in hint._value2member_map_ else _UNREADABLE
+    if dataclasses.is_dataclass(hint):
+        return lambda raw: _nested(hint, raw)
+    if hint is float:
+        return lambda raw: float(raw) if _is_number(raw) else _UNREADABLE
+    if hint is int:
+        return lambda raw: raw if _is_number(raw) and isinstance(raw, int) else _UNREADABLE
+    return lambda raw: raw if isinstance(raw, hint) else _UNREADABLE
+
+
+def _is_number(raw: Any) -> bool:
+    return isinstance(raw, int | float) and not isinstance(raw, bool)
+
+
+def _nested(cls: type, raw: Any) -> Any:
+    if not isinstance(raw, Mapping):
+        return _UNREADABLE
+    try:
+        return read(cls, raw)
+    except TypeError:  # a required field (Person.email) is missing or unreadable
+        return _UNREADABLE
+
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _stored_time(raw: str, timezone: str) -> date | datetime | None:
+    try:
+        if _DATE_ONLY.fullmatch(raw):
+            return date.fromisoformat(raw)
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=_zone(timezone) or UTC)
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None

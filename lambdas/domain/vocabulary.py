@@ -1,0 +1,44 @@
+"""The words the functions write into emails and into the table, each spelled once.
+
+They are StrEnums: a member compares equal to its value, so what was stored as a plain string
+reads back as the member, and the member is written as the plain string.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Method(StrEnum):
+    """The iTIP method of an email (RFC 5546 §1.4), also recorded in the attendee's history."""
+
+    REQUEST = "REQUEST"  # sent: an invitation or update
+    CANCEL = "CANCEL"  # sent: a cancellation, or a removal
+    REPLY = "REPLY"  # read: an attendee's answer
+    COUNTER = "COUNTER"  # read: an attendee proposes another time
+    REFRESH = "REFRESH"  # read: an attendee asks for the latest version
+
+
+class EventStatus(StrEnum):
+    """The event item's status, and the VEVENT STATUS the emails carry (RFC 5545 §3.8.1.11)."""
+
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+
+
+class AttendeeStatus(StrEnum):
+    """What the attendee item says the attendee was last sent."""
+
+    INVITED = "invited"  # an invitation or update (REQUEST)
+    CANCELLED = "cancelled"  # the cancellation of the whole event (CANCEL with STATUS:CANCELLED)
+    REMOVED = "removed"  # removed from an event that goes on (CANCEL without STATUS)
+
+
+class PartStat(StrEnum):
+    """An attendee's participation status for a VEVENT (RFC 5545 §3.2.12)."""
+
+    NEEDS_ACTION = "NEEDS-ACTION"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    TENTATIVE = "TENTATIVE"
+    DELEGATED = "DELEGATED"

@@ -1,0 +1,92 @@
+"""The SES receipt notification: what locates the email is required, the rest is read leniently."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lambdas.domain.contract import InvalidRequest
+from lambdas.domain.inbound.notification import ReceivedMail, Verdicts, parse_receipt_notification
+from tests.unit.inbound.ses import fixture, ses_notification, sns_envelope
+
+
+def rejected(body) -> list[str]:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_receipt_notification(body)
+    return caught.value.fields
+
+
+def test_the_shared_fixture_envelope():
+    mail = parse_receipt_notification(fixture("ses-receipt-notification.json").decode())
+    assert mail == ReceivedMail(
+        ses_message_id="12f9a75d526842fa9b85754d0919db91",
+        bucket="cis-inbox-123456789012",
+        object_key="inbound/0123456789abcdef",
+        recipients=("rsvp@cis.example.com",),
+        verdicts=Verdicts(spf="PASS", dkim="PASS", dmarc="PASS", spam="PASS", virus="PASS"),
+    )
+
+
+def test_bare_notification_and_envelope_read_the_same():
+    notification = ses_notification(key="inbound/abc", verdicts={"dmarc": "fail"})
+    bare = parse_receipt_notification(json.dumps(notification))
+    assert bare == parse_receipt_notification(sns_envelope(notification))
+    assert bare.object_key == "inbound/abc"
+    assert bare.verdicts.dmarc == "FAIL"  # upper-cased
+
+
+def test_bytes_body_is_accepted():
+    assert parse_receipt_notification(sns_envelope(ses_notification()).encode()).bucket
+
+
+def test_missing_verdicts_and_recipients_are_empty_not_errors():
+    notification = ses_notification(recipients=("RSVP@CIS.Example.com",))
+    for name in ("spf", "dkim", "dmarc", "spam", "virus"):
+        del notification["receipt"][f"{name}Verdict"]
+    notification["receipt"]["spamVerdict"] = "PASS"  # not an object: ignored
+    mail = parse_receipt_notification(json.dumps(notification))
+    assert mail.verdicts == Verdicts()
+    assert mail.recipients == ("rsvp@cis.example.com",)
+    del notification["receipt"]["recipients"]
+    assert parse_receipt_notification(json.dumps(notification)).recipients == ()
+
+
+@pytest.mark.parametrize("body", [None, "", "not json", "[1, 2]", b"\xff\xfe"])
+def test_not_a_json_object(body):
+    assert len(rejected(body)) == 1
+
+
+def test_envelope_with_broken_message_names_it():
+    assert rejected(sns_envelope("{not json")) == ["Message"]
+
+
+def test_every_bad_field_is_named_at_once():
+    notification = ses_notification()
+    notification["notificationType"] = "Bounce"
+    notification["receipt"]["action"] = {"type": "SNS", "encoding": "UTF8"}
+    del notification["mail"]["messageId"]
+    assert rejected(sns_envelope(notification)) == [
+        "notificationType",
+        "mail.messageId",
+        "receipt.action.type",
+        "receipt.action.bucketName",
+        "receipt.action.objectKey",
+    ]
+
+
+def test_missing_objects():
+    assert rejected(json.dumps({"notificationType": "Received"})) == ["mail", "receipt"]
+    notification = ses_notification()
+    del notification["receipt"]["action"]
+    assert rejected(json.dumps(notification)) == ["receipt.action"]
+
+
+@pytest.mark.parametrize("key", ["", "   ", "a\nb", "k" * 1025])
+def test_bad_object_key(key):
+    assert rejected(json.dumps(ses_notification(key=key))) == ["receipt.action.objectKey"]
+
+
+def test_subscription_confirmation_is_not_a_notification():
+    body = json.dumps({"Type": "SubscriptionConfirmation", "Message": "You have chosen to subscribe"})
+    assert "notificationType" in rejected(body)

@@ -1,0 +1,166 @@
+"""The store's requests as data: conditions, completions, counters and their fallbacks."""
+
+from lambdas.adapters.expressions import (
+    COUNTERS,
+    Completion,
+    attendee_completion,
+    cancellation_claim,
+    completion_operations,
+    counters_only,
+    event_updates,
+    from_item,
+    invite_claim,
+    retry_after_refusal,
+    to_attribute_values,
+)
+from lambdas.domain.contract import Person
+from lambdas.domain.keys import attendee_key, event_key
+from lambdas.domain.vocabulary import AttendeeStatus, Method
+
+TABLE, UID = "t", "evt-1@example.com"
+DETAILS = {"uid": UID, "sequence": 0, "summary": "Planning", "start": "2026-12-01T15:00:00+00:00"}
+
+
+def completion(email="a@example.org", method=Method.REQUEST, sequence=0, uid=UID, **changes) -> Completion:
+    values = {
+        "record_id": f"r-{email}-{sequence}",
+        "method": method,
+        "uid": uid,
+        "email": email,
+        "name": "",
+        "token": "tok",
+        "sequence": sequence,
+        "message_id": "ses",
+        "sent_at": f"2026-12-01T10:00:0{sequence}+00:00",
+        "attendee_status": AttendeeStatus.INVITED if method == Method.REQUEST else AttendeeStatus.CANCELLED,
+        "event": {**DETAILS, "sequence": sequence, "summary": f"Planning v{sequence}"},
+    }
+    return Completion(**{**values, **changes})
+
+
+def values(update: dict) -> dict:
+    return from_item(update["ExpressionAttributeValues"])
+
+
+def test_stored_words_are_written_as_plain_strings():
+    assert to_attribute_values({":s": AttendeeStatus.REMOVED, ":m": Method.CANCEL}) == {
+        ":s": {"S": "removed"},
+        ":m": {"S": "CANCEL"},
+    }
+
+
+def test_an_invite_claim_checks_the_attendee_and_the_event_in_one_transaction():
+    attendee_update, event_check = invite_claim(TABLE, UID, Person("Bob@X.org", "Bob"), 3, "tok", 1000.0, 90)
+    update = attendee_update["Update"]
+    assert from_item(update["Key"]) == attendee_key(UID, "bob@x.org")
+    assert values(update) == {
+        ":email": "Bob@X.org",
+        ":name": "Bob",
+        ":pending": {"method": "REQUEST", "sequence": 3, "token": "tok", "since": 1000},
+        ":seq": 3,
+        ":cutoff": 910,
+    }
+    assert update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+    check = event_check["ConditionCheck"]
+    assert from_item(check["Key"]) == event_key(UID)
+    assert "cancelled_sequence < :seq" in check["ConditionExpression"]
+
+
+def test_a_cancellation_claim_needs_an_invited_or_claimed_attendee_and_returns_it():
+    request = cancellation_claim(TABLE, UID, "b@x.org", "tok", 1000.0, 90)
+    assert values(request)[":invited"] == "invited"
+    assert values(request)[":pending"] == {"method": "CANCEL", "token": "tok", "since": 1000}
+    assert "#status = :invited OR attribute_exists(pending)" in request["ConditionExpression"]
+    assert request["ReturnValues"] == request["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+def test_an_attendee_completion_records_the_domain_s_status_and_asks_for_a_fresh_reply_after_a_request():
+    invite = attendee_completion(TABLE, completion())["Update"]
+    assert values(invite)[":status"] == "invited"
+    assert values(invite)[":needs_action"] == "NEEDS-ACTION"
+    assert "invited_at = :at" in invite["UpdateExpression"]
+    removal = attendee_completion(
+        TABLE, completion(method=Method.CANCEL, sequence=1, attendee_status=AttendeeStatus.REMOVED)
+    )["Update"]
+    assert values(removal)[":status"] == "removed"
+    assert (
+        "partstat" not in removal["UpdateExpression"] and "cancelled_at = :at" in removal["UpdateExpression"]
+    )
+    assert values(removal)[":entry"] == [
+        {"method": "CANCEL", "sequence": 1, "at": "2026-12-01T10:00:01+00:00", "message_id": "ses"}
+    ]
+    assert removal["ConditionExpression"] == "pending.#token = :token"
+
+
+def test_one_event_update_per_event_with_the_highest_sequence_s_details_and_summed_counters():
+    batch = [
+        completion("a@x.org", sequence=0),
+        completion("b@x.org", sequence=2),
+        completion("c@x.org", sequence=1),
+        completion("d@x.org", method=Method.CANCEL, sequence=3),
+        completion("e@x.org", uid="other@example.com"),
+    ]
+    first, second = event_updates(TABLE, batch)
+    update = first["Update"]
+    assert from_item(update["Key"]) == event_key(UID)
+    stored = {
+        update["ExpressionAttributeNames"][n]: values(update)[f":{n[1:]}"]
+        for n in update["ExpressionAttributeNames"]
+        if n.startswith("#d")
+    }
+    assert stored == {k: v for k, v in batch[1].event.items() if k != "sequence"}  # sequence 2's details
+    assert (
+        values(update)[":seq"],
+        values(update)[":invites"],
+        values(update)[":updates"],
+        values(update)[":cancellations"],
+    ) == (2, 1, 2, 1)
+    assert "#seq <= :seq" in update["ConditionExpression"]
+    assert from_item(second["Update"]["Key"]) == event_key("other@example.com")
+
+
+def test_cancellations_only_add_to_the_counters_and_never_set_the_event_s_status():
+    [only] = event_updates(
+        TABLE,
+        [
+            completion(method=Method.CANCEL, sequence=1),
+            completion("b@x.org", method=Method.CANCEL, sequence=1),
+        ],
+    )
+    update = only["Update"]
+    assert update["UpdateExpression"] == COUNTERS
+    assert "ConditionExpression" not in update and "ExpressionAttributeNames" not in update
+    assert values(update) == {":invites": 0, ":updates": 0, ":cancellations": 2}
+
+
+def test_a_batch_s_operations_are_its_attendees_then_its_events():
+    operations = completion_operations(TABLE, [completion("a@x.org"), completion("b@x.org")])
+    assert [record_id for record_id, _ in operations] == ["r-a@x.org-0", "r-b@x.org-0", None]
+
+
+def test_counters_only_keeps_the_key_and_the_counters_of_an_event_update():
+    [update] = event_updates(TABLE, [completion(sequence=1)])
+    reduced = counters_only(update)["Update"]
+    assert reduced["Key"] == update["Update"]["Key"]
+    assert reduced["UpdateExpression"] == COUNTERS
+    assert values(reduced) == {":invites": 0, ":updates": 1, ":cancellations": 0}
+    assert "ConditionExpression" not in reduced
+
+
+def test_after_a_refused_completion_only_what_can_still_succeed_is_written_again():
+    operations = completion_operations(TABLE, [completion("a@x.org"), completion("b@x.org")])
+    refused = [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}, {"Code": "ConditionalCheckFailed"}]
+
+    retry = retry_after_refusal(operations, refused)
+
+    # a: untouched, retried as it was; b: its claim was taken over, the new owner records it;
+    # the event: a newer sequence owns the details, so only this batch's counters are added.
+    assert [record_id for record_id, _ in retry] == ["r-a@x.org-0", None]
+    assert retry[0][1] is operations[0][1]
+    assert retry[1][1] == counters_only(operations[2][1])
+
+
+def test_a_refusal_for_other_reasons_retries_everything_unchanged():
+    operations = completion_operations(TABLE, [completion()])
+    reasons = [{"Code": "TransactionConflict"}, {}]
+    assert retry_after_refusal(operations, reasons) == operations
