@@ -12,7 +12,7 @@ from infra.config import AppConfig, ConfigError
 from infra.guard import RSVP_GUARD_RULE_ID, add_rsvp_placeholder_guard
 from infra.receiving import RECEIVING_REGIONS, REGION_RULE_ID, require_receiving_region
 from lambdas.runtime.config import ENV_DLQ_URL, ENV_QUEUE_URL
-from tests.infra.helpers import actions, as_list, ref_target, resources, statements
+from tests.infra.helpers import actions, as_list, only, ref_target, resources, statements, text
 from tests.infra.synth import CONFIGURED_CONTEXT, SKIP_BUNDLING, app_context, synthesize
 
 STATELESS = names.STATELESS_STACK_NAME
@@ -36,26 +36,6 @@ def without_replies():
 @pytest.fixture(scope="module")
 def longer_retention():
     return synthesize(app_context(SKIP_BUNDLING, {"inboundRetentionDays": str(RETENTION_DAYS)}))
-
-
-def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
-    (found,) = resources(template, resource_type).items()
-    return found
-
-
-def text(value: Any) -> str:
-    """A Fn::Join / Ref as one string, each reference written ${LogicalId} or ${LogicalId.Attr}."""
-    if isinstance(value, str):
-        return value
-    if "Ref" in value:
-        return "${" + value["Ref"] + "}"
-    if "Fn::GetAtt" in value:
-        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
-    if "Fn::GetStackOutput" in value:
-        output = value["Fn::GetStackOutput"]
-        return "${" + output["StackName"] + ":" + output["OutputName"] + "}"
-    separator, parts = value["Fn::Join"]
-    return separator.join(text(part) for part in parts)
 
 
 def rule_arn() -> str:
@@ -315,10 +295,19 @@ def test_the_reply_role_holds_exactly_these_actions_on_these_resources(synth, wo
         resources_text = tuple(sorted(text(resource) for resource in as_list(statement["Resource"])))
         granted[tuple(sorted(actions(statement)))] = (resources_text, statement.get("Condition"))
 
-    identity_arns = tuple(
+    configuration_set_id, _ = only(workers, "AWS::SES::ConfigurationSet")
+    # REFRESH answers are sends like any other: through the configuration set (tests/infra/test_feedback.py)
+    send_arns = tuple(
         sorted(
-            "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/" + identity
-            for identity in config.sending_identities
+            [
+                *(
+                    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/" + identity
+                    for identity in config.sending_identities
+                ),
+                "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${"
+                + configuration_set_id
+                + "}",
+            ]
         )
     )
     table_actions = (
@@ -331,7 +320,7 @@ def test_the_reply_role_holds_exactly_these_actions_on_these_resources(synth, wo
     assert granted == {
         ("logs:CreateLogStream", "logs:PutLogEvents"): (("${" + log_group_id + ".Arn}",), None),
         ("ses:SendEmail", "ses:SendRawEmail"): (
-            identity_arns,
+            send_arns,
             {"StringEquals": {"ses:FromAddress": config.sender}},
         ),
         ("s3:GetObject",): (("${" + bucket_id + ".Arn}/" + names.INBOUND_OBJECT_KEY_PREFIX + "*",), None),
@@ -361,19 +350,21 @@ def test_without_replies_none_of_the_inbound_path_exists(without_replies):
     template = without_replies.template(STATELESS)
     for resource_type in INBOUND_TYPES:
         assert not resources(template, resource_type), resource_type
-    # what is left of SNS and KMS is the alarm topic
+    # what is left of SNS and KMS is the alarm topic and the delivery feedback topic
     for resource in [
         *resources(template, "AWS::SNS::Topic").values(),
         *resources(template, "AWS::KMS::Key").values(),
     ]:
-        assert resource["Metadata"]["aws:cdk:path"].startswith(f"{STATELESS}/AlarmTopic/")
-    assert all(
-        subscription["Properties"]["Protocol"] == "email"
+        assert resource["Metadata"]["aws:cdk:path"].startswith(
+            (f"{STATELESS}/AlarmTopic/", f"{STATELESS}/DeliveryFeedback/")
+        )
+    assert sorted(
+        subscription["Properties"]["Protocol"]
         for subscription in resources(template, "AWS::SNS::Subscription").values()
-    )
+    ) == ["email", "sqs"]
     handlers = {fn["Properties"]["Handler"] for fn in resources(template, "AWS::Lambda::Function").values()}
-    assert handlers == {names.INVITE_HANDLER, names.CANCELLATION_HANDLER}
-    assert len(resources(template, "AWS::SQS::Queue")) == 4
+    assert handlers == {names.INVITE_HANDLER, names.CANCELLATION_HANDLER, names.FEEDBACK_HANDLER}
+    assert len(resources(template, "AWS::SQS::Queue")) == 6
     assert set(template["Outputs"]) == set(names.OUTPUT_KEYS)
     assert all(REGION_RULE_ID not in t.get("Rules", {}) for t in without_replies.templates.values())
     assert without_replies.violations("AwsSolutions") == []
