@@ -13,7 +13,7 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
-from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic
+from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic, only_for_source
 
 SES_PRINCIPAL = "ses.amazonaws.com"
 
@@ -72,10 +72,7 @@ class DeliveryFeedback(Construct):
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
         # The confused-deputy guard SES documents for an SNS event destination.
-        only_this_configuration_set = {
-            "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-            "ArnEquals": {"aws:SourceArn": self.configuration_set_arn},
-        }
+        only_this_configuration_set = only_for_source(self, self.configuration_set_arn)
 
         self.key, self.topic = encrypted_topic(
             self,
