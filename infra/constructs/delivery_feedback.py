@@ -58,8 +58,9 @@ class DeliveryFeedback(Construct):
             # Per-configuration-set bounce and complaint rates, beside the account-wide ones.
             reputation_metrics=True,
             sending_enabled=True,
-            # SES itself refuses addresses on the account's suppression list (a hard bounce or a
-            # complaint from any send of this account), whatever the account-level setting says.
+            # SES does not deliver to an address on the account's suppression list (a hard bounce
+            # or a complaint from any send of this account), whatever the account-level setting
+            # says; it reports a bounce of subtype OnAccountSuppressionList instead.
             suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
         )
         # A Ref, not the name given: whatever is told the name or granted the ARN is created after
