@@ -17,6 +17,9 @@ OUTPUT_INVITE_DLQ_URL = "InviteDlqUrl"
 OUTPUT_CANCELLATION_QUEUE_URL = "CancellationQueueUrl"
 OUTPUT_CANCELLATION_DLQ_URL = "CancellationDlqUrl"
 OUTPUT_TABLE_NAME = "TableName"
+OUTPUT_FEEDBACK_QUEUE_URL = "FeedbackQueueUrl"
+OUTPUT_FEEDBACK_DLQ_URL = "FeedbackDlqUrl"
+OUTPUT_CONFIGURATION_SET_NAME = "ConfigurationSetName"
 # Only with the `receiveReplies` context switch on (the default).
 OUTPUT_REPLY_QUEUE_URL = "ReplyQueueUrl"
 OUTPUT_REPLY_DLQ_URL = "ReplyDlqUrl"
@@ -31,6 +34,9 @@ OUTPUT_KEYS = (
     OUTPUT_CANCELLATION_QUEUE_URL,
     OUTPUT_CANCELLATION_DLQ_URL,
     OUTPUT_TABLE_NAME,
+    OUTPUT_FEEDBACK_QUEUE_URL,
+    OUTPUT_FEEDBACK_DLQ_URL,
+    OUTPUT_CONFIGURATION_SET_NAME,
 )
 # The outputs of the inbound reply path, added to OUTPUT_KEYS when replies are received.
 REPLY_OUTPUT_KEYS = (
@@ -50,9 +56,16 @@ RECEIPT_RULE_NAME = "rsvp-to-reply-queue"
 # Where SES stores each raw message: <prefix><SES message id>.
 INBOUND_OBJECT_KEY_PREFIX = "inbound/"
 
+# SES delivery feedback. The configuration set's name is set explicitly: the topic policy and the
+# topic key's policy name its ARN, and the send functions are given the name and an IAM grant on
+# the ARN. Configuration set names are unique per account and region, hence the stack name in it.
+CONFIGURATION_SET_NAME = f"{STATELESS_STACK_NAME}-sends"
+FEEDBACK_EVENT_DESTINATION_NAME = "delivery-feedback-to-sns"
+
 # Lambda handler paths ("<module>.<function>"), relative to the root of the function asset.
 # Kept as strings so that synthesis never imports the function code; a test checks that they
 # resolve to callables in the `lambdas` package.
 INVITE_HANDLER = "lambdas.send_invite.handler.lambda_handler"
 CANCELLATION_HANDLER = "lambdas.send_cancellation.handler.lambda_handler"
 REPLY_HANDLER = "lambdas.record_reply.handler.lambda_handler"
+FEEDBACK_HANDLER = "lambdas.record_feedback.handler.lambda_handler"

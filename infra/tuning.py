@@ -58,6 +58,20 @@ MIN_INBOUND_RETENTION_DAYS = int(DLQ_RETENTION.to_days())
 DLQ_ALARM_THRESHOLD = 1
 DLQ_ALARM_PERIOD = Duration.minutes(1)
 
+# SES sending reputation (AWS/SES Reputation.BounceRate and Reputation.ComplaintRate, account-wide
+# rates between 0 and 1). AWS puts an account under review at a bounce rate of 5% or a complaint
+# rate of 0.1%, and may pause its sending beyond that. An alarm at the review threshold fires when
+# the damage is done, so each metric gets a second, earlier alarm at half of it: SES computes the
+# rates over a representative window of recent sends, so they climb over hours, and half the
+# threshold leaves the operator that time to find and stop the cause (docs/deployment.md). AWS
+# itself advises keeping bounces under 2%, so 2.5% is not a normal state to be woken for.
+BOUNCE_RATE_REVIEW_THRESHOLD = 0.05
+COMPLAINT_RATE_REVIEW_THRESHOLD = 0.001
+EARLY_WARNING_FRACTION = 0.5
+# SES updates the rates periodically, not per send: the alarm takes each hour's highest value, and
+# an hour without a datapoint keeps the alarm in its state rather than clearing it.
+REPUTATION_ALARM_PERIOD = Duration.hours(1)
+
 
 def visibility_timeout(function_timeout: Duration, batching_window: Duration) -> Duration:
     """The queue visibility timeout for a worker with this timeout and batching window."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -32,6 +32,16 @@ def encrypted_topic(
     )
     topic = sns.Topic(scope, "Topic", display_name=display_name, master_key=key, enforce_ssl=True)
     return key, topic
+
+
+def only_for_source(scope: Construct, source_arn: str) -> dict[str, Any]:
+    """The confused-deputy guard AWS documents for a service acting on a resource: the service may
+    only act for this account and for the one resource `source_arn` (a receipt rule, a
+    configuration set)."""
+    return {
+        "StringEquals": {"aws:SourceAccount": Stack.of(scope).account},
+        "ArnEquals": {"aws:SourceArn": source_arn},
+    }
 
 
 def allow_service_to_publish(

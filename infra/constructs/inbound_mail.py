@@ -14,7 +14,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra import nag
-from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic
+from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic, only_for_source
 
 SES_PRINCIPAL = "ses.amazonaws.com"
 
@@ -49,10 +49,7 @@ class InboundMail(Construct):
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
         # The confused-deputy guard SES documents for every resource it acts on.
-        only_this_rule = {
-            "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnEquals": {"aws:SourceArn": self.rule_arn},
-        }
+        only_this_rule = only_for_source(self, self.rule_arn)
         ses_principal = iam.ServicePrincipal(SES_PRINCIPAL)
 
         self.bucket = s3.Bucket(

@@ -7,13 +7,15 @@ whatever its job (its log group, its own DLQ, its event source mapping) stays in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+
+from lambdas.runtime.config import ENV_CONFIGURATION_SET
 
 # Everything the functions do on the table. TransactWriteItems is authorised per item action,
 # so UpdateItem and ConditionCheckItem cover the transactions; no Scan, PutItem or DeleteItem.
@@ -23,7 +25,8 @@ TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:ConditionCheckItem",
 )
-# SES v2 SendEmail with raw content is authorised as both actions.
+# SES v2 SendEmail with raw content is authorised as both actions, on the sending identity and, for
+# a send that names a configuration set, on the configuration set as well.
 SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 # GetObject also authorises HeadObject, which a reader may use to learn the size first.
 OBJECT_READ_ACTIONS = ("s3:GetObject",)
@@ -35,11 +38,15 @@ class Permission:
 
     `acknowledgements` are the cdk-nag findings (rule and finding, e.g. "IAM5[Resource::...]")
     the statement causes on the role's policy, each with its reason; the worker applies them there.
+    `environment` is what the function must be told to make the calls the statement allows (the
+    worker adds it to the function's environment), so a function is told of a resource exactly
+    when its role may use it.
     """
 
     summary: str
     statement: iam.PolicyStatement
     acknowledgements: tuple[tuple[str, str], ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
 
 
 def table_items(table: dynamodb.ITable) -> Permission:
@@ -49,15 +56,26 @@ def table_items(table: dynamodb.ITable) -> Permission:
     )
 
 
-def send_email_as(sender: str, identity_arns: Sequence[str]) -> Permission:
-    """SES sending through these identities, and only with `sender` as the From address."""
+def send_email_as(
+    sender: str,
+    identity_arns: Sequence[str],
+    *,
+    configuration_set_name: str,
+    configuration_set_arn: str,
+) -> Permission:
+    """SES sending through these identities and this configuration set, only as `sender`.
+
+    ses:FromAddress is a property of the request, so the condition holds on every resource SES
+    authorises the send on, the configuration set included.
+    """
     return Permission(
-        "SES from the sender",
+        "SES from the sender through its configuration set",
         iam.PolicyStatement(
             actions=list(SES_SEND_ACTIONS),
-            resources=list(identity_arns),
+            resources=[*identity_arns, configuration_set_arn],
             conditions={"StringEquals": {"ses:FromAddress": sender}},
         ),
+        environment={ENV_CONFIGURATION_SET: configuration_set_name},
     )
 
 

@@ -1,12 +1,13 @@
 """One SQS work queue with its DLQ, the function that drains it, and an alarm on the DLQ.
 
-Every pipeline (invite, cancellation, record reply) is an instance of `QueueWorker`; they differ
-in their handler and in what else their function calls. The queue's visibility timeout is derived
-from the function timeout here. The function's role holds exactly the calls the function makes
-(listed in docs/architecture.md): what every worker does (logs, dead-lettering invalid input onto
-its own DLQ, the event source mapping) is granted here, the rest is handed in by the caller as
-`permissions` (see infra/constructs/permissions.py), and `fans_out` adds sending onto its own
-work queue for the functions that fan a request out.
+Every pipeline (invite, cancellation, record reply, record feedback) is an instance of
+`QueueWorker`; they differ in their handler and in what else their function calls. The queue's
+visibility timeout is derived from the function timeout here. The function's role holds exactly
+the calls the function makes (listed in docs/architecture.md): what every worker does (logs,
+dead-lettering invalid input onto its own DLQ, the event source mapping) is granted here, the rest
+is handed in by the caller as `permissions` (see infra/constructs/permissions.py), together with
+the environment each of them needs, and `fans_out` adds sending onto its own work queue for the
+functions that fan a request out.
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class QueueWorker(Construct):
         )
 
         timeout_seconds = int(tuning.FUNCTION_TIMEOUT.to_seconds())
+        granted_environment = {
+            name: value for permission in permissions for name, value in permission.environment.items()
+        }
         self.function = lambda_.Function(
             self,
             "Function",
@@ -150,6 +154,7 @@ class QueueWorker(Construct):
                 # after the visibility timeout (6x longer), so a live invocation is never overtaken.
                 ENV_CLAIM_LEASE_SECONDS: str(timeout_seconds),
                 ENV_MAX_WORKERS: str(tuning.BATCH_SIZE),
+                **granted_environment,
             },
         )
         # CDK makes a function depend on a role passed in (the role and its DefaultPolicy). The

@@ -1,5 +1,6 @@
-"""Resources that can be replaced at will: the queue workers, their alarms, the alarm topic, and
-(with `receiveReplies`) the inbound mail path that feeds the reply worker."""
+"""Resources that can be replaced at will: the queue workers, their alarms, the alarm topic, the
+SES configuration set whose delivery events feed the feedback worker, the sending-reputation alarms,
+and (with `receiveReplies`) the inbound mail path that feeds the reply worker."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra import bundling, names
+from infra import bundling, names, tuning
 from infra.config import AppConfig
 from infra.constructs import permissions
 from infra.constructs.alarm_topic import AlarmTopic
+from infra.constructs.delivery_feedback import DeliveryFeedback
 from infra.constructs.inbound_mail import InboundMail
 from infra.constructs.queue_worker import QueueWorker
+from infra.constructs.reputation_alarms import ReputationAlarms, ReputationRate
 from infra.guard import add_placeholder_guard, add_rsvp_placeholder_guard
 from infra.receiving import require_receiving_region
 
@@ -49,9 +52,24 @@ class StatelessStack(Stack):
             for identity in config.sending_identities
         ]
         code = bundling.function_code()
+        # Every send names this configuration set, so that SES reports what became of it.
+        self.delivery_feedback = DeliveryFeedback(
+            self,
+            "DeliveryFeedback",
+            configuration_set_name=names.CONFIGURATION_SET_NAME,
+            event_destination_name=names.FEEDBACK_EVENT_DESTINATION_NAME,
+        )
 
         def table_and_ses() -> list[permissions.Permission]:
-            return [permissions.table_items(table), permissions.send_email_as(config.sender, identity_arns)]
+            return [
+                permissions.table_items(table),
+                permissions.send_email_as(
+                    config.sender,
+                    identity_arns,
+                    configuration_set_name=self.delivery_feedback.configuration_set_name,
+                    configuration_set_arn=self.delivery_feedback.configuration_set_arn,
+                ),
+            ]
 
         def worker(
             construct_id: str,
@@ -94,6 +112,37 @@ class StatelessStack(Stack):
             fans_out=True,
         )
 
+        # It records what SES reports on each send in the table; it sends no email and never
+        # fans out. Its queue gets the SNS envelope (not raw delivery), as the reply queue does.
+        self.feedback = worker(
+            "FeedbackWorker",
+            "Records SES delivery feedback",
+            names.FEEDBACK_HANDLER,
+            [permissions.table_items(table)],
+            fans_out=False,
+        )
+        self.delivery_feedback.topic.add_subscription(
+            subscriptions.SqsSubscription(self.feedback.queue, raw_message_delivery=False)
+        )
+        self.reputation_alarms = ReputationAlarms(
+            self,
+            "SendingReputation",
+            rates=(
+                ReputationRate(
+                    "BounceRate", "Reputation.BounceRate", "bounce", tuning.BOUNCE_RATE_REVIEW_THRESHOLD
+                ),
+                ReputationRate(
+                    "ComplaintRate",
+                    "Reputation.ComplaintRate",
+                    "complaint",
+                    tuning.COMPLAINT_RATE_REVIEW_THRESHOLD,
+                ),
+            ),
+            early_fraction=tuning.EARLY_WARNING_FRACTION,
+            period=tuning.REPUTATION_ALARM_PERIOD,
+            alarm_topic=alarm_topic,
+        )
+
         self.inbound: InboundMail | None = None
         self.reply: QueueWorker | None = None
         if config.receive_replies:
@@ -110,6 +159,13 @@ class StatelessStack(Stack):
                 "Cancellation",
             ),
             names.OUTPUT_TABLE_NAME: (table.table_name, "DynamoDB table of events and attendees"),
+            **_queue_outputs(
+                self.feedback, names.OUTPUT_FEEDBACK_QUEUE_URL, names.OUTPUT_FEEDBACK_DLQ_URL, "Feedback"
+            ),
+            names.OUTPUT_CONFIGURATION_SET_NAME: (
+                self.delivery_feedback.configuration_set_name,
+                "SES configuration set every send uses (delivery events, suppression list)",
+            ),
         }
         if self.inbound is not None and self.reply is not None:
             outputs.update(

@@ -42,3 +42,24 @@ def statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
 
 def actions(statement: dict[str, Any]) -> list[str]:
     return as_list(statement["Action"])
+
+
+def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    """The logical ID and body of the one resource of this type."""
+    (found,) = resources(template, resource_type).items()
+    return found
+
+
+def text(value: Any) -> str:
+    """A Fn::Join / Ref as one string, each reference written ${LogicalId} or ${LogicalId.Attr}."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    if "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    if "Fn::GetStackOutput" in value:
+        output = value["Fn::GetStackOutput"]
+        return "${" + output["StackName"] + ":" + output["OutputName"] + "}"
+    separator, parts = value["Fn::Join"]
+    return separator.join(text(part) for part in parts)

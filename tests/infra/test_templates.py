@@ -10,6 +10,7 @@ from infra import names, tuning
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.runtime.config import (
     ENV_CLAIM_LEASE_SECONDS,
+    ENV_CONFIGURATION_SET,
     ENV_DLQ_URL,
     ENV_MAX_WORKERS,
     ENV_QUEUE_URL,
@@ -25,7 +26,9 @@ from tests.infra.synth import CONFIGURED_CONTEXT
 
 STATEFUL = names.STATEFUL_STACK_NAME
 STATELESS = names.STATELESS_STACK_NAME
-HANDLERS = {names.INVITE_HANDLER, names.CANCELLATION_HANDLER, names.REPLY_HANDLER}
+# The functions that send email, through the configuration set (record reply answers REFRESH).
+SEND_HANDLERS = {names.INVITE_HANDLER, names.CANCELLATION_HANDLER, names.REPLY_HANDLER}
+HANDLERS = {*SEND_HANDLERS, names.FEEDBACK_HANDLER}
 SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
@@ -72,7 +75,7 @@ def test_each_handler_has_one_function_on_python_313_arm64(workers):
 
 
 def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers):
-    expected = {
+    common = {
         ENV_REGION,
         ENV_TABLE,
         ENV_SENDER,
@@ -83,8 +86,11 @@ def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers)
         ENV_CLAIM_LEASE_SECONDS,
         ENV_MAX_WORKERS,
     }
-    assert set(REQUIRED) <= expected
+    assert set(REQUIRED) <= common
     for fn in functions(workers).values():
+        # only a function that sends is told the configuration set (its role may use it)
+        sends = fn["Properties"]["Handler"] in SEND_HANDLERS
+        expected = {*common, ENV_CONFIGURATION_SET} if sends else common
         assert set(fn["Properties"]["Environment"]["Variables"]) == expected
 
 
@@ -177,7 +183,7 @@ def test_dead_letter_queues_keep_messages_for_14_days(workers):
         assert queues(workers)[dlq_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_all_six_queues_are_encrypted_and_deny_plain_http(workers):
+def test_all_queues_are_encrypted_and_deny_plain_http(workers):
     found = queues(workers)
     assert len(found) == 2 * len(HANDLERS)
     denied = set()
@@ -296,6 +302,8 @@ EXPECTED_ACTIONS = {
     names.CANCELLATION_HANDLER: SEND_FUNCTION_ACTIONS,
     # the same, plus reading the raw mail; its sqs:SendMessage is only onto its DLQ (test below)
     names.REPLY_HANDLER: {*SEND_FUNCTION_ACTIONS, "s3:GetObject"},
+    # the same but sending no email; its sqs:SendMessage is only onto its DLQ (test below)
+    names.FEEDBACK_HANDLER: SEND_FUNCTION_ACTIONS - {"ses:SendEmail", "ses:SendRawEmail"},
 }
 
 
@@ -328,18 +336,25 @@ def test_table_access_is_scoped_to_the_table(workers):
 
 def test_ses_sending_is_scoped_to_identities_and_conditioned_on_the_sender(synth, workers):
     config = synth.stacks.config
-    for function_id in functions(workers):
+    for function_id, fn in functions(workers).items():
         ses_statements = [
             statement
             for statement in statements(workers, role_of(workers, function_id))
             if any(action.startswith("ses:") for action in actions(statement))
         ]
-        assert len(ses_statements) == 1
-        (statement,) = ses_statements
-        assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": config.sender}}
-        arns = as_list(statement["Resource"])
-        identities = sorted(arn["Fn::Join"][1][-1].removeprefix(":identity/") for arn in arns)
-        assert identities == sorted(config.sending_identities)
+        assert len(ses_statements) == (1 if fn["Properties"]["Handler"] in SEND_HANDLERS else 0)
+        for statement in ses_statements:
+            assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": config.sender}}
+            arns = as_list(statement["Resource"])
+            # besides the identities, the configuration set (tests/infra/test_feedback.py)
+            last_parts = [arn["Fn::Join"][1][-1] for arn in arns]
+            identities = sorted(
+                part.removeprefix(":identity/")
+                for part in last_parts
+                if isinstance(part, str) and part.startswith(":identity/")
+            )
+            assert identities == sorted(config.sending_identities)
+            assert len(arns) == len(identities) + 1
 
 
 def test_queue_sends_are_scoped_to_the_functions_own_queues(workers):
@@ -353,7 +368,12 @@ def test_queue_sends_are_scoped_to_the_functions_own_queues(workers):
 
 @pytest.mark.parametrize(
     ("handler", "fans_out"),
-    [(names.INVITE_HANDLER, True), (names.CANCELLATION_HANDLER, True), (names.REPLY_HANDLER, False)],
+    [
+        (names.INVITE_HANDLER, True),
+        (names.CANCELLATION_HANDLER, True),
+        (names.REPLY_HANDLER, False),
+        (names.FEEDBACK_HANDLER, False),
+    ],
 )
 def test_only_the_fanning_out_functions_may_send_onto_their_own_work_queue(workers, handler, fans_out):
     function_id = function_of(workers, handler)
@@ -401,6 +421,8 @@ def test_outputs_carry_the_documented_keys(workers):
         names.OUTPUT_CANCELLATION_DLQ_URL,
         names.OUTPUT_REPLY_QUEUE_URL,
         names.OUTPUT_REPLY_DLQ_URL,
+        names.OUTPUT_FEEDBACK_QUEUE_URL,
+        names.OUTPUT_FEEDBACK_DLQ_URL,
     ):
         assert ref_target(workers["Outputs"][key]["Value"]) in queues(workers)
 
@@ -411,6 +433,7 @@ def test_outputs_carry_the_documented_keys(workers):
         (names.INVITE_HANDLER, names.OUTPUT_INVITE_QUEUE_URL, names.OUTPUT_INVITE_DLQ_URL),
         (names.CANCELLATION_HANDLER, names.OUTPUT_CANCELLATION_QUEUE_URL, names.OUTPUT_CANCELLATION_DLQ_URL),
         (names.REPLY_HANDLER, names.OUTPUT_REPLY_QUEUE_URL, names.OUTPUT_REPLY_DLQ_URL),
+        (names.FEEDBACK_HANDLER, names.OUTPUT_FEEDBACK_QUEUE_URL, names.OUTPUT_FEEDBACK_DLQ_URL),
     ],
 )
 def test_queue_outputs_name_the_queues_of_the_right_function(workers, handler, queue_key, dlq_key):

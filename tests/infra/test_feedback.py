@@ -1,0 +1,227 @@
+"""Delivery feedback: the configuration set every send uses, its events on an encrypted topic feeding
+the feedback worker, the send roles' grant on the configuration set, and the reputation alarms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import names, tuning
+from infra.constructs.reputation_alarms import NAMESPACE
+from lambdas.runtime.config import ENV_CONFIGURATION_SET, ENV_TABLE
+from tests.infra.helpers import only, ref_target, resources
+from tests.infra.pipelines import (
+    assert_drains_its_own_queue_which_redrives_to_its_own_dlq,
+    assert_queue_gets_the_sns_envelope_of_this_topic_only,
+    conditions_as_text,
+    configuration_set_arn,
+    function_id_of,
+    granted,
+    only_this_source,
+    ses_key_statement,
+    ses_publish_statement,
+    ses_send_grant,
+    topic_id_under,
+    topic_policy_id,
+    variables_of,
+    worker_queues,
+)
+from tests.infra.synth import ROOT
+
+STATELESS = names.STATELESS_STACK_NAME
+SEND_HANDLERS = (names.INVITE_HANDLER, names.CANCELLATION_HANDLER, names.REPLY_HANDLER)
+# The event types the feedback function handles, as CloudFormation spells them.
+EVENT_TYPES = ["bounce", "complaint", "delivery", "reject", "deliveryDelay", "renderingFailure"]
+TABLE_ACTIONS = ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+
+
+def configuration_set_id(template: dict[str, Any]) -> str:
+    found, _ = only(template, "AWS::SES::ConfigurationSet")
+    return found
+
+
+def feedback_topic_id(template: dict[str, Any]) -> str:
+    return topic_id_under(template, f"{STATELESS}/DeliveryFeedback/")
+
+
+# --- configuration set and event destination ---------------------------------------------------------
+
+
+def test_one_configuration_set_with_reputation_metrics_sending_and_suppression_of_bounces_and_complaints(
+    workers,
+):
+    _, configuration_set = only(workers, "AWS::SES::ConfigurationSet")
+    assert configuration_set["Properties"] == {
+        "Name": names.CONFIGURATION_SET_NAME,
+        "ReputationOptions": {"ReputationMetricsEnabled": True},
+        "SendingOptions": {"SendingEnabled": True},
+        "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+    }
+    assert workers["Outputs"][names.OUTPUT_CONFIGURATION_SET_NAME]["Value"] == {
+        "Ref": configuration_set_id(workers)
+    }
+
+
+def test_the_event_destination_publishes_the_feedback_events_to_the_feedback_topic(workers):
+    _, destination = only(workers, "AWS::SES::ConfigurationSetEventDestination")
+    assert destination["Properties"] == {
+        "ConfigurationSetName": {"Ref": configuration_set_id(workers)},
+        "EventDestination": {
+            "Name": names.FEEDBACK_EVENT_DESTINATION_NAME,
+            "Enabled": True,
+            "MatchingEventTypes": EVENT_TYPES,
+            "SnsDestination": {"TopicARN": {"Ref": feedback_topic_id(workers)}},
+        },
+    }
+
+
+def test_the_event_destination_is_created_after_the_topic_policy_ses_checks_at_creation(workers):
+    _, destination = only(workers, "AWS::SES::ConfigurationSetEventDestination")
+    assert destination["DependsOn"] == [topic_policy_id(workers, feedback_topic_id(workers))]
+
+
+# --- topic -----------------------------------------------------------------------------------------
+
+
+def test_topic_is_encrypted_with_a_rotated_key_ses_may_use_for_this_configuration_set_only(workers):
+    statement = ses_key_statement(workers, feedback_topic_id(workers))
+    assert conditions_as_text(statement) == only_this_source(configuration_set_arn(workers))
+
+
+def test_topic_policy_denies_plain_http_and_lets_only_ses_for_this_configuration_set_publish(workers):
+    allow = ses_publish_statement(workers, feedback_topic_id(workers))
+    assert conditions_as_text(allow) == only_this_source(configuration_set_arn(workers))
+
+
+# --- topic -> feedback queue -> feedback function ----------------------------------------------------
+
+
+def test_the_feedback_queue_gets_the_sns_envelope_of_the_feedback_topic_only(workers):
+    queue_id, _ = worker_queues(workers, names.FEEDBACK_HANDLER)
+    assert_queue_gets_the_sns_envelope_of_this_topic_only(workers, feedback_topic_id(workers), queue_id)
+
+
+def test_the_feedback_function_drains_its_own_queue_which_redrives_to_its_own_dlq(synth, workers):
+    assert_drains_its_own_queue_which_redrives_to_its_own_dlq(
+        workers,
+        names.FEEDBACK_HANDLER,
+        max_concurrency=synth.stacks.config.max_concurrency,
+        queue_output=names.OUTPUT_FEEDBACK_QUEUE_URL,
+        dlq_output=names.OUTPUT_FEEDBACK_DLQ_URL,
+    )
+
+
+def test_the_feedback_dlq_has_a_depth_alarm(workers):
+    _, dlq_id = worker_queues(workers, names.FEEDBACK_HANDLER)
+    (alarm,) = [
+        alarm
+        for alarm in resources(workers, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Dimensions")
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
+    ]
+    assert alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Properties"]["Threshold"] == tuning.DLQ_ALARM_THRESHOLD
+
+
+# --- roles -----------------------------------------------------------------------------------------
+
+
+def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(workers):
+    queue_id, dlq_id = worker_queues(workers, names.FEEDBACK_HANDLER)
+    function = workers["Resources"][function_id_of(workers, names.FEEDBACK_HANDLER)]["Properties"]
+    log_group_id = ref_target(function["LoggingConfig"]["LogGroup"])
+    found = granted(workers, names.FEEDBACK_HANDLER)
+    ((table_arn,), table_condition) = found.pop(TABLE_ACTIONS)
+    assert table_condition is None
+    assert found == {
+        ("logs:CreateLogStream", "logs:PutLogEvents"): (("${" + log_group_id + ".Arn}",), None),
+        # dead-lettering only: it never fans out, and it sends no email
+        ("sqs:SendMessage",): (("${" + dlq_id + ".Arn}",), None),
+        (
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:ReceiveMessage",
+        ): (("${" + queue_id + ".Arn}",), None),
+    }
+    # the table the send functions write, read from the data stack like the table name it is told
+    assert (table_arn,) == granted(workers, names.INVITE_HANDLER)[TABLE_ACTIONS][0]
+    assert table_arn.startswith("${" + names.STATEFUL_STACK_NAME + ":")
+    assert (
+        variables_of(workers, names.FEEDBACK_HANDLER)[ENV_TABLE]
+        == variables_of(workers, names.INVITE_HANDLER)[ENV_TABLE]
+    )
+
+
+@pytest.mark.parametrize("handler", SEND_HANDLERS)
+def test_each_send_role_may_send_as_the_sender_through_its_identities_and_the_configuration_set(
+    synth, workers, handler
+):
+    assert granted(workers, handler)[("ses:SendEmail", "ses:SendRawEmail")] == ses_send_grant(
+        workers, synth.stacks.config
+    )
+
+
+@pytest.mark.parametrize("handler", SEND_HANDLERS)
+def test_each_send_function_is_told_the_configuration_set(workers, handler):
+    assert variables_of(workers, handler)[ENV_CONFIGURATION_SET] == {"Ref": configuration_set_id(workers)}
+
+
+def test_the_feedback_function_is_not_told_a_configuration_set_it_may_not_send_through(workers):
+    assert ENV_CONFIGURATION_SET not in variables_of(workers, names.FEEDBACK_HANDLER)
+
+
+# --- reputation alarms -------------------------------------------------------------------------------
+
+
+def reputation_alarms(template: dict[str, Any]) -> dict[tuple[str, float], dict[str, Any]]:
+    return {
+        (alarm["Properties"]["MetricName"], alarm["Properties"]["Threshold"]): alarm["Properties"]
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == NAMESPACE
+    }
+
+
+def test_bounce_and_complaint_rates_alarm_early_and_at_the_review_thresholds(workers):
+    found = reputation_alarms(workers)
+    bounce, complaint = tuning.BOUNCE_RATE_REVIEW_THRESHOLD, tuning.COMPLAINT_RATE_REVIEW_THRESHOLD
+    assert (bounce, complaint) == (0.05, 0.001)  # what AWS reviews; changing them needs a reason
+    early = tuning.EARLY_WARNING_FRACTION
+    assert sorted(found) == sorted(
+        [
+            ("Reputation.BounceRate", bounce * early),
+            ("Reputation.BounceRate", bounce),
+            ("Reputation.ComplaintRate", complaint * early),
+            ("Reputation.ComplaintRate", complaint),
+        ]
+    )
+    for properties in found.values():
+        assert "Dimensions" not in properties  # the account's rate, not one configuration set's
+        assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert properties["Statistic"] == "Maximum"
+        assert properties["Period"] == tuning.REPUTATION_ALARM_PERIOD.to_seconds()
+        assert properties["EvaluationPeriods"] == 1
+        assert properties["TreatMissingData"] == "ignore"
+        assert 'docs/deployment.md, "When a reputation alarm fires"' in properties["AlarmDescription"]
+
+
+def test_the_runbook_the_alarms_point_at_exists():
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    assert "\n## When a reputation alarm fires\n" in deployment
+
+
+def test_reputation_alarms_notify_the_alarm_topic_when_there_is_one(default_synth, configured_synth):
+    for properties in reputation_alarms(default_synth.template(STATELESS)).values():
+        assert "AlarmActions" not in properties
+    configured = configured_synth.template(STATELESS)
+    (alarm_topic_id,) = [
+        topic_id
+        for topic_id, topic in resources(configured, "AWS::SNS::Topic").items()
+        if topic["Metadata"]["aws:cdk:path"].startswith(f"{STATELESS}/AlarmTopic/")
+    ]
+    found = reputation_alarms(configured)
+    assert len(found) == 4
+    for properties in found.values():
+        assert properties["AlarmActions"] == [{"Ref": alarm_topic_id}]
