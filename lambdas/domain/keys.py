@@ -2,6 +2,7 @@
 
 Event item:    pk = sk = "event#<uid>"
 Attendee item: pk = "event#<uid>", sk = "attendee#<lower-cased email>"
+Message item:  pk = sk = "message#<SES message id>" (where an email's delivery feedback belongs)
 """
 
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 EVENT_PREFIX = "event#"
 ATTENDEE_PREFIX = "attendee#"
+MESSAGE_PREFIX = "message#"
 
 
 def event_pk(uid: str) -> str:
@@ -30,3 +32,8 @@ def attendee_key(uid: str, email: str) -> dict[str, str]:
 def email_in_key(stored: Mapping[str, Any]) -> str:
     """The lower-cased address an attendee item's sort key holds."""
     return str(stored.get(SORT_KEY, "")).removeprefix(ATTENDEE_PREFIX)
+
+
+def message_key(ses_message_id: str) -> dict[str, str]:
+    pk = f"{MESSAGE_PREFIX}{ses_message_id}"
+    return {PARTITION_KEY: pk, SORT_KEY: pk}

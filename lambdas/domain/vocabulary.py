@@ -42,3 +42,21 @@ class PartStat(StrEnum):
     DECLINED = "DECLINED"
     TENTATIVE = "TENTATIVE"
     DELEGATED = "DELEGATED"
+
+
+class DeliveryState(StrEnum):
+    """What SES last told about an attendee's email (docs/feedback.md), newest event first."""
+
+    DELIVERED = "delivered"  # the recipient's mail server accepted it
+    BOUNCED = "bounced"  # refused: for good (Permanent) or for now (Transient, Undetermined)
+    COMPLAINED = "complained"  # the recipient reported it as spam
+    DELAYED = "delayed"  # SES keeps trying (DeliveryDelay)
+    REJECTED = "rejected"  # SES did not send it (Reject: a virus; or a rendering failure)
+
+
+class BounceType(StrEnum):
+    """SES's bounce types (the event's ``bounce.bounceType``); only Permanent suppresses."""
+
+    PERMANENT = "Permanent"
+    TRANSIENT = "Transient"
+    UNDETERMINED = "Undetermined"

@@ -15,6 +15,7 @@ ENV_DLQ_URL = "DLQ_URL"
 ENV_SUBJECT_PREFIX = "SUBJECT_PREFIX"
 ENV_CLAIM_LEASE_SECONDS = "CLAIM_LEASE_SECONDS"
 ENV_MAX_WORKERS = "BATCH_MAX_WORKERS"
+ENV_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
 
 REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
 
@@ -46,6 +47,7 @@ class Settings:
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     claim_lease_seconds: int = DEFAULT_CLAIM_LEASE_SECONDS
     max_workers: int = DEFAULT_MAX_WORKERS
+    configuration_set: str = ""  # the SES configuration set every send uses ("" = none)
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +65,7 @@ class Settings:
             subject_prefix=env.get(ENV_SUBJECT_PREFIX) or DEFAULT_SUBJECT_PREFIX,
             claim_lease_seconds=_positive_int(env, ENV_CLAIM_LEASE_SECONDS, DEFAULT_CLAIM_LEASE_SECONDS),
             max_workers=_positive_int(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS),
+            configuration_set=env.get(ENV_CONFIGURATION_SET, "").strip(),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,6 +22,11 @@ from lambdas.runtime.services import Services
 PERMANENT_SES_ERRORS = frozenset(
     {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"}
 )
+# SES v2 documents that it *accepts* a send to an address on the account-level suppression list and
+# then publishes a Permanent bounce (subtype OnAccountSuppressionList), which the feedback path
+# records. Should SES refuse one instead (SES v1 and SMTP said "Address blacklisted"), that is the
+# same end: not sent, not retried, and not an invalid request (docs/feedback.md).
+_SUPPRESSION_REFUSAL = re.compile(r"suppress|blacklist", re.IGNORECASE)
 
 
 def dead_letter(services: Services, record: dict[str, Any], invalid: InvalidRequest) -> None:
@@ -46,6 +52,8 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
         message_id = services.mailer.send(email, rendered.raw)
     except Exception as error:
         _release_quietly(services, uid, email, token)
+        if refused := ses_suppression_refusal(error):
+            return RecordResult(Outcome.SUPPRESSED, fields={**fields, "reason": f"SES: {refused}"})
         if (
             isinstance(error, ClientError)
             and error.response.get("Error", {}).get("Code") in PERMANENT_SES_ERRORS
@@ -69,6 +77,16 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
         event=itip.event.as_dict(),
     )
     return RecordResult(Outcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id})
+
+
+def ses_suppression_refusal(error: Exception) -> str:
+    """SES's message when it refused a send because the address is suppressed; "" otherwise."""
+    if not isinstance(error, ClientError):
+        return ""
+    details = error.response.get("Error", {})
+    message = details.get("Message") or ""
+    refused = details.get("Code") == "MessageRejected" and _SUPPRESSION_REFUSAL.search(message)
+    return message if refused else ""
 
 
 def _release_quietly(services: Services, uid: str, email: str, token: str) -> None:

@@ -44,7 +44,7 @@ def build(settings: config.Settings) -> Services:
     return Services(
         settings=settings,
         store=Store(clients.client("dynamodb", region), settings.table_name),
-        mailer=Mailer(clients.client("sesv2", region), settings.sender),
+        mailer=Mailer(clients.client("sesv2", region), settings.sender, settings.configuration_set),
         queues=Queues(clients.client("sqs", region), settings.queue_url, settings.dlq_url),
     )
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import InviteFanOut, parse_invite
-from lambdas.domain.decisions import Outcome, classify_refused_invite, itip_status
+from lambdas.domain.decisions import Outcome, classify_refused_invite, itip_status, suppression_fields
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed
@@ -28,9 +28,10 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
         outcome = classify_refused_invite(
             claim.attendee, claim.event_refused, event.sequence, now.timestamp(), lease
         )
-        return RecordResult(
-            outcome, fields={"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
-        )
+        fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
+        if outcome is Outcome.SUPPRESSED:
+            fields |= suppression_fields(claim.attendee)
+        return RecordResult(outcome, fields=fields)
 
     itip = ItipMessage(
         method=Method.REQUEST,

@@ -1,0 +1,8 @@
+"""Lambda entry point for Record Feedback: ``lambdas.record_feedback.handler.lambda_handler``."""
+
+from lambdas.record_feedback.workflow import handle_feedback
+from lambdas.runtime.entrypoint import sqs_handler
+
+# It sends nothing, so the batch-wide record step has nothing to write: each event is written as
+# it is decided (one transaction).
+lambda_handler = sqs_handler("record-feedback", handle_feedback)
