@@ -16,6 +16,7 @@ from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
+from lambdas.record_feedback.handler import lambda_handler as feedback_handler
 from lambdas.runtime import config
 from lambdas.runtime import services as runtime
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
@@ -25,7 +26,7 @@ REGION = "us-east-1"
 SENDER = config.PLACEHOLDER_SENDER
 RSVP = "rsvp@example.com"
 TABLE = "calendar-invites"
-HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler}
+HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler, "feedback": feedback_handler}
 
 
 @dataclass

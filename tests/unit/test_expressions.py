@@ -87,7 +87,12 @@ def test_an_attendee_completion_records_the_domain_s_status_and_asks_for_a_fresh
         "partstat" not in removal["UpdateExpression"] and "cancelled_at = :at" in removal["UpdateExpression"]
     )
     assert values(removal)[":entry"] == [
-        {"method": "CANCEL", "sequence": 1, "at": "2026-12-01T10:00:01+00:00", "message_id": "ses-a@example.org-1"}
+        {
+            "method": "CANCEL",
+            "sequence": 1,
+            "at": "2026-12-01T10:00:01+00:00",
+            "message_id": "ses-a@example.org-1",
+        }
     ]
     assert removal["ConditionExpression"] == "pending.#token = :token"
 
