@@ -44,91 +44,51 @@ def mail(message_id: str, recipient: str, sent: datetime) -> dict:
     }
 
 
+def _record(event_type: str, name: str, details: dict, message_id: str, recipient: str, sent) -> dict:
+    return {"eventType": event_type, name: details, "mail": mail(message_id, recipient, sent)}
+
+
 def _feedback_id() -> str:
     return f"0100{uuid.uuid4().hex}-000000"
 
 
 def bounce(message_id, recipient, at, sent, bounce_type="Permanent", subtype="General") -> dict:
-    status, code = (
-        ("5.1.1", "smtp; 550 5.1.1 user unknown")
-        if bounce_type == "Permanent"
-        else (
-            "4.2.2",
-            "smtp; 452 4.2.2 mailbox full",
-        )
-    )
-    return {
-        "eventType": "Bounce",
-        "bounce": {
-            "bounceType": bounce_type,
-            "bounceSubType": subtype,
-            "bouncedRecipients": [
-                {"emailAddress": recipient, "action": "failed", "status": status, "diagnosticCode": code}
-            ],
-            "timestamp": iso(at),
-            "feedbackId": _feedback_id(),
-            "reportingMTA": "dsn; mta.example.org",
-        },
-        "mail": mail(message_id, recipient, sent),
-    }
+    hard = bounce_type == "Permanent"
+    status = "5.1.1" if hard else "4.2.2"
+    code = "smtp; 550 5.1.1 user unknown" if hard else "smtp; 452 4.2.2 mailbox full"
+    failed = {"emailAddress": recipient, "action": "failed", "status": status, "diagnosticCode": code}
+    details = {"bounceType": bounce_type, "bounceSubType": subtype, "bouncedRecipients": [failed]}
+    details |= {"timestamp": iso(at), "feedbackId": _feedback_id(), "reportingMTA": "dsn; mta.example.org"}
+    return _record("Bounce", "bounce", details, message_id, recipient, sent)
 
 
 def complaint(message_id, recipient, at, sent) -> dict:
-    return {
-        "eventType": "Complaint",
-        "complaint": {
-            "complainedRecipients": [{"emailAddress": recipient}],
-            "timestamp": iso(at),
-            "feedbackId": _feedback_id(),
-            "userAgent": "Mozilla/5.0",
-            "complaintFeedbackType": "abuse",
-            "arrivalDate": iso(at),
-        },
-        "mail": mail(message_id, recipient, sent),
-    }
+    details = {"complainedRecipients": [{"emailAddress": recipient}], "timestamp": iso(at)}
+    details |= {"feedbackId": _feedback_id(), "userAgent": "Mozilla/5.0", "complaintFeedbackType": "abuse"}
+    details["arrivalDate"] = iso(at)
+    return _record("Complaint", "complaint", details, message_id, recipient, sent)
 
 
 def delivery(message_id, recipient, at, sent) -> dict:
-    return {
-        "eventType": "Delivery",
-        "delivery": {
-            "timestamp": iso(at),
-            "processingTimeMillis": 1234,
-            "recipients": [recipient],
-            "smtpResponse": "250 2.6.0 Message received",
-            "reportingMTA": "mta.example.org",
-        },
-        "mail": mail(message_id, recipient, sent),
-    }
+    details = {"timestamp": iso(at), "processingTimeMillis": 1234, "recipients": [recipient]}
+    details |= {"smtpResponse": "250 2.6.0 Message received", "reportingMTA": "mta.example.org"}
+    return _record("Delivery", "delivery", details, message_id, recipient, sent)
 
 
 def delivery_delay(message_id, recipient, at, sent) -> dict:
-    return {
-        "eventType": "DeliveryDelay",
-        "deliveryDelay": {
-            "timestamp": iso(at),
-            "delayType": "MailboxFull",
-            "expirationTime": iso(at + timedelta(hours=12)),
-            "delayedRecipients": [
-                {
-                    "emailAddress": recipient,
-                    "status": "4.2.2",
-                    "diagnosticCode": "smtp; 452 4.2.2 Mailbox full",
-                }
-            ],
-            "reportingMTA": "mta.example.org",
-        },
-        "mail": mail(message_id, recipient, sent),
+    delayed = {"emailAddress": recipient, "status": "4.2.2", "diagnosticCode": "smtp; 452 4.2.2 Mailbox full"}
+    details = {
+        "timestamp": iso(at),
+        "delayType": "MailboxFull",
+        "expirationTime": iso(at + timedelta(hours=12)),
     }
+    details |= {"delayedRecipients": [delayed], "reportingMTA": "mta.example.org"}
+    return _record("DeliveryDelay", "deliveryDelay", details, message_id, recipient, sent)
 
 
 def reject(message_id, recipient, at, sent) -> dict:
     # A Reject record has no time of its own: the email's is used.
-    return {
-        "eventType": "Reject",
-        "reject": {"reason": "Bad content"},
-        "mail": mail(message_id, recipient, sent),
-    }
+    return _record("Reject", "reject", {"reason": "Bad content"}, message_id, recipient, sent)
 
 
 def sns_envelope(record: dict) -> str:
