@@ -377,7 +377,7 @@ def feedback_write(table: str, uid: str, email: str, plan: Any) -> list[dict]:
     values: dict[str, Any] = {}
     if plan.delivery is not None:
         sets.append("delivery = :delivery")
-        conditions.append("(attribute_not_exists(delivery) OR delivery.#at < :at)")
+        conditions.append("(attribute_not_exists(delivery.#at) OR delivery.#at < :at)")
         names["#at"] = "at"
         values |= {":delivery": _stored(plan.delivery), ":at": plan.delivery.at}
     if plan.suppression is not None:

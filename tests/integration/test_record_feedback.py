@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from lambdas.adapters.expressions import to_attribute_values
+from lambdas.domain.keys import attendee_key
 from lambdas.domain.vocabulary import BounceType, DeliveryState
 from lambdas.record_feedback.handler import lambda_handler as feedback_handler
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from local.lambda_logs import json_lines
 from tests.support import ses_events
-from tests.support.aws import invite_body, record
+from tests.support.aws import TABLE, invite_body, record
 from tests.support.ses_events import sns_envelope
 
 UID = "evt-42@example.com"
@@ -288,3 +290,16 @@ def test_the_suppressed_attendees_of_an_event_are_listed(account):
     listed = {a.email: a.suppressed.reason for a in account.store.suppressed(UID)}
     assert listed == {ANA: DeliveryState.COMPLAINED, BOB: DeliveryState.BOUNCED}
     assert account.store.get_message(bounced).email == BOB
+
+
+def test_a_recorded_delivery_without_a_time_is_replaced_not_retried_forever(account):
+    message_id = invite(account)
+    account.dynamodb.update_item(
+        TableName=TABLE,
+        Key=to_attribute_values(attendee_key(UID, BOB)),
+        UpdateExpression="SET delivery = :d",
+        ExpressionAttributeValues=to_attribute_values({":d": {"state": "delivered"}}),
+    )
+
+    assert feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
+    assert account.attendee_item(UID, BOB).delivery.state is DeliveryState.BOUNCED

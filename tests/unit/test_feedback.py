@@ -241,7 +241,7 @@ def test_the_feedback_write_is_conditional_on_what_it_was_decided_from():
     condition = attendee_update["ConditionExpression"]
     assert "attribute_exists(pk)" in condition  # never creates an attendee
     assert "NOT contains(counted_feedback, :count_key)" in condition
-    assert "(attribute_not_exists(delivery) OR delivery.#at < :at)" in condition
+    assert "(attribute_not_exists(delivery.#at) OR delivery.#at < :at)" in condition
     assert "suppressed = if_not_exists(suppressed, :suppressed)" in attendee_update["UpdateExpression"]
     assert attendee_update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     stored = from_item(attendee_update["ExpressionAttributeValues"])
