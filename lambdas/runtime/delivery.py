@@ -14,7 +14,7 @@ from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, attendee_status_after
 from lambdas.domain.message import render_email
-from lambdas.runtime.batch import RecordResult
+from lambdas.runtime.batch import AddressSuppressed, RecordResult
 from lambdas.runtime.services import Services
 
 # SES refuses these for good (e.g. an unverified recipient in the sandbox): retrying cannot help,
@@ -53,7 +53,7 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
     except Exception as error:
         _release_quietly(services, uid, email, token)
         if refused := ses_suppression_refusal(error):
-            return RecordResult(Outcome.SUPPRESSED, fields={**fields, "reason": f"SES: {refused}"})
+            raise AddressSuppressed(f"SES: {refused}", fields) from error
         if (
             isinstance(error, ClientError)
             and error.response.get("Error", {}).get("Code") in PERMANENT_SES_ERRORS
