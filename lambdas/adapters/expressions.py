@@ -218,12 +218,16 @@ def completion_operations(table: str, completions: list[Completion]) -> list[Ope
     """
     operations: list[Operation] = [(c.record_id, attendee_completion(table, c)) for c in completions]
     by_message = {c.message_id: c for c in completions if c.message_id}
-    operations += [(c.record_id, message_mapping(table, c)) for c in by_message.values()]
+    operations += [
+        (c.record_id, message_mapping(table, c.message_id, c.uid, c.email, c.sent_at))
+        for c in by_message.values()
+    ]
     return operations + [(None, op) for op in event_updates(table, completions)]
 
 
-def message_mapping(table: str, c: Completion) -> dict:
-    """The message item: which attendee an SES message id went to, for its delivery feedback.
+def message_mapping(table: str, ses_message_id: str, uid: str, email: str, sent_at: str) -> dict:
+    """The message item: which attendee an SES message id went to, for its delivery feedback. Any
+    send that records itself adds it to its own write (docs/feedback.md).
 
     Unconditional: the email left through SES whoever records its attendee, so its feedback is
     true even when the attendee's own record is dropped (a claim taken over after its lease).
@@ -231,12 +235,10 @@ def message_mapping(table: str, c: Completion) -> dict:
     return {
         "Update": {
             "TableName": table,
-            "Key": to_attribute_values(message_key(c.message_id)),
+            "Key": to_attribute_values(message_key(ses_message_id)),
             "UpdateExpression": "SET #uid = :uid, email = :email, sent_at = :at",
             "ExpressionAttributeNames": {"#uid": "uid"},
-            "ExpressionAttributeValues": to_attribute_values(
-                {":uid": c.uid, ":email": c.email, ":at": c.sent_at}
-            ),
+            "ExpressionAttributeValues": to_attribute_values({":uid": uid, ":email": email, ":at": sent_at}),
         }
     }
 
