@@ -24,6 +24,8 @@ CTX_MAX_CONCURRENCY = "maxConcurrency"
 CTX_ALARM_EMAIL = "alarmEmail"
 CTX_SANDBOX_RECIPIENTS = "sandboxRecipients"
 CTX_CREATE_SES_IDENTITY = "createSesIdentity"
+CTX_RECEIVE_REPLIES = "receiveReplies"
+CTX_INBOUND_RETENTION_DAYS = "inboundRetentionDays"
 # Set by `make deploy`: turns the placeholder-sender warning into an error before anything is built.
 CTX_DEPLOY = "deploy"
 
@@ -37,9 +39,12 @@ CONTEXT_KEYS = (
     CTX_ALARM_EMAIL,
     CTX_SANDBOX_RECIPIENTS,
     CTX_CREATE_SES_IDENTITY,
+    CTX_RECEIVE_REPLIES,
+    CTX_INBOUND_RETENTION_DAYS,
 )
 
 DEFAULT_MAX_CONCURRENCY = tuning.MIN_MAX_CONCURRENCY
+DEFAULT_INBOUND_RETENTION_DAYS = 30
 
 # Defaults, also written out in cdk.json (a test keeps the two equal). Empty means "not set".
 DEFAULTS: dict[str, object] = {
@@ -52,6 +57,8 @@ DEFAULTS: dict[str, object] = {
     CTX_ALARM_EMAIL: "",
     CTX_SANDBOX_RECIPIENTS: "",
     CTX_CREATE_SES_IDENTITY: True,
+    CTX_RECEIVE_REPLIES: True,
+    CTX_INBOUND_RETENTION_DAYS: DEFAULT_INBOUND_RETENTION_DAYS,
 }
 
 # RFC 2606 / RFC 6761 names that can never receive mail: a sender there is a placeholder.
@@ -92,6 +99,8 @@ class AppConfig:
     sandbox_recipients: tuple[str, ...] = field(default_factory=tuple)
     create_ses_identity: bool = True
     deploy: bool = False
+    receive_replies: bool = True
+    inbound_retention_days: int = DEFAULT_INBOUND_RETENTION_DAYS
 
     @property
     def sender_is_placeholder(self) -> bool:
@@ -116,6 +125,22 @@ class AppConfig:
             names.append(_domain_of(self.sender))
         names.extend(self.sandbox_recipients)
         return tuple(dict.fromkeys(names))
+
+    @property
+    def rsvp_is_placeholder(self) -> bool:
+        return is_placeholder_address(self.rsvp_email)
+
+    @property
+    def rsvp_domain(self) -> str:
+        return _domain_of(self.rsvp_email)
+
+    @property
+    def identity_covers_rsvp_domain(self) -> bool:
+        """Whether the SES identity this stack creates is the RSVP address's domain or a parent of it."""
+        domain = self.rsvp_domain
+        return self.identity_is_domain and (
+            domain == self.ses_identity or domain.endswith("." + self.ses_identity)
+        )
 
     @classmethod
     def from_node(cls, node: Node) -> AppConfig:
@@ -188,6 +213,16 @@ class AppConfig:
                     "which is neither an email address nor a domain"
                 )
 
+        receive_replies = _flag(get(CTX_RECEIVE_REPLIES), CTX_RECEIVE_REPLIES)
+        inbound_retention_days = _int(get(CTX_INBOUND_RETENTION_DAYS), CTX_INBOUND_RETENTION_DAYS)
+        if inbound_retention_days < tuning.MIN_INBOUND_RETENTION_DAYS:
+            raise ConfigError(
+                f"context '{CTX_INBOUND_RETENTION_DAYS}' must be at least "
+                f"{tuning.MIN_INBOUND_RETENTION_DAYS} days (the reply DLQ's retention: a message "
+                "redriven from it must still find its email), got "
+                f"{inbound_retention_days}"
+            )
+
         return cls(
             sender=sender,
             rsvp_email=rsvp_email,
@@ -199,12 +234,16 @@ class AppConfig:
             sandbox_recipients=tuple(recipient.lower() for recipient in recipients),
             create_ses_identity=_flag(get(CTX_CREATE_SES_IDENTITY), CTX_CREATE_SES_IDENTITY),
             deploy=_flag(node.try_get_context(CTX_DEPLOY) or False, CTX_DEPLOY),
+            receive_replies=receive_replies,
+            inbound_retention_days=inbound_retention_days,
         )
 
     def check_deployable(self) -> None:
         """Refuse a deployment that would send from a placeholder address."""
         if self.sender_is_placeholder:
             raise ConfigError(placeholder_message(self.sender))
+        if self.receive_replies and self.rsvp_is_placeholder:
+            raise ConfigError(rsvp_placeholder_message(self.rsvp_email))
 
 
 def placeholder_message(sender: str) -> str:
@@ -213,6 +252,15 @@ def placeholder_message(sender: str) -> str:
         "Set your own address before deploying, e.g. "
         f"`make deploy CONTEXT='-c {CTX_SENDER}=invites@your-domain'`, or the '{CTX_SENDER}' key in "
         "cdk.json. See docs/deployment.md."
+    )
+
+
+def rsvp_placeholder_message(rsvp_email: str) -> str:
+    return (
+        f"The RSVP address {rsvp_email!r} is a placeholder, and '{CTX_RECEIVE_REPLIES}' is on: SES "
+        "would be set up to receive attendees' replies for an address that can never get mail. Set "
+        f"'{CTX_RSVP_EMAIL}' to an address whose domain's MX record you can point at SES, or turn "
+        f"replies off with `-c {CTX_RECEIVE_REPLIES}=false`. See docs/deployment.md."
     )
 
 
@@ -229,6 +277,15 @@ def _flag(value: object, key: str) -> bool:
     if text in ("false", "0", "no", ""):
         return False
     raise ConfigError(f"context '{key}' must be true or false, got {value!r}")
+
+
+def _int(value: object, key: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"context '{key}' must be an integer, got {value!r}")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"context '{key}' must be an integer, got {value!r}") from None
 
 
 def _list(value: object) -> list[str]:

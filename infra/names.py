@@ -17,7 +17,14 @@ OUTPUT_INVITE_DLQ_URL = "InviteDlqUrl"
 OUTPUT_CANCELLATION_QUEUE_URL = "CancellationQueueUrl"
 OUTPUT_CANCELLATION_DLQ_URL = "CancellationDlqUrl"
 OUTPUT_TABLE_NAME = "TableName"
+# Only with the `receiveReplies` context switch on (the default).
+OUTPUT_REPLY_QUEUE_URL = "ReplyQueueUrl"
+OUTPUT_REPLY_DLQ_URL = "ReplyDlqUrl"
+OUTPUT_INBOUND_BUCKET_NAME = "InboundBucketName"
+OUTPUT_INBOUND_TOPIC_ARN = "InboundTopicArn"
+OUTPUT_RECEIPT_RULE_SET_NAME = "ReceiptRuleSetName"
 
+# The outputs every deployment has.
 OUTPUT_KEYS = (
     OUTPUT_INVITE_QUEUE_URL,
     OUTPUT_INVITE_DLQ_URL,
@@ -25,9 +32,27 @@ OUTPUT_KEYS = (
     OUTPUT_CANCELLATION_DLQ_URL,
     OUTPUT_TABLE_NAME,
 )
+# The outputs of the inbound reply path, added to OUTPUT_KEYS when replies are received.
+REPLY_OUTPUT_KEYS = (
+    OUTPUT_REPLY_QUEUE_URL,
+    OUTPUT_REPLY_DLQ_URL,
+    OUTPUT_INBOUND_BUCKET_NAME,
+    OUTPUT_INBOUND_TOPIC_ARN,
+    OUTPUT_RECEIPT_RULE_SET_NAME,
+)
+
+# SES receiving. Names are set explicitly: the bucket policy, the topic policy and the topic's key
+# policy name the rule's ARN, which is built from them before the rule exists, and the one-time
+# activation (docs/deployment.md) names the rule set. Rule set names are unique per account and
+# region, hence the stack name in it.
+RECEIPT_RULE_SET_NAME = f"{STATELESS_STACK_NAME}-replies"
+RECEIPT_RULE_NAME = "rsvp-to-reply-queue"
+# Where SES stores each raw message: <prefix><SES message id>.
+INBOUND_OBJECT_KEY_PREFIX = "inbound/"
 
 # Lambda handler paths ("<module>.<function>"), relative to the root of the function asset.
 # Kept as strings so that synthesis never imports the function code; a test checks that they
 # resolve to callables in the `lambdas` package.
 INVITE_HANDLER = "lambdas.send_invite.handler.lambda_handler"
 CANCELLATION_HANDLER = "lambdas.send_cancellation.handler.lambda_handler"
+REPLY_HANDLER = "lambdas.record_reply.handler.lambda_handler"

@@ -50,6 +50,10 @@ DLQ_RETENTION = Duration.days(14)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
+# Raw inbound mail is kept at least as long as a reply notification can wait in the reply DLQ,
+# so that a redriven notification still finds its email. The default (config.py) is 30 days.
+MIN_INBOUND_RETENTION_DAYS = int(DLQ_RETENTION.to_days())
+
 # DLQ depth alarm: any message in a DLQ needs a human.
 DLQ_ALARM_THRESHOLD = 1
 DLQ_ALARM_PERIOD = Duration.minutes(1)

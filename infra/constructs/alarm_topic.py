@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic
 
 
 class AlarmTopic(Construct):
@@ -19,48 +18,26 @@ class AlarmTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, email: str) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
+        self.key, self.topic = encrypted_topic(
             self,
-            "Key",
-            description="Encrypts the alarm notification topic",
-            enable_key_rotation=True,
-            # Nothing is stored under this key (SNS messages are transient), so it goes with the stack.
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
-        )
-        self.topic = sns.Topic(
-            self,
-            "Topic",
             display_name="Calendar Invite Server alarms",
-            master_key=self.key,
-            enforce_ssl=True,
+            key_description="Encrypts the alarm notification topic",
         )
-        # Enforcing TLS writes a topic policy, which replaces SNS's default one; say explicitly that
-        # CloudWatch alarms of this account may publish.
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsOfThisAccount",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={
-                    "ArnLike": {
-                        "aws:SourceArn": Stack.of(self).format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+        # The topic's policy limits publishing to the alarms of this account.
+        allow_service_to_publish(
+            self.key,
+            self.topic,
+            service="cloudwatch.amazonaws.com",
+            sid="AllowCloudWatchAlarms",
+            topic_conditions={
+                "ArnLike": {
+                    "aws:SourceArn": Stack.of(self).format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
         )
         self.topic.add_subscription(subscriptions.EmailSubscription(email))

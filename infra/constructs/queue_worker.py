@@ -1,8 +1,12 @@
 """One SQS work queue with its DLQ, the function that drains it, and an alarm on the DLQ.
 
-Both the invite and the cancellation pipelines are an instance of `QueueWorker`; they differ only
-in their handler. The queue's visibility timeout is derived from the function timeout here, and
-the function's role holds exactly the calls the function makes (listed in docs/architecture.md).
+Every pipeline (invite, cancellation, record reply) is an instance of `QueueWorker`; they differ
+in their handler and in what else their function calls. The queue's visibility timeout is derived
+from the function timeout here. The function's role holds exactly the calls the function makes
+(listed in docs/architecture.md): what every worker does (logs, dead-lettering invalid input onto
+its own DLQ, the event source mapping) is granted here, the rest is handed in by the caller as
+`permissions` (see infra/constructs/permissions.py), and `fans_out` adds sending onto its own
+work queue for the functions that fan a request out.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import bundling, nag, tuning
+from infra.constructs.permissions import Permission
 from lambdas.runtime.config import (
     ENV_CLAIM_LEASE_SECONDS,
     ENV_DLQ_URL,
@@ -34,16 +39,6 @@ from lambdas.runtime.config import (
     ENV_TABLE,
 )
 
-# Everything the functions do on the table. TransactWriteItems is authorised per item action,
-# so UpdateItem and ConditionCheckItem cover the transactions; no Scan, PutItem or DeleteItem.
-TABLE_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
-)
-# SES v2 SendEmail with raw content is authorised as both actions.
-SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 # Fan-out onto the function's own queue (SendMessageBatch is authorised as SendMessage), and
 # invalid input onto its DLQ.
 QUEUE_SEND_ACTIONS = ("sqs:SendMessage",)
@@ -65,8 +60,9 @@ class QueueWorker(Construct):
         sender: str,
         rsvp_email: str,
         subject_prefix: str,
-        sending_identity_arns: Sequence[str],
         max_concurrency: int,
+        permissions: Sequence[Permission],
+        fans_out: bool,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -97,27 +93,28 @@ class QueueWorker(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
+        # Invalid input goes to the DLQ, sent there by the batch loop itself; a fan-out goes
+        # onto the work queue.
+        own_queues = [self.queue, self.dead_letter_queue] if fans_out else [self.dead_letter_queue]
+        summaries = [
+            "logs",
+            *(permission.summary for permission in permissions),
+            "its own queues" if fans_out else "its own DLQ",
+        ]
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{description}: logs, its table items, SES from the sender, its own queues",
+            description=f"{description}: {', '.join(summaries)}",
         )
         self.role.add_to_policy(
             iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn])
         )
-        self.role.add_to_policy(iam.PolicyStatement(actions=list(TABLE_ACTIONS), resources=[table.table_arn]))
+        for permission in permissions:
+            self.role.add_to_policy(permission.statement)
         self.role.add_to_policy(
             iam.PolicyStatement(
-                actions=list(SES_SEND_ACTIONS),
-                resources=list(sending_identity_arns),
-                conditions={"StringEquals": {"ses:FromAddress": sender}},
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=list(QUEUE_SEND_ACTIONS),
-                resources=[self.queue.queue_arn, self.dead_letter_queue.queue_arn],
+                actions=list(QUEUE_SEND_ACTIONS), resources=[queue.queue_arn for queue in own_queues]
             )
         )
 
@@ -161,6 +158,9 @@ class QueueWorker(Construct):
         # its permissions are attached. The policy exists by now (statements were added above).
         default_policy = self.role.node.find_child("DefaultPolicy").node.default_child
         self.function.node.default_child.add_override("DependsOn", [default_policy.logical_id])
+        for permission in permissions:
+            for rule, reason in permission.acknowledgements:
+                nag.acknowledge(default_policy, rule, reason)
         nag.acknowledge(
             self.function.node.default_child,
             "L1",

@@ -15,12 +15,16 @@ from infra.config import AppConfig
 from infra.constructs.email_identity import SenderIdentity
 from infra.constructs.table import InviteTable
 from infra.guard import add_placeholder_guard
+from infra.receiving import require_receiving_region
 
 
 class StatefulStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         add_placeholder_guard(self, config)
+        if config.receive_replies:
+            # Deployed first: a region without SES receiving is refused before the table exists.
+            require_receiving_region(self)
         self.table = InviteTable(self, "InviteTable").table
         self.identity = (
             SenderIdentity(

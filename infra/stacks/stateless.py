@@ -1,18 +1,26 @@
-"""Resources that can be replaced at will: the two queue workers, their alarms, the alarm topic."""
+"""Resources that can be replaced at will: the queue workers, their alarms, the alarm topic, and
+(with `receiveReplies`) the inbound mail path that feeds the reply worker."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Stack
+from aws_cdk import Annotations, ArnFormat, CfnOutput, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra import bundling, names
 from infra.config import AppConfig
+from infra.constructs import permissions
 from infra.constructs.alarm_topic import AlarmTopic
+from infra.constructs.inbound_mail import InboundMail
 from infra.constructs.queue_worker import QueueWorker
-from infra.guard import add_placeholder_guard
+from infra.guard import add_placeholder_guard, add_rsvp_placeholder_guard
+from infra.receiving import require_receiving_region
+
+RSVP_DOMAIN_WARNING_ID = "calendar-invite:rsvp-domain-not-verified-here"
 
 
 class StatelessStack(Stack):
@@ -42,7 +50,17 @@ class StatelessStack(Stack):
         ]
         code = bundling.function_code()
 
-        def worker(construct_id: str, description: str, handler: str) -> QueueWorker:
+        def table_and_ses() -> list[permissions.Permission]:
+            return [permissions.table_items(table), permissions.send_email_as(config.sender, identity_arns)]
+
+        def worker(
+            construct_id: str,
+            description: str,
+            handler: str,
+            grants: Sequence[permissions.Permission],
+            *,
+            fans_out: bool,
+        ) -> QueueWorker:
             return QueueWorker(
                 self,
                 construct_id,
@@ -53,31 +71,111 @@ class StatelessStack(Stack):
                 sender=config.sender,
                 rsvp_email=config.rsvp_email,
                 subject_prefix=config.subject_prefix,
-                sending_identity_arns=identity_arns,
                 max_concurrency=config.max_concurrency,
+                permissions=grants,
+                fans_out=fans_out,
                 alarm_topic=alarm_topic,
             )
 
-        self.invite = worker("InviteWorker", "Sends calendar invitations", names.INVITE_HANDLER)
+        # Both send functions claim attendees in the table, send through SES, and fan a request
+        # out into one message per attendee on their own queue.
+        self.invite = worker(
+            "InviteWorker",
+            "Sends calendar invitations",
+            names.INVITE_HANDLER,
+            table_and_ses(),
+            fans_out=True,
+        )
         self.cancellation = worker(
-            "CancellationWorker", "Sends calendar cancellations", names.CANCELLATION_HANDLER
+            "CancellationWorker",
+            "Sends calendar cancellations",
+            names.CANCELLATION_HANDLER,
+            table_and_ses(),
+            fans_out=True,
         )
 
+        self.inbound: InboundMail | None = None
+        self.reply: QueueWorker | None = None
+        if config.receive_replies:
+            self._add_reply_path(config, worker, table_and_ses())
+
         outputs = {
-            names.OUTPUT_INVITE_QUEUE_URL: (self.invite.queue.queue_url, "Invite work queue"),
-            names.OUTPUT_INVITE_DLQ_URL: (
-                self.invite.dead_letter_queue.queue_url,
-                "Invite dead-letter queue",
+            **_queue_outputs(
+                self.invite, names.OUTPUT_INVITE_QUEUE_URL, names.OUTPUT_INVITE_DLQ_URL, "Invite"
             ),
-            names.OUTPUT_CANCELLATION_QUEUE_URL: (
-                self.cancellation.queue.queue_url,
-                "Cancellation work queue",
-            ),
-            names.OUTPUT_CANCELLATION_DLQ_URL: (
-                self.cancellation.dead_letter_queue.queue_url,
-                "Cancellation dead-letter queue",
+            **_queue_outputs(
+                self.cancellation,
+                names.OUTPUT_CANCELLATION_QUEUE_URL,
+                names.OUTPUT_CANCELLATION_DLQ_URL,
+                "Cancellation",
             ),
             names.OUTPUT_TABLE_NAME: (table.table_name, "DynamoDB table of events and attendees"),
         }
+        if self.inbound is not None and self.reply is not None:
+            outputs.update(
+                {
+                    **_queue_outputs(
+                        self.reply, names.OUTPUT_REPLY_QUEUE_URL, names.OUTPUT_REPLY_DLQ_URL, "Reply"
+                    ),
+                    names.OUTPUT_INBOUND_BUCKET_NAME: (
+                        self.inbound.bucket.bucket_name,
+                        "Raw mail received for the RSVP address",
+                    ),
+                    names.OUTPUT_INBOUND_TOPIC_ARN: (
+                        self.inbound.topic.topic_arn,
+                        "SES receipt notifications for the RSVP address",
+                    ),
+                    names.OUTPUT_RECEIPT_RULE_SET_NAME: (
+                        self.inbound.rule_set.receipt_rule_set_name,
+                        "Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>",
+                    ),
+                }
+            )
         for key, (value, description) in outputs.items():
             CfnOutput(self, key, value=value, description=description)
+
+    def _add_reply_path(self, config: AppConfig, worker, table_and_ses: list[permissions.Permission]) -> None:
+        """SES receiving for the RSVP address, feeding the record reply worker through SNS."""
+        require_receiving_region(self)
+        add_rsvp_placeholder_guard(self, config)
+        if not config.rsvp_is_placeholder and not config.identity_covers_rsvp_domain:
+            Annotations.of(self).add_warning_v2(
+                RSVP_DOMAIN_WARNING_ID,
+                f"SES receives mail for {config.rsvp_email} only once its domain "
+                f"{config.rsvp_domain} is a verified SES domain identity in this region, and this "
+                f"stack verifies {config.ses_identity}. Verify {config.rsvp_domain} yourself "
+                "(docs/deployment.md).",
+            )
+        self.inbound = InboundMail(
+            self,
+            "InboundMail",
+            recipient=config.rsvp_email,
+            rule_set_name=names.RECEIPT_RULE_SET_NAME,
+            rule_name=names.RECEIPT_RULE_NAME,
+            object_key_prefix=names.INBOUND_OBJECT_KEY_PREFIX,
+            retention=Duration.days(config.inbound_retention_days),
+        )
+        # It records answers in the table, re-sends the current invitation for a REFRESH through
+        # SES, and reads the raw mail each notification points at; it never fans out.
+        read_mail = permissions.read_objects(self.inbound.bucket, names.INBOUND_OBJECT_KEY_PREFIX)
+        self.reply = worker(
+            "ReplyWorker",
+            "Records attendees' replies",
+            names.REPLY_HANDLER,
+            [*table_and_ses, read_mail],
+            fans_out=False,
+        )
+        # The queue gets the SNS envelope (not raw delivery): its Type and TopicArn tell a
+        # notification apart from anything else that might reach the queue.
+        self.inbound.topic.add_subscription(
+            subscriptions.SqsSubscription(self.reply.queue, raw_message_delivery=False)
+        )
+
+
+def _queue_outputs(
+    worker: QueueWorker, queue_key: str, dlq_key: str, label: str
+) -> dict[str, tuple[str, str]]:
+    return {
+        queue_key: (worker.queue.queue_url, f"{label} work queue"),
+        dlq_key: (worker.dead_letter_queue.queue_url, f"{label} dead-letter queue"),
+    }

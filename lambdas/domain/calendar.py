@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
-from lambdas.domain.vocabulary import EventStatus, Method
+from lambdas.domain.vocabulary import EventStatus, Method, PartStat
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
 
@@ -31,6 +31,9 @@ class ItipMessage:
     # REQUEST: CONFIRMED. CANCEL of the whole event: CANCELLED. CANCEL that only removes this
     # attendee from an event that goes on: None (RFC 5546 §3.2.5 sends no STATUS then).
     status: EventStatus | None
+    # The attendee's answer as the organizer knows it: NEEDS-ACTION for every invitation or update,
+    # their recorded answer when a REFRESH asks for the current version (RFC 5546 §3.2.6).
+    attendee_partstat: PartStat = PartStat.NEEDS_ACTION
 
 
 def build_calendar(message: ItipMessage) -> bytes:
@@ -54,7 +57,7 @@ def build_calendar(message: ItipMessage) -> bytes:
     vevent.add(
         "organizer", _address(message.organizer_mailbox, event.organizer.name or event.organizer.email)
     )
-    vevent.add("attendee", _attendee(message.attendee))
+    vevent.add("attendee", _attendee(message.attendee, message.attendee_partstat))
     parts = [_calendar_head(message.method)]
     if timezone:
         parts.append(_vtimezone(event.timezone))
@@ -112,10 +115,10 @@ def _address(email: str, common_name: str) -> vCalAddress:
     return address
 
 
-def _attendee(person: Person) -> vCalAddress:
+def _attendee(person: Person, partstat: PartStat) -> vCalAddress:
     address = _address(person.email, person.name)
     # RSVP=TRUE and PARTSTAT=NEEDS-ACTION make Outlook and iOS show response buttons.
     address.params.update(
-        {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+        {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": partstat, "RSVP": "TRUE"}
     )
     return address

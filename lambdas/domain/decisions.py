@@ -32,6 +32,17 @@ class Outcome(StrEnum):
     UNKNOWN_MESSAGE = "unknown_message"  # feedback on an email this table does not know: dropped
     NOT_YET_RECORDED = "not_yet_recorded"  # ...sent moments ago, maybe not recorded yet: retried once
     IGNORED = "ignored"  # an SES event type that is not delivery feedback (Send, Open, Click...)
+    # Record reply (docs/replies.md, "Recording"): what an email to the RSVP mailbox led to.
+    RECORDED = "recorded"  # an invited attendee's answer is recorded and counted
+    SHARED = "shared"  # an answer from someone not invited (a forwarded invitation), counted apart
+    COUNTER_RECORDED = "counter_recorded"  # a proposed change is kept for the organizer
+    REFRESHED = "refreshed"  # the current version was sent again to the attendee who asked
+    UNTRUSTED = "untrusted"  # forged or failed SES's checks: not recorded
+    UNKNOWN_EVENT = "unknown_event"  # no event with that UID was sent from here
+    CANCELLED_EVENT = "cancelled_event"  # an answer for a cancelled event
+    NOT_CALENDAR = "not_calendar"  # no calendar in the mail: kept in the bucket, logged
+    MALFORMED_CALENDAR = "malformed_calendar"  # a calendar that cannot be read or is not an answer
+    UNSUPPORTED = "unsupported"  # an iTIP method (or instance answer) this server does not take
 
     @property
     def retry(self) -> bool:

@@ -26,7 +26,15 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lambdas.domain.contract import EventDetails, Person
-from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState, EventStatus, Method, PartStat
+from lambdas.domain.vocabulary import (
+    AttendeeStatus,
+    BounceType,
+    DeliveryState,
+    EventStatus,
+    Method,
+    Origin,
+    PartStat,
+)
 
 T = TypeVar("T")
 
@@ -43,12 +51,50 @@ class Pending:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One entry of an attendee's history: an email that left through SES."""
+    """One entry of an attendee's history: an email that left through SES, or an answer received
+    (REPLY, COUNTER; ``message_id`` is then the inbound mail's SES message id)."""
 
     method: Method | None = None
     sequence: int | None = None
     at: str = ""  # ISO 8601 UTC
     message_id: str = ""
+    partstat: PartStat | None = None  # REPLY
+    dtstamp: str = ""  # REPLY, COUNTER: the answer's DTSTAMP
+    prodid: str = ""  # REPLY: the client's PRODID
+    comment: str = ""  # REPLY, COUNTER
+    delegated_to: tuple[str, ...] = ()  # REPLY with PARTSTAT=DELEGATED
+    refresh_of: str = ""  # a REQUEST sent again for a REFRESH: the inbound mail's SES message id
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What a COUNTER proposes (values as the attendee sent them, ISO 8601 for times)."""
+
+    start: str = ""
+    end: str = ""
+    summary: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class CounterProposal:
+    """The attendee's latest COUNTER, kept for the organizer (docs/replies.md, "Recording")."""
+
+    proposed: Proposal | None = None
+    sequence: int | None = None
+    dtstamp: str = ""
+    comment: str = ""
+    at: str = ""  # when it was recorded
+    message_id: str = ""  # the inbound mail's SES message id
+
+
+@dataclass(frozen=True)
+class RefreshClaim:
+    """A REFRESH being answered: the inbound mail it answers, like ``Pending`` for an invitation."""
+
+    message_id: str = ""
+    token: str = ""
+    since: float = 0.0  # epoch seconds
 
 
 @dataclass(frozen=True)
@@ -87,6 +133,20 @@ class AttendeeItem:
     message_id: str = ""
     history: tuple[HistoryEntry, ...] = ()
     pending: Pending | None = None
+    # The answer, written by record reply (docs/replies.md, "Recording"); None/"" before one.
+    origin: Origin | None = None  # SHARED: answered a forwarded invitation; None: invited
+    reply_sequence: int | None = None  # the version answered
+    reply_dtstamp: str = ""
+    replied_at: str = ""
+    reply_prodid: str = ""
+    reply_comment: str = ""
+    reply_message_id: str = ""
+    reply_version: int | None = None  # answers recorded: what each answer's write conditions on
+    counted_as: str = ""  # the event counter this attendee adds one to
+    counted_sequence: int | None = None  # the version at which it does
+    counter: CounterProposal | None = None
+    refresh_pending: RefreshClaim | None = None
+    refreshed: tuple[str, ...] = ()  # the inbound mails whose REFRESH was answered
     delivery: Delivery | None = None  # the newest SES feedback on an email to this attendee
     suppressed: Suppression | None = None  # set once, by the first suppressing feedback
     counted_feedback: tuple[str, ...] = ()  # "<counter>#<ses message id>": each email counted once
@@ -124,6 +184,14 @@ class EventItem:
     created_at: str = ""
     updated_at: str = ""
     cancelled_at: str = ""
+    # Answers (record reply): attendees whose current answer to version ``replies_sequence`` is it.
+    replies_sequence: int | None = None
+    replies_accepted: int = 0
+    replies_declined: int = 0
+    replies_tentative: int = 0
+    shared_accepted: int = 0  # the same for answers to forwarded invitations
+    shared_declined: int = 0
+    shared_tentative: int = 0
 
     @property
     def is_cancelled(self) -> bool:

@@ -44,6 +44,12 @@ class PartStat(StrEnum):
     DELEGATED = "DELEGATED"
 
 
+class Origin(StrEnum):
+    """How an attendee came to be on the event, when the organizer did not invite them."""
+
+    SHARED = "shared"  # answered a forwarded invitation (the original system's word)
+
+
 class DeliveryState(StrEnum):
     """What SES last told about an attendee's email (docs/feedback.md), newest event first."""
 

@@ -3,6 +3,5 @@
 from lambdas.record_feedback.workflow import handle_feedback
 from lambdas.runtime.entrypoint import sqs_handler
 
-# It sends nothing, so the batch-wide record step has nothing to write: each event is written as
-# it is decided (one transaction).
-lambda_handler = sqs_handler("record-feedback", handle_feedback)
+# It sends nothing: each event is written as it is decided (one transaction), no batch-wide step.
+lambda_handler = sqs_handler("record-feedback", handle_feedback, records_sends=False)

@@ -3,7 +3,8 @@
 Follows the contract of Powertools' ``BatchProcessor`` (``{"batchItemFailures": [...]}``, requires
 ``ReportBatchItemFailures`` on the event source mapping) with two additions it does not offer:
 records run concurrently on a bounded thread pool (the work is network-bound), and a batch-wide
-step records every sent email in one write after the sends (see ``Store.complete``). Importing
+step records every sent email in one write after the sends (see ``Store.complete``; a function
+that records as it goes, like record reply, passes ``complete=None``). Importing
 the Powertools batch package would also cost ~28 ms of cold start (asyncio and every event data
 class), measured with ``python -X importtime``.
 """
@@ -48,7 +49,7 @@ def process_batch(
     handle: RecordHandler,
     *,
     dead_letter: DeadLetter,
-    complete: Complete,
+    complete: Complete | None,
     logger,
     max_workers: int,
 ) -> dict[str, list[dict[str, str]]]:
@@ -82,7 +83,7 @@ def process_batch(
 
     completions = [r.completion for r in results if r.completion is not None]
     try:
-        report = complete(completions)
+        report = complete(completions) if complete is not None else CompletionReport()
     except Exception as error:  # nothing recorded: every sent record is redelivered (docs/idempotency.md)
         logger.exception("recording failed", extra={"error": repr(error)})
         report = CompletionReport(unrecorded={c.record_id for c in completions})
@@ -123,7 +124,7 @@ def _log(logger, result: RecordResult, message_id: str) -> None:
     extra = {"outcome": result.outcome.value, "messageId": message_id, **result.fields}
     if result.outcome is Outcome.FAILED:
         logger.error(result.outcome.value, extra=extra)
-    elif result.outcome in (Outcome.INVALID, Outcome.IN_FLIGHT):
+    elif result.outcome in (Outcome.INVALID, Outcome.IN_FLIGHT, Outcome.UNTRUSTED):  # forged mail: warn
         logger.warning(result.outcome.value, extra=extra)
     else:
         logger.info(result.outcome.value, extra=extra)

@@ -1,10 +1,11 @@
-"""The steps both functions share: dead-lettering, and send-then-record for a claimed attendee."""
+"""The steps the functions share: dead-lettering, and send-then-record for a claimed attendee."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -47,22 +48,7 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
     """Render and send for an attendee this delivery has claimed; the record is written per batch."""
     uid, email = itip.event.uid, itip.attendee.email
     fields = {"uid": uid, "attendee": email, "method": itip.method, "sequence": itip.sequence}
-    try:
-        rendered = render_email(itip, services.envelope)
-        message_id = services.mailer.send(email, rendered.raw)
-    except Exception as error:
-        _release_quietly(services, uid, email, token)
-        if refused := ses_suppression_refusal(error):
-            raise AddressSuppressed(f"SES: {refused}", fields) from error
-        if (
-            isinstance(error, ClientError)
-            and error.response.get("Error", {}).get("Code") in PERMANENT_SES_ERRORS
-        ):
-            reason = error.response["Error"].get("Message") or error.response["Error"]["Code"]
-            raise InvalidRequest(
-                [FieldError("attendee.email", f"SES refused the message: {reason}")]
-            ) from error
-        raise
+    message_id = send_itip(services, itip, release=lambda: services.store.release(uid, email, token))
     completion = Completion(
         record_id=record_id,
         method=itip.method,
@@ -89,7 +75,27 @@ def ses_suppression_refusal(error: Exception) -> str:
     return message if refused else ""
 
 
-def _release_quietly(services: Services, uid: str, email: str, token: str) -> None:
-    # Best effort: the lease expires on its own; the send error is what gets reported.
-    with contextlib.suppress(Exception):
-        services.store.release(uid, email, token)
+def send_itip(services: Services, itip: ItipMessage, *, release: Callable[[], None]) -> str:
+    """Render and send one iTIP email; returns the SES message id.
+
+    On failure the claim is given back (``release``) so a redelivery need not wait for its lease,
+    and a permanent SES refusal becomes InvalidRequest (the DLQ, with SES's reason)."""
+    try:
+        rendered = render_email(itip, services.envelope)
+        return services.mailer.send(itip.attendee.email, rendered.raw)
+    except Exception as error:
+        # Best effort: the lease expires on its own; the send error is what gets reported.
+        with contextlib.suppress(Exception):
+            release()
+        if refused := ses_suppression_refusal(error):
+            fields = {"uid": itip.event.uid, "attendee": itip.attendee.email, "method": itip.method}
+            raise AddressSuppressed(f"SES: {refused}", fields) from error
+        if (
+            isinstance(error, ClientError)
+            and error.response.get("Error", {}).get("Code") in PERMANENT_SES_ERRORS
+        ):
+            reason = error.response["Error"].get("Message") or error.response["Error"]["Code"]
+            raise InvalidRequest(
+                [FieldError("attendee.email", f"SES refused the message: {reason}")]
+            ) from error
+        raise

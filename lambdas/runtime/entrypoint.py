@@ -1,4 +1,4 @@
-"""Builds a Lambda handler from a per-record workflow; both functions are made the same way."""
+"""Builds a Lambda handler from a per-record workflow; every function is made the same way."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from lambdas.runtime.delivery import dead_letter
 Workflow = Callable[[runtime.Services, dict[str, Any]], RecordResult]
 
 
-def sqs_handler(service_name: str, workflow: Workflow) -> Callable[[dict[str, Any], Any], dict]:
+def sqs_handler(
+    service_name: str, workflow: Workflow, *, records_sends: bool = True
+) -> Callable[[dict[str, Any], Any], dict]:
+    """``records_sends``: the workflow sends emails whose records are written once per batch
+    (``Store.complete``); a function that sends nothing that way (record reply) has no such step."""
     # Plain standard-library logging: the stack sets Lambda's JSON log format, so the runtime
     # writes each record as a JSON object with its `extra` fields (outcome, uid, attendee,
     # messageId) and the request id. No logging library is imported, which keeps cold starts
@@ -28,7 +32,7 @@ def sqs_handler(service_name: str, workflow: Workflow) -> Callable[[dict[str, An
             event,
             lambda record: workflow(services, record),
             dead_letter=lambda record, invalid: dead_letter(services, record, invalid),
-            complete=services.store.complete,
+            complete=services.store.complete if records_sends else None,
             logger=logger,
             max_workers=services.settings.max_workers,
         )

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from functools import cache
 
 from lambdas.adapters import clients
+from lambdas.adapters.mailbox import Mailbox
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.queues import Queues
+from lambdas.adapters.reply_store import ReplyStore
 from lambdas.adapters.store import Store
 from lambdas.domain.message import Envelope
 from lambdas.runtime import config
@@ -30,6 +32,8 @@ class Services:
     store: Store
     mailer: Mailer
     queues: Queues
+    replies: ReplyStore  # record reply: the answers, in the same table
+    mailbox: Mailbox  # record reply: the raw emails SES receiving stored in S3
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_token: Callable[[], str] = field(default=_new_token)
 
@@ -41,11 +45,14 @@ class Services:
 
 def build(settings: config.Settings) -> Services:
     region = settings.region
+    dynamodb = clients.client("dynamodb", region)
     return Services(
         settings=settings,
-        store=Store(clients.client("dynamodb", region), settings.table_name),
+        store=Store(dynamodb, settings.table_name),
         mailer=Mailer(clients.client("sesv2", region), settings.sender, settings.configuration_set),
         queues=Queues(clients.client("sqs", region), settings.queue_url, settings.dlq_url),
+        replies=ReplyStore(dynamodb, settings.table_name),
+        mailbox=Mailbox(lambda: clients.client("s3", region)),
     )
 
 

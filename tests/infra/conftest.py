@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from infra import names
 from tests.infra.synth import CONFIGURED_CONTEXT, SKIP_BUNDLING, Synthesized, app_context, synthesize
 
 
@@ -20,3 +21,15 @@ def default_synth() -> Synthesized:
 def configured_synth() -> Synthesized:
     """The app fully configured for a deployment (`deploy` flag set, real sender)."""
     return synthesize(app_context(CONFIGURED_CONTEXT, SKIP_BUNDLING))
+
+
+@pytest.fixture(params=["default_synth", "configured_synth"])
+def synth(request) -> Synthesized:
+    """Each test taking it runs once on each of the two apps above."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+def workers(synth):
+    """The workers (stateless) stack's template of `synth`."""
+    return synth.template(names.STATELESS_STACK_NAME)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from cfnlint.api import ManualArgs, lint
 
 # Regions the templates are linted for. Not every region has SES v2 (AWS::SES::EmailIdentity);
 # these are common deployment regions that do.
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]
-
-
-@pytest.fixture(params=["default_synth", "configured_synth"])
-def synth(request):
-    return request.getfixturevalue(request.param)
 
 
 def test_templates_pass_cfn_lint(synth):

@@ -86,6 +86,9 @@ def test_context_values_given_as_strings_on_the_command_line_are_parsed():
         ({"alarmEmail": "ops"}, "alarmEmail"),
         ({"sandboxRecipients": "bob"}, "sandboxRecipients"),
         ({"createSesIdentity": "maybe"}, "true or false"),
+        ({"receiveReplies": "perhaps"}, "receiveReplies"),
+        ({"inboundRetentionDays": "a month"}, "inboundRetentionDays"),
+        ({"inboundRetentionDays": "13"}, "at least 14 days"),
     ],
 )
 def test_invalid_context_is_refused_with_the_key_named(context, message):
@@ -137,3 +140,34 @@ def test_placeholder_sender_is_reported_as_a_warning_at_synth(default_synth, con
 
     assert warned(default_synth)
     assert not warned(configured_synth)
+
+
+def test_replies_are_received_by_default_and_kept_30_days():
+    settings = config()
+    assert settings.receive_replies is True
+    assert settings.inbound_retention_days == 30
+
+
+def test_reply_settings_given_as_strings_are_parsed():
+    settings = config(receiveReplies="false", inboundRetentionDays="14")
+    assert (settings.receive_replies, settings.inbound_retention_days) == (False, 14)
+
+
+@pytest.mark.parametrize(
+    ("context", "covered"),
+    [
+        ({"sender": "a@acme.io", "sesIdentity": "acme.io"}, True),  # the RSVP address is the sender
+        ({"sender": "a@acme.io", "sesIdentity": "acme.io", "rsvpEmail": "r@replies.acme.io"}, True),
+        ({"sender": "a@acme.io", "sesIdentity": "acme.io", "rsvpEmail": "r@other.io"}, False),
+        ({"sender": "a@acme.io"}, False),  # an address identity verifies no domain
+    ],
+)
+def test_whether_the_stacks_identity_verifies_the_rsvp_domain(context, covered):
+    assert config(**context).identity_covers_rsvp_domain is covered
+
+
+def test_a_placeholder_rsvp_address_is_refused_for_deployment_only_while_replies_are_received():
+    receiving = config(sender="invites@acme.io", rsvpEmail="rsvp@example.com")
+    with pytest.raises(ConfigError, match=r"RSVP address 'rsvp@example\.com' is a placeholder"):
+        receiving.check_deployable()
+    config(sender="invites@acme.io", rsvpEmail="rsvp@example.com", receiveReplies="false").check_deployable()

@@ -25,18 +25,10 @@ from tests.infra.synth import CONFIGURED_CONTEXT
 
 STATEFUL = names.STATEFUL_STACK_NAME
 STATELESS = names.STATELESS_STACK_NAME
-HANDLERS = {names.INVITE_HANDLER, names.CANCELLATION_HANDLER}
+# Handlers whose code is on this branch; the synthesized functions include the record reply one.
+IMPORTABLE_HANDLERS = {names.INVITE_HANDLER, names.CANCELLATION_HANDLER}
+HANDLERS = {*IMPORTABLE_HANDLERS, names.REPLY_HANDLER}
 SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
-
-
-@pytest.fixture(params=["default_synth", "configured_synth"])
-def synth(request):
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def workers(synth):
-    return synth.template(STATELESS)
 
 
 def functions(template):
@@ -65,7 +57,7 @@ def dead_letter_queue_ids(template):
 # --- functions -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("handler", sorted(HANDLERS))
+@pytest.mark.parametrize("handler", sorted(IMPORTABLE_HANDLERS))
 def test_handler_constants_resolve_to_functions_in_the_lambdas_package(handler):
     module_name, _, function_name = handler.rpartition(".")
     assert callable(getattr(importlib.import_module(module_name), function_name))
@@ -145,9 +137,9 @@ def test_functions_use_lambdas_json_log_format_so_extra_fields_become_json_keys(
 # --- event source mappings and queues -------------------------------------------------------------
 
 
-def test_both_mappings_report_batch_item_failures_with_batching_and_capped_concurrency(synth, workers):
+def test_every_mapping_reports_batch_item_failures_with_batching_and_capped_concurrency(synth, workers):
     found = mappings(workers)
-    assert len(found) == 2
+    assert len(found) == len(HANDLERS)
     for mapping in found.values():
         properties = mapping["Properties"]
         assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -179,7 +171,7 @@ def test_work_queues_redrive_to_their_own_dead_letter_queue(workers):
         redrive = queues(workers)[queue_id]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == tuning.MAX_RECEIVE_COUNT
         targets.append(ref_target(redrive["deadLetterTargetArn"]))
-    assert len(set(targets)) == 2
+    assert len(set(targets)) == len(HANDLERS)
 
 
 def test_dead_letter_queues_keep_messages_for_14_days(workers):
@@ -187,9 +179,9 @@ def test_dead_letter_queues_keep_messages_for_14_days(workers):
         assert queues(workers)[dlq_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_all_four_queues_are_encrypted_and_deny_plain_http(workers):
+def test_all_six_queues_are_encrypted_and_deny_plain_http(workers):
     found = queues(workers)
-    assert len(found) == 4
+    assert len(found) == 2 * len(HANDLERS)
     denied = set()
     for policy in resources(workers, "AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -214,12 +206,25 @@ def test_each_dead_letter_queue_has_a_depth_alarm(workers):
     assert alarmed == dead_letter_queue_ids(workers)
 
 
+def alarm_topics(template):
+    return {
+        topic_id: topic
+        for topic_id, topic in resources(template, "AWS::SNS::Topic").items()
+        if topic["Metadata"]["aws:cdk:path"].startswith(f"{STATELESS}/AlarmTopic/")
+    }
+
+
 def test_alarm_topic_only_when_an_alarm_email_is_given(default_synth, configured_synth):
-    assert not resources(default_synth.template(STATELESS), "AWS::SNS::Topic")
+    assert not alarm_topics(default_synth.template(STATELESS))
     configured = configured_synth.template(STATELESS)
-    (topic_id, topic) = next(iter(resources(configured, "AWS::SNS::Topic").items()))
+    ((topic_id, topic),) = alarm_topics(configured).items()
     assert "KmsMasterKeyId" in topic["Properties"]
-    (subscription,) = resources(configured, "AWS::SNS::Subscription").values()
+    (subscription,) = [
+        subscription
+        for subscription in resources(configured, "AWS::SNS::Subscription").values()
+        if subscription["Properties"]["TopicArn"] == {"Ref": topic_id}
+    ]
+    assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == CONFIGURED_CONTEXT["alarmEmail"]
     for alarm in resources(configured, "AWS::CloudWatch::Alarm").values():
         assert [ref_target(action) for action in alarm["Properties"]["AlarmActions"]] == [topic_id]
@@ -265,36 +270,53 @@ def role_of(template, function_id):
 def test_each_function_has_its_own_role_without_managed_policies(workers):
     roles = resources(workers, "AWS::IAM::Role")
     used = [role_of(workers, function_id) for function_id in functions(workers)]
-    assert len(set(used)) == 2
+    assert len(set(used)) == len(HANDLERS)
     for role in roles.values():
         assert not role["Properties"].get("ManagedPolicyArns")
     assert not resources(workers, "AWS::IAM::ManagedPolicy")
 
 
-def test_roles_allow_only_the_calls_the_functions_make(workers):
-    expected = {
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-        "dynamodb:ConditionCheckItem",
-        "ses:SendEmail",
-        "ses:SendRawEmail",
-        "sqs:SendMessage",
-        # what the event source mapping needs (granted by CDK's SqsEventSource)
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
-    }
-    for function_id in functions(workers):
-        found = statements(workers, role_of(workers, function_id))
-        assert all(statement["Effect"] == "Allow" for statement in found)
-        granted = {action for statement in found for action in actions(statement)}
-        assert granted == expected
-        assert all("*" not in as_list(statement["Resource"]) for statement in found)
+SEND_FUNCTION_ACTIONS = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+    "ses:SendEmail",
+    "ses:SendRawEmail",
+    "sqs:SendMessage",
+    # what the event source mapping needs (granted by CDK's SqsEventSource)
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+}
+EXPECTED_ACTIONS = {
+    names.INVITE_HANDLER: SEND_FUNCTION_ACTIONS,
+    names.CANCELLATION_HANDLER: SEND_FUNCTION_ACTIONS,
+    # the same, plus reading the raw mail; its sqs:SendMessage is only onto its DLQ (test below)
+    names.REPLY_HANDLER: {*SEND_FUNCTION_ACTIONS, "s3:GetObject"},
+}
+
+
+def function_of(template, handler):
+    (function_id,) = [
+        function_id
+        for function_id, fn in functions(template).items()
+        if fn["Properties"]["Handler"] == handler
+    ]
+    return function_id
+
+
+@pytest.mark.parametrize("handler", sorted(HANDLERS))
+def test_roles_allow_only_the_calls_the_functions_make(workers, handler):
+    found = statements(workers, role_of(workers, function_of(workers, handler)))
+    assert all(statement["Effect"] == "Allow" for statement in found)
+    granted = {action for statement in found for action in actions(statement)}
+    assert granted == EXPECTED_ACTIONS[handler]
+    assert all("*" not in as_list(statement["Resource"]) for statement in found)
 
 
 def test_table_access_is_scoped_to_the_table(workers):
@@ -331,6 +353,23 @@ def test_queue_sends_are_scoped_to_the_functions_own_queues(workers):
                 assert {ref_target(resource) for resource in as_list(statement["Resource"])} <= own
 
 
+@pytest.mark.parametrize(
+    ("handler", "fans_out"),
+    [(names.INVITE_HANDLER, True), (names.CANCELLATION_HANDLER, True), (names.REPLY_HANDLER, False)],
+)
+def test_only_the_fanning_out_functions_may_send_onto_their_own_work_queue(workers, handler, fans_out):
+    function_id = function_of(workers, handler)
+    variables = workers["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    (send,) = [
+        statement
+        for statement in statements(workers, role_of(workers, function_id))
+        if "sqs:SendMessage" in actions(statement)
+    ]
+    targets = {ref_target(resource) for resource in as_list(send["Resource"])}
+    work_queue, dlq = ref_target(variables[ENV_QUEUE_URL]), ref_target(variables[ENV_DLQ_URL])
+    assert targets == ({work_queue, dlq} if fans_out else {dlq})
+
+
 # --- SES identity ----------------------------------------------------------------------------------
 
 
@@ -356,12 +395,14 @@ def test_domain_identity_uses_easy_dkim_with_records_in_the_hosted_zone(configur
 
 
 def test_outputs_carry_the_documented_keys(workers):
-    assert set(workers["Outputs"]) == set(names.OUTPUT_KEYS)
+    assert set(workers["Outputs"]) == {*names.OUTPUT_KEYS, *names.REPLY_OUTPUT_KEYS}
     for key in (
         names.OUTPUT_INVITE_QUEUE_URL,
         names.OUTPUT_INVITE_DLQ_URL,
         names.OUTPUT_CANCELLATION_QUEUE_URL,
         names.OUTPUT_CANCELLATION_DLQ_URL,
+        names.OUTPUT_REPLY_QUEUE_URL,
+        names.OUTPUT_REPLY_DLQ_URL,
     ):
         assert ref_target(workers["Outputs"][key]["Value"]) in queues(workers)
 
@@ -371,6 +412,7 @@ def test_outputs_carry_the_documented_keys(workers):
     [
         (names.INVITE_HANDLER, names.OUTPUT_INVITE_QUEUE_URL, names.OUTPUT_INVITE_DLQ_URL),
         (names.CANCELLATION_HANDLER, names.OUTPUT_CANCELLATION_QUEUE_URL, names.OUTPUT_CANCELLATION_DLQ_URL),
+        (names.REPLY_HANDLER, names.OUTPUT_REPLY_QUEUE_URL, names.OUTPUT_REPLY_DLQ_URL),
     ],
 )
 def test_queue_outputs_name_the_queues_of_the_right_function(workers, handler, queue_key, dlq_key):

@@ -17,6 +17,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.record_feedback.handler import lambda_handler as feedback_handler
+from lambdas.record_reply.handler import lambda_handler as reply_handler
 from lambdas.runtime import config
 from lambdas.runtime import services as runtime
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
@@ -26,7 +27,12 @@ REGION = "us-east-1"
 SENDER = config.PLACEHOLDER_SENDER
 RSVP = "rsvp@example.com"
 TABLE = "calendar-invites"
-HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler, "feedback": feedback_handler}
+HANDLERS = {
+    "invite": invite_handler,
+    "cancel": cancellation_handler,
+    "reply": reply_handler,
+    "feedback": feedback_handler,
+}
 
 
 @dataclass
@@ -45,7 +51,9 @@ class SentEmail:
 
 @dataclass
 class Account:
-    """One mocked AWS account: the table, a work queue and DLQ per function, a verified sender."""
+    """One mocked AWS account: the table, a work queue and DLQ per function, a verified sender.
+
+    (The reply function's "work queue" is the one SES receiving feeds; it never enqueues onto it.)"""
 
     queues: dict[str, tuple[str, str]] = field(default_factory=dict)  # function -> (queue, dlq)
     extra_env: dict[str, str] = field(default_factory=dict)

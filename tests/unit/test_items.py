@@ -122,4 +122,11 @@ def test_items_print_as_plain_json():
     )
     document = json.loads(json.dumps(as_dict(item)))
     assert document["status"] == "removed"
-    assert document["history"] == [{"method": "CANCEL", "sequence": 1, "at": "", "message_id": ""}]
+    [entry] = document["history"]
+    assert {k: entry[k] for k in ("method", "sequence", "at", "message_id")} == {
+        "method": "CANCEL",
+        "sequence": 1,
+        "at": "",
+        "message_id": "",
+    }
+    assert entry["delegated_to"] == [] and entry["partstat"] is None  # an answer's fields, as JSON

@@ -1,0 +1,78 @@
+"""AWS calls per recorded reply, measured at the transport in front of moto (tests.support.server).
+
+``bench_reply_calls()`` returns the figures for ``make bench`` (register it in ``bench/run.py``'s
+SUITES, e.g. ``"reply": _reply_calls`` with ``from bench.reply import bench_reply_calls``). It
+stores replies in the inbound bucket as SES receiving does, delivers their SNS-wrapped receipt
+notifications to the real handler in batches of ten, and counts every HTTP request the function
+made, retries included:
+
+* an answer (here a change of mind): S3 GetObject, one TransactGetItems (event and attendee
+  items), one TransactWriteItems (the answer and the counters) = 3 calls;
+* the first answers to a version arriving together: the same, plus a read and a write again for
+  each answer that lost the race to start that version's counts (informational: it depends on how
+  the batch's threads interleave);
+* the same answer delivered again: the write is never attempted (2 calls);
+* a REFRESH: the read, the claim, SendEmail and the record (5 calls).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bench.aws import BATCH, _by_operation, _without_harness, local_aws
+from bench.figures import Figure, at_most
+
+REPLY_CALLS_GOAL = 3.0
+UID = "bench-replies@example.com"
+
+
+def bench_reply_calls() -> list[Figure]:
+    from tests.support.aws import invite_body
+    from tests.support.inbox import Inbox, reply_mail
+
+    attendees = [f"guest{i}@example.org" for i in range(BATCH)]
+    with local_aws() as (server, account):
+        account.invoke("invite", invite_body(uid=UID, attendee=attendees))
+        account.drain("invite")
+        inbox = Inbox(account)
+        first = [inbox.store(reply_mail(a, "ACCEPTED", uid=UID)) for a in attendees]
+        later = "20261125T090000Z"
+        minds = [inbox.store(reply_mail(a, "DECLINED", uid=UID, dtstamp=later)) for a in attendees]
+        refreshes = [inbox.store(reply_mail(a, None, uid=UID, method="REFRESH")) for a in attendees]
+        measured = {
+            "first reply": _counted(server, account, first),
+            "reply": _counted(server, account, minds),
+            "duplicate reply": _counted(server, account, minds),
+            "refresh": _counted(server, account, refreshes),
+        }
+    figures = []
+    for kind, counted in measured.items():
+        per_reply = sum(counted.values()) / BATCH
+        goal = kind == "reply"
+        figures.append(
+            Figure(
+                key=f"calls_per_{kind.replace(' ', '_')}",
+                label=f"AWS calls per {kind}, batch of {BATCH} to one event",
+                value=per_reply,
+                unit="calls",
+                goal=f"<= {REPLY_CALLS_GOAL:g}" if goal else "",
+                met=at_most(per_reply, REPLY_CALLS_GOAL) if goal else None,
+                command="python -m bench reply",
+                detail={"by_operation": _by_operation(counted)},
+            )
+        )
+    return figures
+
+
+def _counted(server, account, bodies: list[str]) -> Counter:
+    server.reset_calls()
+    response = account.invoke("reply", *bodies)
+    if response["batchItemFailures"]:
+        raise RuntimeError(f"reply batch failed: {response}")
+    counted = Counter()
+    for (service, operation), n in _without_harness(server.snapshot()).items():
+        # S3 is a REST API: the transport names its requests by method and path (one per object).
+        counted[
+            (service, "GetObject" if service == "s3" and operation.startswith("GET ") else operation)
+        ] += n
+    return counted

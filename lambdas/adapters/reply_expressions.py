@@ -1,0 +1,302 @@
+"""The DynamoDB requests that record an answer, built as plain data (no client, no I/O), next to
+the send path's ``expressions``.
+
+Every write is conditioned on the items being as the decision read them ("as read"): a concurrent
+writer makes DynamoDB refuse it, and the answer is decided again on the items the refusal hands
+back. This is what keeps the counters exact when the same reply arrives twelve times at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from lambdas.adapters.expressions import to_attribute_values
+from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key
+from lambdas.domain.replies import MAX_REFRESHES, ReplyChange
+from lambdas.domain.vocabulary import EventStatus, Method, Origin
+
+MAX_COMMENT = 2000  # characters of COMMENT kept (an attendee's note, untrusted)
+MAX_PRODID = 255
+MAX_NAME = 128
+MAX_HISTORY = 100  # entries; about 30 KB with the longest comments cut above
+# A refused write hands back the item as it is, so the answer is decided again without a read.
+RETURN_ITEM_IF_REFUSED = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+
+
+@dataclass
+class Expression:
+    """Placeholders for one request: every name and value goes through #n / :v, never inline."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def name(self, path: str) -> str:
+        parts = []
+        for part in path.split("."):
+            placeholder = f"#n{len(self.names)}"
+            for existing, attribute in self.names.items():
+                if attribute == part:
+                    placeholder = existing
+                    break
+            self.names[placeholder] = part
+            parts.append(placeholder)
+        return ".".join(parts)
+
+    def value(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = value
+        return placeholder
+
+    def as_read(self, path: str, read: Any) -> str:
+        """The attribute still holds what was read (or is still absent)."""
+        if read is None:
+            return f"attribute_not_exists({self.name(path)})"
+        return f"{self.name(path)} = {self.value(_number(read))}"
+
+    def request(self, table: str, key: dict[str, str], **parts: str) -> dict[str, Any]:
+        request: dict[str, Any] = {"TableName": table, "Key": to_attribute_values(key), **parts}
+        if self.names:
+            request["ExpressionAttributeNames"] = dict(self.names)
+        if self.values:
+            request["ExpressionAttributeValues"] = to_attribute_values(self.values)
+        return request
+
+
+def _number(value: Any) -> Any:
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+def _history(e: Expression, entry: dict[str, Any], attendee: AttendeeItem | None) -> list[str]:
+    """The assignment appending ``entry`` to the attendee's history, none once it is full.
+
+    Answers come from the internet: an attendee answering again and again must not grow the item
+    toward DynamoDB's 400 KB limit, where the send path's writes to it would start failing. The
+    current answer is still recorded in its own attributes."""
+    if attendee is not None and len(attendee.history) >= MAX_HISTORY:
+        return []
+    history = e.name("history")
+    return [f"{history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"]
+
+
+def _event_is_open(expression: Expression) -> str:
+    status = expression.name("status")
+    return (
+        f"attribute_exists({expression.name(PARTITION_KEY)})"
+        f" AND (attribute_not_exists({status}) OR {status} <> {expression.value(EventStatus.CANCELLED)})"
+    )
+
+
+def _attendee_as_read(expression: Expression, attendee: AttendeeItem | None) -> str:
+    """What an answer's decision depends on: the reply state, and what was sent to the attendee."""
+    if attendee is None:
+        attendee = AttendeeItem(uid="", email="")  # nothing there: every attribute still absent
+    conditions = [
+        expression.as_read("reply_version", attendee.reply_version),
+        expression.as_read("sequence", attendee.sequence),
+        expression.as_read("status", attendee.status),
+        expression.as_read("partstat", attendee.partstat),
+    ]
+    if attendee.status is None:  # invited-or-not then depends on a pending invitation claim
+        if attendee.pending is None:
+            conditions.append(expression.as_read("pending", None))
+        else:
+            conditions.append(expression.as_read("pending.token", attendee.pending.token))
+    return " AND ".join(conditions)
+
+
+@dataclass(frozen=True)
+class Received:
+    """Where an answer came from: the inbound mail's SES id and when it was recorded."""
+
+    ses_message_id: str
+    recorded_at: str  # ISO 8601 UTC
+
+
+def reply_transaction(
+    table: str,
+    answer,
+    change: ReplyChange,
+    received: Received,
+    event: EventItem,
+    attendee: AttendeeItem | None,
+) -> list[dict[str, Any]]:
+    """TransactItems: the attendee's new answer, and the event's counters (or a check of the event)."""
+    return [
+        {"Update": _attendee_reply(table, answer, change, received, attendee)},
+        _event_counts(table, answer.uid, change, event),
+    ]
+
+
+def _attendee_reply(table, answer, change: ReplyChange, received: Received, attendee) -> dict[str, Any]:
+    e = Expression()
+    dtstamp = answer.dtstamp.isoformat()
+    comment = (answer.comment or "")[:MAX_COMMENT]
+    prodid = (answer.prodid or "")[:MAX_PRODID]
+    entry = {
+        "method": Method.REPLY,
+        "partstat": answer.partstat,
+        "sequence": answer.sequence,
+        "dtstamp": dtstamp,
+        "at": received.recorded_at,
+        "message_id": received.ses_message_id,
+        "prodid": prodid,
+    }
+    if comment:
+        entry["comment"] = comment
+    if getattr(answer, "delegated_to", ()):
+        entry["delegated_to"] = list(answer.delegated_to)
+    sets = {
+        "partstat": e.value(answer.partstat),
+        "reply_sequence": e.value(change.version),
+        "reply_dtstamp": e.value(dtstamp),
+        "replied_at": e.value(received.recorded_at),
+        "reply_prodid": e.value(prodid),
+        "reply_message_id": e.value(received.ses_message_id),
+        "reply_version": e.value(((attendee.reply_version if attendee else None) or 0) + 1),
+        "email": e.value(answer.attendee),
+    }
+    assignments = [f"{e.name(attr)} = {placeholder}" for attr, placeholder in sets.items()]
+    name = e.name("name")
+    assignments.append(f"{name} = if_not_exists({name}, {e.value((answer.attendee_name or '')[:MAX_NAME])})")
+    assignments += _history(e, entry, attendee)
+    removals = []
+    if change.origin is Origin.SHARED:
+        assignments.append(f"{e.name('origin')} = {e.value(Origin.SHARED)}")
+    if comment:
+        assignments.append(f"{e.name('reply_comment')} = {e.value(comment)}")
+    else:
+        removals.append(e.name("reply_comment"))
+    if change.counted_as:
+        assignments.append(f"{e.name('counted_as')} = {e.value(change.counted_as)}")
+        assignments.append(f"{e.name('counted_sequence')} = {e.value(change.version)}")
+    else:
+        removals += [e.name("counted_as"), e.name("counted_sequence")]
+    expression = "SET " + ", ".join(assignments)
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
+    condition = _attendee_as_read(e, attendee)
+    return e.request(
+        table,
+        attendee_key(answer.uid, answer.attendee),
+        UpdateExpression=expression,
+        ConditionExpression=condition,
+        **RETURN_ITEM_IF_REFUSED,
+    )
+
+
+def _event_counts(table: str, uid: str, change: ReplyChange, event: EventItem) -> dict[str, Any]:
+    e = Expression()
+    condition = _event_is_open(e)
+    counts = change.counts
+    if counts is None:
+        check = e.request(table, event_key(uid), ConditionExpression=condition)
+        return {"ConditionCheck": {**check, **RETURN_ITEM_IF_REFUSED}}
+    if change.origin is Origin.SHARED:  # a shared answer's version is the event's sequence as read
+        condition += f" AND {e.as_read('sequence', event.sequence)}"
+    epoch = e.as_read("replies_sequence", event.replies_sequence)
+    if counts.reset_to is not None:
+        sets = [f"{e.name(counter)} = {e.value(value)}" for counter, value in sorted(counts.reset_to.items())]
+        sets.append(f"{e.name('replies_sequence')} = {e.value(counts.version)}")
+        expression = "SET " + ", ".join(sets)
+    else:
+        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(counts.deltas.items())]
+        expression = "ADD " + ", ".join(adds)
+    update = e.request(
+        table, event_key(uid), UpdateExpression=expression, ConditionExpression=f"{condition} AND {epoch}"
+    )
+    return {"Update": {**update, **RETURN_ITEM_IF_REFUSED}}
+
+
+# ----------------------------------------------------------------------------------- COUNTER
+
+
+def counter_update(table: str, answer, received: Received, attendee: AttendeeItem) -> dict[str, Any]:
+    """UpdateItem: keep the proposal for the organizer, unless a later one (DTSTAMP) is there."""
+    e = Expression()
+    dtstamp = answer.dtstamp.isoformat()
+    proposal = {
+        "proposed": {k: str(v)[:MAX_COMMENT] for k, v in (answer.proposed or {}).items()},
+        "sequence": answer.sequence,
+        "dtstamp": dtstamp,
+        "comment": (answer.comment or "")[:MAX_COMMENT],
+        "at": received.recorded_at,
+        "message_id": received.ses_message_id,
+    }
+    entry = {"method": Method.COUNTER, **{k: v for k, v in proposal.items() if k != "proposed"}}
+    expression = "SET " + ", ".join(
+        [f"{e.name('counter')} = {e.value(proposal)}", *_history(e, entry, attendee)]
+    )
+    stored = attendee.counter.dtstamp if attendee.counter and attendee.counter.dtstamp else None
+    condition = (
+        f"{e.as_read('sequence', attendee.sequence)}"
+        f" AND {e.as_read('status', attendee.status)}"
+        f" AND {e.as_read('counter.dtstamp', stored)}"
+    )
+    return e.request(
+        table,
+        attendee_key(answer.uid, answer.attendee),
+        UpdateExpression=expression,
+        ConditionExpression=condition,
+    )
+
+
+# ----------------------------------------------------------------------------------- REFRESH
+
+
+def refresh_claim(
+    table: str, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
+) -> dict[str, Any]:
+    """UpdateItem: own the answer to this REFRESH mail (one send per inbound message id)."""
+    e = Expression()
+    pending = {"message_id": ses_message_id, "token": token, "since": Decimal(str(now))}
+    refresh = e.name("refresh_pending")
+    cutoff = e.value(Decimal(str(now - lease)))
+    refreshed = e.name("refreshed")
+    condition = (
+        f"{e.name('sequence')} = {e.value(sequence)}"
+        f" AND NOT contains({refreshed}, {e.value(ses_message_id)})"
+        f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(MAX_REFRESHES)})"
+        f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {cutoff})"
+    )
+    return e.request(
+        table,
+        attendee_key(uid, email),
+        UpdateExpression=f"SET {refresh} = {e.value(pending)}",
+        ConditionExpression=condition,
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+
+
+def refresh_record(
+    table: str, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
+) -> dict[str, Any]:
+    """UpdateItem: the REFRESH was answered (its id joins ``refreshed``, a list the typed model
+    reads), by the claim's owner only."""
+    e = Expression()
+    refresh, history = e.name("refresh_pending"), e.name("history")
+    refreshed, empty = e.name("refreshed"), e.value([])
+    expression = (
+        f"SET {history} = list_append(if_not_exists({history}, {empty}), {e.value([entry])}),"
+        f" {refreshed} = list_append(if_not_exists({refreshed}, {empty}), {e.value([ses_message_id])})"
+        f" REMOVE {refresh}"
+    )
+    return e.request(
+        table,
+        attendee_key(uid, email),
+        UpdateExpression=expression,
+        ConditionExpression=f"{refresh}.{e.name('token')} = {e.value(token)}",
+    )
+
+
+def refresh_release(table: str, uid: str, email: str, token: str) -> dict[str, Any]:
+    e = Expression()
+    refresh = e.name("refresh_pending")
+    return e.request(
+        table,
+        attendee_key(uid, email),
+        UpdateExpression=f"REMOVE {refresh}",
+        ConditionExpression=f"{refresh}.{e.name('token')} = {e.value(token)}",
+    )

@@ -1,0 +1,109 @@
+"""DynamoDB plumbing for recorded answers: read the two items, write what was decided.
+
+The requests themselves are built in :mod:`lambdas.adapters.reply_expressions`; this module only sends
+them and turns DynamoDB's refusals into results. It shares the table's conversions and the
+transaction retry of :class:`lambdas.adapters.store.Store`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lambdas.adapters import reply_expressions
+from lambdas.adapters.expressions import CONDITION_FAILED, from_item, read_attendee, read_event
+from lambdas.adapters.reply_expressions import Received
+from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _code
+from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.replies import ReplyChange
+
+Items = tuple[EventItem | None, AttendeeItem | None]
+
+
+def _event(uid: str, stored: dict[str, Any] | None) -> EventItem | None:
+    return None if stored is None else EventItem.read(stored, uid=uid)
+
+
+def _now(uid: str, items: Items, reasons: list[dict[str, Any]]) -> Items:
+    """The items after a refused transaction: the refusal's copy of an item whose condition failed
+    (None when it is gone), else the item as read (its condition held)."""
+    (event, attendee), (attendee_reason, event_reason) = items, reasons
+    if event_reason.get("Code") == CONDITION_FAILED:
+        event = _event(uid, from_item(event_reason.get("Item")))
+    if attendee_reason.get("Code") == CONDITION_FAILED:
+        attendee = _attendee(uid, from_item(attendee_reason.get("Item")))
+    return event, attendee
+
+
+class ReplyStore(Store):
+    def read(self, uid: str, email: str) -> Items:
+        """The event item and the attendee item, read together (one serializable request)."""
+        response = self._db.transact_get_items(
+            TransactItems=[
+                {"Get": _key_only(read_event(self._table, uid))},
+                {"Get": _key_only(read_attendee(self._table, uid, email))},
+            ]
+        )
+        event, attendee = (from_item(r.get("Item")) for r in response["Responses"])
+        return _event(uid, event), _attendee(uid, attendee)
+
+    def record_reply(
+        self,
+        answer,
+        change: ReplyChange,
+        received: Received,
+        event: EventItem,
+        attendee: AttendeeItem | None,
+    ) -> Items | None:
+        """Write the answer and move the counters. None when written; when either item changed
+        since it was read, both items as they are now (DynamoDB returns the changed one with the
+        refusal, so deciding again needs no new read)."""
+        items = reply_expressions.reply_transaction(self._table, answer, change, received, event, attendee)
+        try:
+            self._transact(items)
+        except TransactionRefused as refused:
+            return _now(answer.uid, (event, attendee), refused.reasons)
+        return None
+
+    def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
+        """Keep a proposal; False when the attendee item changed since it was read."""
+        return self._conditional(reply_expressions.counter_update(self._table, answer, received, attendee))
+
+    def claim_refresh(
+        self, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
+    ) -> ClaimResult:
+        request = reply_expressions.refresh_claim(
+            self._table, uid, email, sequence, ses_message_id, token, now, lease
+        )
+        try:
+            self._db.update_item(**request)
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            return ClaimResult(claimed=False, attendee=_attendee(uid, from_item(error.response.get("Item"))))
+        return ClaimResult(claimed=True)
+
+    def record_refresh(
+        self, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
+    ) -> bool:
+        return self._conditional(
+            reply_expressions.refresh_record(self._table, uid, email, ses_message_id, token, entry)
+        )
+
+    def release_refresh(self, uid: str, email: str, token: str) -> None:
+        self._conditional(reply_expressions.refresh_release(self._table, uid, email, token))
+
+    def _conditional(self, request: dict[str, Any]) -> bool:
+        try:
+            self._db.update_item(**request)
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+
+def _key_only(get: dict[str, Any]) -> dict[str, Any]:
+    # TransactGetItems is serializable on its own and takes no ConsistentRead.
+    return {name: value for name, value in get.items() if name != "ConsistentRead"}

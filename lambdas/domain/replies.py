@@ -1,0 +1,215 @@
+"""What an attendee's answer changes, decided from the event and attendee items as they were read.
+
+Pure: the adapter reads both items, these rules decide, and the adapter writes the decision in one
+transaction conditioned on the items still being as read (optimistic concurrency). When another
+writer got there first the transaction is refused and the answer is decided again on the items as
+that writer left them, so every rule here sees a consistent pair of items.
+
+Counts (docs/replies.md, "Recording"): ``replies_<answer>`` and ``shared_<answer>`` count the attendees
+whose current answer is that answer *to the event's version in* ``replies_sequence``. An update
+(a higher SEQUENCE) asks every attendee for a fresh answer and resets their ``partstat``; the first
+answer to the new version restarts the counts at that version, so an answer to an older version is
+never counted with answers to the current one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from lambdas.domain.decisions import Outcome
+from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
+
+# Answers a REPLY may record (RFC 5546 §3.2.3); NEEDS-ACTION or an X- value is not an answer.
+RECORDABLE_PARTSTATS = frozenset(
+    {PartStat.ACCEPTED, PartStat.DECLINED, PartStat.TENTATIVE, PartStat.DELEGATED}
+)
+# Answers that are counted on the event item. DELEGATED hands the seat to someone else, whose own
+# reply is the one counted.
+COUNTED_ANSWERS = {
+    PartStat.ACCEPTED: "accepted",
+    PartStat.DECLINED: "declined",
+    PartStat.TENTATIVE: "tentative",
+}
+INVITED_PREFIX = "replies_"  # the organizer's attendees
+SHARED_PREFIX = "shared_"  # people who answered a forwarded invitation
+# EventItem's counter fields, by name.
+COUNTERS = tuple(
+    prefix + name for prefix in (INVITED_PREFIX, SHARED_PREFIX) for name in COUNTED_ANSWERS.values()
+)
+# REFRESH requests answered per attendee: each one sends an email, and the request comes from the
+# internet. A client asks again only when it lost the event; more than this is not a client.
+MAX_REFRESHES = 5
+
+
+class Answer(Protocol):
+    """The fields of lambdas.domain.inbound.email.CalendarAnswer these rules read."""
+
+    method: str
+    uid: str
+    attendee: str
+    partstat: str | None
+    sequence: int
+    dtstamp: datetime
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The answer changes nothing; ``reason`` goes into its log line."""
+
+    outcome: Outcome
+    reason: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How the event's counters move: ``reset_to`` starts a new version's counts (all counters SET,
+    ``replies_sequence`` moves forward); otherwise ``deltas`` are ADDed (a change of mind is -1/+1)."""
+
+    version: int
+    reset_to: dict[str, int] | None = None
+    deltas: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class ReplyChange:
+    """Record the answer: the attendee item's new reply state, and the event's counters."""
+
+    outcome: Outcome  # RECORDED (an invited attendee) or SHARED (a forwarded invitation)
+    origin: Origin | None  # SHARED, or None for an invited attendee
+    version: int  # the event version this answer answers: the attendee's reply_sequence
+    counted_as: str | None  # the counter the attendee now adds one to, None when not counted
+    counts: Counts | None  # None: the counters do not move (and the event item is only checked)
+
+
+def event_refusal(event: EventItem | None) -> Refusal | None:
+    """Answers are recorded only for an event this system sent and has not cancelled."""
+    if event is None:
+        return Refusal(Outcome.UNKNOWN_EVENT, "no event with this UID was sent from here")
+    if event.is_cancelled:
+        return Refusal(Outcome.CANCELLED_EVENT, "the event is cancelled")
+    return None
+
+
+def invited_sequence(attendee: AttendeeItem | None) -> int | None:
+    """The sequence last sent to an invited attendee, or None when the organizer did not invite them.
+
+    An item with a ``pending`` REQUEST claim and no status is an invitation being sent right now.
+    """
+    if attendee is None:
+        return None
+    if attendee.status is AttendeeStatus.INVITED and attendee.sequence is not None:
+        return attendee.sequence
+    pending = attendee.pending
+    if attendee.status is None and pending is not None and pending.method is Method.REQUEST:
+        return pending.sequence or 0
+    return None
+
+
+def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
+    """ReplyChange, or Refusal with the reason the answer is not recorded."""
+    refused = event_refusal(event)
+    if refused:
+        return refused
+    partstat = PartStat._value2member_map_.get(answer.partstat or "")
+    if partstat not in RECORDABLE_PARTSTATS:
+        return Refusal(Outcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer")
+    if attendee is not None and attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
+        return Refusal(Outcome.STALE, "the attendee was removed from the event (a CANCEL was sent)")
+
+    sent = invited_sequence(attendee)
+    origin = None if sent is not None else Origin.SHARED
+    # Forwarded invitations answer the event's current version; they were never sent one of their own.
+    current = sent if sent is not None else (event.sequence or 0)
+    if answer.sequence < current:
+        return Refusal(Outcome.STALE, f"answers SEQUENCE {answer.sequence}; {current} was sent since")
+    # An attendee must not raise SEQUENCE (RFC 5546 §2.1.4): a higher one still answers what was sent,
+    # and cannot move the event's counts to a version that does not exist.
+    version = current
+
+    if attendee is not None and attendee.reply_sequence == version and attendee.reply_dtstamp:
+        recorded = datetime.fromisoformat(attendee.reply_dtstamp)
+        if answer.dtstamp == recorded:
+            return Refusal(Outcome.DUPLICATE, "this answer is already recorded")
+        if answer.dtstamp < recorded:
+            return Refusal(Outcome.STALE, "a later answer (DTSTAMP) to this version is recorded")
+
+    prefix = SHARED_PREFIX if origin is Origin.SHARED else INVITED_PREFIX
+    name = COUNTED_ANSWERS.get(partstat)
+    counted_as = prefix + name if name else None
+    return ReplyChange(
+        outcome=Outcome.SHARED if origin is Origin.SHARED else Outcome.RECORDED,
+        origin=origin,
+        version=version,
+        counted_as=counted_as if version >= _epoch(event) else None,
+        counts=_counts(event, attendee, version, counted_as),
+    )
+
+
+def _counts(event: EventItem, attendee: AttendeeItem | None, version: int, counted_as: str | None):
+    epoch = _epoch(event)
+    if version < epoch:
+        return None  # the counts already describe a newer version; this answer is not part of it
+    if version > epoch:
+        reset = dict.fromkeys(COUNTERS, 0)
+        if counted_as:
+            reset[counted_as] = 1
+        return Counts(version=version, reset_to=reset)
+    deltas: dict[str, int] = {}
+    previous = attendee.counted_as if attendee else ""
+    if previous and attendee.counted_sequence == epoch:
+        deltas[previous] = deltas.get(previous, 0) - 1
+    if counted_as:
+        deltas[counted_as] = deltas.get(counted_as, 0) + 1
+    deltas = {counter: delta for counter, delta in deltas.items() if delta}
+    return Counts(version=version, deltas=deltas) if deltas else None
+
+
+def _epoch(event: EventItem) -> int:
+    """The version the event's counts describe; -1 before the first answer."""
+    return -1 if event.replies_sequence is None else event.replies_sequence
+
+
+# ------------------------------------------------------------------------------ COUNTER, REFRESH
+
+
+def decide_counter(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
+    """None to record the proposal, or the Refusal. Proposals only come from invited attendees."""
+    refused = event_refusal(event)
+    if refused:
+        return refused
+    sent = invited_sequence(attendee)
+    if sent is None:
+        return Refusal(Outcome.SKIPPED, "a proposal from someone the organizer did not invite")
+    if answer.sequence < sent:
+        return Refusal(
+            Outcome.STALE, f"proposes a change to SEQUENCE {answer.sequence}; {sent} was sent since"
+        )
+    stored = attendee.counter
+    if stored is not None and stored.dtstamp:
+        recorded = datetime.fromisoformat(stored.dtstamp)
+        if answer.dtstamp == recorded:
+            return Refusal(Outcome.DUPLICATE, "this proposal is already recorded")
+        if answer.dtstamp < recorded:
+            return Refusal(Outcome.STALE, "a later proposal (DTSTAMP) is recorded")
+    return None
+
+
+def decide_refresh(event: EventItem | None, attendee: AttendeeItem | None, ses_message_id: str):
+    """The sequence to send again, or the Refusal (RFC 5546 §3.2.6: the latest REQUEST, same SEQUENCE)."""
+    refused = event_refusal(event)
+    if refused:
+        return refused
+    sent = invited_sequence(attendee)
+    if sent is None or attendee.status is not AttendeeStatus.INVITED:
+        return Refusal(Outcome.SKIPPED, "a refresh from someone the organizer did not invite")
+    if ses_message_id in attendee.refreshed:
+        return Refusal(Outcome.DUPLICATE, "this refresh request was already answered")
+    if len(attendee.refreshed) >= MAX_REFRESHES:
+        return Refusal(Outcome.SKIPPED, f"{MAX_REFRESHES} refresh requests were already answered")
+    if sent < (event.sequence or 0):
+        # Only the stored details' own version can be rendered; the update is on its way to them.
+        return Refusal(Outcome.STALE, f"an update (SEQUENCE {event.sequence}) is being sent")
+    return sent

@@ -1,0 +1,182 @@
+"""Record Reply: one SES receipt notification in, one outcome out.
+
+notification -> the raw email from S3 (streamed, bounded) -> its iTIP answers -> for each answer:
+trust, then the table's rules (lambdas.domain.replies), written with optimistic concurrency.
+The rules and their reasons: docs/replies.md, "Recording".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.adapters.mailbox import MailMissing, MailTooLarge
+from lambdas.adapters.reply_expressions import Received
+from lambdas.domain.calendar import ItipMessage
+from lambdas.domain.contract import FieldError, InvalidRequest
+from lambdas.domain.decisions import Outcome, itip_status
+from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
+from lambdas.domain.inbound.notification import ReceivedMail, parse_receipt_notification
+from lambdas.domain.inbound.trust import distrust
+from lambdas.domain.replies import MAX_REFRESHES, Refusal, decide_counter, decide_refresh, decide_reply
+from lambdas.domain.vocabulary import Method, PartStat
+from lambdas.runtime.batch import RecordResult
+from lambdas.runtime.delivery import send_itip
+from lambdas.runtime.services import Services
+
+# A write refused because another writer changed the items is decided again on the items as that
+# writer left them (the refusal returns them). Each refusal means someone else's write succeeded,
+# so a few attempts settle even twelve concurrent copies; past them SQS retries the record.
+DECIDE_ATTEMPTS = 5
+MAX_SUBJECT_LOGGED = 200
+
+Answered = tuple[Outcome, dict[str, Any]]
+
+
+def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordResult:
+    mail = parse_receipt_notification(record.get("body"))  # InvalidRequest: the DLQ, with its reason
+    where = {"sesMessageId": mail.ses_message_id, "bucket": mail.bucket, "key": mail.object_key}
+    email = _read_stored_email(services, mail)
+    fields = {**where, "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}
+    if not email.answers:
+        if email.calendar_error:
+            return RecordResult(Outcome.MALFORMED_CALENDAR, fields={**fields, "reason": email.calendar_error})
+        # The lead's decision (docs/replies.md, "Recording"): never forwarded, kept in the bucket until
+        # it expires; this line says where to read it.
+        reason = "no iTIP calendar: kept in the bucket, not forwarded"
+        kind = {"automatic": email.automatic_reason} if email.automatic else {}
+        return RecordResult(Outcome.NOT_CALENDAR, fields={**fields, **kind, "reason": reason})
+    if email.calendar_error:
+        fields["calendarError"] = email.calendar_error
+    answered = [_answer(services, mail, email, answer) for answer in email.answers]
+    return _result(answered, fields)
+
+
+def _read_stored_email(services: Services, mail: ReceivedMail) -> InboundEmail:
+    try:
+        with services.mailbox.open(mail.bucket, mail.object_key) as stream:
+            return read_email(stream)
+    except (MailMissing, MailTooLarge) as gone:
+        # Retrying cannot bring it back: the notification goes to the DLQ, where it still names
+        # the sender and subject (docs/replies.md, "Recording").
+        raise InvalidRequest([FieldError("receipt.action.objectKey", str(gone))]) from None
+
+
+def _result(answered: list[Answered], fields: dict[str, Any]) -> RecordResult:
+    """One outcome per record: a retry if any answer needs one (the others are duplicates then)."""
+    retried = [a for a in answered if a[0].retry]
+    outcome, first = (retried or answered)[0]
+    if len(answered) == 1:
+        return RecordResult(outcome, fields={**fields, **first})
+    answers = [{"outcome": o.value, **f} for o, f in answered]
+    return RecordResult(outcome, fields={**fields, "answers": answers})
+
+
+def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer: CalendarAnswer) -> Answered:
+    fields: dict[str, Any] = {
+        "uid": answer.uid,
+        "attendee": answer.attendee,
+        "method": answer.method,
+        "sequence": answer.sequence,
+    }
+    if answer.partstat:
+        fields["partstat"] = answer.partstat
+    untrusted = distrust(mail, email, answer)
+    if untrusted:
+        return Outcome.UNTRUSTED, {**fields, "reason": untrusted}
+    if answer.recurrence_id:
+        reason = "an answer for one instance (RECURRENCE-ID): events are sent as single events"
+        return Outcome.UNSUPPORTED, {**fields, "recurrenceId": answer.recurrence_id, "reason": reason}
+    if answer.method == Method.REFRESH and email.automatic:
+        # docs/replies.md: automatic mail is never answered, so two robots cannot loop.
+        reason = f"automatic mail ({email.automatic_reason}) is never answered"
+        return Outcome.SKIPPED, {**fields, "reason": reason}
+    step = _STEPS.get(answer.method)
+    if step is None:
+        return Outcome.UNSUPPORTED, {
+            **fields,
+            "reason": f"METHOD:{answer.method} is not an attendee's answer",
+        }
+    received = Received(mail.ses_message_id, services.clock().isoformat(timespec="seconds"))
+    outcome, more = step(services, answer, received)
+    return outcome, {**fields, **more}
+
+
+def _refused(refusal: Refusal) -> Answered:
+    return refusal.outcome, {"reason": refusal.reason}
+
+
+def _retry_later(what: str) -> Answered:
+    return Outcome.FAILED, {"error": f"{what} changed under every one of {DECIDE_ATTEMPTS} attempts"}
+
+
+def _reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
+    event, attendee = services.replies.read(answer.uid, answer.attendee)
+    for _ in range(DECIDE_ATTEMPTS):
+        change = decide_reply(answer, event, attendee)
+        if isinstance(change, Refusal):
+            return _refused(change)
+        now = services.replies.record_reply(answer, change, received, event, attendee)
+        if now is None:
+            return change.outcome, {"countedAs": change.counted_as, "version": change.version}
+        event, attendee = now  # another writer got there first: decide again on what it left
+    return _retry_later("the event or attendee item")
+
+
+def _counter(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
+    for _ in range(DECIDE_ATTEMPTS):
+        event, attendee = services.replies.read(answer.uid, answer.attendee)
+        refusal = decide_counter(answer, event, attendee)
+        if refusal is not None:
+            return _refused(refusal)
+        if services.replies.record_counter(answer, received, attendee):
+            return Outcome.COUNTER_RECORDED, {"proposed": dict(answer.proposed)}
+    return _retry_later("the attendee item")
+
+
+def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
+    """Send the latest REQUEST again (same SEQUENCE), once per REFRESH mail, whatever redelivers it."""
+    uid, email, inbound = answer.uid, answer.attendee, received.ses_message_id
+    event, attendee = services.replies.read(uid, email)
+    sequence = decide_refresh(event, attendee, inbound)
+    if isinstance(sequence, Refusal):
+        return _refused(sequence)
+    details = event.details()  # before the claim: stored details too thin to render hold nothing
+    if details is None:
+        return Outcome.UNKNOWN_EVENT, {"reason": "the stored event has too few details to send again"}
+    now, token, lease = services.clock(), services.new_token(), services.settings.claim_lease_seconds
+    claim = services.replies.claim_refresh(uid, email, sequence, inbound, token, now.timestamp(), lease)
+    if not claim.claimed:
+        before = claim.attendee
+        if before is not None and inbound in before.refreshed:
+            return Outcome.DUPLICATE, {"reason": "this refresh request was already answered"}
+        claimed = before.refresh_pending if before else None
+        if claimed is not None and claimed.since > now.timestamp() - lease:
+            return Outcome.IN_FLIGHT, {"reason": "another delivery is answering this refresh"}
+        if before is not None and len(before.refreshed) >= MAX_REFRESHES:
+            return Outcome.SKIPPED, {"reason": f"{MAX_REFRESHES} refresh requests were already answered"}
+        return Outcome.IN_FLIGHT, {"reason": "the attendee item changed: decide again later"}
+    itip = ItipMessage(
+        method=Method.REQUEST,
+        event=details,
+        attendee=attendee.person,
+        sequence=sequence,
+        organizer_mailbox=services.settings.rsvp_email,
+        dtstamp=now,
+        status=itip_status(Method.REQUEST),
+        attendee_partstat=attendee.partstat or PartStat.NEEDS_ACTION,
+    )
+    release = lambda: services.replies.release_refresh(uid, email, token)  # noqa: E731
+    message_id = send_itip(services, itip, release=release)
+    entry = {
+        "method": Method.REQUEST,
+        "sequence": sequence,
+        "at": now.isoformat(timespec="seconds"),
+        "message_id": message_id,
+        "refresh_of": inbound,
+    }
+    # Refused only if the lease ran out and a redelivery took over: it records its own send.
+    services.replies.record_refresh(uid, email, inbound, token, entry)
+    return Outcome.REFRESHED, {"sentMessageId": message_id}
+
+
+_STEPS = {Method.REPLY: _reply, Method.COUNTER: _counter, Method.REFRESH: _refresh}

@@ -1,0 +1,407 @@
+"""The inbound reply path: SES receiving for the RSVP address into S3 and SNS, feeding the reply worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, Stack
+
+from infra import names, tuning
+from infra.config import AppConfig, ConfigError
+from infra.guard import RSVP_GUARD_RULE_ID, add_rsvp_placeholder_guard
+from infra.receiving import RECEIVING_REGIONS, REGION_RULE_ID, require_receiving_region
+from lambdas.runtime.config import ENV_DLQ_URL, ENV_QUEUE_URL
+from tests.infra.helpers import actions, as_list, ref_target, resources, statements
+from tests.infra.synth import CONFIGURED_CONTEXT, SKIP_BUNDLING, app_context, synthesize
+
+STATELESS = names.STATELESS_STACK_NAME
+SES = {"Service": "ses.amazonaws.com"}
+SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
+RULE_ARN_SUFFIX = f":receipt-rule-set/{names.RECEIPT_RULE_SET_NAME}:receipt-rule/{names.RECEIPT_RULE_NAME}"
+RETENTION_DAYS = 45
+INBOUND_TYPES = (
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::SES::ReceiptRuleSet",
+    "AWS::SES::ReceiptRule",
+)
+
+
+@pytest.fixture(scope="module")
+def without_replies():
+    return synthesize(app_context(CONFIGURED_CONTEXT, SKIP_BUNDLING, {"receiveReplies": "false"}))
+
+
+@pytest.fixture(scope="module")
+def longer_retention():
+    return synthesize(app_context(SKIP_BUNDLING, {"inboundRetentionDays": str(RETENTION_DAYS)}))
+
+
+def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    (found,) = resources(template, resource_type).items()
+    return found
+
+
+def text(value: Any) -> str:
+    """A Fn::Join / Ref as one string, each reference written ${LogicalId} or ${LogicalId.Attr}."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    if "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    if "Fn::GetStackOutput" in value:
+        output = value["Fn::GetStackOutput"]
+        return "${" + output["StackName"] + ":" + output["OutputName"] + "}"
+    separator, parts = value["Fn::Join"]
+    return separator.join(text(part) for part in parts)
+
+
+def rule_arn() -> str:
+    return "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}" + RULE_ARN_SUFFIX
+
+
+ONLY_THIS_RULE = {
+    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    "ArnEquals": {"aws:SourceArn": "<rule arn>"},
+}
+
+
+def conditions_of(statement: dict[str, Any]) -> dict[str, Any]:
+    condition = statement["Condition"]
+    return {
+        "StringEquals": condition["StringEquals"],
+        "ArnEquals": {"aws:SourceArn": "<rule arn>"}
+        if text(condition["ArnEquals"]["aws:SourceArn"]) == rule_arn()
+        else condition["ArnEquals"],
+    }
+
+
+def ses_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [statement for statement in document["Statement"] if statement.get("Principal") == SES]
+
+
+def reply_function_id(template: dict[str, Any]) -> str:
+    (function_id,) = [
+        function_id
+        for function_id, fn in resources(template, "AWS::Lambda::Function").items()
+        if fn["Properties"]["Handler"] == names.REPLY_HANDLER
+    ]
+    return function_id
+
+
+def reply_queues(template: dict[str, Any]) -> tuple[str, str]:
+    variables = template["Resources"][reply_function_id(template)]["Properties"]["Environment"]["Variables"]
+    return ref_target(variables[ENV_QUEUE_URL]), ref_target(variables[ENV_DLQ_URL])
+
+
+# --- receipt rule ----------------------------------------------------------------------------------
+
+
+def test_one_rule_set_with_the_name_the_activation_step_uses(workers):
+    rule_set_id, rule_set = only(workers, "AWS::SES::ReceiptRuleSet")
+    assert rule_set["Properties"]["RuleSetName"] == names.RECEIPT_RULE_SET_NAME
+    assert workers["Outputs"][names.OUTPUT_RECEIPT_RULE_SET_NAME]["Value"] == {"Ref": rule_set_id}
+
+
+def test_the_rule_stores_mail_for_the_rsvp_address_in_the_bucket_and_notifies_the_topic(synth, workers):
+    rule_set_id, _ = only(workers, "AWS::SES::ReceiptRuleSet")
+    bucket_id, _ = only(workers, "AWS::S3::Bucket")
+    _, rule = only(workers, "AWS::SES::ReceiptRule")
+    properties = rule["Properties"]
+    assert properties["RuleSetName"] == {"Ref": rule_set_id}
+    assert properties["Rule"] == {
+        "Name": names.RECEIPT_RULE_NAME,
+        "Enabled": True,
+        "Recipients": [synth.stacks.config.rsvp_email],
+        "ScanEnabled": True,
+        "TlsPolicy": "Require",
+        "Actions": [
+            {
+                "S3Action": {
+                    "BucketName": {"Ref": bucket_id},
+                    "ObjectKeyPrefix": names.INBOUND_OBJECT_KEY_PREFIX,
+                    "TopicArn": {"Ref": inbound_topic_id(workers)},
+                }
+            }
+        ],
+    }
+
+
+def test_the_rule_is_created_after_the_policies_ses_checks_at_creation(workers):
+    policy_id, _ = only(workers, "AWS::S3::BucketPolicy")
+    (topic_policy_id,) = [
+        policy_id
+        for policy_id, policy in resources(workers, "AWS::SNS::TopicPolicy").items()
+        if policy["Properties"]["Topics"] == [{"Ref": inbound_topic_id(workers)}]
+    ]
+    _, rule = only(workers, "AWS::SES::ReceiptRule")
+    assert set(rule["DependsOn"]) == {policy_id, topic_policy_id}
+
+
+def test_configured_rsvp_address_is_the_recipient(configured_synth):
+    _, rule = only(configured_synth.template(STATELESS), "AWS::SES::ReceiptRule")
+    assert rule["Properties"]["Rule"]["Recipients"] == [CONFIGURED_CONTEXT["rsvpEmail"]]
+
+
+# --- bucket ----------------------------------------------------------------------------------------
+
+
+def test_bucket_is_encrypted_private_and_expires_mail_after_the_default_30_days(workers):
+    _, bucket = only(workers, "AWS::S3::Bucket")
+    properties = bucket["Properties"]
+    assert properties["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    }
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", 30)
+    assert "Prefix" not in rule and "Filter" not in rule  # every object, not only some
+
+
+def test_retention_comes_from_context(longer_retention):
+    _, bucket = only(longer_retention.template(STATELESS), "AWS::S3::Bucket")
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == RETENTION_DAYS
+
+
+def test_bucket_policy_denies_plain_http_and_lets_only_ses_for_this_rule_put_mail(workers):
+    bucket_id, _ = only(workers, "AWS::S3::Bucket")
+    _, policy = only(workers, "AWS::S3::BucketPolicy")
+    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    document = policy["Properties"]["PolicyDocument"]
+    (deny,) = [statement for statement in document["Statement"] if statement["Effect"] == "Deny"]
+    assert deny["Condition"] == SECURE_TRANSPORT_DENY
+    assert {text(resource) for resource in deny["Resource"]} == {
+        "${" + bucket_id + ".Arn}",
+        "${" + bucket_id + ".Arn}/*",
+    }
+    allows = [statement for statement in document["Statement"] if statement["Effect"] == "Allow"]
+    assert allows == ses_statements(document)
+    (allow,) = allows
+    assert allow["Action"] == "s3:PutObject"
+    assert text(allow["Resource"]) == "${" + bucket_id + ".Arn}/" + names.INBOUND_OBJECT_KEY_PREFIX + "*"
+    assert conditions_of(allow) == ONLY_THIS_RULE
+
+
+# --- topic -----------------------------------------------------------------------------------------
+
+
+def inbound_topic_id(template: dict[str, Any]) -> str:
+    (topic_id,) = [
+        topic_id
+        for topic_id, topic in resources(template, "AWS::SNS::Topic").items()
+        if topic["Metadata"]["aws:cdk:path"].startswith(f"{STATELESS}/InboundMail/")
+    ]
+    return topic_id
+
+
+def test_topic_is_encrypted_with_a_rotated_key_ses_may_use_for_this_rule_only(workers):
+    topic = workers["Resources"][inbound_topic_id(workers)]
+    key = workers["Resources"][ref_target(topic["Properties"]["KmsMasterKeyId"])]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    (statement,) = ses_statements(key["Properties"]["KeyPolicy"])
+    assert sorted(actions(statement)) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert conditions_of(statement) == ONLY_THIS_RULE
+
+
+def test_topic_policy_denies_plain_http_and_lets_only_ses_for_this_rule_publish(workers):
+    topic_id = inbound_topic_id(workers)
+    (policy,) = [
+        policy
+        for policy in resources(workers, "AWS::SNS::TopicPolicy").values()
+        if policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    ]
+    document = policy["Properties"]["PolicyDocument"]
+    (deny,) = [statement for statement in document["Statement"] if statement["Effect"] == "Deny"]
+    assert deny["Condition"] == SECURE_TRANSPORT_DENY
+    allows = [statement for statement in document["Statement"] if statement["Effect"] == "Allow"]
+    assert allows == ses_statements(document)
+    (allow,) = allows
+    assert (allow["Action"], allow["Resource"]) == ("sns:Publish", {"Ref": topic_id})
+    assert conditions_of(allow) == ONLY_THIS_RULE
+
+
+def test_the_rule_arn_in_the_policies_is_the_rule_the_template_creates(workers):
+    """The policies above name RULE_ARN_SUFFIX; the rule set and rule must carry those names."""
+    _, rule_set = only(workers, "AWS::SES::ReceiptRuleSet")
+    _, rule = only(workers, "AWS::SES::ReceiptRule")
+    set_name, rule_name = rule_set["Properties"]["RuleSetName"], rule["Properties"]["Rule"]["Name"]
+    assert f":receipt-rule-set/{set_name}:receipt-rule/{rule_name}" == RULE_ARN_SUFFIX
+
+
+# --- topic -> reply queue -> reply function --------------------------------------------------------
+
+
+def test_the_reply_queue_subscribes_to_the_topic_and_receives_the_sns_envelope(workers):
+    queue_id, _ = reply_queues(workers)
+    topic_id = inbound_topic_id(workers)
+    (subscription,) = [
+        subscription
+        for subscription in resources(workers, "AWS::SNS::Subscription").values()
+        if subscription["Properties"]["TopicArn"] == {"Ref": topic_id}
+    ]
+    properties = subscription["Properties"]
+    assert properties["Protocol"] == "sqs"
+    assert properties["Endpoint"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert properties.get("RawMessageDelivery", False) is False
+
+
+def test_the_reply_queue_lets_only_the_inbound_topic_send_to_it(workers):
+    queue_id, _ = reply_queues(workers)
+    (policy,) = [
+        policy
+        for policy in resources(workers, "AWS::SQS::QueuePolicy").values()
+        if policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": inbound_topic_id(workers)}}}
+
+
+def test_the_reply_function_drains_its_own_queue_which_redrives_to_its_own_dlq(synth, workers):
+    queue_id, dlq_id = reply_queues(workers)
+    (mapping,) = [
+        mapping
+        for mapping in resources(workers, "AWS::Lambda::EventSourceMapping").values()
+        if ref_target(mapping["Properties"]["FunctionName"]) == reply_function_id(workers)
+    ]
+    properties = mapping["Properties"]
+    assert ref_target(properties["EventSourceArn"]) == queue_id
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BatchSize"] == tuning.BATCH_SIZE
+    assert properties["ScalingConfig"]["MaximumConcurrency"] == synth.stacks.config.max_concurrency
+    queue = workers["Resources"][queue_id]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+        "maxReceiveCount": tuning.MAX_RECEIVE_COUNT,
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    assert workers["Resources"][dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
+    assert workers["Outputs"][names.OUTPUT_REPLY_QUEUE_URL]["Value"] == {"Ref": queue_id}
+    assert workers["Outputs"][names.OUTPUT_REPLY_DLQ_URL]["Value"] == {"Ref": dlq_id}
+
+
+def test_bucket_and_topic_outputs(workers):
+    bucket_id, _ = only(workers, "AWS::S3::Bucket")
+    assert workers["Outputs"][names.OUTPUT_INBOUND_BUCKET_NAME]["Value"] == {"Ref": bucket_id}
+    assert workers["Outputs"][names.OUTPUT_INBOUND_TOPIC_ARN]["Value"] == {"Ref": inbound_topic_id(workers)}
+
+
+# --- the reply function's role, exactly --------------------------------------------------------------
+
+
+def test_the_reply_role_holds_exactly_these_actions_on_these_resources(synth, workers):
+    function_id = reply_function_id(workers)
+    function = workers["Resources"][function_id]["Properties"]
+    role_id = ref_target(function["Role"])
+    queue_id, dlq_id = reply_queues(workers)
+    bucket_id, _ = only(workers, "AWS::S3::Bucket")
+    log_group_id = ref_target(function["LoggingConfig"]["LogGroup"])
+    config = synth.stacks.config
+
+    granted = {}
+    for statement in statements(workers, role_id):
+        assert statement["Effect"] == "Allow"
+        resources_text = tuple(sorted(text(resource) for resource in as_list(statement["Resource"])))
+        granted[tuple(sorted(actions(statement)))] = (resources_text, statement.get("Condition"))
+
+    identity_arns = tuple(
+        sorted(
+            "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/" + identity
+            for identity in config.sending_identities
+        )
+    )
+    table_actions = (
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    )
+    assert granted.pop(table_actions)[1] is None  # its resource: see the next test
+    assert granted == {
+        ("logs:CreateLogStream", "logs:PutLogEvents"): (("${" + log_group_id + ".Arn}",), None),
+        ("ses:SendEmail", "ses:SendRawEmail"): (
+            identity_arns,
+            {"StringEquals": {"ses:FromAddress": config.sender}},
+        ),
+        ("s3:GetObject",): (("${" + bucket_id + ".Arn}/" + names.INBOUND_OBJECT_KEY_PREFIX + "*",), None),
+        # dead-lettering only: it never fans out onto its own work queue
+        ("sqs:SendMessage",): (("${" + dlq_id + ".Arn}",), None),
+        (
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:ReceiveMessage",
+        ): (("${" + queue_id + ".Arn}",), None),
+    }
+
+
+def test_the_table_statement_names_the_table(workers):
+    role_id = ref_target(workers["Resources"][reply_function_id(workers)]["Properties"]["Role"])
+    (table,) = [s for s in statements(workers, role_id) if "dynamodb:GetItem" in actions(s)]
+    (resource,) = as_list(table["Resource"])
+    assert "Fn::GetStackOutput" in resource
+
+
+# --- receiveReplies=false ----------------------------------------------------------------------------
+
+
+def test_without_replies_none_of_the_inbound_path_exists(without_replies):
+    template = without_replies.template(STATELESS)
+    for resource_type in INBOUND_TYPES:
+        assert not resources(template, resource_type), resource_type
+    # what is left of SNS and KMS is the alarm topic
+    for resource in [
+        *resources(template, "AWS::SNS::Topic").values(),
+        *resources(template, "AWS::KMS::Key").values(),
+    ]:
+        assert resource["Metadata"]["aws:cdk:path"].startswith(f"{STATELESS}/AlarmTopic/")
+    assert all(
+        subscription["Properties"]["Protocol"] == "email"
+        for subscription in resources(template, "AWS::SNS::Subscription").values()
+    )
+    handlers = {fn["Properties"]["Handler"] for fn in resources(template, "AWS::Lambda::Function").values()}
+    assert handlers == {names.INVITE_HANDLER, names.CANCELLATION_HANDLER}
+    assert len(resources(template, "AWS::SQS::Queue")) == 4
+    assert set(template["Outputs"]) == set(names.OUTPUT_KEYS)
+    assert all(REGION_RULE_ID not in t.get("Rules", {}) for t in without_replies.templates.values())
+    assert without_replies.violations("AwsSolutions") == []
+
+
+# --- regions and placeholders -------------------------------------------------------------------------
+
+
+def test_both_templates_refuse_regions_without_ses_receiving(synth):
+    for template in synth.templates.values():
+        (assertion,) = template["Rules"][REGION_RULE_ID]["Assertions"]
+        assert assertion["Assert"] == {"Fn::Contains": [list(RECEIVING_REGIONS), {"Ref": "AWS::Region"}]}
+
+
+def test_a_stack_for_a_known_region_without_receiving_fails_at_synthesis():
+    stack = Stack(App(), "Probe", env=Environment(account="123456789012", region="eu-south-1"))
+    with pytest.raises(ConfigError, match="does not receive email in eu-south-1"):
+        require_receiving_region(stack)
+
+
+def test_a_stack_for_a_known_receiving_region_needs_no_rule():
+    stack = Stack(App(), "Probe", env=Environment(account="123456789012", region="eu-west-1"))
+    require_receiving_region(stack)
+    assert stack.node.try_find_child(REGION_RULE_ID) is None
+
+
+def test_a_placeholder_rsvp_address_with_a_real_sender_is_refused_by_the_template():
+    app = App(context={"sender": "invites@acme.io", "rsvpEmail": "rsvp@example.com"})
+    stack = Stack(app, "Probe")
+    add_rsvp_placeholder_guard(stack, AppConfig.from_node(app.node))
+    assert stack.node.try_find_child(RSVP_GUARD_RULE_ID) is not None
