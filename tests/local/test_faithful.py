@@ -8,13 +8,14 @@ from unittest import mock
 import pytest
 from botocore.exceptions import ClientError
 
+from infra import names
 from lambdas.adapters.mailer import Mailer
 from lambdas.runtime import config
 from tests.support.aws import invite_body
 
 UID = "evt-42@example.com"
 GUESTS = ["ana@example.org", "ben@example.org", "chloe@example.org"]
-INVITE_HANDLER = "lambdas.send_invite.handler.lambda_handler"
+INVITE_HANDLER = names.INVITE_HANDLER
 
 
 @pytest.fixture
@@ -52,10 +53,9 @@ def test_every_function_in_the_template_has_an_importable_handler_and_a_complete
     app_assembly, start_runtime
 ):
     runtime = start_runtime(app_assembly)
-    assert sorted(f.handler for f in runtime.functions) == [
-        "lambdas.send_cancellation.handler.lambda_handler",
-        INVITE_HANDLER,
-    ]
+    assert sorted(f.handler for f in runtime.functions) == sorted(
+        [names.CANCELLATION_HANDLER, names.INVITE_HANDLER, names.REPLY_HANDLER]
+    )
     for function in runtime.functions:
         assert set(config.REQUIRED) <= set(function.environment)
         settings = config.Settings.from_environ(function.environment)
