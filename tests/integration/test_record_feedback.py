@@ -9,11 +9,13 @@ from lambdas.adapters.expressions import to_attribute_values
 from lambdas.domain.keys import attendee_key
 from lambdas.domain.vocabulary import BounceType, DeliveryState
 from lambdas.record_feedback.handler import lambda_handler as feedback_handler
+from lambdas.record_reply.handler import lambda_handler as reply_handler
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from local.lambda_logs import json_lines
 from tests.support import ses_events
 from tests.support.aws import TABLE, invite_body, record
+from tests.support.inbox import Inbox, reply_mail
 from tests.support.ses_events import sns_envelope
 
 UID = "evt-42@example.com"
@@ -303,3 +305,28 @@ def test_a_recorded_delivery_without_a_time_is_replaced_not_retried_forever(acco
 
     assert feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
     assert account.attendee_item(UID, BOB).delivery.state is DeliveryState.BOUNCED
+
+
+# ------------------------------------------------------------------------- REFRESH answers
+
+
+def test_a_refresh_answer_is_mapped_for_feedback_and_not_sent_once_suppressed(account, caplog):
+    invite(account)
+    inbox = Inbox(account)
+    first = inbox.store(reply_mail(BOB, None, method="REFRESH"), message_id="refresh-1")
+    assert account.invoke("reply", first) == {"batchItemFailures": []}
+    answer = account.attendee_item(UID, BOB).history[-1]
+    assert answer.refresh_of == "refresh-1"
+    assert account.store.get_message(answer.message_id).email == BOB
+
+    feedback(account, ses_events.complaint(answer.message_id, BOB, at(5), SENT))
+    sent_before = len(account.sent())
+    second = inbox.store(reply_mail(BOB, None, method="REFRESH"), message_id="refresh-2")
+    assert account.invoke("reply", second) == {"batchItemFailures": []}
+
+    assert len(account.sent()) == sent_before  # nothing more to a complained address
+    assert account.attendee_item(UID, BOB).suppressed.message_id == answer.message_id
+    [line] = [
+        entry for entry in outcomes(caplog, reply_handler) if entry.get("key", "").endswith("refresh-2")
+    ]
+    assert line["outcome"] == "suppressed" and line["reason"].startswith("complained")

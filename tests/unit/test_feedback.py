@@ -30,6 +30,7 @@ from lambdas.domain.feedback import (
 )
 from lambdas.domain.items import AttendeeItem, Delivery, EventItem, MessageItem, Suppression
 from lambdas.domain.keys import attendee_key, event_key, message_key
+from lambdas.domain.replies import Refusal, decide_refresh
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, Settings
 from lambdas.runtime.delivery import ses_suppression_refusal
@@ -342,3 +343,10 @@ def test_the_feedback_fields_read_back_leniently():
     assert MessageItem.read({**message_key("m"), "uid": UID, "email": WHO}, message_id="m") == MessageItem(
         message_id="m", uid=UID, email=WHO
     )
+
+
+def test_a_refresh_is_not_answered_to_a_suppressed_address():
+    event = EventItem(uid=UID, sequence=0)
+    assert decide_refresh(event, attendee(), "in-1") == 0
+    refused = decide_refresh(event, attendee(suppressed=SUPPRESSED), "in-1")
+    assert refused == Refusal(Outcome.SUPPRESSED, "complained: abuse")
