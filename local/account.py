@@ -15,6 +15,7 @@ from email.message import EmailMessage
 import boto3
 
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
+from lambdas.record_feedback.handler import lambda_handler as feedback_handler
 from lambdas.record_reply.handler import lambda_handler as reply_handler
 from lambdas.runtime import config
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
@@ -30,7 +31,12 @@ TABLE = "calendar-invites"
 INBOUND_BUCKET = "calendar-invites-inbound"
 RULE_SET = "calendar-invites-replies"
 UID = "evt-42@example.com"  # the event of invite_body
-HANDLERS = {"invite": invite_handler, "cancel": cancellation_handler, "reply": reply_handler}
+HANDLERS = {
+    "invite": invite_handler,
+    "cancel": cancellation_handler,
+    "reply": reply_handler,
+    "feedback": feedback_handler,
+}
 
 
 @dataclass

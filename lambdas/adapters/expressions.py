@@ -7,6 +7,7 @@ retries and pages; this module decides what they say, and is unit-tested on its 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.domain.contract import Person
+from lambdas.domain.items import OverrideItem, as_dict
 from lambdas.domain.keys import (
     ATTENDEE_PREFIX,
     OCCURRENCE_PREFIX,
@@ -23,6 +25,7 @@ from lambdas.domain.keys import (
     attendee_key,
     event_key,
     event_pk,
+    message_key,
     occurrence_key,
 )
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
@@ -89,6 +92,14 @@ def read_attendee(table: str, uid: str, email: str) -> dict:
     return {"TableName": table, "Key": to_attribute_values(attendee_key(uid, email)), "ConsistentRead": True}
 
 
+def read_message(table: str, ses_message_id: str) -> dict:
+    return {
+        "TableName": table,
+        "Key": to_attribute_values(message_key(ses_message_id)),
+        "ConsistentRead": True,
+    }
+
+
 def attendees_query(table: str, uid: str) -> dict:
     """The first page of every attendee item of the event (strongly consistent)."""
     return {
@@ -118,8 +129,10 @@ def invite_claim(
         # The address is written with the claim so that a whole-event cancellation finds this
         # attendee even if the function dies before recording the send.
         "UpdateExpression": "SET pending = :pending, email = :email, #name = :name",
+        # Nothing more is sent to an address that hard-bounced or complained (docs/feedback.md).
         "ConditionExpression": "(attribute_not_exists(#seq) OR #seq < :seq)"
-        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)",
+        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)"
+        " AND attribute_not_exists(suppressed)",
         "ExpressionAttributeNames": {"#seq": "sequence", "#name": "name"},
         "ExpressionAttributeValues": to_attribute_values(
             {
@@ -154,18 +167,36 @@ def overrides_query(table: str, uid: str) -> dict:
     }
 
 
+# Everything an override item stores besides its key (OverrideItem's fields less the uid).
+OVERRIDE_ATTRIBUTES = tuple(f.name for f in dataclasses.fields(OverrideItem) if f.name != "uid")
+
+
 def override_write(table: str, uid: str, override: dict[str, Any]) -> dict:
-    """Record one occurrence's change or cancellation, unless a later one is already recorded.
+    """UpdateItem: record one occurrence's change or cancellation, unless a later one is recorded.
 
     ``override``: the OverrideItem's attributes (occurrence, sequence, ...). Writing the same
-    sequence again is allowed, so every attendee's delivery of one change may write it."""
-    item = {**occurrence_key(uid, override["occurrence"]), **override}
+    sequence again is allowed, so every attendee's delivery of one change may write it. An
+    UpdateItem rather than a PutItem, which the functions' roles do not hold: the attributes the
+    change does not carry are removed, so the item says exactly what the last change said."""
+    names: dict[str, str] = {"#seq": "sequence"}
+    values: dict[str, Any] = {}
+    sets, removes = [], []
+    for index, attribute in enumerate(OVERRIDE_ATTRIBUTES):
+        names[f"#o{index}"] = attribute
+        if attribute in override:
+            values[f":o{index}"] = override[attribute]
+            sets.append(f"#o{index} = :o{index}")
+        else:
+            removes.append(f"#o{index}")
+    values[":seq"] = override["sequence"]
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     return {
         "TableName": table,
-        "Item": to_attribute_values(item),
+        "Key": to_attribute_values(occurrence_key(uid, override["occurrence"])),
+        "UpdateExpression": expression,
         "ConditionExpression": "attribute_not_exists(#seq) OR #seq <= :seq",
-        "ExpressionAttributeNames": {"#seq": "sequence"},
-        "ExpressionAttributeValues": to_attribute_values({":seq": override["sequence"]}),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_attribute_values(values),
     }
 
 
@@ -179,7 +210,8 @@ def cancellation_claim(table: str, uid: str, email: str, token: str, now: float,
         # function died: cancel it too (decisions.receives_event_cancellation says the same).
         "ConditionExpression": "attribute_exists(pk)"
         " AND (#status = :invited OR attribute_exists(pending))"
-        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)",
+        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)"
+        " AND attribute_not_exists(suppressed)",
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": to_attribute_values(
             {
@@ -230,9 +262,35 @@ def event_cancellation(table: str, uid: str, cancel_sequence: int, now_iso: str)
 
 
 def completion_operations(table: str, completions: list[Completion]) -> list[Operation]:
-    """Every write that records a batch: one per attendee, then one per event."""
+    """Every write that records a batch: one per attendee, one per email's message item, one per event.
+
+    The message items ride in the same transaction, so mapping feedback back costs no call.
+    """
     operations: list[Operation] = [(c.record_id, attendee_completion(table, c)) for c in completions]
+    by_message = {c.message_id: c for c in completions if c.message_id}
+    operations += [
+        (c.record_id, message_mapping(table, c.message_id, c.uid, c.email, c.sent_at))
+        for c in by_message.values()
+    ]
     return operations + [(None, op) for op in event_updates(table, completions)]
+
+
+def message_mapping(table: str, ses_message_id: str, uid: str, email: str, sent_at: str) -> dict:
+    """The message item: which attendee an SES message id went to, for its delivery feedback. Any
+    send that records itself adds it to its own write (docs/feedback.md).
+
+    Unconditional: the email left through SES whoever records its attendee, so its feedback is
+    true even when the attendee's own record is dropped (a claim taken over after its lease).
+    """
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_attribute_values(message_key(ses_message_id)),
+            "UpdateExpression": "SET #uid = :uid, email = :email, sent_at = :at",
+            "ExpressionAttributeNames": {"#uid": "uid"},
+            "ExpressionAttributeValues": to_attribute_values({":uid": uid, ":email": email, ":at": sent_at}),
+        }
+    }
 
 
 def attendee_completion(table: str, c: Completion) -> dict:
@@ -356,3 +414,57 @@ def retry_after_refusal(operations: list[Operation], reasons: list[dict]) -> lis
         elif record_id is None:
             retry.append((None, counters_only(op)))
     return retry
+
+
+# ------------------------------------------------------------------------------------- feedback
+
+
+def feedback_write(table: str, uid: str, email: str, plan: Any) -> list[dict]:
+    """TransactItems: record one feedback event (a ``lambdas.domain.feedback.FeedbackPlan``).
+
+    The attendee update is conditional on what the plan was decided from, so that redelivered and
+    concurrent copies of one event count once and an older event never overwrites a newer one:
+    the count key not yet recorded, the recorded delivery older than this one. A refusal returns
+    the item (ALL_OLD) to decide again. The event's counter is added in the same transaction.
+    """
+    sets: list[str] = []
+    conditions = ["attribute_exists(pk)"]
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if plan.delivery is not None:
+        sets.append("delivery = :delivery")
+        conditions.append("(attribute_not_exists(delivery.#at) OR delivery.#at < :at)")
+        names["#at"] = "at"
+        values |= {":delivery": _stored(plan.delivery), ":at": plan.delivery.at}
+    if plan.suppression is not None:
+        sets.append("suppressed = if_not_exists(suppressed, :suppressed)")
+        values[":suppressed"] = _stored(plan.suppression)
+    items: list[dict] = []
+    if plan.counter is not None:
+        sets.append("counted_feedback = list_append(if_not_exists(counted_feedback, :empty), :counted)")
+        conditions.append("NOT contains(counted_feedback, :count_key)")
+        values |= {":empty": [], ":counted": [plan.count_key], ":count_key": plan.count_key}
+        counter = {
+            "TableName": table,
+            "Key": to_attribute_values(event_key(uid)),
+            "UpdateExpression": "ADD #counter :one",
+            "ExpressionAttributeNames": {"#counter": plan.counter},
+            "ExpressionAttributeValues": to_attribute_values({":one": 1}),
+        }
+        items.append({"Update": counter})
+    attendee: dict[str, Any] = {
+        "TableName": table,
+        "Key": to_attribute_values(attendee_key(uid, email)),
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeValues": to_attribute_values(values),
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if names:
+        attendee["ExpressionAttributeNames"] = names
+    return [{"Update": attendee}, *items]
+
+
+def _stored(value: Any) -> dict[str, Any]:
+    """A model dataclass as a stored map: empty and None fields left out (they read as defaults)."""
+    return {k: v for k, v in as_dict(value).items() if v not in ("", None)}

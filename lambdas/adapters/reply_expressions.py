@@ -260,6 +260,8 @@ def refresh_claim(
         f" AND NOT contains({refreshed}, {e.value(ses_message_id)})"
         f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(MAX_REFRESHES)})"
         f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {cutoff})"
+        # Nothing more to an address that hard-bounced or complained (docs/feedback.md).
+        f" AND attribute_not_exists({e.name('suppressed')})"
     )
     return e.request(
         table,

@@ -12,7 +12,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lambdas.adapters import reply_expressions
-from lambdas.adapters.expressions import CONDITION_FAILED, from_item, read_attendee, read_event
+from lambdas.adapters.expressions import (
+    CONDITION_FAILED,
+    from_item,
+    message_mapping,
+    read_attendee,
+    read_event,
+)
 from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _code
 from lambdas.domain.items import AttendeeItem, EventItem
@@ -87,9 +93,15 @@ class ReplyStore(Store):
     def record_refresh(
         self, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
     ) -> bool:
-        return self._conditional(
-            reply_expressions.refresh_record(self._table, uid, email, ses_message_id, token, entry)
-        )
+        """Record the answer, by the claim's owner only; the email's message item rides in the same
+        transaction, so its delivery feedback finds the attendee (docs/feedback.md)."""
+        record = reply_expressions.refresh_record(self._table, uid, email, ses_message_id, token, entry)
+        mapping = message_mapping(self._table, entry["message_id"], uid, email, entry["at"])
+        try:
+            self._transact([{"Update": record}, mapping])
+        except TransactionRefused:
+            return False
+        return True
 
     def release_refresh(self, uid: str, email: str, token: str) -> None:
         self._conditional(reply_expressions.refresh_release(self._table, uid, email, token))

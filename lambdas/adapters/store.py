@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from lambdas.adapters import expressions
 from lambdas.adapters.expressions import CONDITION_FAILED, Completion, Operation, from_item
 from lambdas.domain.contract import Person
-from lambdas.domain.items import AttendeeItem, EventItem, OverrideItem
+from lambdas.domain.items import AttendeeItem, EventItem, MessageItem, OverrideItem
 from lambdas.domain.keys import OCCURRENCE_PREFIX, PARTITION_KEY, SORT_KEY, email_in_key
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
@@ -32,6 +32,13 @@ class ClaimResult:
     claimed: bool
     attendee: AttendeeItem | None = None  # the item as it was (ALL_OLD), when known
     event_refused: bool = False
+
+
+@dataclass(frozen=True)
+class FeedbackRefused:
+    """A feedback write whose condition failed: the attendee item as it was then (None: gone)."""
+
+    attendee: AttendeeItem | None
 
 
 @dataclass
@@ -165,10 +172,30 @@ class Store:
     def record_override(self, uid: str, override: dict[str, Any]) -> None:
         """Record an occurrence's change or cancellation; a later one already recorded wins."""
         try:
-            self._db.put_item(**expressions.override_write(self._table, uid, override))
+            self._db.update_item(**expressions.override_write(self._table, uid, override))
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
+
+    def get_message(self, ses_message_id: str) -> MessageItem | None:
+        """Which attendee an email went to, by its SES message id (written when the send is recorded)."""
+        response = self._db.get_item(**expressions.read_message(self._table, ses_message_id))
+        stored = from_item(response.get("Item"))
+        return None if stored is None else MessageItem.read(stored, message_id=ses_message_id)
+
+    def suppressed(self, uid: str) -> list[AttendeeItem]:
+        """The attendees of an event nothing more is sent to (one Query, filtered here)."""
+        return [a for a in self.attendees(uid) if a.suppressed is not None]
+
+    # -------------------------------------------------------------------------------- feedback
+
+    def record_feedback(self, uid: str, email: str, plan) -> FeedbackRefused | None:
+        """Write a ``FeedbackPlan`` in one TransactWriteItems; None when written."""
+        try:
+            self._transact(expressions.feedback_write(self._table, uid, email, plan))
+        except TransactionRefused as refused:
+            return FeedbackRefused(_attendee(uid, from_item(refused.reasons[0].get("Item"))))
+        return None
 
     # ---------------------------------------------------------------------------------- events
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from lambdas.domain.contract import CancelIntent
 from lambdas.domain.items import AttendeeItem, EventItem
-from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
+from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState, EventStatus, Method
 
 
 class Outcome(StrEnum):
@@ -26,6 +26,12 @@ class Outcome(StrEnum):
     IN_FLIGHT = "in_flight"  # another delivery holds the claim: retry later (reported as a failure)
     INVALID = "invalid"  # can never succeed: sent to the DLQ with its reason
     FAILED = "failed"  # transient error: reported so SQS redelivers this record alone
+    # Delivery feedback (docs/feedback.md).
+    SUPPRESSED = "suppressed"  # not sent: the address hard-bounced or complained
+    FEEDBACK_RECORDED = "feedback_recorded"  # SES's feedback on an email is on its attendee and counted
+    UNKNOWN_MESSAGE = "unknown_message"  # feedback on an email this table does not know: dropped
+    NOT_YET_RECORDED = "not_yet_recorded"  # ...sent moments ago, maybe not recorded yet: retried once
+    IGNORED = "ignored"  # an SES event type that is not delivery feedback (Send, Open, Click...)
     # Record reply (docs/replies.md, "Recording"): what an email to the RSVP mailbox led to.
     RECORDED = "recorded"  # an invited attendee's answer is recorded and counted
     SHARED = "shared"  # an answer from someone not invited (a forwarded invitation), counted apart
@@ -40,7 +46,7 @@ class Outcome(StrEnum):
 
     @property
     def retry(self) -> bool:
-        return self in (Outcome.IN_FLIGHT, Outcome.FAILED)
+        return self in (Outcome.IN_FLIGHT, Outcome.FAILED, Outcome.NOT_YET_RECORDED)
 
 
 def claim_is_live(attendee: AttendeeItem | None, now: float, lease_seconds: int) -> bool:
@@ -70,6 +76,8 @@ def classify_refused_invite(
         return Outcome.DUPLICATE
     if sent >= sequence:
         return Outcome.STALE
+    if attendee is not None and attendee.suppressed is not None:
+        return Outcome.SUPPRESSED
     # The claim was refused but nothing explains it (a concurrent change between the write and the
     # read of ALL_OLD): let SQS redeliver and decide again.
     return Outcome.IN_FLIGHT
@@ -83,7 +91,37 @@ def classify_refused_cancellation(attendee: AttendeeItem | None, now: float, lea
         return Outcome.IN_FLIGHT
     if attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
         return Outcome.DUPLICATE
+    if attendee.suppressed is not None:
+        return Outcome.SUPPRESSED
     return Outcome.SKIPPED
+
+
+# ---------------------------------------------------------------------------------- suppression
+
+
+def suppresses(state: DeliveryState | None, bounce_type: BounceType | None) -> bool:
+    """Whether feedback means "never send to this address again": a Permanent bounce (SES's own
+    account-level suppression list is one: subtype OnAccountSuppressionList) or a complaint.
+
+    A Transient or Undetermined bounce (a full mailbox, a server down) and a delay do not: SES
+    already retried, and the next email may well arrive.
+    """
+    return state is DeliveryState.COMPLAINED or (
+        state is DeliveryState.BOUNCED and bounce_type is BounceType.PERMANENT
+    )
+
+
+def suppression_fields(attendee: AttendeeItem | None) -> dict[str, str]:
+    """Why an attendee's email was not sent, for the ``suppressed`` log line."""
+    suppressed = attendee.suppressed if attendee else None
+    if suppressed is None:
+        return {}
+    reason = suppressed.reason.value if suppressed.reason else "unknown"
+    return {
+        "reason": f"{reason}: {suppressed.detail}" if suppressed.detail else reason,
+        "suppressedAt": suppressed.at,
+        "suppressedBy": suppressed.message_id,
+    }
 
 
 def superseded_by_update(before: AttendeeItem | None, cancel_sequence: int | None) -> bool:

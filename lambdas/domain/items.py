@@ -27,7 +27,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lambdas.domain.contract import EventDetails, Person
 from lambdas.domain.series import Override
-from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, Origin, PartStat
+from lambdas.domain.vocabulary import (
+    AttendeeStatus,
+    BounceType,
+    DeliveryState,
+    EventStatus,
+    Method,
+    Origin,
+    PartStat,
+)
 
 T = TypeVar("T")
 
@@ -92,6 +100,28 @@ class RefreshClaim:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """What SES last told about the attendee's email: the newest feedback event (docs/feedback.md)."""
+
+    state: DeliveryState | None = None
+    at: str = ""  # the feedback event's own time, feedback.event_time's format: compared as text
+    message_id: str = ""  # the SES message it is about
+    bounce_type: BounceType | None = None
+    bounce_subtype: str = ""  # SES's, e.g. General, NoEmail, MailboxFull, OnAccountSuppressionList
+    diagnostic: str = ""  # the remote server's answer, the complaint type, the reject reason
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """The address hard-bounced or complained: nothing more is sent to it (docs/feedback.md)."""
+
+    reason: DeliveryState | None = None  # BOUNCED (Permanent) or COMPLAINED
+    at: str = ""
+    message_id: str = ""
+    detail: str = ""  # bounce type/subtype and diagnostic, or the complaint's feedback type
+
+
+@dataclass(frozen=True)
 class AttendeeItem:
     uid: str
     email: str  # as last sent; the key holds it lower-cased
@@ -119,6 +149,9 @@ class AttendeeItem:
     counter: CounterProposal | None = None
     refresh_pending: RefreshClaim | None = None
     refreshed: tuple[str, ...] = ()  # the inbound mails whose REFRESH was answered
+    delivery: Delivery | None = None  # the newest SES feedback on an email to this attendee
+    suppressed: Suppression | None = None  # set once, by the first suppressing feedback
+    counted_feedback: tuple[str, ...] = ()  # "<counter>#<ses message id>": each email counted once
 
     @property
     def person(self) -> Person:
@@ -149,6 +182,9 @@ class EventItem:
     updates_sent: int = 0
     cancellations_sent: int = 0
     cancelled_sequence: int | None = None  # invites at or below it are stale
+    delivered: int = 0  # emails of this event SES delivered (feedback)
+    bounced: int = 0  # emails of this event that bounced, for good or not
+    complained: int = 0  # emails of this event reported as spam
     created_at: str = ""
     updated_at: str = ""
     cancelled_at: str = ""
@@ -230,6 +266,20 @@ class OverrideItem:
 def occurrence_text(value: date | datetime) -> str:
     """The stored (and key) form of an occurrence's original start."""
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    """One sent email, by its SES message id: where its feedback belongs (docs/feedback.md)."""
+
+    message_id: str
+    uid: str = ""
+    email: str = ""
+    sent_at: str = ""
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any], *, message_id: str) -> MessageItem:
+        return read(cls, stored, message_id=message_id)
 
 
 def as_dict(item: Any) -> dict[str, Any]:

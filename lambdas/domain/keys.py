@@ -3,6 +3,7 @@
 Event item:    pk = sk = "event#<uid>"
 Attendee item: pk = "event#<uid>", sk = "attendee#<lower-cased email>"
 Override item: pk = "event#<uid>", sk = "occurrence#<original start of the occurrence>"
+Message item:  pk = sk = "message#<SES message id>" (where an email's delivery feedback belongs)
 """
 
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ SORT_KEY = "sk"
 EVENT_PREFIX = "event#"
 ATTENDEE_PREFIX = "attendee#"
 OCCURRENCE_PREFIX = "occurrence#"
+MESSAGE_PREFIX = "message#"
 
 
 def event_pk(uid: str) -> str:
@@ -37,3 +39,8 @@ def email_in_key(stored: Mapping[str, Any]) -> str:
 def occurrence_key(uid: str, occurrence: str) -> dict[str, str]:
     """``occurrence``: the occurrence's original start in contract form (ISO 8601, UTC or a date)."""
     return {PARTITION_KEY: event_pk(uid), SORT_KEY: f"{OCCURRENCE_PREFIX}{occurrence}"}
+
+
+def message_key(ses_message_id: str) -> dict[str, str]:
+    pk = f"{MESSAGE_PREFIX}{ses_message_id}"
+    return {PARTITION_KEY: pk, SORT_KEY: pk}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from lambdas.domain.decisions import Outcome
+from lambdas.domain.decisions import Outcome, suppression_fields
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
 
@@ -209,6 +209,8 @@ def decide_refresh(event: EventItem | None, attendee: AttendeeItem | None, ses_m
         return Refusal(Outcome.DUPLICATE, "this refresh request was already answered")
     if len(attendee.refreshed) >= MAX_REFRESHES:
         return Refusal(Outcome.SKIPPED, f"{MAX_REFRESHES} refresh requests were already answered")
+    if attendee.suppressed is not None:  # a hard bounce or a complaint: nothing more is sent
+        return Refusal(Outcome.SUPPRESSED, suppression_fields(attendee)["reason"])
     if sent < (event.sequence or 0):
         # Only the stored details' own version can be rendered; the update is on its way to them.
         return Refusal(Outcome.STALE, f"an update (SEQUENCE {event.sequence}) is being sent")

@@ -48,3 +48,21 @@ class Origin(StrEnum):
     """How an attendee came to be on the event, when the organizer did not invite them."""
 
     SHARED = "shared"  # answered a forwarded invitation (the original system's word)
+
+
+class DeliveryState(StrEnum):
+    """What SES last told about an attendee's email (docs/feedback.md), newest event first."""
+
+    DELIVERED = "delivered"  # the recipient's mail server accepted it
+    BOUNCED = "bounced"  # refused: for good (Permanent) or for now (Transient, Undetermined)
+    COMPLAINED = "complained"  # the recipient reported it as spam
+    DELAYED = "delayed"  # SES keeps trying (DeliveryDelay)
+    REJECTED = "rejected"  # SES did not send it (Reject: a virus; or a rendering failure)
+
+
+class BounceType(StrEnum):
+    """SES's bounce types (the event's ``bounce.bounceType``); only Permanent suppresses."""
+
+    PERMANENT = "Permanent"
+    TRANSIENT = "Transient"
+    UNDETERMINED = "Undetermined"

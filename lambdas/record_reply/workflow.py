@@ -13,7 +13,7 @@ from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import FieldError, InvalidRequest
-from lambdas.domain.decisions import Outcome, itip_status
+from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, parse_receipt_notification
 from lambdas.domain.inbound.trust import distrust
@@ -152,6 +152,8 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         claimed = before.refresh_pending if before else None
         if claimed is not None and claimed.since > now.timestamp() - lease:
             return Outcome.IN_FLIGHT, {"reason": "another delivery is answering this refresh"}
+        if before is not None and before.suppressed is not None:
+            return Outcome.SUPPRESSED, suppression_fields(before)
         if before is not None and len(before.refreshed) >= MAX_REFRESHES:
             return Outcome.SKIPPED, {"reason": f"{MAX_REFRESHES} refresh requests were already answered"}
         return Outcome.IN_FLIGHT, {"reason": "the attendee item changed: decide again later"}

@@ -34,6 +34,16 @@ DeadLetter = Callable[[dict[str, Any], InvalidRequest], None]
 Complete = Callable[[list[Completion]], CompletionReport]
 
 
+class AddressSuppressed(Exception):
+    """SES refused to send to the address because it is suppressed: the record ends SUPPRESSED,
+    neither retried nor dead-lettered as invalid (docs/feedback.md)."""
+
+    def __init__(self, reason: str, fields: dict[str, Any] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.fields = fields or {}
+
+
 def process_batch(
     event: dict[str, Any],
     handle: RecordHandler,
@@ -59,6 +69,9 @@ def process_batch(
                     Outcome.FAILED, fields={**fields, "error": f"dead-letter failed: {error!r}"}
                 )
             return RecordResult(Outcome.INVALID, fields=fields)
+        except AddressSuppressed as suppressed:
+            fields = {**identify(record), **suppressed.fields, "reason": suppressed.reason}
+            return RecordResult(Outcome.SUPPRESSED, fields=fields)
         except Exception as error:
             return RecordResult(Outcome.FAILED, fields={**identify(record), "error": repr(error)})
 

@@ -47,6 +47,7 @@ class Settings:
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     claim_lease_seconds: int = DEFAULT_CLAIM_LEASE_SECONDS
     max_workers: int = DEFAULT_MAX_WORKERS
+    configuration_set: str = ""  # the SES configuration set every send uses ("" = none)
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -64,6 +65,7 @@ class Settings:
             subject_prefix=env.get(ENV_SUBJECT_PREFIX) or DEFAULT_SUBJECT_PREFIX,
             claim_lease_seconds=_positive_int(env, ENV_CLAIM_LEASE_SECONDS, DEFAULT_CLAIM_LEASE_SECONDS),
             max_workers=_positive_int(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS),
+            configuration_set=env.get(ENV_CONFIGURATION_SET, "").strip(),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, attendee_status_after
 from lambdas.domain.items import occurrence_text
 from lambdas.domain.message import render_email
-from lambdas.runtime.batch import RecordResult
+from lambdas.runtime.batch import AddressSuppressed, RecordResult
 from lambdas.runtime.services import Services
 
 # SES refuses these for good (e.g. an unverified recipient in the sandbox): retrying cannot help,
@@ -23,6 +24,11 @@ from lambdas.runtime.services import Services
 PERMANENT_SES_ERRORS = frozenset(
     {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"}
 )
+# SES v2 documents that it *accepts* a send to an address on the account-level suppression list and
+# then publishes a Permanent bounce (subtype OnAccountSuppressionList), which the feedback path
+# records. Should SES refuse one instead (SES v1 and SMTP said "Address blacklisted"), that is the
+# same end: not sent, not retried, and not an invalid request (docs/feedback.md).
+_SUPPRESSION_REFUSAL = re.compile(r"suppress|blacklist", re.IGNORECASE)
 
 
 def dead_letter(services: Services, record: dict[str, Any], invalid: InvalidRequest) -> None:
@@ -62,6 +68,16 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
     return RecordResult(Outcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id})
 
 
+def ses_suppression_refusal(error: Exception) -> str:
+    """SES's message when it refused a send because the address is suppressed; "" otherwise."""
+    if not isinstance(error, ClientError):
+        return ""
+    details = error.response.get("Error", {})
+    message = details.get("Message") or ""
+    refused = details.get("Code") == "MessageRejected" and _SUPPRESSION_REFUSAL.search(message)
+    return message if refused else ""
+
+
 def send_itip(services: Services, itip: ItipMessage, *, release: Callable[[], None]) -> str:
     """Render and send one iTIP email; returns the SES message id.
 
@@ -74,6 +90,9 @@ def send_itip(services: Services, itip: ItipMessage, *, release: Callable[[], No
         # Best effort: the lease expires on its own; the send error is what gets reported.
         with contextlib.suppress(Exception):
             release()
+        if refused := ses_suppression_refusal(error):
+            fields = {"uid": itip.event.uid, "attendee": itip.attendee.email, "method": itip.method}
+            raise AddressSuppressed(f"SES: {refused}", fields) from error
         if (
             isinstance(error, ClientError)
             and error.response.get("Error", {}).get("Code") in PERMANENT_SES_ERRORS

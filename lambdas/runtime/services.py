@@ -49,7 +49,7 @@ def build(settings: config.Settings) -> Services:
     return Services(
         settings=settings,
         store=Store(dynamodb, settings.table_name),
-        mailer=Mailer(clients.client("sesv2", region), settings.sender),
+        mailer=Mailer(clients.client("sesv2", region), settings.sender, settings.configuration_set),
         queues=Queues(clients.client("sqs", region), settings.queue_url, settings.dlq_url),
         replies=ReplyStore(dynamodb, settings.table_name),
         mailbox=Mailbox(lambda: clients.client("s3", region)),

@@ -26,6 +26,7 @@ from lambdas.domain.decisions import (
     occurrence_cancellation_sequence,
     receives_event_cancellation,
     superseded_by_update,
+    suppression_fields,
 )
 from lambdas.domain.items import EventItem, occurrence_text
 from lambdas.domain.recurrence import read_occurrence_start
@@ -128,9 +129,10 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
     now, token = services.clock(), services.new_token()
     claim = services.store.claim_cancellation(request.uid, attendee.email, token, now.timestamp(), lease)
     if not claim.claimed:
-        return RecordResult(
-            classify_refused_cancellation(claim.attendee, now.timestamp(), lease), fields=fields
-        )
+        outcome = classify_refused_cancellation(claim.attendee, now.timestamp(), lease)
+        if outcome is Outcome.SUPPRESSED:
+            fields |= suppression_fields(claim.attendee)
+        return RecordResult(outcome, fields=fields)
 
     before = claim.attendee
     one_occurrence = "" if event.occurrence is None else occurrence_text(event.occurrence)

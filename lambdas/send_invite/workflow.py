@@ -7,7 +7,13 @@ from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import EventDetails, FieldError, InvalidRequest, InviteFanOut, parse_invite
-from lambdas.domain.decisions import Outcome, classify_refused_invite, itip_status, stale_occurrence_change
+from lambdas.domain.decisions import (
+    Outcome,
+    classify_refused_invite,
+    itip_status,
+    stale_occurrence_change,
+    suppression_fields,
+)
 from lambdas.domain.items import occurrence_text
 from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import Method
@@ -37,6 +43,8 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
         outcome = classify_refused_invite(
             claim.attendee, claim.event_refused, event.sequence, now.timestamp(), lease
         )
+        if outcome is Outcome.SUPPRESSED:
+            fields |= suppression_fields(claim.attendee)
         return RecordResult(outcome, fields=fields)
 
     event, overrides = _with_series(services, event)

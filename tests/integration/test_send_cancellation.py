@@ -330,3 +330,20 @@ def test_an_event_stored_under_older_looser_rules_can_still_be_cancelled_by_uid(
     vevent = Calendar.from_ical(cancel.calendar_text()).walk("VEVENT")[0]
     assert (str(vevent["SUMMARY"]), vevent["SEQUENCE"]) == ("Quarterly planning", 1)
     assert account.attendee_item(UID, BOB).status is AttendeeStatus.CANCELLED
+
+
+def test_a_cancellation_ses_refuses_as_suppressed_ends_suppressed_not_in_the_dlq(account):
+    invite_guests(account, guests=["a@example.org"])
+
+    def refused(self, recipient, raw):
+        message = "Amazon SES has suppressed sending to this address"
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": message}}, "x")
+
+    with mock.patch.object(Mailer, "send", refused):
+        response = account.invoke("cancel", {"event": {"uid": UID}, "attendee": {"email": "a@example.org"}})
+
+    assert response == {"batchItemFailures": []}
+    assert account.dead_letters("cancel") == []
+    assert cancellations(account) == []
+    item = account.attendee_item(UID, "a@example.org")
+    assert item.status is AttendeeStatus.INVITED and item.pending is None

@@ -282,3 +282,19 @@ def test_a_claim_left_by_a_crashed_delivery_is_taken_over_after_its_lease(accoun
     assert response == {"batchItemFailures": []}
     assert [s.recipient for s in account.sent()] == ["carol@example.org"]
     assert account.attendee_item(UID, "carol@example.org").status is AttendeeStatus.INVITED
+
+
+def test_an_address_ses_refuses_as_suppressed_ends_suppressed_not_in_the_dlq(account, caplog):
+    def refused(self, recipient, raw):
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "Address blacklisted."}}, "x")
+
+    with mock.patch.object(Mailer, "send", refused):
+        response = account.invoke("invite", records=[record(invite_body(), "m1")])
+
+    assert response == {"batchItemFailures": []}  # not retried
+    assert account.dead_letters("invite") == []
+    assert account.sent() == []
+    [line] = [entry for entry in json_log_lines(caplog) if entry.get("outcome")]
+    assert (line["outcome"], line["reason"]) == ("suppressed", "SES: Address blacklisted.")
+    item = account.attendee_item(UID, "bob@example.org")
+    assert item is None or item.pending is None  # the claim is given back

@@ -10,11 +10,12 @@ from lambdas.adapters.expressions import (
     event_updates,
     from_item,
     invite_claim,
+    override_write,
     retry_after_refusal,
     to_attribute_values,
 )
 from lambdas.domain.contract import Person
-from lambdas.domain.keys import attendee_key, event_key
+from lambdas.domain.keys import attendee_key, event_key, message_key
 from lambdas.domain.vocabulary import AttendeeStatus, Method
 
 TABLE, UID = "t", "evt-1@example.com"
@@ -30,7 +31,7 @@ def completion(email="a@example.org", method=Method.REQUEST, sequence=0, uid=UID
         "name": "",
         "token": "tok",
         "sequence": sequence,
-        "message_id": "ses",
+        "message_id": f"ses-{email}-{sequence}",
         "sent_at": f"2026-12-01T10:00:0{sequence}+00:00",
         "attendee_status": AttendeeStatus.INVITED if method == Method.REQUEST else AttendeeStatus.CANCELLED,
         "event": {**DETAILS, "sequence": sequence, "summary": f"Planning v{sequence}"},
@@ -87,7 +88,12 @@ def test_an_attendee_completion_records_the_domain_s_status_and_asks_for_a_fresh
         "partstat" not in removal["UpdateExpression"] and "cancelled_at = :at" in removal["UpdateExpression"]
     )
     assert values(removal)[":entry"] == [
-        {"method": "CANCEL", "sequence": 1, "at": "2026-12-01T10:00:01+00:00", "message_id": "ses"}
+        {
+            "method": "CANCEL",
+            "sequence": 1,
+            "at": "2026-12-01T10:00:01+00:00",
+            "message_id": "ses-a@example.org-1",
+        }
     ]
     assert removal["ConditionExpression"] == "pending.#token = :token"
 
@@ -133,9 +139,30 @@ def test_cancellations_only_add_to_the_counters_and_never_set_the_event_s_status
     assert values(update) == {":invites": 0, ":updates": 0, ":cancellations": 2}
 
 
-def test_a_batch_s_operations_are_its_attendees_then_its_events():
+def test_a_batch_s_operations_are_its_attendees_their_message_items_then_its_events():
     operations = completion_operations(TABLE, [completion("a@x.org"), completion("b@x.org")])
-    assert [record_id for record_id, _ in operations] == ["r-a@x.org-0", "r-b@x.org-0", None]
+    assert [record_id for record_id, _ in operations] == [
+        "r-a@x.org-0",
+        "r-b@x.org-0",
+        "r-a@x.org-0",
+        "r-b@x.org-0",
+        None,
+    ]
+    message_a = operations[2][1]["Update"]
+    assert from_item(message_a["Key"]) == message_key("ses-a@x.org-0")
+    assert values(message_a) == {":uid": UID, ":email": "a@x.org", ":at": "2026-12-01T10:00:00+00:00"}
+    assert "ConditionExpression" not in message_a  # the email left, whoever records its attendee
+
+
+def test_one_message_id_is_one_message_item_even_if_a_batch_repeats_it():
+    operations = completion_operations(
+        TABLE, [completion("a@x.org"), completion("b@x.org", message_id="same")]
+    )
+    repeated = completion_operations(
+        TABLE, [completion("a@x.org", message_id="same"), completion("b@x.org", message_id="same")]
+    )
+    assert len(operations) == 5
+    assert len(repeated) == 4  # a transaction may not write one item twice
 
 
 def test_counters_only_keeps_the_key_and_the_counters_of_an_event_update():
@@ -149,18 +176,40 @@ def test_counters_only_keeps_the_key_and_the_counters_of_an_event_update():
 
 def test_after_a_refused_completion_only_what_can_still_succeed_is_written_again():
     operations = completion_operations(TABLE, [completion("a@x.org"), completion("b@x.org")])
-    refused = [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}, {"Code": "ConditionalCheckFailed"}]
+    ok, refused = {"Code": "None"}, {"Code": "ConditionalCheckFailed"}
 
-    retry = retry_after_refusal(operations, refused)
+    retry = retry_after_refusal(operations, [ok, refused, ok, ok, refused])
 
-    # a: untouched, retried as it was; b: its claim was taken over, the new owner records it;
-    # the event: a newer sequence owns the details, so only this batch's counters are added.
-    assert [record_id for record_id, _ in retry] == ["r-a@x.org-0", None]
+    # a: untouched, retried as it was; b: its claim was taken over, the new owner records it (its
+    # message item is still written: the email left); the event: a newer sequence owns the
+    # details, so only this batch's counters are added.
+    assert [record_id for record_id, _ in retry] == ["r-a@x.org-0", "r-a@x.org-0", "r-b@x.org-0", None]
     assert retry[0][1] is operations[0][1]
-    assert retry[1][1] == counters_only(operations[2][1])
+    assert [op for _, op in retry[1:3]] == [operations[2][1], operations[3][1]]
+    assert retry[3][1] == counters_only(operations[4][1])
 
 
 def test_a_refusal_for_other_reasons_retries_everything_unchanged():
     operations = completion_operations(TABLE, [completion()])
-    reasons = [{"Code": "TransactionConflict"}, {}]
+    reasons = [{"Code": "TransactionConflict"}, {}, {}]
     assert retry_after_refusal(operations, reasons) == operations
+
+
+def test_an_override_is_written_with_update_item_and_keeps_only_what_the_last_change_said():
+    # The functions' roles hold UpdateItem, not PutItem: the request must be an update, and a
+    # cancellation after a move must not leave the move's times behind.
+    request = override_write(
+        "t", "u1", {"occurrence": "2026-12-08T09:00:00+00:00", "sequence": 3, "cancelled": True}
+    )
+    assert "Item" not in request and request["Key"] == to_attribute_values(
+        {"pk": "event#u1", "sk": "occurrence#2026-12-08T09:00:00+00:00"}
+    )
+    names = request["ExpressionAttributeNames"]
+    sets, _, removes = request["UpdateExpression"].removeprefix("SET ").partition(" REMOVE ")
+    assert {names[part.split(" = ")[0]] for part in sets.split(", ")} == {
+        "occurrence",
+        "sequence",
+        "cancelled",
+    }
+    assert {names[n] for n in removes.split(", ")} == {"start", "end", "summary", "description", "location"}
+    assert request["ConditionExpression"] == "attribute_not_exists(#seq) OR #seq <= :seq"

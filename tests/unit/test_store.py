@@ -52,7 +52,7 @@ class ScriptedDynamoDB:
         return self._answer("get", request)
 
 
-BATCH = [completion("a@x.org"), completion("b@x.org")]  # operations: a, b, the event
+BATCH = [completion("a@x.org"), completion("b@x.org")]  # operations: a, b, their message items, the event
 
 
 def operations():
@@ -60,26 +60,35 @@ def operations():
 
 
 def test_a_refused_completion_is_written_again_without_what_can_no_longer_succeed():
-    db = ScriptedDynamoDB(transact=[canceled(OK, CONDITION, CONDITION)])
+    db = ScriptedDynamoDB(transact=[canceled(OK, CONDITION, OK, OK, CONDITION)])
 
     report = Store(db, TABLE).complete(BATCH)
 
-    a, _, event = operations()
-    assert [request for _, request in db.calls] == [operations(), [a, counters_only(event)]]
+    a, _, message_a, message_b, event = operations()
+    assert [request for _, request in db.calls] == [
+        operations(),
+        [a, message_a, message_b, counters_only(event)],
+    ]
     assert (report.unrecorded, report.uncounted_events) == (set(), [])
 
 
 def test_when_the_second_transaction_fails_too_each_write_is_made_alone():
     db = ScriptedDynamoDB(
-        transact=[canceled(OK, OK, CONDITION), error("InternalServerError", "TransactWriteItems")],
-        update=[error("ProvisionedThroughputExceededException"), {}, {}],
+        transact=[canceled(OK, OK, OK, OK, CONDITION), error("InternalServerError", "TransactWriteItems")],
+        update=[error("ProvisionedThroughputExceededException"), {}, {}, {}, {}],
     )
 
     report = Store(db, TABLE).complete(BATCH)
 
-    a, b, event = operations()
+    a, b, message_a, message_b, event = operations()
     updates = [request for kind, request in db.calls if kind == "update"]
-    assert updates == [a["Update"], b["Update"], counters_only(event)["Update"]]
+    assert updates == [
+        a["Update"],
+        b["Update"],
+        message_a["Update"],
+        message_b["Update"],
+        counters_only(event)["Update"],
+    ]
     assert report.unrecorded == {BATCH[0].record_id}  # redelivered, see docs/idempotency.md
     assert report.uncounted_events == []
 
@@ -87,7 +96,7 @@ def test_when_the_second_transaction_fails_too_each_write_is_made_alone():
 def test_one_by_one_an_event_whose_details_are_newer_gets_its_counters_and_a_lost_counter_is_reported():
     db = ScriptedDynamoDB(
         transact=[error("InternalServerError", "TransactWriteItems")],
-        update=[{}, {}, error("ConditionalCheckFailedException"), error("InternalServerError")],
+        update=[{}, {}, {}, {}, error("ConditionalCheckFailedException"), error("InternalServerError")],
     )
 
     report = Store(db, TABLE).complete(BATCH)
@@ -108,14 +117,14 @@ def test_one_by_one_an_attendee_whose_claim_was_taken_over_is_left_to_its_new_ow
 
 def test_transaction_conflicts_are_retried_then_raised(monkeypatch):
     monkeypatch.setattr(store_module.time, "sleep", lambda _: None)
-    conflict = canceled({"Code": "TransactionConflict"}, OK, OK)
+    conflict = canceled({"Code": "TransactionConflict"}, OK, OK, OK, OK)
     db = ScriptedDynamoDB(transact=[conflict] * store_module.CONFLICT_ATTEMPTS)
 
     report = Store(db, TABLE).complete(BATCH)
 
     transacts = [r for k, r in db.calls if k == "transact"]
     assert len(transacts) == store_module.CONFLICT_ATTEMPTS
-    assert len([k for k, _ in db.calls if k == "update"]) == 3  # then one by one
+    assert len([k for k, _ in db.calls if k == "update"]) == 5  # then one by one
     assert report.unrecorded == set()
 
 
