@@ -54,7 +54,7 @@ def test_every_function_in_the_template_has_an_importable_handler_and_a_complete
 ):
     runtime = start_runtime(app_assembly)
     assert sorted(f.handler for f in runtime.functions) == sorted(
-        [names.CANCELLATION_HANDLER, names.INVITE_HANDLER, names.REPLY_HANDLER]
+        [names.CANCELLATION_HANDLER, names.FEEDBACK_HANDLER, names.INVITE_HANDLER, names.REPLY_HANDLER]
     )
     for function in runtime.functions:
         assert set(config.REQUIRED) <= set(function.environment)
