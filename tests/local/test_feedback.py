@@ -14,6 +14,7 @@ from local.sources.ses_feedback import NoDestination
 
 UID = "evt-42@example.com"
 FEEDBACK = "FeedbackWorkerFunction"
+TRANSIENT = {"bounce_type": "Transient", "bounce_subtype": "MailboxFull"}
 TEMPLATE_EVENT_TYPES = {"Bounce", "Complaint", "Delivery", "Reject", "DeliveryDelay", "Rendering Failure"}
 
 
