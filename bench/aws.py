@@ -136,11 +136,15 @@ def _fan_out_calls(server, account) -> list[Figure]:
     return out
 
 
+# What the local poller (local.sources.sqs) calls on the function's behalf, as Lambda's poller does.
+EVENT_SOURCE_MAPPING_CALLS = frozenset(
+    ("sqs", op) for op in ("ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility")
+)
+
+
 def _without_harness(counted: Counter) -> Counter:
     # On Lambda the event source mapping receives and deletes; the function never does.
-    return Counter(
-        {k: v for k, v in counted.items() if k not in {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessage")}}
-    )
+    return Counter({k: v for k, v in counted.items() if k not in EVENT_SOURCE_MAPPING_CALLS})
 
 
 def _by_operation(counted: Counter) -> dict[str, int]:

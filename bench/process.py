@@ -28,6 +28,8 @@ BASELINE = "boto3, icalendar"
 HANDLERS = {
     "send-invite": "lambdas.send_invite.handler",
     "send-cancellation": "lambdas.send_cancellation.handler",
+    "record-reply": "lambdas.record_reply.handler",
+    "record-feedback": "lambdas.record_feedback.handler",
 }
 
 # Paired in one fresh interpreter: the baseline first, then what the handler adds on top of it.

@@ -31,7 +31,7 @@ class Outcome(StrEnum):
     FEEDBACK_RECORDED = "feedback_recorded"  # SES's feedback on an email is on its attendee and counted
     UNKNOWN_MESSAGE = "unknown_message"  # feedback on an email this table does not know: dropped
     NOT_YET_RECORDED = "not_yet_recorded"  # ...sent moments ago, maybe not recorded yet: retried once
-    IGNORED = "ignored"  # an SES event type that is not delivery feedback (Send, Open, Click...)
+    IGNORED = "ignored"  # not for us: an SES event type that is not feedback, SES's setup notification
     # Record reply (docs/replies.md, "Recording"): what an email to the RSVP mailbox led to.
     RECORDED = "recorded"  # an invited attendee's answer is recorded and counted
     SHARED = "shared"  # an answer from someone not invited (a forwarded invitation), counted apart

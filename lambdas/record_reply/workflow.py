@@ -15,7 +15,7 @@ from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
-from lambdas.domain.inbound.notification import ReceivedMail, parse_receipt_notification
+from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
 from lambdas.domain.inbound.trust import distrust
 from lambdas.domain.replies import MAX_REFRESHES, Refusal, decide_counter, decide_refresh, decide_reply
 from lambdas.domain.vocabulary import Method, PartStat
@@ -33,7 +33,10 @@ Answered = tuple[Outcome, dict[str, Any]]
 
 
 def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordResult:
-    mail = parse_receipt_notification(record.get("body"))  # InvalidRequest: the DLQ, with its reason
+    try:
+        mail = parse_receipt_notification(record.get("body"))  # InvalidRequest: the DLQ, with its reason
+    except SetupNotification as setup:
+        return RecordResult(Outcome.IGNORED, fields={"reason": f"SES setup notification: {setup}"})
     where = {"sesMessageId": mail.ses_message_id, "bucket": mail.bucket, "key": mail.object_key}
     email = _read_stored_email(services, mail)
     fields = {**where, "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}

@@ -25,7 +25,7 @@ from tests.support.inbox import BUCKET, Inbox
 from tests.support.oracles import check_imip
 from tests.unit.inbound.expectations import EXPECTED
 from tests.unit.inbound.expectations import UID as FIXTURE_UID
-from tests.unit.inbound.ses import FIXTURES
+from tests.unit.inbound.ses import FIXTURES, sns_envelope
 
 UID = "evt-42@example.com"
 BOB, CAROL = "bob@example.org", "carol@example.org"
@@ -473,6 +473,21 @@ def test_a_malformed_notification_goes_to_the_dlq_with_its_reason(account, inbox
     fields = {e["field"] for e in json.loads(dead["MessageAttributes"]["errors"]["StringValue"])}
     assert {"receipt.action.type", "receipt.action.bucketName", "receipt.action.objectKey"} <= fields
     assert last_outcome(caplog)["outcome"] == "invalid"
+
+
+def test_the_setup_notification_of_a_new_rule_is_ignored_not_dead_lettered(account, caplog):
+    # SES publishes it once, when the stack creates the rule: the DLQ alarm must not fire for it.
+    setup = {
+        "notificationType": "AmazonSnsSubscriptionSucceeded",
+        "message": "You have successfully subscribed your Amazon SNS topic"
+        " to receive 'Received' notifications from Amazon SES.",
+    }
+    response = account.invoke("reply", records=[record(sns_envelope(setup), "n-setup")])
+
+    assert response == {"batchItemFailures": []}
+    assert account.dead_letters("reply") == []
+    line = last_outcome(caplog)
+    assert line["outcome"] == "ignored" and line["reason"].startswith("SES setup notification")
 
 
 def test_a_stored_email_that_is_gone_goes_to_the_dlq_naming_it(account, inbox, caplog):

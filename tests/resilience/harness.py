@@ -151,6 +151,10 @@ class Recorder:
 class Outcomes(OutcomeLog):
     """The functions' one log line per record, as structured fields."""
 
+    def ses_ids_received(self) -> set[str]:
+        """Every SES message id a function was told of (its send's answer reached it)."""
+        return {line["sesMessageId"] for line in self.lines if "sesMessageId" in line}
+
     def sent_but_not_recorded(self) -> set[str]:
         return {
             line["sesMessageId"]

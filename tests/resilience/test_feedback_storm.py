@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 import pytest
 
@@ -15,7 +13,7 @@ from lambdas.runtime import services
 from local import ses_events
 from local.account import invite_body, record
 from local.ses_events import sns_envelope
-from tests.resilience.harness import Outcomes, invoke
+from tests.resilience.harness import Outcomes
 
 UID = "evt-feedback-storm@example.com"
 WHO = "bob@example.org"
@@ -41,12 +39,13 @@ def storm(account, bodies: list[str]) -> list[str]:
 
     def deliver(body: str) -> None:
         barrier.wait()
-        response = invoke(account, "feedback", [record(body)])
+        response = account.invoke("feedback", records=[record(body)])
         if response["batchItemFailures"]:
             with lock:
                 failed.append(body)
 
-    with mock.patch.dict(os.environ, account.environment("feedback")):
+    # The environment is set once, before the threads start (see local.sandbox).
+    with account.environment_of("feedback"):
         services.from_environment()  # clients made once, as in a warm container
         threads = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
         for thread in threads:
@@ -58,7 +57,7 @@ def storm(account, bodies: list[str]) -> list[str]:
                 break
             again, failed[:] = list(failed), []
             for body in again:
-                if invoke(account, "feedback", [record(body)])["batchItemFailures"]:
+                if account.invoke("feedback", records=[record(body)])["batchItemFailures"]:
                     failed.append(body)
     assert not failed
     return failed

@@ -63,16 +63,19 @@ def test_300_requests_under_30_percent_transient_faults(server, account, clock, 
     grouped = {(uid, who): emails for (uid, who, _, _), emails in by_request(outbox()).items()}
     recorded = server.recorder.recorded
     window = outcomes.sent_but_not_recorded()
+    received = outcomes.ses_ids_received()
 
     for uid, who in distinct:
         emails = grouped.get((uid, who), [])
         assert {(e.method, e.sequence) for e in emails} <= {("REQUEST", 0)}
         kept = [e.ses_id for e in emails if e.ses_id in recorded]
-        # Any copy that was not recorded is the documented window, and nothing else: SES accepted
-        # it, the batch-wide completion write then failed, the batch reported the record, and the
-        # redelivery (after the claim lease) sent the same UID and SEQUENCE again.
+        # Any copy that was not recorded is one of the documented windows (docs/idempotency.md),
+        # and nothing else: SES accepted it and the batch-wide completion write then failed (the
+        # function logged it), or SES accepted it but its answer never reached the function (a
+        # read timeout on a loaded machine: the function saw a failed send, gave its claim back,
+        # and the redelivery sent the same UID and SEQUENCE again).
         for extra in (e for e in emails if e.ses_id not in recorded):
-            assert extra.ses_id in window, (uid, who, extra)
+            assert extra.ses_id in window or extra.ses_id not in received, (uid, who, extra)
         item = account.attendee_item(uid, who)
         if not kept:
             # Nothing lost: a request never recorded had a message that ran out of receives and

@@ -40,9 +40,24 @@ class ReceivedMail:
     verdicts: Verdicts
 
 
+# When a receipt rule with a topic is created, SES proves it can deliver: it publishes a test
+# notification to the topic and writes a test object named so into the bucket. Neither is mail.
+SETUP_NOTIFICATION_TYPE = "AmazonSnsSubscriptionSucceeded"
+SETUP_OBJECT = "AMAZON_SES_SETUP_NOTIFICATION"
+
+
+class SetupNotification(Exception):
+    """SES's own test notification for a new receipt rule: nothing to read, nothing to retry."""
+
+
 def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
-    """The SQS record body: an SNS envelope around the SES notification, or the bare notification."""
+    """The SQS record body: an SNS envelope around the SES notification, or the bare notification.
+
+    Raises ``SetupNotification`` for SES's test notification of a new rule (it arrives once per
+    deployment, and must neither reach the DLQ nor raise its alarm)."""
     document = decode_body(body)
+    if _is_setup(document):
+        raise SetupNotification(str(document.get("message") or SETUP_OBJECT)[:300])
     errors: list[FieldError] = []
     if document.get("notificationType") != "Received":
         errors.append(FieldError("notificationType", "must be 'Received'"))
@@ -70,6 +85,16 @@ def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
             spam=_verdict(receipt, "spamVerdict"),
             virus=_verdict(receipt, "virusVerdict"),
         ),
+    )
+
+
+def _is_setup(document: dict[str, Any]) -> bool:
+    if document.get("notificationType") == SETUP_NOTIFICATION_TYPE:
+        return True
+    mail, receipt = document.get("mail"), document.get("receipt")
+    action = receipt.get("action") if isinstance(receipt, dict) else None
+    return (isinstance(mail, dict) and mail.get("messageId") == SETUP_OBJECT) or (
+        isinstance(action, dict) and str(action.get("objectKey", "")).endswith(SETUP_OBJECT)
     )
 
 

@@ -7,7 +7,12 @@ import json
 import pytest
 
 from lambdas.domain.contract import InvalidRequest
-from lambdas.domain.inbound.notification import ReceivedMail, Verdicts, parse_receipt_notification
+from lambdas.domain.inbound.notification import (
+    ReceivedMail,
+    SetupNotification,
+    Verdicts,
+    parse_receipt_notification,
+)
 from tests.unit.inbound.ses import fixture, ses_notification, sns_envelope
 
 
@@ -90,3 +95,21 @@ def test_bad_object_key(key):
 def test_subscription_confirmation_is_not_a_notification():
     body = json.dumps({"Type": "SubscriptionConfirmation", "Message": "You have chosen to subscribe"})
     assert "notificationType" in rejected(body)
+
+
+@pytest.mark.parametrize(
+    "notification",
+    [
+        {
+            "notificationType": "AmazonSnsSubscriptionSucceeded",
+            "message": "You have successfully subscribed your Amazon SNS topic to receive 'Received'"
+            " notifications from Amazon SES.",
+        },
+        ses_notification(message_id="AMAZON_SES_SETUP_NOTIFICATION"),
+        ses_notification(key="inbound/AMAZON_SES_SETUP_NOTIFICATION"),
+    ],
+    ids=["subscription-succeeded", "setup-message-id", "setup-object"],
+)
+def test_ses_setup_notifications_are_told_apart_from_mail(notification):
+    with pytest.raises(SetupNotification):
+        parse_receipt_notification(sns_envelope(notification))
