@@ -18,6 +18,7 @@ from cisctl.requests import (
     validate,
 )
 from cisctl.target import DEFAULT_STACKS, CliError, Target
+from lambdas.domain.items import as_dict
 
 PROG = "python -m cisctl"
 EXAMPLES = f"""
@@ -34,6 +35,7 @@ examples:
   {PROG} --local invite --file request.json
   {PROG} --local cancel --uid kickoff@example.com
   {PROG} --local status kickoff@example.com
+  {PROG} --local suppressed kickoff@example.com
   {PROG} --local receive saved-answer.eml
   {PROG} --region eu-west-1 dlq
   {PROG} --region eu-west-1 dlq --queue invite --redrive
@@ -160,10 +162,23 @@ def build_parser() -> argparse.ArgumentParser:
     _sending_flags(cancel)
 
     status = commands.add_parser(
-        "status", parents=[common], help="show an event, its counters and its attendees"
+        "status",
+        parents=[common],
+        help="show an event, its counters, answers and delivery, and its attendees",
     )
     status.add_argument("uid", help="the event's unique id")
     status.add_argument("--json", action="store_true", help="print the items as JSON")
+
+    suppressed = commands.add_parser(
+        "suppressed",
+        parents=[common],
+        help="list the attendees of an event whose address hard-bounced or complained",
+        description="List the attendees of an event that nothing more is sent to: their address"
+        " bounced for good or its owner reported an email as spam (docs/feedback.md). Exit 0, also"
+        " when there are none.",
+    )
+    suppressed.add_argument("uid", help="the event's unique id")
+    suppressed.add_argument("--json", action="store_true", help="print the attendee items as JSON")
 
     receive = commands.add_parser(
         "receive",
@@ -255,9 +270,20 @@ def _run(args) -> int:
         else:
             print("\n".join(render.event_lines(status)))
         return 0
+    if args.command == "suppressed":
+        return _suppressed(args, target)
     if args.command == "receive":
         return _receive(args, target)
     return _dlq(args, target)
+
+
+def _suppressed(args, target: Target) -> int:
+    attendees = ops.suppressed(target, args.uid)
+    if args.json:
+        print(json.dumps([as_dict(a) for a in attendees], indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(render.suppressed_lines(args.uid, attendees)))
+    return 0
 
 
 def _receive(args, target: Target) -> int:

@@ -75,6 +75,11 @@ def event_status(target: Target, uid: str) -> EventReport:
     )
 
 
+def suppressed(target: Target, uid: str) -> list[AttendeeItem]:
+    """The attendees of an event nothing more is sent to (a hard bounce or a complaint)."""
+    return Store(target.client("dynamodb"), target.table_name()).suppressed(uid)
+
+
 # ----------------------------------------------------------------------------------------- DLQ
 
 

@@ -39,6 +39,8 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
                 f"{event.invites_sent} invites, {event.updates_sent} updates,"
                 f" {event.cancellations_sent} cancellations",
             ),
+            ("Answers", _answers(event)),
+            ("Delivery", _delivery_counts(event)),
         ]
         if show_times:
             fields += [
@@ -56,7 +58,7 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
         lines += table(rows)
     lines.append(f"Attendees: {len(report.attendees)}")
     if report.attendees:
-        rows = [["EMAIL", "NAME", "STATUS", "SEQUENCE", "REPLY", "HISTORY"]]
+        rows = [["EMAIL", "NAME", "STATUS", "SEQUENCE", "REPLY", "DELIVERY", "HISTORY"]]
         for item in report.attendees:
             rows.append(
                 [
@@ -65,6 +67,7 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
                     _attendee_status(item),
                     "" if item.sequence is None else str(item.sequence),
                     item.partstat or "",
+                    delivery_text(item),
                     ", ".join(
                         f"{h.method} {h.sequence}" + (f" ({h.occurrence})" if h.occurrence else "")
                         for h in item.history
@@ -93,6 +96,54 @@ def _sequence(event: EventItem) -> str:
     if event.cancelled_sequence is not None:
         text += f" (cancelled at sequence {event.cancelled_sequence})"
     return text
+
+
+def _answers(event: EventItem) -> str:
+    """Who currently holds each answer, and the version they answer (empty before any answer)."""
+    counts = (event.replies_accepted, event.replies_declined, event.replies_tentative)
+    shared = (event.shared_accepted, event.shared_declined, event.shared_tentative)
+    if not any(counts + shared):
+        return ""
+    text = _counts(counts, ("accepted", "declined", "tentative"))
+    if event.replies_sequence is not None:
+        text += f" (to sequence {event.replies_sequence})"
+    if any(shared):
+        text += f"; from forwarded invitations: {_counts(shared, ('accepted', 'declined', 'tentative'))}"
+    return text
+
+
+def _delivery_counts(event: EventItem) -> str:
+    counts = (event.delivered, event.bounced, event.complained)
+    return _counts(counts, ("delivered", "bounced", "complained")) if any(counts) else ""
+
+
+def _counts(counts: tuple[int, ...], names: tuple[str, ...]) -> str:
+    return ", ".join(f"{count} {name}" for count, name in zip(counts, names, strict=True))
+
+
+def delivery_text(item: AttendeeItem) -> str:
+    """What SES last told about the attendee's email: ``bounced Permanent/General, suppressed``."""
+    delivery = item.delivery
+    text = delivery.state.value if delivery is not None and delivery.state is not None else "-"
+    if delivery is not None and delivery.bounce_type is not None:
+        text += f" {delivery.bounce_type.value}" + (
+            f"/{delivery.bounce_subtype}" if delivery.bounce_subtype else ""
+        )
+    if item.suppressed is not None:
+        text += ", suppressed"
+    return text
+
+
+def suppressed_lines(uid: str, attendees: list[AttendeeItem]) -> list[str]:
+    if not attendees:
+        return [f"Suppressed attendees of {uid}: none"]
+    lines = [f"Suppressed attendees of {uid}: {len(attendees)} (nothing more is sent to them)"]
+    rows = [["EMAIL", "REASON", "SINCE", "SES MESSAGE", "DETAIL"]]
+    for item in attendees:
+        suppression = item.suppressed
+        reason = suppression.reason.value if suppression.reason is not None else "?"
+        rows.append([item.email, reason, suppression.at, suppression.message_id, suppression.detail])
+    return lines + table(rows)
 
 
 def _attendee_status(item: AttendeeItem) -> str:

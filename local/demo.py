@@ -6,6 +6,9 @@ event; then a weekly series across the change to summer time, one occurrence mov
 cancelled, and the series cancelled. When the stacks receive replies, two more attendees are
 invited before the update and the answers of local/demo_replies.py arrive through SES receiving;
 the report then shows who accepted, declined or said maybe, and why the others were not recorded.
+When they publish delivery feedback too, SES's events for three invitations follow the answers
+(local/demo_feedback.py: delivered, a hard bounce, a complaint), and the update is not sent to the
+bounced and complained addresses.
 Requests are enqueued the way ``python -m cisctl`` does it (the queue URLs come from the stacks'
 outputs), and the report reads the DLQs and the table the same way too.
 
@@ -23,7 +26,8 @@ from typing import Any
 from cisctl import ops, render
 from cisctl.requests import validate
 from cisctl.target import QUEUES, Target
-from local import demo_replies
+from local import demo_feedback, demo_replies
+from local.demo_feedback import FEEDBACK, Feedback
 from local.demo_replies import LATER_ATTENDEES, REPLIES, Reply
 from local.outbox import Outbox, WrittenEmail, defects
 from local.runtime import Invocation, LocalRuntime, label
@@ -82,10 +86,11 @@ del MOVED["rrule"]
 @dataclass(frozen=True)
 class Step:
     title: str
-    kind: str  # invite | cancellation (the queue) | reply (an email through SES receiving)
+    kind: str  # invite | cancellation (the queue) | reply (SES receiving) | feedback (SES events)
     body: dict[str, Any] = field(default_factory=dict)
     valid: bool = True
     reply: Reply | None = None
+    feedback: Feedback | None = None
 
 
 STEPS = (
@@ -142,8 +147,25 @@ REPLY_STEPS = (
 )
 
 
+# With delivery feedback too: after the replies, what SES tells of three invitations; the update
+# is then not sent to the bounced and the complained addresses.
+_UPDATE = len(STEPS[:3]) + 1 + len(REPLIES)
+FEEDBACK_STEPS = (
+    *REPLY_STEPS[:_UPDATE],
+    *(Step(feedback.title, "feedback", feedback=feedback) for feedback in FEEDBACK),
+    Step(
+        "An update: sequence 1, moved to the next day (not to the bounced or complained address)",
+        "invite",
+        {"event": UPDATED_EVENT, "attendees": EVERYONE},
+    ),
+    *REPLY_STEPS[_UPDATE + 1 :],
+)
+
+
 def steps_for(runtime: LocalRuntime) -> tuple[Step, ...]:
-    return REPLY_STEPS if demo_replies.receives_replies(runtime) else STEPS
+    if not demo_replies.receives_replies(runtime):
+        return STEPS
+    return FEEDBACK_STEPS if demo_feedback.publishes_feedback(runtime) else REPLY_STEPS
 
 
 @dataclass
@@ -179,6 +201,8 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
     for step in steps_for(runtime):
         if step.reply is not None:
             runtime.receive_email(step.reply.raw)
+        elif step.feedback is not None:
+            demo_feedback.publish(runtime, step.feedback, UID)
         else:
             if step.valid:
                 validate(step.kind, [step.body])  # the way cisctl checks it before sending
@@ -223,6 +247,11 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
     for number, step in enumerate(result.steps, 1):
         if step.step.reply is not None:
             lines += ["", f"{number}. {step.step.title}  -> SES receiving ({step.step.reply.fixture})"]
+        elif step.step.feedback is not None:
+            lines += [
+                "",
+                f"{number}. {step.step.title}  -> SES event publishing ({step.step.feedback.described})",
+            ]
         else:
             lines += ["", f"{number}. {step.step.title}  -> {step.step.kind} queue"]
         for name, count in step.invocations.items():
@@ -302,6 +331,7 @@ def _setup_lines(runtime: LocalRuntime) -> list[str]:
             text += f", to {label(dlq.logical_id)} after {queue.max_receive_count} receives"
         lines.append(text)
     lines += demo_replies.setup_lines(runtime)
+    lines += demo_feedback.setup_lines(runtime)
     for function in runtime.functions:
         lines.append(f"  function  {function.label}: {function.handler}, timeout {function.timeout} s")
         for mapping in (m for m in runtime.mappings if m.function is function):

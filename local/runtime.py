@@ -11,7 +11,8 @@ queues the way they do in a real account (``describe-stacks``).
 ``drain`` then lets every event source (local/sources: Lambda's SQS poller, with
 ReportBatchItemFailures and the queues' redrive policies) deliver until nothing is waiting, and
 ``receive_email`` plays SES receiving (the receipt rule's S3 object and SNS notification, which
-moto's SNS delivers to the subscribed queue).
+moto's SNS delivers to the subscribed queue), and ``publish_delivery_event`` what the configuration
+set's event destination publishes when a sent email is delivered, bounces or is reported as spam.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from local.resources.ses import Identity
 from local.resources.sqs import Queue
 from local.sandbox import ACCOUNT, CREDENTIALS, REGION, IsolatedAws, fresh_function_services
 from local.server import MotoServer
+from local.sources.ses_feedback import Published, publish_delivery_event
 from local.sources.ses_receiving import Receipt, receive_email
 from local.sources.sqs import Invocation, SqsEventSourceMapping
 from local.template import Deployment, StackState, TemplateError, creation_order
@@ -256,6 +258,12 @@ class LocalRuntime:
         """SES receiving: the active rule set stores the mail and notifies its topic (see
         local/sources/ses_receiving.py); ``drain`` then delivers the notification onward."""
         return receive_email(self.site, raw, recipient=recipient, verdicts=verdicts)
+
+    def publish_delivery_event(self, ses_message_id: str, event_type: str, **details) -> Published:
+        """SES event publishing for a sent email (see local/sources/ses_feedback.py), e.g.
+        ``publish_delivery_event(email.ses_id, "Bounce", bounce_type="Permanent")``; ``drain``
+        then delivers the record to the function the feedback queue feeds."""
+        return publish_delivery_event(self.site, ses_message_id, event_type, **details)
 
     def sent_emails(self) -> list[SentEmail]:
         """Every email SES accepted, in order."""

@@ -49,6 +49,8 @@ class Inventory:
     buckets: dict[str, Any] = field(default_factory=dict)  # by name
     topics: dict[str, Any] = field(default_factory=dict)  # by ARN
     receipt_rules: list = field(default_factory=list)
+    configuration_sets: list[str] = field(default_factory=list)  # names
+    event_destinations: list = field(default_factory=list)  # where each configuration set publishes
     not_emulated: Counter = field(default_factory=Counter)  # resource type -> count
     notes: list[str] = field(default_factory=list)
 

@@ -2,6 +2,9 @@
 exist, and the functions' senders that the template does not create, which the account verified
 beforehand; AWS::SES::ReceiptRuleSet and AWS::SES::ReceiptRule, created on moto's SES (which checks
 that the S3 action's bucket and topic exist). Receiving itself is local/sources/ses_receiving.py.
+AWS::SES::ConfigurationSet and AWS::SES::ConfigurationSetEventDestination (SNS destinations):
+created on moto's SES, and the destinations recorded, since moto publishes no events for a send;
+local/sources/ses_feedback.py publishes them.
 
 CloudFormation creates a rule set without activating it; activating it is the one-time step
 docs/deployment.md describes. The local runtime takes that step for the assembly's rule set
@@ -118,3 +121,94 @@ def activate_receipt_rule_set(site: Site) -> None:
         return
     ses.set_active_receipt_rule_set(RuleSetName=rule_sets[0])
     site.note(f"receipt rule set {rule_sets[0]} activated locally (the one-time step of a deployment)")
+
+
+# ----------------------------------------------------------------- sending: configuration sets
+
+# CloudFormation's MatchingEventTypes (lower-case) -> the eventType of the records SES publishes.
+EVENT_TYPES = {
+    "send": "Send",
+    "reject": "Reject",
+    "bounce": "Bounce",
+    "complaint": "Complaint",
+    "delivery": "Delivery",
+    "open": "Open",
+    "click": "Click",
+    "renderingFailure": "Rendering Failure",
+    "deliveryDelay": "DeliveryDelay",
+    "subscription": "Subscription",
+}
+
+
+@dataclass
+class EventDestination:
+    stack: str
+    logical_id: str
+    configuration_set: str
+    name: str
+    enabled: bool
+    event_types: frozenset[str]  # as the records name them: Bounce, Delivery...
+    topic_arn: str
+
+
+@creates(
+    "AWS::SES::ConfigurationSet",
+    not_emulated=("DeliveryOptions", "TrackingOptions", "VdmOptions"),
+)
+def create_configuration_set(c: Creation) -> Physical:
+    """Created on moto's SES under its template name; what it does to sends (reputation metrics,
+    the suppression list) is not emulated: the feedback source publishes what a test or the demo
+    says SES saw."""
+    props = c.properties
+    name = props.get("Name") or c.physical_name(64)
+    request = {"ConfigurationSetName": name}
+    for key in ("ReputationOptions", "SendingOptions", "SuppressionOptions"):
+        if key in props:
+            request[key] = _enabled_flags(props[key])
+    c.client("sesv2").create_configuration_set(**request)
+    c.inventory.configuration_sets.append(name)
+    return Physical(ref=name)
+
+
+def _enabled_flags(options: dict) -> dict:
+    """CloudFormation may pass booleans as strings; the API wants booleans."""
+    return {k: (v in (True, "true") if k.endswith("Enabled") else v) for k, v in options.items()}
+
+
+@creates("AWS::SES::ConfigurationSetEventDestination")
+def create_event_destination(c: Creation) -> Physical:
+    props = c.properties
+    destination = props["EventDestination"]
+    others = set(destination) - {"Name", "Enabled", "MatchingEventTypes", "SnsDestination"}
+    if others:
+        raise TemplateError(f"event destinations {sorted(others)} are not emulated (only SnsDestination)")
+    if "SnsDestination" not in destination:
+        raise TemplateError("an event destination without SnsDestination is not emulated")
+    unknown = set(destination.get("MatchingEventTypes", [])) - set(EVENT_TYPES)
+    if unknown:
+        raise TemplateError(f"unknown MatchingEventTypes {sorted(unknown)}")
+    name = destination.get("Name") or c.physical_name(64)
+    topic_arn = destination["SnsDestination"]["TopicARN"]
+    enabled = destination.get("Enabled", False) in (True, "true")
+    types = destination.get("MatchingEventTypes", [])
+    c.client("ses").create_configuration_set_event_destination(  # moto checks the set exists
+        ConfigurationSetName=props["ConfigurationSetName"],
+        EventDestination={
+            "Name": name,
+            "Enabled": enabled,
+            "MatchingEventTypes": types,
+            "SNSDestination": {"TopicARN": topic_arn},
+        },
+    )
+    c.inventory.event_destinations.append(
+        EventDestination(
+            stack=c.stack,
+            logical_id=c.logical_id,
+            configuration_set=props["ConfigurationSetName"],
+            name=name,
+            enabled=enabled,
+            event_types=frozenset(EVENT_TYPES[t] for t in types),
+            topic_arn=topic_arn,
+        )
+    )
+    return Physical(ref=name)

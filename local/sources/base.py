@@ -6,8 +6,9 @@ asks each one, in turn, to deliver what is waiting (``poll_once``) and whether a
 whose ``EventSourceArn`` is of that service becomes an event source.
 
 Deliveries that AWS makes between services without a function (SNS to an SQS subscription, SES
-receiving to S3 and SNS) are not polled: moto or the unit that emulates them makes them when the
-message is published.
+receiving to S3 and SNS, SES event publishing to a configuration set's SNS destination) are not
+polled: moto or the module that emulates them (ses_receiving.py, ses_feedback.py) makes them when
+the message is published.
 """
 
 from __future__ import annotations

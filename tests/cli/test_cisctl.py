@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -12,9 +14,12 @@ from cisctl import ops
 from cisctl.cli import main
 from cisctl.target import CliError, Target
 from infra import names
-from local.account import REGION, TABLE, invite_body
+from local import ses_events
+from local.account import REGION, TABLE, invite_body, record, reply_mail
+from local.ses_events import sns_envelope
 
 UID = "kickoff-2026@example.com"
+ANA, BEN, CHLOE, DAN = "ana@example.org", "ben@example.org", "chloe@example.org", "dan@example.org"
 INVITE_FLAGS = [
     "--uid",
     UID,
@@ -40,7 +45,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 # ------------------------------------------------------------------------------------ no AWS
 
 
-@pytest.mark.parametrize("command", [[], ["invite"], ["cancel"], ["status"], ["dlq"], ["receive"]])
+@pytest.mark.parametrize(
+    "command", [[], ["invite"], ["cancel"], ["status"], ["suppressed"], ["dlq"], ["receive"]]
+)
 def test_help_for_every_command(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
@@ -241,6 +248,7 @@ def test_invite_status_and_dlq_against_a_deployed_stack(capsys, deployed):
         "invited",
         "0",
         "NEEDS-ACTION",
+        "-",  # no delivery feedback yet
         "REQUEST",
         "0",
     ]
@@ -446,3 +454,111 @@ def test_status_shows_the_series_and_its_exceptions(capsys, deployed):
     assert "REQUEST 1 (2026-12-08T09:00:00+00:00), CANCEL 1 (2026-12-15T09:00:00+00:00)" in out
     overrides = json.loads(run(capsys, "--region", REGION, "status", UID, "--json")[1])["overrides"]
     assert [o["cancelled"] for o in overrides] == [False, True]
+
+
+# ------------------------------------------------------------------------ answers and delivery
+
+
+def _invite_and_send(capsys, deployed, *attendees: str) -> dict[str, str]:
+    """Invite attendees on the deployed stack; their SES message ids."""
+    flags = [flag for a in attendees for flag in ("--attendee", a)]
+    assert run(capsys, "--region", REGION, "invite", *INVITE_FLAGS, *flags)[0] == 0
+    deployed.drain("invite")
+    return {sent.recipient: sent.ses_id for sent in deployed.sent()}
+
+
+SENT = datetime.now(UTC) - timedelta(hours=1)  # long enough ago that its message item is surely written
+LATER = SENT + timedelta(minutes=30)
+
+
+def _feedback(deployed, ids: dict[str, str], *more: dict) -> None:
+    """SES's feedback, SNS-wrapped: Ana's invitation delivered, Ben's hard-bounced, Chloé complained."""
+    records = [
+        ses_events.delivery(ids[ANA], ANA, LATER, SENT),
+        ses_events.bounce(ids[BEN], BEN, LATER, SENT),
+        ses_events.complaint(ids[CHLOE], CHLOE, LATER, SENT),
+        *more,
+    ]
+    bodies = [record(sns_envelope(r), f"fb-{i}") for i, r in enumerate(records)]
+    assert deployed.invoke("feedback", records=bodies) == {"batchItemFailures": []}
+
+
+def _reply(deployed, raw: bytes) -> None:
+    deployed.receive_replies()
+    assert deployed.invoke("reply", deployed.receive(raw)) == {"batchItemFailures": []}
+
+
+def test_status_shows_answers_delivery_states_and_counts(capsys, deployed):
+    ids = _invite_and_send(capsys, deployed, ANA, BEN, CHLOE, DAN, "eve@example.org")
+    _feedback(
+        deployed,
+        ids,
+        ses_events.delivery_delay(ids[DAN], DAN, LATER, SENT),
+        ses_events.reject(ids["eve@example.org"], "eve@example.org", LATER, SENT),
+    )
+    _reply(deployed, reply_mail(uid=UID, attendee=ANA, partstat="ACCEPTED"))
+
+    code, out, _ = run(capsys, "--region", REGION, "status", UID)
+
+    assert code == 0
+    lines = out.splitlines()
+    assert "  Answers    1 accepted, 0 declined, 0 tentative (to sequence 0)" in lines
+    assert "  Delivery   1 delivered, 1 bounced, 1 complained" in lines
+    # Cells are separated by two spaces or more (the NAME column is empty here).
+    rows = {
+        line.split()[0]: re.split(r"\s{2,}", line.strip())
+        for line in lines
+        if line.startswith("  ") and "@example" in line
+    }
+    assert rows[ANA][-3:] == ["ACCEPTED", "delivered", "REQUEST 0, REPLY 0"]
+    assert rows[BEN][-3:] == ["NEEDS-ACTION", "bounced Permanent/General, suppressed", "REQUEST 0"]
+    assert rows[CHLOE][-2] == "complained, suppressed"
+    assert rows[DAN][-2] == "delayed"
+    assert rows["eve@example.org"][-2] == "rejected"
+    status = json.loads(run(capsys, "--region", REGION, "status", UID, "--json")[1])
+    assert (status["event"]["delivered"], status["event"]["bounced"], status["event"]["complained"]) == (
+        1,
+        1,
+        1,
+    )
+    attendees = {a["email"]: a for a in status["attendees"]}
+    assert attendees[BEN]["delivery"]["bounce_type"] == "Permanent"
+    assert attendees[BEN]["suppressed"]["reason"] == "bounced"
+
+
+def test_status_counts_answers_to_forwarded_invitations_apart(capsys, deployed):
+    _invite_and_send(capsys, deployed, ANA)
+    _reply(deployed, reply_mail(uid=UID, attendee="friend@example.net", partstat="DECLINED"))
+
+    out = run(capsys, "--region", REGION, "status", UID)[1]
+
+    assert (
+        "  Answers    0 accepted, 0 declined, 0 tentative (to sequence 0);"
+        " from forwarded invitations: 0 accepted, 1 declined, 0 tentative"
+    ) in out.splitlines()
+
+
+def test_suppressed_lists_the_bounced_and_complained_attendees(capsys, deployed):
+    code, out, _ = run(capsys, "--region", REGION, "suppressed", UID)
+    assert (code, out) == (0, f"Suppressed attendees of {UID}: none\n")
+    ids = _invite_and_send(capsys, deployed, ANA, BEN, CHLOE)
+    transient = ses_events.bounce(
+        ids[ANA], ANA, LATER + timedelta(minutes=1), SENT, "Transient", "MailboxFull"
+    )
+    _feedback(deployed, ids, transient)
+
+    code, out, _ = run(capsys, "--region", REGION, "suppressed", UID)
+
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"Suppressed attendees of {UID}: 2 (nothing more is sent to them)"
+    assert lines[1].split() == ["EMAIL", "REASON", "SINCE", "SES", "MESSAGE", "DETAIL"]
+    assert lines[2].split()[:2] == [BEN, "bounced"] and ids[BEN] in lines[2]
+    assert lines[3].split()[:2] == [CHLOE, "complained"] and ids[CHLOE] in lines[3]
+    assert len(lines) == 4  # a transient bounce does not suppress
+    listed = json.loads(run(capsys, "--region", REGION, "suppressed", UID, "--json")[1])
+    assert [(a["email"], a["suppressed"]["reason"], a["suppressed"]["message_id"]) for a in listed] == [
+        (BEN, "bounced", ids[BEN]),
+        (CHLOE, "complained", ids[CHLOE]),
+    ]
+    assert all(a["suppressed"]["at"] and a["suppressed"]["detail"] for a in listed)

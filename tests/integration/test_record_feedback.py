@@ -12,11 +12,11 @@ from lambdas.record_feedback.handler import lambda_handler as feedback_handler
 from lambdas.record_reply.handler import lambda_handler as reply_handler
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
+from local import ses_events
 from local.account import TABLE, invite_body, record, reply_mail
 from local.lambda_logs import json_lines
-from tests.support import ses_events
+from local.ses_events import sns_envelope
 from tests.support.inbox import Inbox
-from tests.support.ses_events import sns_envelope
 
 UID = "evt-42@example.com"
 BOB = "bob@example.org"

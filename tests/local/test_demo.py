@@ -9,7 +9,14 @@ from email import policy
 
 import recurring_ical_events
 
-from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
+from lambdas.domain.vocabulary import (
+    AttendeeStatus,
+    BounceType,
+    DeliveryState,
+    EventStatus,
+    Method,
+    PartStat,
+)
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
 from local import demo
 from local.__main__ import main as local_main
@@ -22,20 +29,26 @@ SERIES_SUBJECT = DEFAULT_SUBJECT_PREFIX + " Event {}: Weekly sync"
 ATTENDEES = ["ana@example.org", "ben@example.org", "chloe@example.org"]
 LATER = ["carla@example.org", "dan@example.net"]
 EVERYONE = sorted(ATTENDEES + LATER)
-# The real app receives replies: two more attendees are invited, then the answers arrive.
+# Delivery feedback after the answers: Chloé's address bounces for good, Dan complains.
+BOUNCED, COMPLAINED, DELIVERED = "chloe@example.org", "dan@example.net", "ana@example.org"
+STILL_SENT = [a for a in EVERYONE if a not in (BOUNCED, COMPLAINED)]
+# The real app receives replies: two more attendees are invited, then the answers arrive; then
+# SES's feedback, and the update and the cancellation are not sent to the suppressed addresses.
 EXPECTED_EMAILS = (
     [(a, SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES + LATER]
-    + [(a, SUBJECT.format("Updated"), Method.REQUEST, 1) for a in EVERYONE]
-    + [(a, SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in EVERYONE]
+    + [(a, SUBJECT.format("Updated"), Method.REQUEST, 1) for a in STILL_SENT]
+    + [(a, SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in STILL_SENT]
     + [(a, SERIES_SUBJECT.format("Invite"), Method.REQUEST, 0) for a in ATTENDEES]
     + [(a, SERIES_SUBJECT.format("Updated"), Method.REQUEST, 1) for a in ATTENDEES]
     + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 1) for a in ATTENDEES]
     + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in ATTENDEES]
 )
 EMAILS = len(EXPECTED_EMAILS)
-# The fixture app does not receive replies: Carla and Dan are never invited, updated or cancelled.
-EMAILS_WITHOUT_REPLIES = EMAILS - 3 * len(LATER)
+# The fixture app neither receives replies nor publishes feedback: three attendees get the
+# invitation, the update and the cancellation, and the four emails of the series.
+EMAILS_WITHOUT_REPLIES = (3 + 4) * len(ATTENDEES)
 INVITE, CANCELLATION, REPLY = "InviteWorkerFunction", "CancellationWorkerFunction", "ReplyWorkerFunction"
+FEEDBACK = "FeedbackWorkerFunction"
 # What the record reply function made of each email of local/demo_replies.py, in order.
 EXPECTED_ANSWERS = [
     (["ana@example.org ACCEPTED -> recorded"], "recorded"),
@@ -63,8 +76,9 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         ({INVITE: 1}, {INVITE: {"invalid": 1}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 2}}),
         *(({REPLY: 1}, {REPLY: {outcome: 1}}) for _, outcome in EXPECTED_ANSWERS),
-        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 5}}),
-        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 5}}),
+        *(({FEEDBACK: 1}, {FEEDBACK: {"feedback_recorded": 1}}) for _ in range(3)),
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3, "suppressed": 2}}),
+        ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3, "suppressed": 2}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
@@ -118,7 +132,20 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
     # The table: the event's counters and status, and each attendee's.
     event = result.status.event
     assert (event.status, event.sequence, event.cancelled_sequence) == (EventStatus.CANCELLED, 1, 2)
-    assert (event.invites_sent, event.updates_sent, event.cancellations_sent) == (5, 5, 5)
+    assert (event.invites_sent, event.updates_sent, event.cancellations_sent) == (5, 3, 3)
+    assert (event.delivered, event.bounced, event.complained) == (1, 1, 1)
+    delivery = {
+        a.email: (a.delivery.state if a.delivery else None, a.suppressed is not None)
+        for a in result.status.attendees
+    }
+    assert delivery == {
+        DELIVERED: (DeliveryState.DELIVERED, False),
+        "ben@example.org": (None, False),
+        "carla@example.org": (None, False),
+        BOUNCED: (DeliveryState.BOUNCED, True),
+        COMPLAINED: (DeliveryState.COMPLAINED, True),
+    }
+    assert result.status.attendees[3].delivery.bounce_type is BounceType.PERMANENT
     assert event.start.startswith("2026-12-02T14:00:00")
     replies = {
         "ana@example.org": [0, 0],
@@ -141,6 +168,14 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
                 (Method.REQUEST, 1),
                 (Method.CANCEL, 2),
             ],
+        )
+        if a in STILL_SENT
+        else (  # suppressed: neither the update nor the cancellation went out
+            a,
+            AttendeeStatus.INVITED,
+            0,
+            PartStat.ACCEPTED if a == COMPLAINED else PartStat.NEEDS_ACTION,
+            [(Method.REQUEST, 0), *((Method.REPLY, n) for n in replies.get(a, []))],
         )
         for a in EVERYONE
     ]
@@ -190,10 +225,19 @@ def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, star
         "    maybe      ana@example.org",
         "    no answer  chloe@example.org",
         "    counted on the event: 2 accepted, 1 declined, 1 tentative",
-        "   emails #11-#15",
-        f"  11  ana@example.org    CANCEL   2         {SUBJECT.format('Cancelled')}",
+        "13. Chloé's address does not exist: a hard bounce  -> SES event publishing (Bounce Permanent)",
+        "   FeedbackWorkerFunction: 1 invocation; feedback_recorded 1",
+        "   InviteWorkerFunction: 2 invocations; fanned_out 1, sent 3, suppressed 2",
+        "   emails #09-#11",
+        f"  09  ana@example.org    CANCEL   2         {SUBJECT.format('Cancelled')}",
         "    1. reason: event.end: must be after start; attendee.email: is not a valid email address",
-        "    Sent       5 invites, 5 updates, 5 cancellations",
+        "    Sent       5 invites, 3 updates, 3 cancellations",
+        "    Answers    2 accepted, 1 declined, 1 tentative (to sequence 0)",
+        "    Delivery   1 delivered, 1 bounced, 1 complained",
+        "    chloe@example.org  Chloé Durand  invited    0         NEEDS-ACTION  bounced Permanent/General,"
+        " suppressed  REQUEST 0",
+        "  sending   configuration set CalendarInviteWorkers-sends: Bounce, Complaint, Delivery,"
+        " DeliveryDelay, Reject, Rendering Failure events to DeliveryFeedbackTopic",
         "            fed by InviteWorkerQueue: batch 10, ReportBatchItemFailures, max concurrency 2",
         "  receiving invites@example.com: rule rsvp-to-reply-queue stores to InboundMailBucket inbound/,"
         " notifies InboundMailTopic",

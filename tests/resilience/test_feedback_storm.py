@@ -10,10 +10,10 @@ import pytest
 
 from lambdas.domain.vocabulary import DeliveryState
 from lambdas.runtime import services
+from local import ses_events
 from local.account import invite_body, record
+from local.ses_events import sns_envelope
 from tests.resilience.harness import Outcomes
-from tests.support import ses_events
-from tests.support.ses_events import sns_envelope
 
 UID = "evt-feedback-storm@example.com"
 WHO = "bob@example.org"

@@ -34,8 +34,8 @@ from lambdas.domain.replies import Refusal, decide_refresh
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, Settings
 from lambdas.runtime.delivery import ses_suppression_refusal
-from tests.support import ses_events
-from tests.support.ses_events import sns_envelope
+from local import ses_events
+from local.ses_events import sns_envelope
 from tests.unit.test_adapters import REQUIRED
 
 UID, WHO, MID = "u1", "bob@example.org", "ses-1"

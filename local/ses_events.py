@@ -1,17 +1,39 @@
 """SES event-publishing records, in the shapes of the SES developer guide ("Examples of event data
-that Amazon SES publishes to Amazon SNS"), and the SNS envelope the feedback queue receives."""
+that Amazon SES publishes to Amazon SNS"), and the SNS envelope the feedback queue receives.
+
+The local runtime's feedback emulation (local/sources/ses_feedback.py) publishes them for the
+emails moto accepted; the tests build them directly. Each builder takes the email's SES message
+id, its recipient, the event's time and the send's, and optionally the ``Sender`` (source address,
+account, region, configuration set) the email went out with.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from local.account import SENDER
+from lambdas.runtime.config import PLACEHOLDER_SENDER
 
 ACCOUNT_ID = "123456789012"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:calendar-invite-feedback"
 CONFIGURATION_SET = "calendar-invites"
+EVENT_TYPES = ("Bounce", "Complaint", "Delivery", "DeliveryDelay", "Reject")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What SES knows of the send: who sent it, from which account, through which configuration set."""
+
+    source: str = PLACEHOLDER_SENDER
+    account: str = ACCOUNT_ID
+    region: str = "us-east-1"
+    configuration_set: str = CONFIGURATION_SET
+    subject: str = "CalendarSnack Event Invite: Quarterly planning"
+
+
+DEFAULT_SENDER = Sender()
 
 
 def iso(when: datetime) -> str:
@@ -19,63 +41,66 @@ def iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def mail(message_id: str, recipient: str, sent: datetime) -> dict:
+def mail(message_id: str, recipient: str, sent: datetime, sender: Sender = DEFAULT_SENDER) -> dict:
+    source = sender.source
     return {
         "timestamp": iso(sent),
-        "source": SENDER,
-        "sourceArn": f"arn:aws:ses:us-east-1:{ACCOUNT_ID}:identity/{SENDER}",
-        "sendingAccountId": ACCOUNT_ID,
+        "source": source,
+        "sourceArn": f"arn:aws:ses:{sender.region}:{sender.account}:identity/{source}",
+        "sendingAccountId": sender.account,
         "messageId": message_id,
         "destination": [recipient],
         "headersTruncated": False,
         "headers": [
-            {"name": "From", "value": SENDER},
+            {"name": "From", "value": source},
             {"name": "To", "value": recipient},
-            {"name": "Subject", "value": "CalendarSnack Event Invite: Quarterly planning"},
+            {"name": "Subject", "value": sender.subject},
             {"name": "MIME-Version", "value": "1.0"},
         ],
-        "commonHeaders": {"from": [SENDER], "to": [recipient], "messageId": message_id},
+        "commonHeaders": {"from": [source], "to": [recipient], "messageId": message_id},
         "tags": {
-            "ses:configuration-set": [CONFIGURATION_SET],
+            "ses:configuration-set": [sender.configuration_set],
             "ses:source-ip": ["192.0.2.0"],
-            "ses:from-domain": ["example.com"],
+            "ses:from-domain": [source.rpartition("@")[2]],
             "ses:caller-identity": ["send-invite"],
         },
     }
 
 
-def _record(event_type: str, name: str, details: dict, message_id: str, recipient: str, sent) -> dict:
-    return {"eventType": event_type, name: details, "mail": mail(message_id, recipient, sent)}
+def _record(event_type: str, name: str, details: dict, message_id, recipient, sent, sender) -> dict:
+    return {"eventType": event_type, name: details, "mail": mail(message_id, recipient, sent, sender)}
 
 
 def _feedback_id() -> str:
     return f"0100{uuid.uuid4().hex}-000000"
 
 
-def bounce(message_id, recipient, at, sent, bounce_type="Permanent", subtype="General") -> dict:
+def bounce(
+    message_id, recipient, at, sent, bounce_type="Permanent", subtype="General", sender=DEFAULT_SENDER
+) -> dict:
     hard = bounce_type == "Permanent"
     status = "5.1.1" if hard else "4.2.2"
     code = "smtp; 550 5.1.1 user unknown" if hard else "smtp; 452 4.2.2 mailbox full"
     failed = {"emailAddress": recipient, "action": "failed", "status": status, "diagnosticCode": code}
     details = {"bounceType": bounce_type, "bounceSubType": subtype, "bouncedRecipients": [failed]}
     details |= {"timestamp": iso(at), "feedbackId": _feedback_id(), "reportingMTA": "dsn; mta.example.org"}
-    return _record("Bounce", "bounce", details, message_id, recipient, sent)
+    return _record("Bounce", "bounce", details, message_id, recipient, sent, sender)
 
 
-def complaint(message_id, recipient, at, sent) -> dict:
+def complaint(message_id, recipient, at, sent, sender=DEFAULT_SENDER) -> dict:
     details = {"complainedRecipients": [{"emailAddress": recipient}], "timestamp": iso(at)}
     details |= {"feedbackId": _feedback_id(), "userAgent": "Mozilla/5.0", "complaintFeedbackType": "abuse"}
     details["arrivalDate"] = iso(at)
-    return _record("Complaint", "complaint", details, message_id, recipient, sent)
+    return _record("Complaint", "complaint", details, message_id, recipient, sent, sender)
 
 
-def delivery(message_id, recipient, at, sent) -> dict:
+def delivery(message_id, recipient, at, sent, sender=DEFAULT_SENDER) -> dict:
     details = {"timestamp": iso(at), "processingTimeMillis": 1234, "recipients": [recipient]}
     details |= {"smtpResponse": "250 2.6.0 Message received", "reportingMTA": "mta.example.org"}
-    return _record("Delivery", "delivery", details, message_id, recipient, sent)
+    return _record("Delivery", "delivery", details, message_id, recipient, sent, sender)
 
 
-def delivery_delay(message_id, recipient, at, sent) -> dict:
+def delivery_delay(message_id, recipient, at, sent, sender=DEFAULT_SENDER) -> dict:
     delayed = {"emailAddress": recipient, "status": "4.2.2", "diagnosticCode": "smtp; 452 4.2.2 Mailbox full"}
     details = {
         "timestamp": iso(at),
@@ -83,12 +108,21 @@ def delivery_delay(message_id, recipient, at, sent) -> dict:
         "expirationTime": iso(at + timedelta(hours=12)),
     }
     details |= {"delayedRecipients": [delayed], "reportingMTA": "mta.example.org"}
-    return _record("DeliveryDelay", "deliveryDelay", details, message_id, recipient, sent)
+    return _record("DeliveryDelay", "deliveryDelay", details, message_id, recipient, sent, sender)
 
 
-def reject(message_id, recipient, at, sent) -> dict:
+def reject(message_id, recipient, at, sent, sender=DEFAULT_SENDER) -> dict:
     # A Reject record has no time of its own: the email's is used.
-    return _record("Reject", "reject", {"reason": "Bad content"}, message_id, recipient, sent)
+    return _record("Reject", "reject", {"reason": "Bad content"}, message_id, recipient, sent, sender)
+
+
+BUILDERS = {
+    "Bounce": bounce,
+    "Complaint": complaint,
+    "Delivery": delivery,
+    "DeliveryDelay": delivery_delay,
+    "Reject": reject,
+}
 
 
 def sns_envelope(record: dict) -> str:
