@@ -263,6 +263,24 @@ class OverrideItem:
         return Override(occurrence, start, end, self.sequence, summary, description, location)
 
 
+def series_with_overrides(
+    event: EventDetails, recorded: list[OverrideItem]
+) -> tuple[EventDetails, tuple[Override, ...]]:
+    """A series as its REQUEST carries it: the occurrences changed since, when the rule still has
+    them, and the cancelled ones left out (as EXDATEs)."""
+    zone = event.timezone
+    cancelled = {o.occurrence_time(zone) for o in recorded if o.cancelled} - {None}
+    changed = [o.override(zone) for o in recorded if not o.cancelled]
+    recurrence = event.recurrence
+    live = tuple(
+        o
+        for o in changed
+        if o is not None and o.occurrence not in cancelled and recurrence.includes(o.occurrence)
+    )
+    exdates = tuple(sorted(set(event.exdates) | {c for c in cancelled if recurrence.includes(c)}))
+    return dataclasses.replace(event, exdates=exdates), live
+
+
 def occurrence_text(value: date | datetime) -> str:
     """The stored (and key) form of an occurrence's original start."""
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()

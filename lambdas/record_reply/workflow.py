@@ -17,6 +17,7 @@ from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
 from lambdas.domain.inbound.trust import distrust
+from lambdas.domain.items import series_with_overrides
 from lambdas.domain.replies import MAX_REFRESHES, Refusal, decide_counter, decide_refresh, decide_reply
 from lambdas.domain.vocabulary import Method, PartStat
 from lambdas.runtime.batch import RecordResult
@@ -160,6 +161,9 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         if before is not None and len(before.refreshed) >= MAX_REFRESHES:
             return Outcome.SKIPPED, {"reason": f"{MAX_REFRESHES} refresh requests were already answered"}
         return Outcome.IN_FLIGHT, {"reason": "the attendee item changed: decide again later"}
+    overrides = ()
+    if details.recurrence is not None:  # the series as it stands: its changed and cancelled occurrences
+        details, overrides = series_with_overrides(details, services.store.overrides(uid))
     itip = ItipMessage(
         method=Method.REQUEST,
         event=details,
@@ -169,6 +173,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         dtstamp=now,
         status=itip_status(Method.REQUEST),
         attendee_partstat=attendee.partstat or PartStat.NEEDS_ACTION,
+        overrides=overrides,
     )
     release = lambda: services.replies.release_refresh(uid, email, token)  # noqa: E731
     message_id = send_itip(services, itip, release=release)

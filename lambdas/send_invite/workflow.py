@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
@@ -14,7 +13,7 @@ from lambdas.domain.decisions import (
     stale_occurrence_change,
     suppression_fields,
 )
-from lambdas.domain.items import occurrence_text
+from lambdas.domain.items import occurrence_text, series_with_overrides
 from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
@@ -83,18 +82,7 @@ def _with_series(services: Services, event: EventDetails) -> tuple[EventDetails,
         return event, ()
     if event.recurrence is None:
         return event, ()
-    recorded = services.store.overrides(event.uid)
-    zone = event.timezone
-    cancelled = {o.occurrence_time(zone) for o in recorded if o.cancelled} - {None}
-    changed = [o.override(zone) for o in recorded if not o.cancelled]
-    recurrence = event.recurrence
-    live = tuple(
-        o
-        for o in changed
-        if o is not None and o.occurrence not in cancelled and recurrence.includes(o.occurrence)
-    )
-    exdates = tuple(sorted(set(event.exdates) | {c for c in cancelled if recurrence.includes(c)}))
-    return dataclasses.replace(event, exdates=exdates), live
+    return series_with_overrides(event, services.store.overrides(event.uid))
 
 
 def _override_attributes(event: EventDetails) -> dict[str, Any]:

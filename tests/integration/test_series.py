@@ -198,3 +198,27 @@ def test_a_weekly_series_at_one_instant_written_in_utc_stays_weekly_in_utc(accou
     account.invoke("invite", invite_body(uid=UID, rrule="FREQ=DAILY;COUNT=3"))
     [email] = account.sent()
     assert starts_of(email.raw, "REQUEST") == [datetime(2026, 12, 1 + i, 15, tzinfo=UTC) for i in range(3)]
+
+
+def test_a_refresh_sends_the_series_as_it_stands_with_its_changed_and_cancelled_occurrences(account):
+    from local.account import reply_mail
+    from tests.support.inbox import Inbox
+
+    invite_series(account)
+    account.invoke("invite", occurrence_body("2037-10-20T09:00:00", "2037-10-22T14:00:00", sequence=1))
+    account.drain("invite")
+    account.invoke("cancel", {"event": {"uid": UID, "occurrence": "2037-11-03T09:00:00"}})
+    account.drain("cancel")
+    before = len(account.sent())
+
+    refresh = reply_mail("ana@example.org", None, uid=UID, method="REFRESH", sequence=0)
+    assert Inbox(account).deliver(refresh) == {"batchItemFailures": []}
+
+    [resent] = emails(account, before)
+    assert resent.recipient == "ana@example.org"
+    master, override = check_imip(resent.raw, "REQUEST").walk("VEVENT")
+    assert master.decoded("EXDATE").dts[0].dt == WEEKLY[4]
+    assert override.decoded("RECURRENCE-ID") == WEEKLY[2]
+    expected = [s for s in WEEKLY if s != WEEKLY[4]]
+    expected[2] = datetime(2037, 10, 22, 14, tzinfo=PARIS)
+    assert starts_of(resent.raw, "REQUEST") == sorted(expected)
