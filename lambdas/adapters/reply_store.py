@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from lambdas.adapters import reply_expressions
 from lambdas.adapters.expressions import (
     CONDITION_FAILED,
@@ -20,15 +18,11 @@ from lambdas.adapters.expressions import (
     read_event,
 )
 from lambdas.adapters.reply_expressions import Received
-from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _code
+from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _event
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.replies import ReplyChange
 
 Items = tuple[EventItem | None, AttendeeItem | None]
-
-
-def _event(uid: str, stored: dict[str, Any] | None) -> EventItem | None:
-    return None if stored is None else EventItem.read(stored, uid=uid)
 
 
 def _now(uid: str, items: Items, reasons: list[dict[str, Any]]) -> Items:
@@ -74,21 +68,17 @@ class ReplyStore(Store):
 
     def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
         """Keep a proposal; False when the attendee item changed since it was read."""
-        return self._conditional(reply_expressions.counter_update(self._table, answer, received, attendee))
+        return self._update_if(reply_expressions.counter_update(self._table, answer, received, attendee))
 
     def claim_refresh(
         self, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
     ) -> ClaimResult:
-        request = reply_expressions.refresh_claim(
-            self._table, uid, email, sequence, ses_message_id, token, now, lease
+        return self._claim(
+            uid,
+            reply_expressions.refresh_claim(
+                self._table, uid, email, sequence, ses_message_id, token, now, lease
+            ),
         )
-        try:
-            self._db.update_item(**request)
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
-            return ClaimResult(claimed=False, attendee=_attendee(uid, from_item(error.response.get("Item"))))
-        return ClaimResult(claimed=True)
 
     def record_refresh(
         self, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
@@ -104,16 +94,7 @@ class ReplyStore(Store):
         return True
 
     def release_refresh(self, uid: str, email: str, token: str) -> None:
-        self._conditional(reply_expressions.refresh_release(self._table, uid, email, token))
-
-    def _conditional(self, request: dict[str, Any]) -> bool:
-        try:
-            self._db.update_item(**request)
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        self._update_if(reply_expressions.refresh_release(self._table, uid, email, token))
 
 
 def _key_only(get: dict[str, Any]) -> dict[str, Any]:

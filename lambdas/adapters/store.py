@@ -76,15 +76,7 @@ class Store:
 
     def claim_cancellation(self, uid: str, email: str, token: str, now: float, lease: int) -> ClaimResult:
         """Own an invited attendee for its cancellation. On success ``attendee`` is the item before."""
-        try:
-            response = self._db.update_item(
-                **expressions.cancellation_claim(self._table, uid, email, token, now, lease)
-            )
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
-            return ClaimResult(claimed=False, attendee=_attendee(uid, from_item(error.response.get("Item"))))
-        return ClaimResult(claimed=True, attendee=_attendee(uid, from_item(response.get("Attributes"))))
+        return self._claim(uid, expressions.cancellation_claim(self._table, uid, email, token, now, lease))
 
     def release(self, uid: str, email: str, token: str) -> None:
         """Give a claim back after a failed send, so the redelivery need not wait for the lease."""
@@ -137,8 +129,9 @@ class Store:
     # ---------------------------------------------------------------------------------- reads
 
     def get_event(self, uid: str) -> EventItem | None:
-        stored = from_item(self._db.get_item(**expressions.read_event(self._table, uid)).get("Item"))
-        return None if stored is None else EventItem.read(stored, uid=uid)
+        return _event(
+            uid, from_item(self._db.get_item(**expressions.read_event(self._table, uid)).get("Item"))
+        )
 
     def get_attendee(self, uid: str, email: str) -> AttendeeItem | None:
         response = self._db.get_item(**expressions.read_attendee(self._table, uid, email))
@@ -146,36 +139,21 @@ class Store:
 
     def attendees(self, uid: str) -> Iterator[AttendeeItem]:
         """Every attendee item of the event, in key order, following every page (strongly consistent)."""
-        kwargs = expressions.attendees_query(self._table, uid)
-        while True:
-            page = self._db.query(**kwargs)
-            for item in page.get("Items", []):
-                yield _attendee(uid, from_item(item))
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for stored in self._query(expressions.attendees_query(self._table, uid)):
+            yield _attendee(uid, stored)
 
     def overrides(self, uid: str) -> list[OverrideItem]:
         """Every changed or cancelled occurrence of the event's series, following every page."""
-        kwargs = expressions.overrides_query(self._table, uid)
-        found = []
-        while True:
-            page = self._db.query(**kwargs)
-            for item in page.get("Items", []):
-                stored = from_item(item)
-                occurrence = str(stored.get(SORT_KEY, "")).removeprefix(OCCURRENCE_PREFIX)
-                found.append(OverrideItem.read(stored, uid=uid, occurrence=occurrence))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            OverrideItem.read(
+                stored, uid=uid, occurrence=str(stored.get(SORT_KEY, "")).removeprefix(OCCURRENCE_PREFIX)
+            )
+            for stored in self._query(expressions.overrides_query(self._table, uid))
+        ]
 
     def record_override(self, uid: str, override: dict[str, Any]) -> None:
         """Record an occurrence's change or cancellation; a later one already recorded wins."""
-        try:
-            self._db.update_item(**expressions.override_write(self._table, uid, override))
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
+        self._update_if(expressions.override_write(self._table, uid, override))
 
     def get_message(self, ses_message_id: str) -> MessageItem | None:
         """Which attendee an email went to, by its SES message id (written when the send is recorded)."""
@@ -205,13 +183,37 @@ class Store:
 
     # --------------------------------------------------------------------------------- plumbing
 
-    def _update_if(self, request: dict) -> None:
-        """A conditional UpdateItem whose refused condition means there is nothing to do."""
+    def _update_if(self, request: dict) -> bool:
+        """A conditional UpdateItem; False when its condition refused it (nothing to do)."""
         try:
             self._db.update_item(**request)
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
+            return False
+        return True
+
+    def _claim(self, uid: str, request: dict) -> ClaimResult:
+        """A conditional UpdateItem on an attendee item that claims it; the item as it was, either way
+        (``ReturnValues`` / ``ReturnValuesOnConditionCheckFailure`` = ALL_OLD)."""
+        try:
+            response = self._db.update_item(**request)
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            return ClaimResult(claimed=False, attendee=_attendee(uid, from_item(error.response.get("Item"))))
+        return ClaimResult(claimed=True, attendee=_attendee(uid, from_item(response.get("Attributes"))))
+
+    def _query(self, kwargs: dict) -> Iterator[dict[str, Any]]:
+        """Every item a Query finds, following every page."""
+        kwargs = dict(kwargs)
+        while True:
+            page = self._db.query(**kwargs)
+            for item in page.get("Items", []):
+                yield from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _transact(self, items: list[dict]) -> None:
         """TransactWriteItems; conflicts are retried here, condition failures raise TransactionRefused."""
@@ -241,6 +243,10 @@ class TransactionRefused(Exception):
 
 def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
+
+
+def _event(uid: str, stored: dict[str, Any] | None) -> EventItem | None:
+    return None if stored is None else EventItem.read(stored, uid=uid)
 
 
 def _attendee(uid: str, stored: dict[str, Any] | None) -> AttendeeItem | None:
