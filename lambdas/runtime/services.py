@@ -6,16 +6,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from lambdas.adapters import clients
 from lambdas.adapters.mailbox import Mailbox
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.queues import Queues
-from lambdas.adapters.reply_store import ReplyStore
 from lambdas.adapters.store import Store
 from lambdas.domain.message import Envelope
 from lambdas.runtime import config
+
+if TYPE_CHECKING:
+    from lambdas.adapters.reply_store import ReplyStore
 
 
 def _utc_now() -> datetime:
@@ -32,10 +35,17 @@ class Services:
     store: Store
     mailer: Mailer
     queues: Queues
-    replies: ReplyStore  # record reply: the answers, in the same table
     mailbox: Mailbox  # record reply: the raw emails SES receiving stored in S3
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_token: Callable[[], str] = field(default=_new_token)
+
+    @cached_property
+    def replies(self) -> ReplyStore:
+        """Record reply's writes, on the same table and client. Built (and imported) on first use,
+        so the other functions' cold starts never load the reply code."""
+        from lambdas.adapters.reply_store import ReplyStore
+
+        return ReplyStore(clients.client("dynamodb", self.settings.region), self.settings.table_name)
 
     @property
     def envelope(self) -> Envelope:
@@ -45,13 +55,11 @@ class Services:
 
 def build(settings: config.Settings) -> Services:
     region = settings.region
-    dynamodb = clients.client("dynamodb", region)
     return Services(
         settings=settings,
-        store=Store(dynamodb, settings.table_name),
+        store=Store(clients.client("dynamodb", region), settings.table_name),
         mailer=Mailer(clients.client("sesv2", region), settings.sender, settings.configuration_set),
         queues=Queues(clients.client("sqs", region), settings.queue_url, settings.dlq_url),
-        replies=ReplyStore(dynamodb, settings.table_name),
         mailbox=Mailbox(lambda: clients.client("s3", region)),
     )
 
