@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from local import moto_transactions
+
 HOST = "127.0.0.1"
 
 
@@ -35,6 +37,7 @@ class MotoServer:
     """
 
     def __init__(self, host: str = HOST, port: int = 0, front: Callable[[WsgiApp], WsgiApp] | None = None):
+        moto_transactions.install()  # a transaction's cost must not grow with its table
         self._host = host
         self._port = port
         self._lock = threading.Lock()

@@ -14,9 +14,8 @@ handler and the parsing of error responses. The layer in front of moto:
   are not thread-safe) and which the local runtime serves too;
 * records the last successful answer to each operation, which a second, keep-alive endpoint
   (``replay_url``) serves after the injected latency without running moto. The benchmark times
-  batches there, so that moto's own processing (~10 ms of CPU per TransactWriteItems item,
-  serialised by the lock) does not pose as network time, and so that connections are reused as
-  with AWS (Werkzeug closes every connection).
+  batches there, so that moto's own processing (serialised by the lock) does not pose as network
+  time, and so that connections are reused as with AWS (Werkzeug closes every connection).
 
 moto's backends are process-global, so a server started in-process shares them with
 ``moto.backends.get_backend`` (how ``local.outbox.sent_emails`` reads the SES outbox). The tests'
@@ -178,7 +177,6 @@ class LocalAws:
     """A moto server on 127.0.0.1 behind the counting, delaying and failing transport layer."""
 
     def __init__(self, latency: float = 0.0, faults: FaultPolicy | None = None):
-        _speed_up_moto()
         self.latency = latency
         self.faults = faults
         self.calls: collections.Counter[Operation] = collections.Counter()
@@ -338,49 +336,6 @@ class _ReplayServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         return server
-
-
-_patched = False
-
-
-def _speed_up_moto() -> None:
-    """Make moto's TransactWriteItems back each table up once, not once per item of the transaction.
-
-    moto deep-copies the whole table for every item of a transaction (its rollback point), so a
-    21-item completion write copies the table 21 times. One copy per table is the same rollback
-    point; only the emulator's speed changes. moto runs under the server's lock, so the shim's
-    per-transaction cache is never shared between requests.
-    """
-    global _patched
-    if _patched:
-        return
-    import copy
-    import types
-
-    from moto.dynamodb import models
-
-    cache: dict[int, object] | None = None
-
-    def deepcopy(value, memo=None):
-        if cache is None:
-            return copy.deepcopy(value, memo)
-        if id(value) not in cache:
-            cache[id(value)] = copy.deepcopy(value, memo)
-        return cache[id(value)]
-
-    original = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self, transact_items):
-        nonlocal cache
-        cache = {}
-        try:
-            return original(self, transact_items)
-        finally:
-            cache = None
-
-    models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-    _patched = True
 
 
 CONTROL_PATH = "/_local/"
