@@ -218,16 +218,17 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
         if step.reply is not None and step.reply is REPLIES[-1]:
             answers = ops.event_status(target, UID)
     dead = ops.dead_letters(target, list(QUEUES))
+    written = [email for result in results for email in result.emails]
     return DemoResult(
         steps=results,
-        emails=list(outbox.written),
+        emails=written,
         dead_letters=dead,
         dlq_urls={kind: target.dlq_url(kind) for kind in QUEUES},
         status=ops.event_status(target, UID),
         answers=answers,
         series_status=ops.event_status(target, SERIES_UID),
         outbox=outbox.directory,
-        defects={w.eml.name: found for w in outbox.written if (found := defects(w.email.raw))},
+        defects={w.eml.name: found for w in written if (found := defects(w.email.raw))},
     )
 
 

@@ -90,19 +90,31 @@ def sent_emails(
     ``lock``: held while moto's backend is read (a served moto's request lock), so that a send on
     another thread does not change the list under the reader.
     """
+    return emails_after(0, region, lock, account)[0]
+
+
+def emails_after(
+    position: int, region: str = REGION, lock: AbstractContextManager | None = None, account: str = ACCOUNT
+) -> tuple[list[SentEmail], int]:
+    """The emails SES accepted after ``position`` in its outbox, and the position after them.
+
+    Reads only what is new: a reader that polls (``python -m local serve``) must not rescan, and
+    copy, every email of the run at each poll (that made a 1,000-attendee run quadratic).
+    """
     backend = get_backend("ses")[account][region]
     with lock or contextlib.nullcontext():
-        messages = list(backend.sent_messages)
-    emails = []
-    for message in messages:
-        raw = getattr(message, "raw_data", None)
-        if raw is None:
-            continue
-        destinations = message.destinations
-        recipient = destinations[0] if isinstance(destinations, list) and destinations else ""
-        data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
-        emails.append(SentEmail(recipient, data, ses_id=message.id))
-    return emails
+        messages = backend.sent_messages[position:]
+    return [email for message in messages if (email := _sent_email(message))], position + len(messages)
+
+
+def _sent_email(message) -> SentEmail | None:
+    raw = getattr(message, "raw_data", None)
+    if raw is None:
+        return None
+    destinations = message.destinations
+    recipient = destinations[0] if isinstance(destinations, list) and destinations else ""
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    return SentEmail(recipient, data, ses_id=message.id)
 
 
 @dataclass(frozen=True)
@@ -114,9 +126,11 @@ class WrittenEmail:
 
 
 class Outbox:
+    """Writes emails as files; it keeps no copy of them (``serve`` runs for as long as one likes)."""
+
     def __init__(self, directory: Path):
         self.directory = Path(directory)
-        self.written: list[WrittenEmail] = []
+        self.count = 0
 
     def clear(self) -> None:
         """Remove the files of a previous run (and nothing else)."""
@@ -124,17 +138,16 @@ class Outbox:
         for pattern in ("*.eml", "*.ics"):
             for path in self.directory.glob(pattern):
                 path.unlink()
-        self.written = []
+        self.count = 0
 
     def write(self, sent: SentEmail) -> WrittenEmail:
-        number = len(self.written) + 1
+        self.count += 1
+        number = self.count
         stem = f"{number:02d}-{_UNSAFE.sub('_', sent.recipient.lower())}-{(sent.method or 'email').lower()}"
         eml, ics = self.directory / f"{stem}.eml", self.directory / f"{stem}.ics"
         eml.write_bytes(sent.raw)
         ics.write_bytes(sent.ics)
-        written = WrittenEmail(number, sent, eml, ics)
-        self.written.append(written)
-        return written
+        return WrittenEmail(number, sent, eml, ics)
 
 
 def defects(raw: bytes) -> list[str]:

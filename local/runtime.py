@@ -31,7 +31,7 @@ import boto3
 
 from local import resources, sources
 from local.assembly import Assembly
-from local.outbox import SentEmail, sent_emails
+from local.outbox import SentEmail, emails_after, sent_emails
 from local.resources import Creation, Inventory, Site, label
 from local.resources.dynamodb import Table
 from local.resources.lambda_function import Function
@@ -82,7 +82,7 @@ class LocalRuntime:
         self.site = Site(self.inventory, region, ACCOUNT, self.client, self.server.locked)
         self._sandbox: IsolatedAws | None = None
         self._services: contextlib.AbstractContextManager | None = None
-        self._emails_seen = 0
+        self._outbox_position = 0  # where new_emails reads on (moto's outbox is append-only)
         self._session: boto3.session.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
 
@@ -270,9 +270,8 @@ class LocalRuntime:
         return sent_emails(self.region, self.server.locked())
 
     def new_emails(self) -> list[SentEmail]:
-        """The emails sent since the previous call."""
-        emails = self.sent_emails()
-        fresh, self._emails_seen = emails[self._emails_seen :], len(emails)
+        """The emails sent since the previous call (only those are read)."""
+        fresh, self._outbox_position = emails_after(self._outbox_position, self.region, self.server.locked())
         return fresh
 
 
