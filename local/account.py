@@ -109,7 +109,7 @@ class Account:
         as in SQS (a test that wants them again waits for it or invokes them itself).
         """
         queue, _ = self.queues[function]
-        poller = QueuePoller(self.sqs, queue, region=REGION, redeliver_now=False)
+        poller = QueuePoller(self.sqs, queue, region=REGION)
         responses = []
         for _ in range(max_rounds):
             messages, outcome, _deleted = poller.poll(self.handler(function))

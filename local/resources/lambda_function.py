@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local import execution
 from local.lambda_logs import LambdaJsonFormatter, OutcomeLog
 from local.resources.base import Creation, creates, label, string
 from local.sandbox import function_environment
@@ -62,15 +63,25 @@ class Function:
 
     @contextlib.contextmanager
     def invocation(self) -> Iterator[tuple[Callable[[dict], object], OutcomeLog]]:
-        """(call the handler with an event, the outcome lines it logged), in Lambda's conditions."""
+        """(call the handler with an event, the outcome lines it logged), in Lambda's conditions.
+
+        The call raises ``execution.FunctionTimedOut`` when the handler runs past the function's
+        timeout: it is abandoned, and its late AWS calls are refused (local/execution.py)."""
+        execution.install()
         context = LambdaContext(self)
         outcomes = OutcomeLog()
+
+        def call(event: dict) -> object:
+            return execution.call_with_timeout(
+                lambda: self.entry(event, context), self.timeout, name=f"{self.label}-invocation"
+            )
+
         with (
             function_environment(self.lambda_environment(), only=True),
             _function_logs(self.log_file),
             outcomes.attached(),
         ):
-            yield (lambda event: self.entry(event, context)), outcomes
+            yield call, outcomes
 
 
 @creates("AWS::Lambda::Function")

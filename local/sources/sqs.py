@@ -8,11 +8,13 @@ queue):
 * ``invoke_batch`` calls the handler with ``{"Records": [...]}``: with ``ReportBatchItemFailures``
   the records listed in ``batchItemFailures`` are left for redelivery (an invalid list fails the
   whole batch); without it a normal return succeeds the whole batch, failed records included; a
-  handler that raises, or whose process dies (``FunctionCrash``), leaves the whole batch;
-* ``QueuePoller.settle`` deletes the rest and makes the failed ones visible again at once (time
-  compressed: SQS would wait for the visibility timeout). The queue's redrive policy
-  (``maxReceiveCount``) moves a message received that many times to its DLQ, as SQS does (moto
-  implements it on receive).
+  handler that raises, whose process dies (``FunctionCrash``) or that runs past the function's
+  timeout (``FunctionTimedOut``, local/execution.py), leaves the whole batch;
+* ``QueuePoller.settle`` deletes the rest. What it leaves stays invisible until the visibility
+  timeout it was received with expires, as in SQS: nothing here shortens it, because a claim's
+  lease (the function timeout) must expire before the message comes back (docs/idempotency.md).
+  The queue's redrive policy (``maxReceiveCount``) moves a message received that many times to
+  its DLQ, as SQS does (moto implements it on receive).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from local.execution import FunctionTimedOut
 from local.resources.base import label
 from local.sources.base import maps
 
@@ -48,6 +51,7 @@ class BatchOutcome:
     response: Any = None
     error: str | None = None
     crashed: bool = False
+    timed_out: bool = False
     seconds: float = 0.0
 
 
@@ -120,6 +124,10 @@ def invoke_batch(
         response = handler({"Records": records})
     except FunctionCrash:
         return BatchOutcome(failed=list(ids), crashed=True, seconds=time.monotonic() - started)
+    except FunctionTimedOut as timed_out:
+        print(timed_out)  # into the function's log, as Lambda writes it
+        seconds = time.monotonic() - started
+        return BatchOutcome(failed=list(ids), error=str(timed_out), timed_out=True, seconds=seconds)
     except Exception as exception:
         traceback.print_exc()  # into the function's log, as Lambda would
         error = f"{type(exception).__name__}: {exception}"
@@ -141,16 +149,12 @@ class QueuePoller:
         arn: str = "",
         region: str = "",
         batch_size: int = DEFAULT_BATCH_SIZE,
-        redeliver_now: bool = True,
     ):
         self.sqs = sqs
         self.url = url
         self.arn = arn
         self.region = region
         self.batch_size = batch_size
-        # True: failed messages are visible again at once (a local run's compressed time); False:
-        # after the queue's visibility timeout, as in SQS.
-        self.redeliver_now = redeliver_now
 
     def receive(self) -> list[dict]:
         messages: list[dict] = []
@@ -171,18 +175,12 @@ class QueuePoller:
         return [sqs_record(m["Body"], queue_arn=self.arn, region=self.region, message=m) for m in messages]
 
     def settle(self, messages: list[dict], failed: list[str]) -> list[str]:
-        """Delete what succeeded, leave the failed messages for redelivery; the deleted ids."""
+        """Delete what succeeded; the failed messages come back after their visibility timeout, as
+        Lambda leaves them. The deleted ids."""
         by_id = {m["MessageId"]: m for m in messages}
         left = set(failed)
         deleted = [i for i in by_id if i not in left]
-        self._batched(self.sqs.delete_message_batch, [by_id[i] for i in deleted], {})
-        if not self.redeliver_now:
-            return deleted
-        self._batched(
-            self.sqs.change_message_visibility_batch,
-            [by_id[i] for i in dict.fromkeys(failed) if i in by_id],
-            {"VisibilityTimeout": 0},
-        )
+        self._batched(self.sqs.delete_message_batch, [by_id[i] for i in deleted])
         return deleted
 
     def poll(self, handler: Callable[[dict], Any], *, report_batch_item_failures: bool = True):
@@ -204,12 +202,11 @@ class QueuePoller:
         attributes = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=names)["Attributes"]
         return not any(int(attributes.get(name, 0)) for name in names)
 
-    def _batched(self, operation, messages: list[dict], extra: dict) -> None:
+    def _batched(self, operation, messages: list[dict]) -> None:
         for start in range(0, len(messages), RECEIVE_LIMIT):
             chunk = messages[start : start + RECEIVE_LIMIT]
             entries = [
-                {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"], **extra}
-                for index, m in enumerate(chunk)
+                {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(chunk)
             ]
             response = operation(QueueUrl=self.url, Entries=entries)
             if response.get("Failed"):
@@ -230,6 +227,7 @@ class Invocation:
     seconds: float
     response: Any = None
     error: str | None = None
+    timed_out: bool = False  # ran past the function's timeout: abandoned, its records left
     lines: list[dict] = field(default_factory=list)  # the outcome lines' fields, one per record
 
 
@@ -237,11 +235,12 @@ class Invocation:
 class SqsEventSourceMapping:
     """An AWS::Lambda::EventSourceMapping on a queue of the template.
 
-    Two liberties keep a run short, and neither changes which messages end where: records left for
-    redelivery become visible again at once instead of after the queue's visibility timeout, and
-    the batching window is not waited for. Invocations run one at a time (each sets the process
-    environment), whatever ``MaximumConcurrency`` says; the records of a batch still run on the
-    function's own thread pool.
+    AWS's timing is kept where it decides where a message ends: a record handed back comes back
+    after the queue's visibility timeout, and an invocation past the function's timeout is
+    abandoned (local/execution.py). Two liberties remain: the batching window is not waited for,
+    and invocations run one at a time (each sets the process environment), whatever
+    ``MaximumConcurrency`` says; the records of a batch still run on the function's own thread
+    pool (docs/local-runtime.md).
     """
 
     stack: str
@@ -254,7 +253,6 @@ class SqsEventSourceMapping:
     report_batch_item_failures: bool
     maximum_concurrency: int | None
     enabled: bool = True
-    notes: list[str] | None = None  # where a slow invocation is noted (the runtime's notes)
 
     def poll_once(self) -> list[Invocation]:
         messages = self.poller.receive()
@@ -272,10 +270,6 @@ class SqsEventSourceMapping:
                 report_batch_item_failures=self.report_batch_item_failures,
             )
         deleted = self.poller.settle(messages, outcome.failed)
-        if outcome.seconds > function.timeout and self.notes is not None:
-            self.notes.append(
-                f"{function.label}: an invocation took {outcome.seconds:.1f} s, over its {function.timeout} s"
-            )
         return Invocation(
             function=function,
             queue=self.queue,
@@ -286,6 +280,7 @@ class SqsEventSourceMapping:
             seconds=outcome.seconds,
             response=outcome.response,
             error=outcome.error,
+            timed_out=outcome.timed_out,
             lines=outcomes.outcome_lines(),
         )
 
@@ -310,5 +305,4 @@ def sqs_mapping(c: Creation, function: Function) -> SqsEventSourceMapping | None
         report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
         maximum_concurrency=(props.get("ScalingConfig") or {}).get("MaximumConcurrency"),
         enabled=props.get("Enabled", True) not in (False, "false"),
-        notes=c.inventory.notes,
     )

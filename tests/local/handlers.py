@@ -1,15 +1,22 @@
 """A stand-in Lambda handler whose answer each message chooses, to test the poller emulation.
 
 Body {"answer": "ok"} succeeds, "fail" is reported in batchItemFailures, "raise" makes the whole
-invocation raise, "bad-id" reports an itemIdentifier that is not in the batch.
+invocation raise, "bad-id" reports an itemIdentifier that is not in the batch, "late" sleeps
+``LATE_SLEEP`` seconds (past a short function timeout) and then tries to write to the DLQ with a
+client it created in time, recording in LATE what became of that write.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
+
+import boto3
 
 CALLS: list[dict] = []
+LATE: list[str] = []  # "written", or the name of what refused the late write
+LATE_SLEEP = 2.0
 
 
 def handler(event, context):
@@ -24,6 +31,8 @@ def handler(event, context):
         }
     )
     print("a line on stdout")  # goes to the function's log file, as to CloudWatch
+    if "late" in answers:
+        _write_late(boto3.client("sqs"), os.environ["DLQ_URL"])
     if "raise" in answers:
         raise RuntimeError("the handler crashed")
     failures = [
@@ -34,3 +43,13 @@ def handler(event, context):
     if "bad-id" in answers:
         failures.append({"itemIdentifier": "not-in-this-batch"})
     return {"batchItemFailures": failures}
+
+
+def _write_late(sqs, dlq_url: str) -> None:
+    time.sleep(LATE_SLEEP)
+    try:
+        sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps({"answer": "written late"}))
+    except BaseException as refused:  # what a killed process would never get to do; recorded
+        LATE.append(type(refused).__name__)
+        raise
+    LATE.append("written")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
@@ -24,6 +25,31 @@ def echo_assembly(fixture_assembly):
 
 def _mapping_properties(assembly) -> dict:
     return assembly.stack(fixture.WORKERS).template["Resources"]["InviteEventSource6A2B3C4D"]["Properties"]
+
+
+def _set_timing(assembly, *, visibility: int, timeout: int | None = None) -> None:
+    """The template's queue visibility timeout (and function timeout), made short for a test."""
+    resources = assembly.stack(fixture.WORKERS).template["Resources"]
+    resources["InviteQueue1A2B3C4D"]["Properties"]["VisibilityTimeout"] = visibility
+    if timeout is not None:
+        resources["InviteFunction5A2B3C4D"]["Properties"]["Timeout"] = timeout
+
+
+def _not_visible(runtime) -> int:
+    attributes = runtime.client("sqs").get_queue_attributes(
+        QueueUrl=runtime.queue("InviteQueue").url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def _poll_until_delivered(runtime, timeout: float = 10.0):
+    """(the next invocation, seconds waited for it)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if invocations := runtime.poll_once():
+            return invocations[0], time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError("nothing was delivered")
 
 
 def _send(runtime, *answers: str) -> list[str]:
@@ -180,10 +206,11 @@ def test_records_reach_the_handler_in_lambdas_shape_with_the_functions_environme
 def test_a_reported_failure_is_redelivered_until_max_receive_count_then_dead_lettered(
     start_runtime, echo_assembly
 ):
+    _set_timing(echo_assembly, visibility=1)
     runtime = start_runtime(echo_assembly)
     ok, failing = _send(runtime, "ok", "fail")
 
-    invocations = runtime.drain()
+    invocations = runtime.drain(timeout=10)
 
     # maxReceiveCount is 3: three deliveries of the failing message, then SQS moves it to the DLQ.
     assert [inv.message_ids for inv in invocations] == [[ok, failing], [failing], [failing]]
@@ -191,6 +218,50 @@ def test_a_reported_failure_is_redelivered_until_max_receive_count_then_dead_let
     assert invocations[0].deleted == [ok]
     assert _bodies(runtime, "InviteDlqUrl") == [{"answer": "fail"}]
     assert _bodies(runtime, "InviteQueueUrl") == []
+
+
+def test_a_reported_failure_stays_invisible_for_the_queues_visibility_timeout(start_runtime, echo_assembly):
+    _set_timing(echo_assembly, visibility=2)
+    runtime = start_runtime(echo_assembly)
+    [failing] = _send(runtime, "fail")
+
+    first, _ = _poll_until_delivered(runtime)
+    assert first.failed == [failing]
+    assert runtime.poll_once() == []  # handed back, but not visible again at once
+    assert _not_visible(runtime) == 1
+    second, waited = _poll_until_delivered(runtime)
+
+    assert second.message_ids == [failing]
+    assert second.failed == [failing]
+    assert 1.5 <= waited < 5  # the 2 s visibility timeout, counted from the receive
+    assert handlers.CALLS[1]["records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_an_invocation_past_its_timeout_is_abandoned_and_its_late_write_refused(start_runtime, echo_assembly):
+    handlers.LATE.clear()
+    _set_timing(echo_assembly, visibility=3, timeout=1)
+    runtime = start_runtime(echo_assembly)
+    [late] = _send(runtime, "late")
+
+    first, _ = _poll_until_delivered(runtime)
+
+    assert first.timed_out
+    assert first.error == "Task timed out after 1.00 seconds"
+    assert (first.failed, first.deleted) == ([late], [])
+    assert 1 <= first.seconds < handlers.LATE_SLEEP  # the poller did not wait for the handler
+    assert runtime.poll_once() == []  # its record is not visible again before the visibility timeout
+    assert _not_visible(runtime) == 1
+    deadline = time.monotonic() + 5
+    while not handlers.LATE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert handlers.LATE == ["EnvironmentReset"]  # the abandoned handler woke up, and could not write
+    assert _bodies(runtime, "InviteDlqUrl") == []
+    assert "Task timed out after 1.00 seconds" in runtime.functions[0].log_file.read_text()
+
+    second, waited = _poll_until_delivered(runtime)
+    assert second.message_ids == [late]
+    assert 1 <= waited < 5  # 3 s after the receive, of which the invocation took the first one
+    assert second.timed_out  # abandoned again (and its late write refused the same way)
 
 
 def test_without_report_batch_item_failures_the_whole_batch_is_deleted(start_runtime, echo_assembly):
@@ -207,10 +278,11 @@ def test_without_report_batch_item_failures_the_whole_batch_is_deleted(start_run
 
 
 def test_a_handler_that_raises_leaves_the_whole_batch_for_redelivery(start_runtime, echo_assembly):
+    _set_timing(echo_assembly, visibility=1)
     runtime = start_runtime(echo_assembly)
     _send(runtime, "ok", "raise")
 
-    invocations = runtime.drain()
+    invocations = runtime.drain(timeout=10)
 
     assert len(invocations) == 3
     assert all(inv.error == "RuntimeError: the handler crashed" for inv in invocations)
@@ -223,7 +295,7 @@ def test_an_item_identifier_outside_the_batch_fails_the_whole_batch(start_runtim
     runtime = start_runtime(echo_assembly)
     _send(runtime, "ok", "bad-id")
 
-    first = runtime.drain()[0]
+    first = runtime.poll_once()[0]
 
     assert sorted(first.failed) == sorted(first.message_ids)
     assert first.deleted == []
