@@ -10,6 +10,12 @@ the transaction is refused: the same outcome, at a cost that grows with the tran
 
 moto runs under the server's request lock (local/server.py), so no other request sees the items
 between a change and its rollback, as with DynamoDB's isolation.
+
+moto also ignores ``ClientRequestToken``, which botocore fills in once per call and repeats on
+each retry: DynamoDB applies a transaction only once per token (for 10 minutes), so a retry after
+a read timeout is harmless there, while moto applied it again and refused its conditions, and the
+completion write's fallback then counted the batch twice. The last ``REMEMBERED_TOKENS`` tokens of
+successful transactions are answered again without applying anything.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from __future__ import annotations
 import copy
 import threading
 import types
+from collections import OrderedDict
 from typing import Any
+
+REMEMBERED_TOKENS = 1000  # far more than the transactions of one 10-minute window of a local run
 
 _installed = False
 _install_lock = threading.Lock()
@@ -57,7 +66,28 @@ def install() -> None:
 
         models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
         models.DynamoDBBackend.transact_write_items = transact_write_items
+        _answer_a_repeated_token_once()
         _installed = True
+
+
+def _answer_a_repeated_token_once() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+    succeeded: OrderedDict[str, Any] = OrderedDict()  # token -> the answer it got
+
+    def transact_write_items(self):
+        token = self.body.get("ClientRequestToken")
+        if token and token in succeeded:
+            return succeeded[token]
+        answer = original(self)
+        if token:
+            succeeded[token] = answer
+            while len(succeeded) > REMEMBERED_TOKENS:
+                succeeded.popitem(last=False)
+        return answer
+
+    DynamoHandler.transact_write_items = transact_write_items
 
 
 def _save_touched_items(backend, transact_items: list[dict[str, Any]]) -> list[tuple]:
