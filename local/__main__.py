@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from local.template import TemplateError
 WORK_DIR = assemblies.ROOT / ".local-runtime"  # cisctl --local finds state.json here
 OUTBOX = assemblies.ROOT / "outbox"
 IDLE_SECONDS = 0.2
+# After SIGTERM, how long the threads of an abandoned invocation get to notice that their
+# environment is reset (their next AWS call raises) before the process exits regardless.
+STOP_GRACE_SECONDS = 2.0
 
 
 def _progress(message: str) -> None:
@@ -79,6 +83,30 @@ def _serve(args, cloud_assembly) -> int:
     # Ctrl-C or a plain kill stops it cleanly (state file removed), also when started in background.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    code = _run_served(args, cloud_assembly)
+    _exit_without_waiting_for_abandoned_work(code)
+    return code
+
+
+def _exit_without_waiting_for_abandoned_work(code: int) -> None:
+    """Exit within seconds, as a stopped Lambda environment does.
+
+    An invocation interrupted by the signal is abandoned (local/execution.py): its worker threads
+    stop at their next AWS call. Python would still join them at exit, and one in a long back-off
+    or a read timeout kept the process alive for minutes. Past a short grace, they are left."""
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(
+        t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()
+    ):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _run_served(args, cloud_assembly) -> int:
     runtime = LocalRuntime(cloud_assembly, work_dir=args.work_dir, port=args.port)
     state_file = args.work_dir / "state.json"
     outbox = Outbox(args.outbox)
@@ -105,7 +133,12 @@ def _serve(args, cloud_assembly) -> int:
                 invocations = runtime.poll_once()
                 for invocation in invocations:
                     outcomes = ", ".join(f"{o} {n}" for o, n in sorted(invocation.outcomes.items()))
-                    failed = f", {len(invocation.failed)} left for redelivery" if invocation.failed else ""
+                    failed = (
+                        f", {len(invocation.failed)} back after the visibility timeout"
+                        f" ({invocation.queue.visibility_timeout} s)"
+                        if invocation.failed
+                        else ""
+                    )
                     error = f", error: {invocation.error}" if invocation.error else ""
                     print(
                         f"{invocation.function.label}: {len(invocation.message_ids)} record(s): "

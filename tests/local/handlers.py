@@ -3,7 +3,8 @@
 Body {"answer": "ok"} succeeds, "fail" is reported in batchItemFailures, "raise" makes the whole
 invocation raise, "bad-id" reports an itemIdentifier that is not in the batch, "late" sleeps
 ``LATE_SLEEP`` seconds (past a short function timeout) and then tries to write to the DLQ with a
-client it created in time, recording in LATE what became of that write.
+client it created in time, recording in LATE what became of that write, and "busy" keeps a pool
+of threads calling SQS for BUSY_SECONDS (an invocation a stop must not wait for).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
 CALLS: list[dict] = []
 LATE: list[str] = []  # "written", or the name of what refused the late write
 LATE_SLEEP = 2.0
+BUSY_SECONDS = 60.0
 
 
 def handler(event, context):
@@ -33,6 +36,8 @@ def handler(event, context):
     print("a line on stdout")  # goes to the function's log file, as to CloudWatch
     if "late" in answers:
         _write_late(boto3.client("sqs"), os.environ["DLQ_URL"])
+    if "busy" in answers:
+        _keep_busy(boto3.client("sqs"), os.environ["SQS_URL"])
     if "raise" in answers:
         raise RuntimeError("the handler crashed")
     failures = [
@@ -53,3 +58,16 @@ def _write_late(sqs, dlq_url: str) -> None:
         LATE.append(type(refused).__name__)
         raise
     LATE.append("written")
+
+
+def _keep_busy(sqs, queue_url: str) -> None:
+    print("busy", flush=True)
+    deadline = time.monotonic() + BUSY_SECONDS
+
+    def work(_):
+        while time.monotonic() < deadline:
+            sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])
+            time.sleep(0.05)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(work, range(4)))

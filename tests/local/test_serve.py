@@ -9,7 +9,10 @@ import subprocess
 import sys
 import time
 
+import boto3
+
 from local.assembly import ROOT
+from local.sandbox import CREDENTIALS, REGION
 from tests.local import fixture
 
 UID = "serve-test@example.com"
@@ -82,3 +85,41 @@ def test_serve_delivers_what_cisctl_enqueues_and_cleans_up_when_stopped(tmp_path
     ]
     assert not state.exists()
     assert _cisctl(env, "status", UID).returncode == 1
+
+
+def test_serve_stops_within_seconds_of_sigterm_even_while_an_invocation_runs(tmp_path):
+    work, outbox = tmp_path / "work", tmp_path / "outbox"
+    state = work / "state.json"
+    assembly = fixture.write(tmp_path / "assembly")
+    workers = assembly / f"{fixture.WORKERS}.template.json"
+    template = json.loads(workers.read_text())
+    template["Resources"]["InviteFunction5A2B3C4D"]["Properties"]["Handler"] = "tests.local.handlers.handler"
+    workers.write_text(json.dumps(template))
+    env = {**os.environ, "CISCTL_LOCAL_STATE": str(state)}
+    command = [sys.executable, "-m", "local", "serve", "--cdk-out", str(assembly)]
+    command += ["--work-dir", str(work), "--outbox", str(outbox)]
+    serve = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        _wait_for(state.exists, "state.json", serve)
+        endpoint = json.loads(state.read_text())["endpoint"]
+        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION, **CREDENTIALS)
+        queue = sqs.get_queue_url(QueueName=f"{fixture.WORKERS}-InviteQueue1A2B3C4D")["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"answer": "busy"}))
+        log = work / "logs" / "InviteFunction.log"
+        # its threads call SQS for a minute
+        _wait_for(lambda: log.exists() and "busy" in log.read_text(), "the invocation", serve)
+        serve.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        output, _ = serve.communicate(timeout=30)
+        stopped_after = time.monotonic() - signalled
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.communicate()
+
+    assert serve.returncode == 0
+    assert "stopped" in output
+    assert stopped_after < 10, f"serve ran on for {stopped_after:.1f} s after SIGTERM"
+    assert not state.exists()
