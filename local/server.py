@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from local import moto_transactions
+from local import moto_clock, moto_instances, moto_transactions
 
 HOST = "127.0.0.1"
 
@@ -38,6 +38,8 @@ class MotoServer:
 
     def __init__(self, host: str = HOST, port: int = 0, front: Callable[[WsgiApp], WsgiApp] | None = None):
         moto_transactions.install()  # a transaction's cost must not grow with its table
+        moto_instances.install()  # nor moto's memory with every object it ever made
+        moto_clock.install()  # nor a send's cost with its queue
         self._host = host
         self._port = port
         self._lock = threading.Lock()
