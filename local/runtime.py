@@ -227,7 +227,10 @@ class LocalRuntime:
     # ------------------------------------------------------------------------- event sources
 
     def drain(self, *, max_invocations: int = 500, timeout: float = 60.0) -> list[Invocation]:
-        """Deliver until no event source has anything waiting."""
+        """Deliver until no event source has anything waiting, in flight or delayed.
+
+        Records handed back come back after their queue's visibility timeout, as in SQS; a queue
+        still busy after ``timeout`` seconds is a RuntimeProblem."""
         invocations: list[Invocation] = []
         deadline = time.monotonic() + timeout
         while True:
@@ -240,7 +243,10 @@ class LocalRuntime:
             if all(source.is_idle() for source in self._enabled_sources()):
                 return invocations
             if time.monotonic() > deadline:
-                raise RuntimeProblem("messages stayed in flight or delayed; the queues did not drain")
+                raise RuntimeProblem(
+                    f"messages stayed in flight or delayed for {timeout:g} s; the queues did not drain"
+                    " (a record handed back comes back after its queue's visibility timeout)"
+                )
             time.sleep(0.05)
 
     def poll_once(self) -> list[Invocation]:

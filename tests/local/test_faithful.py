@@ -36,6 +36,17 @@ def throttled():
         yield state
 
 
+def _short_visibility(assembly, seconds: int = 1):
+    """The template with its queues' visibility timeout cut to ``seconds``, nothing else changed:
+    the runtime keeps SQS's timing, so a redelivery comes after the template's visibility timeout
+    (542 s). The throttled send gives its claim back, so the short timeout overtakes no lease."""
+    edited = assembly.editable()
+    for _, _, queue in edited.resources("AWS::SQS::Queue"):
+        if "VisibilityTimeout" in queue.get("Properties", {}):
+            queue["Properties"]["VisibilityTimeout"] = seconds
+    return edited
+
+
 def _fan_out(runtime) -> None:
     url = runtime.outputs()["InviteQueueUrl"]
     runtime.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(invite_body(attendee=GUESTS)))
@@ -70,10 +81,10 @@ def test_every_function_in_the_template_has_an_importable_handler_and_a_complete
 
 def test_a_reported_failure_is_redelivered_and_then_sent(app_assembly, start_runtime, throttled):
     throttled["times"] = 1
-    runtime = start_runtime(app_assembly)
+    runtime = start_runtime(_short_visibility(app_assembly))
     _fan_out(runtime)
 
-    invocations = runtime.drain()
+    invocations = runtime.drain(timeout=20)
 
     assert [sorted(i.outcomes.elements()) for i in invocations] == [
         ["fanned_out"],
@@ -87,11 +98,11 @@ def test_a_reported_failure_is_redelivered_and_then_sent(app_assembly, start_run
 def test_a_record_that_keeps_failing_reaches_the_dlq_after_max_receive_count(
     app_assembly, start_runtime, throttled
 ):
-    runtime = start_runtime(app_assembly)
+    runtime = start_runtime(_short_visibility(app_assembly))
     max_receive_count = runtime.mapping_for(INVITE_HANDLER).queue.max_receive_count
     _fan_out(runtime)
 
-    invocations = runtime.drain()
+    invocations = runtime.drain(timeout=20)
 
     ben = [i for i in invocations if i.failed]
     assert len(ben) == max_receive_count
@@ -123,13 +134,13 @@ def test_without_report_batch_item_failures_the_failed_record_is_deleted_with_it
 
 
 def test_a_function_whose_environment_is_broken_sends_its_batches_to_the_dlq(app_assembly, start_runtime):
-    broken = app_assembly.editable()
+    broken = _short_visibility(app_assembly)
     for _, _, function in broken.resources("AWS::Lambda::Function"):
         del function["Properties"]["Environment"]["Variables"][config.ENV_SENDER]
     runtime = start_runtime(broken)
     _fan_out(runtime)
 
-    invocations = runtime.drain()
+    invocations = runtime.drain(timeout=20)
 
     assert all(
         i.error.startswith("ConfigurationError: missing environment variables: SENDER") for i in invocations
