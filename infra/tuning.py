@@ -38,12 +38,13 @@ MAX_MAX_CONCURRENCY = 1000
 # again while an invocation is still working on it.
 VISIBILITY_TIMEOUT_FACTOR = 6
 
-# Receives before SQS moves a message to the DLQ. Not 1: a whole-batch failure (timeout, crash,
-# throttled SES) counts against every message of the batch, including the healthy ones, so a few
-# retries let them succeed in another batch. Not 15 (the Solutions Constructs default): records the
-# function cannot handle are sent to the DLQ by the function itself, so what is left to retry are
-# transient errors, and 5 attempts spaced one visibility timeout apart (about 45 minutes) ride out
-# throttling without keeping a poison message cycling for long.
+# Receives before SQS moves a message to the DLQ. Not 1: a whole-batch failure (timeout, crash)
+# counts against every message of the batch, including the healthy ones, so a few retries let
+# them succeed in another batch. Not 15 (the Solutions Constructs default): records the function
+# cannot handle are sent to the DLQ by the function itself, so what is left to retry are transient
+# errors, and 5 attempts spaced one visibility timeout apart (about 45 minutes) ride out DynamoDB
+# throttling without keeping a poison message cycling for long. SES throttling never counts: the
+# send is put back on the queue as a new message (docs/idempotency.md, "Throttling").
 MAX_RECEIVE_COUNT = 5
 
 # Work queues keep the SQS default of 4 days; the DLQ keeps the maximum, 14 days, because SQS
