@@ -26,6 +26,7 @@ CTX_SANDBOX_RECIPIENTS = "sandboxRecipients"
 CTX_CREATE_SES_IDENTITY = "createSesIdentity"
 CTX_RECEIVE_REPLIES = "receiveReplies"
 CTX_INBOUND_RETENTION_DAYS = "inboundRetentionDays"
+CTX_SES_MAX_SEND_RATE = "sesMaxSendRate"
 # Set by `make deploy`: turns the placeholder-sender warning into an error before anything is built.
 CTX_DEPLOY = "deploy"
 
@@ -41,6 +42,7 @@ CONTEXT_KEYS = (
     CTX_CREATE_SES_IDENTITY,
     CTX_RECEIVE_REPLIES,
     CTX_INBOUND_RETENTION_DAYS,
+    CTX_SES_MAX_SEND_RATE,
 )
 
 DEFAULT_MAX_CONCURRENCY = tuning.MIN_MAX_CONCURRENCY
@@ -59,6 +61,7 @@ DEFAULTS: dict[str, object] = {
     CTX_CREATE_SES_IDENTITY: True,
     CTX_RECEIVE_REPLIES: True,
     CTX_INBOUND_RETENTION_DAYS: DEFAULT_INBOUND_RETENTION_DAYS,
+    CTX_SES_MAX_SEND_RATE: "",  # the account's, read from SES (GetAccount) by each sending instance
 }
 
 # RFC 2606 / RFC 6761 names that can never receive mail: a sender there is a placeholder.
@@ -101,6 +104,7 @@ class AppConfig:
     deploy: bool = False
     receive_replies: bool = True
     inbound_retention_days: int = DEFAULT_INBOUND_RETENTION_DAYS
+    ses_max_send_rate: float | None = None  # None: the account's, from SES GetAccount
 
     @property
     def sender_is_placeholder(self) -> bool:
@@ -223,6 +227,8 @@ class AppConfig:
                 f"{inbound_retention_days}"
             )
 
+        ses_max_send_rate = _rate(get(CTX_SES_MAX_SEND_RATE), CTX_SES_MAX_SEND_RATE)
+
         return cls(
             sender=sender,
             rsvp_email=rsvp_email,
@@ -236,6 +242,7 @@ class AppConfig:
             deploy=_flag(node.try_get_context(CTX_DEPLOY) or False, CTX_DEPLOY),
             receive_replies=receive_replies,
             inbound_retention_days=inbound_retention_days,
+            ses_max_send_rate=ses_max_send_rate,
         )
 
     def check_deployable(self) -> None:
@@ -286,6 +293,20 @@ def _int(value: object, key: str) -> int:
         return int(str(value).strip())
     except ValueError:
         raise ConfigError(f"context '{key}' must be an integer, got {value!r}") from None
+
+
+def _rate(value: object, key: str) -> float | None:
+    """A positive number of emails per second, or None for "not set"."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = 0.0
+    if isinstance(value, bool) or not 0 < rate < float("inf"):
+        raise ConfigError(f"context '{key}' must be a positive number of emails per second, got {value!r}")
+    return rate
 
 
 def _list(value: object) -> list[str]:

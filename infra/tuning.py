@@ -13,9 +13,12 @@ from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_MAX_WORK
 # one instance then sends about as fast as SES's default production quota allows.
 FUNCTION_MEMORY_MB = 256
 # The longest path through an invocation is four calls one after another (claim, send, release
-# after a failed send, the batch's completion write), each of which botocore may back off for up
-# to 15 s when throttled: 60 s, plus round trips and CPU. 90 s keeps a third in reserve. The cost:
-# the visibility timeout (6x) becomes 542 s, so a reported failure is retried after ~9 minutes.
+# after a failed send, the batch's completion write). botocore may back off for up to 15 s on each
+# DynamoDB call and 3 s on the send (lambdas/adapters/clients.py), and the send may first wait its
+# turn under the SES rate for up to 10 s (MAX_PACING_WAIT_SECONDS in lambdas/adapters/mailer.py;
+# past that the record goes back to the queue): 58 s, plus round trips and CPU. 90 s keeps a third
+# in reserve. The cost: the visibility timeout (6x) becomes 542 s, so a reported failure is
+# retried after ~9 minutes.
 # The number is the functions' default claim lease (the lease is the function timeout), defined
 # once in lambdas/runtime/config.py; lambdas never import infra.
 FUNCTION_TIMEOUT = Duration.seconds(DEFAULT_CLAIM_LEASE_SECONDS)
@@ -35,12 +38,13 @@ MAX_MAX_CONCURRENCY = 1000
 # again while an invocation is still working on it.
 VISIBILITY_TIMEOUT_FACTOR = 6
 
-# Receives before SQS moves a message to the DLQ. Not 1: a whole-batch failure (timeout, crash,
-# throttled SES) counts against every message of the batch, including the healthy ones, so a few
-# retries let them succeed in another batch. Not 15 (the Solutions Constructs default): records the
-# function cannot handle are sent to the DLQ by the function itself, so what is left to retry are
-# transient errors, and 5 attempts spaced one visibility timeout apart (about 45 minutes) ride out
-# throttling without keeping a poison message cycling for long.
+# Receives before SQS moves a message to the DLQ. Not 1: a whole-batch failure (timeout, crash)
+# counts against every message of the batch, including the healthy ones, so a few retries let
+# them succeed in another batch. Not 15 (the Solutions Constructs default): records the function
+# cannot handle are sent to the DLQ by the function itself, so what is left to retry are transient
+# errors, and 5 attempts spaced one visibility timeout apart (about 45 minutes) ride out DynamoDB
+# throttling without keeping a poison message cycling for long. SES throttling never counts: the
+# send is put back on the queue as a new message (docs/idempotency.md, "Throttling").
 MAX_RECEIVE_COUNT = 5
 
 # Work queues keep the SQS default of 4 days; the DLQ keeps the maximum, 14 days, because SQS
@@ -71,6 +75,12 @@ EARLY_WARNING_FRACTION = 0.5
 # SES updates the rates periodically, not per send: the alarm takes each hour's highest value, and
 # an hour without a datapoint keeps the alarm in its state rather than clearing it.
 REPUTATION_ALARM_PERIOD = Duration.hours(1)
+
+
+def sending_instances(max_concurrency: int, *, sending_functions: int) -> int:
+    """How many function instances may send email at once: each sending function's event source
+    mapping runs at most `max_concurrency` of them, one batch each."""
+    return max_concurrency * sending_functions
 
 
 def visibility_timeout(function_timeout: Duration, batching_window: Duration) -> Duration:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from local import moto_clock, moto_instances, moto_transactions
+from local import moto_clock, moto_instances, moto_transactions, ses_account
 
 HOST = "127.0.0.1"
 
@@ -50,6 +50,8 @@ class MotoServer:
 
     def moto(self, environ, start_response) -> Iterable[bytes]:
         """The moto application under the lock; the body is read out before the lock is let go."""
+        if ses_account.is_get_account(environ):  # not in moto
+            return ses_account.get_account(start_response)
         with self._lock:
             return list(self._application(environ, start_response))
 

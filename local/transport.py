@@ -43,6 +43,7 @@ Operation = tuple[str, str]  # (service, operation), e.g. ("dynamodb", "Transact
 _SESV2_ROUTES = {
     ("POST", "/v2/email/outbound-emails"): "SendEmail",
     ("POST", "/v2/email/identities"): "CreateEmailIdentity",
+    ("GET", "/v2/email/account"): "GetAccount",
 }
 
 

@@ -15,7 +15,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from lambdas.runtime.config import ENV_CONFIGURATION_SET
+from lambdas.runtime.config import (
+    ENV_CONFIGURATION_SET,
+    ENV_MAX_SEND_RATE,
+    ENV_SENDING_INSTANCES,
+    READ_FROM_ACCOUNT,
+)
 
 # Everything the functions do on the table. TransactWriteItems is authorised per item action,
 # so UpdateItem and ConditionCheckItem cover the transactions; no Scan, PutItem or DeleteItem.
@@ -28,6 +33,8 @@ TABLE_ACTIONS = (
 # SES v2 SendEmail with raw content is authorised as both actions, on the sending identity and, for
 # a send that names a configuration set, on the configuration set as well.
 SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
+# The account's sending quota (SendQuota.MaxSendRate), read once per sending instance.
+SES_QUOTA_ACTIONS = ("ses:GetAccount",)
 # GetObject also authorises HeadObject, which a reader may use to learn the size first.
 OBJECT_READ_ACTIONS = ("s3:GetObject",)
 
@@ -62,12 +69,22 @@ def send_email_as(
     *,
     configuration_set_name: str,
     configuration_set_arn: str,
+    sending_instances: int,
+    max_send_rate: float | None,
 ) -> Permission:
     """SES sending through these identities and this configuration set, only as `sender`.
 
     ses:FromAddress is a property of the request, so the condition holds on every resource SES
-    authorises the send on, the configuration set included.
+    authorises the send on, the configuration set included. The function is told how many
+    instances may send at once, and the configured sending rate if there is one (without one, it
+    needs `read_send_quota` too): it paces itself at the rate divided by those instances.
     """
+    environment = {
+        ENV_CONFIGURATION_SET: configuration_set_name,
+        ENV_SENDING_INSTANCES: str(sending_instances),
+    }
+    if max_send_rate is not None:
+        environment[ENV_MAX_SEND_RATE] = f"{max_send_rate:g}"
     return Permission(
         "SES from the sender through its configuration set",
         iam.PolicyStatement(
@@ -75,7 +92,23 @@ def send_email_as(
             resources=[*identity_arns, configuration_set_arn],
             conditions={"StringEquals": {"ses:FromAddress": sender}},
         ),
-        environment={ENV_CONFIGURATION_SET: configuration_set_name},
+        environment=environment,
+    )
+
+
+def read_send_quota() -> Permission:
+    """SES GetAccount, for the account's sending rate (no `sesMaxSendRate` is configured)."""
+    return Permission(
+        "the SES sending quota",
+        iam.PolicyStatement(actions=list(SES_QUOTA_ACTIONS), resources=["*"]),
+        acknowledgements=(
+            (
+                "IAM5[Resource::*]",
+                "ses:GetAccount reads the account's own sending quota and supports no resource "
+                "type, so IAM only accepts '*'; the statement allows that one read-only action.",
+            ),
+        ),
+        environment={ENV_MAX_SEND_RATE: READ_FROM_ACCOUNT},
     )
 
 

@@ -6,8 +6,9 @@ visibility timeout is derived from the function timeout here. The function's rol
 the calls the function makes (listed in docs/architecture.md): what every worker does (logs,
 dead-lettering invalid input onto its own DLQ, the event source mapping) is granted here, the rest
 is handed in by the caller as `permissions` (see infra/constructs/permissions.py), together with
-the environment each of them needs, and `fans_out` adds sending onto its own work queue for the
-functions that fan a request out.
+the environment each of them needs, and `fans_out` or `puts_back` adds sending onto its own work
+queue: for the functions that fan a request out, and for those that send email and put a send SES
+throttled back on their queue (docs/idempotency.md, "Throttling").
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class QueueWorker(Construct):
         max_concurrency: int,
         permissions: Sequence[Permission],
         fans_out: bool,
+        puts_back: bool = False,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -94,13 +96,14 @@ class QueueWorker(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
-        # Invalid input goes to the DLQ, sent there by the batch loop itself; a fan-out goes
-        # onto the work queue.
-        own_queues = [self.queue, self.dead_letter_queue] if fans_out else [self.dead_letter_queue]
+        # Invalid input goes to the DLQ, sent there by the batch loop itself; a fan-out, or a
+        # throttled send put back for later, goes onto the work queue.
+        sends_to_own_queue = fans_out or puts_back
+        own_queues = [self.queue, self.dead_letter_queue] if sends_to_own_queue else [self.dead_letter_queue]
         summaries = [
             "logs",
             *(permission.summary for permission in permissions),
-            "its own queues" if fans_out else "its own DLQ",
+            "its own queues" if sends_to_own_queue else "its own DLQ",
         ]
         self.role = iam.Role(
             self,

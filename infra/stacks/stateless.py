@@ -60,7 +60,15 @@ class StatelessStack(Stack):
             event_destination_name=names.FEEDBACK_EVENT_DESTINATION_NAME,
         )
 
+        # Every instance of every function that sends (invite, cancellation and, for a REFRESH,
+        # record reply) paces itself at the account's rate divided by this, so that together
+        # they can never exceed it (docs/performance.md, "Keeping to the SES rate").
+        sending_instances = tuning.sending_instances(
+            config.max_concurrency, sending_functions=3 if config.receive_replies else 2
+        )
+
         def table_and_ses() -> list[permissions.Permission]:
+            quota = [] if config.ses_max_send_rate is not None else [permissions.read_send_quota()]
             return [
                 permissions.table_items(table),
                 permissions.send_email_as(
@@ -68,7 +76,10 @@ class StatelessStack(Stack):
                     identity_arns,
                     configuration_set_name=self.delivery_feedback.configuration_set_name,
                     configuration_set_arn=self.delivery_feedback.configuration_set_arn,
+                    sending_instances=sending_instances,
+                    max_send_rate=config.ses_max_send_rate,
                 ),
+                *quota,
             ]
 
         def worker(
@@ -78,6 +89,7 @@ class StatelessStack(Stack):
             grants: Sequence[permissions.Permission],
             *,
             fans_out: bool,
+            puts_back: bool = True,
         ) -> QueueWorker:
             return QueueWorker(
                 self,
@@ -92,6 +104,7 @@ class StatelessStack(Stack):
                 max_concurrency=config.max_concurrency,
                 permissions=grants,
                 fans_out=fans_out,
+                puts_back=puts_back,
                 alarm_topic=alarm_topic,
             )
 
@@ -120,6 +133,7 @@ class StatelessStack(Stack):
             names.FEEDBACK_HANDLER,
             [permissions.table_items(table)],
             fans_out=False,
+            puts_back=False,
         )
         self.delivery_feedback.topic.add_subscription(
             subscriptions.SqsSubscription(self.feedback.queue, raw_message_delivery=False)
@@ -212,7 +226,8 @@ class StatelessStack(Stack):
             retention=Duration.days(config.inbound_retention_days),
         )
         # It records answers in the table, re-sends the current invitation for a REFRESH through
-        # SES, and reads the raw mail each notification points at; it never fans out.
+        # SES (putting a throttled one back on its queue), and reads the raw mail each
+        # notification points at; it never fans out.
         read_mail = permissions.read_objects(self.inbound.bucket, names.INBOUND_OBJECT_KEY_PREFIX)
         self.reply = worker(
             "ReplyWorker",

@@ -13,11 +13,18 @@ from botocore.config import Config
 # redelivery, never dropped. "total_max_attempts" counts the first attempt; botocore's older
 # "max_attempts" key counts retries only (5 would mean 6 attempts and up to 31 s of back-off).
 RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 5}
+# SES sends get three attempts (at most 1+2 s of back-off): a throttled send that still fails goes
+# back onto its queue with a delay (lambdas/adapters/mailer.py) instead of holding a worker thread,
+# and fewer retries of a send whose answer was lost also mean fewer chances of a duplicate email.
+# Not botocore's "adaptive" mode: its client-side limiter sleeps without bound and only learns the
+# rate from the throttling it meets; the container's TokenBucket knows the rate beforehand.
+SES_RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 3}
+RETRIES = {"sesv2": SES_RETRY_CONFIG}
 
 
-def client_config(max_pool_connections: int = 16) -> Config:
+def client_config(max_pool_connections: int = 16, retries: dict | None = None) -> Config:
     return Config(
-        retries=RETRY_CONFIG,
+        retries=retries or RETRY_CONFIG,
         connect_timeout=3,
         read_timeout=10,
         # One connection per batch worker thread, so concurrent records never queue for a socket.
@@ -29,7 +36,9 @@ def client_config(max_pool_connections: int = 16) -> Config:
 @cache
 def client(service: str, region: str):
     # boto3.client() is not thread-safe; it is called from the handler thread before the pool starts.
-    return boto3.session.Session().client(service, region_name=region, config=client_config())
+    return boto3.session.Session().client(
+        service, region_name=region, config=client_config(retries=RETRIES.get(service))
+    )
 
 
 def reset() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from botocore.exceptions import ClientError
 
 SEND_BATCH_LIMIT = 10  # SendMessageBatch accepts at most ten entries
+MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 PARTIAL_FAILURE_ATTEMPTS = 3
 
 
@@ -37,6 +38,20 @@ class Queues:
             else:
                 raise QueueError(f"{len(entries)} messages could not be enqueued")
         return len(bodies)
+
+    def put_back(self, body: str, delay_seconds: float, attributes: dict[str, str]) -> int:
+        """The same body on the work queue again, invisible for ``delay_seconds`` (at most 15 min),
+        with these string attributes; returns the delay given."""
+        delay = max(0, min(MAX_DELAY_SECONDS, round(delay_seconds)))
+        self._sqs.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=body,
+            DelaySeconds=delay,
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+            },
+        )
+        return delay
 
     def dead_letter(self, body: str, source_message_id: str, reason: str, errors: list[dict]) -> None:
         """Move an invalid message to the DLQ at once, unchanged, with why it was rejected."""

@@ -26,6 +26,7 @@ class Outcome(StrEnum):
     IN_FLIGHT = "in_flight"  # another delivery holds the claim: retry later (reported as a failure)
     INVALID = "invalid"  # can never succeed: sent to the DLQ with its reason
     FAILED = "failed"  # transient error: reported so SQS redelivers this record alone
+    THROTTLED = "throttled"  # not sent, over the SES rate or daily quota: put back on the queue, delayed
     # Delivery feedback (docs/feedback.md).
     SUPPRESSED = "suppressed"  # not sent: the address hard-bounced or complained
     FEEDBACK_RECORDED = "feedback_recorded"  # SES's feedback on an email is on its attendee and counted

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdas.adapters.expressions import Completion
+from lambdas.adapters.mailer import SendThrottled
 from lambdas.adapters.store import CompletionReport
 from lambdas.domain.contract import InvalidRequest, decode_body
 from lambdas.domain.decisions import Outcome
@@ -32,6 +33,7 @@ class RecordResult:
 RecordHandler = Callable[[dict[str, Any]], RecordResult]
 DeadLetter = Callable[[dict[str, Any], InvalidRequest], None]
 Complete = Callable[[list[Completion]], CompletionReport]
+PutBack = Callable[[dict[str, Any], SendThrottled], int]  # -> the delay, in seconds
 
 
 class AddressSuppressed(Exception):
@@ -49,6 +51,7 @@ def process_batch(
     handle: RecordHandler,
     *,
     dead_letter: DeadLetter,
+    put_back: PutBack,
     complete: Complete | None,
     logger,
     max_workers: int,
@@ -69,6 +72,15 @@ def process_batch(
                     Outcome.FAILED, fields={**fields, "error": f"dead-letter failed: {error!r}"}
                 )
             return RecordResult(Outcome.INVALID, fields=fields)
+        except SendThrottled as throttled:
+            # Not sent (SES accepted nothing): the record goes back on its queue with a delay and
+            # counts as handled, so its receive count does not grow (docs/idempotency.md).
+            fields = {**identify(record), "reason": throttled.reason, "dailyQuota": throttled.daily}
+            try:
+                delay = put_back(record, throttled)
+            except Exception as error:  # not put back: SQS retries it, as any failure
+                return RecordResult(Outcome.FAILED, fields={**fields, "error": f"not put back: {error!r}"})
+            return RecordResult(Outcome.THROTTLED, fields={**fields, "delaySeconds": delay})
         except AddressSuppressed as suppressed:
             fields = {**identify(record), **suppressed.fields, "reason": suppressed.reason}
             return RecordResult(Outcome.SUPPRESSED, fields=fields)
@@ -124,7 +136,8 @@ def _log(logger, result: RecordResult, message_id: str) -> None:
     extra = {"outcome": result.outcome.value, "messageId": message_id, **result.fields}
     if result.outcome is Outcome.FAILED:
         logger.error(result.outcome.value, extra=extra)
-    elif result.outcome in (Outcome.INVALID, Outcome.IN_FLIGHT, Outcome.UNTRUSTED):  # forged mail: warn
+    elif result.outcome in (Outcome.INVALID, Outcome.IN_FLIGHT, Outcome.UNTRUSTED, Outcome.THROTTLED):
+        # Untrusted: forged mail; throttled: the sending rate is too high for the quota.
         logger.warning(result.outcome.value, extra=extra)
     else:
         logger.info(result.outcome.value, extra=extra)

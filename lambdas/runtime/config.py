@@ -16,6 +16,13 @@ ENV_SUBJECT_PREFIX = "SUBJECT_PREFIX"
 ENV_CLAIM_LEASE_SECONDS = "CLAIM_LEASE_SECONDS"
 ENV_MAX_WORKERS = "BATCH_MAX_WORKERS"
 ENV_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
+# The account's SES sending rate (emails per second), or READ_FROM_ACCOUNT: ask SES (GetAccount)
+# once per container. Unset: sends are not paced (the stack sets it on every function that sends).
+ENV_MAX_SEND_RATE = "SES_MAX_SEND_RATE"
+# How many instances may send at once, over all the functions that send: each paces itself at
+# the rate divided by this (docs/performance.md, "Keeping to the SES rate").
+ENV_SENDING_INSTANCES = "SES_SENDING_INSTANCES"
+READ_FROM_ACCOUNT = "account"
 
 REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
 
@@ -48,6 +55,9 @@ class Settings:
     claim_lease_seconds: int = DEFAULT_CLAIM_LEASE_SECONDS
     max_workers: int = DEFAULT_MAX_WORKERS
     configuration_set: str = ""  # the SES configuration set every send uses ("" = none)
+    max_send_rate: float | None = None  # configured emails per second (None: see the next field)
+    send_rate_from_account: bool = False  # read the rate from SES GetAccount (else, if no rate: unpaced)
+    sending_instances: int = 1
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -66,7 +76,29 @@ class Settings:
             claim_lease_seconds=_positive_int(env, ENV_CLAIM_LEASE_SECONDS, DEFAULT_CLAIM_LEASE_SECONDS),
             max_workers=_positive_int(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS),
             configuration_set=env.get(ENV_CONFIGURATION_SET, "").strip(),
+            max_send_rate=_send_rate(env),
+            send_rate_from_account=env.get(ENV_MAX_SEND_RATE, "").strip() == READ_FROM_ACCOUNT,
+            sending_instances=_positive_int(env, ENV_SENDING_INSTANCES, 1),
         )
+
+    @property
+    def paced(self) -> bool:
+        return self.max_send_rate is not None or self.send_rate_from_account
+
+
+def _send_rate(env) -> float | None:
+    raw = env.get(ENV_MAX_SEND_RATE, "").strip()
+    if raw in ("", READ_FROM_ACCOUNT):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ConfigurationError(
+            f"{ENV_MAX_SEND_RATE} must be a positive number or {READ_FROM_ACCOUNT!r}, got {raw!r}"
+        )
+    return value
 
 
 def _positive_int(env, name: str, default: int) -> int:

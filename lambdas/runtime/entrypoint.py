@@ -9,7 +9,7 @@ from typing import Any
 
 from lambdas.runtime import services as runtime
 from lambdas.runtime.batch import RecordResult, process_batch
-from lambdas.runtime.delivery import dead_letter
+from lambdas.runtime.delivery import dead_letter, put_back
 
 Workflow = Callable[[runtime.Services, dict[str, Any]], RecordResult]
 
@@ -32,6 +32,7 @@ def sqs_handler(
             event,
             lambda record: workflow(services, record),
             dead_letter=lambda record, invalid: dead_letter(services, record, invalid),
+            put_back=lambda record, throttled: put_back(services, record, throttled),
             complete=services.store.complete if records_sends else None,
             logger=logger,
             max_workers=services.settings.max_workers,

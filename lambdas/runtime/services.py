@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from lambdas.adapters import clients
 from lambdas.adapters.mailbox import Mailbox
-from lambdas.adapters.mailer import Mailer
+from lambdas.adapters.mailer import Mailer, account_send_rate
+from lambdas.adapters.pacing import TokenBucket
 from lambdas.adapters.queues import Queues
 from lambdas.adapters.store import Store
 from lambdas.domain.message import Envelope
@@ -19,6 +21,12 @@ from lambdas.runtime import config
 
 if TYPE_CHECKING:
     from lambdas.adapters.reply_store import ReplyStore
+
+# The rate a container paces at when SES cannot tell the account's: the SES sandbox's, the lowest
+# any account has. Slow, never throttled; the records it cannot send in time go back to the queue.
+FALLBACK_SEND_RATE = 1.0
+
+_logger = logging.getLogger(__name__)
 
 
 def _utc_now() -> datetime:
@@ -53,12 +61,36 @@ class Services:
         return Envelope(sender=s.sender, reply_to=s.rsvp_email, subject_prefix=s.subject_prefix)
 
 
+def account_rate(sesv2_client) -> float:
+    """The account's SES sending rate, or FALLBACK_SEND_RATE (logged) if SES will not tell it."""
+    try:
+        return account_send_rate(sesv2_client)
+    except Exception as error:  # denied, unreachable, or an emulator without GetAccount
+        _logger.warning(
+            "SES sending rate unknown: pacing at the fallback rate",
+            extra={"error": repr(error), "fallbackRate": FALLBACK_SEND_RATE},
+        )
+        return FALLBACK_SEND_RATE
+
+
+def send_pace(settings: config.Settings, sesv2_client) -> TokenBucket | None:
+    """This container's share of the account's sending rate: the rate divided among every instance
+    that may send at once. A configured rate costs no call; otherwise one GetAccount per container."""
+    if not settings.paced:
+        return None
+    rate = settings.max_send_rate or account_rate(sesv2_client)
+    share = rate / settings.sending_instances
+    _logger.info("pacing sends", extra={"accountRate": rate, "instanceRate": share})
+    return TokenBucket(share)
+
+
 def build(settings: config.Settings) -> Services:
     region = settings.region
+    ses = clients.client("sesv2", region)
     return Services(
         settings=settings,
         store=Store(clients.client("dynamodb", region), settings.table_name),
-        mailer=Mailer(clients.client("sesv2", region), settings.sender, settings.configuration_set),
+        mailer=Mailer(ses, settings.sender, settings.configuration_set, send_pace(settings, ses)),
         queues=Queues(clients.client("sqs", region), settings.queue_url, settings.dlq_url),
         mailbox=Mailbox(lambda: clients.client("s3", region)),
     )

@@ -171,3 +171,14 @@ def test_a_placeholder_rsvp_address_is_refused_for_deployment_only_while_replies
     with pytest.raises(ConfigError, match=r"RSVP address 'rsvp@example\.com' is a placeholder"):
         receiving.check_deployable()
     config(sender="invites@acme.io", rsvpEmail="rsvp@example.com", receiveReplies="false").check_deployable()
+
+
+@pytest.mark.parametrize(("given", "rate"), [("", None), ("14", 14.0), (" 0.5 ", 0.5), (200, 200.0)])
+def test_the_ses_sending_rate_is_the_accounts_unless_configured(given, rate):
+    assert config(sesMaxSendRate=given).ses_max_send_rate == rate
+
+
+@pytest.mark.parametrize("given", ["fast", "0", "-3", "nan", "inf", True])
+def test_a_ses_sending_rate_that_is_not_a_positive_number_is_refused(given):
+    with pytest.raises(ConfigError, match="'sesMaxSendRate' must be a positive number"):
+        config(sesMaxSendRate=given)

@@ -218,13 +218,15 @@ def test_the_reply_role_holds_exactly_these_actions_on_these_resources(synth, wo
         "dynamodb:UpdateItem",
     )
     assert found.pop(table_actions)[1] is None  # its resource: see the next test
+    if config.ses_max_send_rate is None:  # the SES rate read from the account (test_templates.py)
+        assert found.pop(("ses:GetAccount",)) == (("*",), None)
     assert found == {
         ("logs:CreateLogStream", "logs:PutLogEvents"): (("${" + log_group_id + ".Arn}",), None),
         # REFRESH answers are sends like any other: through the configuration set (test_feedback.py)
         ("ses:SendEmail", "ses:SendRawEmail"): ses_send_grant(workers, config),
         ("s3:GetObject",): (("${" + bucket_id + ".Arn}/" + names.INBOUND_OBJECT_KEY_PREFIX + "*",), None),
-        # dead-lettering only: it never fans out onto its own work queue
-        ("sqs:SendMessage",): (("${" + dlq_id + ".Arn}",), None),
+        # dead-lettering, and a throttled REFRESH put back on its own work queue (it never fans out)
+        ("sqs:SendMessage",): (tuple(sorted(("${" + dlq_id + ".Arn}", "${" + queue_id + ".Arn}"))), None),
         (
             "sqs:ChangeMessageVisibility",
             "sqs:DeleteMessage",

@@ -54,14 +54,17 @@ def test_acknowledgements_are_on_single_resources_with_specific_reasons(synth):
             assert rule.startswith(f"{nag.PACK}::{nag.PACK}-"), rule
             assert len(reason) >= MIN_REASON_LENGTH, (rule, reason)
     # the runtime pin on each of the four functions; the inbound bucket's access logs; the reply
-    # role's object-read wildcard, limited to the prefix SES writes under
+    # role's object-read wildcard, limited to the prefix SES writes under; and, when the SES rate
+    # is read from the account, ses:GetAccount (no resource type) on each of the three senders
     bucket_id = synth.stacks.stateless.get_logical_id(
         synth.stacks.stateless.inbound.bucket.node.default_child
     )
+    reads_quota = synth.stacks.config.ses_max_send_rate is None
     assert sorted(rule for _, rules in acknowledgements for rule in rules) == sorted(
         [
             *["AwsSolutions::AwsSolutions-L1"] * 4,
             "AwsSolutions::AwsSolutions-S1",
             f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{names.INBOUND_OBJECT_KEY_PREFIX}*]",
+            *["AwsSolutions::AwsSolutions-IAM5[Resource::*]"] * (3 if reads_quota else 0),
         ]
     )

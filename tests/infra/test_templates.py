@@ -12,13 +12,16 @@ from lambdas.runtime.config import (
     ENV_CLAIM_LEASE_SECONDS,
     ENV_CONFIGURATION_SET,
     ENV_DLQ_URL,
+    ENV_MAX_SEND_RATE,
     ENV_MAX_WORKERS,
     ENV_QUEUE_URL,
     ENV_REGION,
     ENV_RSVP_EMAIL,
     ENV_SENDER,
+    ENV_SENDING_INSTANCES,
     ENV_SUBJECT_PREFIX,
     ENV_TABLE,
+    READ_FROM_ACCOUNT,
     REQUIRED,
 )
 from tests.infra.helpers import actions, as_list, ref_target, resources, statements
@@ -88,10 +91,38 @@ def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers)
     }
     assert set(REQUIRED) <= common
     for fn in functions(workers).values():
-        # only a function that sends is told the configuration set (its role may use it)
+        # only a function that sends is told the configuration set (its role may use it) and
+        # how to pace its sends
         sends = fn["Properties"]["Handler"] in SEND_HANDLERS
-        expected = {*common, ENV_CONFIGURATION_SET} if sends else common
+        pacing = {ENV_CONFIGURATION_SET, ENV_MAX_SEND_RATE, ENV_SENDING_INSTANCES}
+        expected = {*common, *pacing} if sends else common
         assert set(fn["Properties"]["Environment"]["Variables"]) == expected
+
+
+def test_the_sending_functions_together_can_never_exceed_the_ses_rate(synth, workers):
+    """Each sending instance paces at rate / SES_SENDING_INSTANCES: that number must be every
+    instance the sending functions' event source mappings can run at once."""
+    senders = {fid for fid, fn in functions(workers).items() if fn["Properties"]["Handler"] in SEND_HANDLERS}
+    concurrent = sum(
+        m["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        for m in mappings(workers).values()
+        if ref_target(m["Properties"]["FunctionName"]) in senders
+    )
+    configured = synth.stacks.config.ses_max_send_rate
+    for function_id in senders:
+        variables = functions(workers)[function_id]["Properties"]["Environment"]["Variables"]
+        assert variables[ENV_SENDING_INSTANCES] == str(concurrent)
+        rate = READ_FROM_ACCOUNT if configured is None else f"{configured:g}"
+        assert variables[ENV_MAX_SEND_RATE] == rate
+        quota_reads = [
+            statement
+            for statement in statements(workers, role_of(workers, function_id))
+            if "ses:GetAccount" in actions(statement)
+        ]
+        # Only a function told to read the rate from the account may do so.
+        assert len(quota_reads) == (1 if configured is None else 0)
+        for statement in quota_reads:
+            assert actions(statement) == ["ses:GetAccount"] and as_list(statement["Resource"]) == ["*"]
 
 
 def test_each_function_is_pointed_at_its_own_queue_and_dead_letter_queue(workers):
@@ -317,12 +348,18 @@ def function_of(template, handler):
 
 
 @pytest.mark.parametrize("handler", sorted(HANDLERS))
-def test_roles_allow_only_the_calls_the_functions_make(workers, handler):
+def test_roles_allow_only_the_calls_the_functions_make(synth, workers, handler):
     found = statements(workers, role_of(workers, function_of(workers, handler)))
     assert all(statement["Effect"] == "Allow" for statement in found)
     granted = {action for statement in found for action in actions(statement)}
-    assert granted == EXPECTED_ACTIONS[handler]
-    assert all("*" not in as_list(statement["Resource"]) for statement in found)
+    reads_quota = handler in SEND_HANDLERS and synth.stacks.config.ses_max_send_rate is None
+    assert granted == EXPECTED_ACTIONS[handler] | ({"ses:GetAccount"} if reads_quota else set())
+    # GetAccount supports no resource type: the one statement IAM only accepts on "*".
+    assert all(
+        "*" not in as_list(statement["Resource"])
+        for statement in found
+        if actions(statement) != ["ses:GetAccount"]
+    )
 
 
 def test_table_access_is_scoped_to_the_table(workers):
@@ -340,7 +377,7 @@ def test_ses_sending_is_scoped_to_identities_and_conditioned_on_the_sender(synth
         ses_statements = [
             statement
             for statement in statements(workers, role_of(workers, function_id))
-            if any(action.startswith("ses:") for action in actions(statement))
+            if "ses:SendEmail" in actions(statement)
         ]
         assert len(ses_statements) == (1 if fn["Properties"]["Handler"] in SEND_HANDLERS else 0)
         for statement in ses_statements:
@@ -367,15 +404,17 @@ def test_queue_sends_are_scoped_to_the_functions_own_queues(workers):
 
 
 @pytest.mark.parametrize(
-    ("handler", "fans_out"),
+    ("handler", "own_queue"),
     [
-        (names.INVITE_HANDLER, True),
+        (names.INVITE_HANDLER, True),  # fan-out, and throttled sends put back
         (names.CANCELLATION_HANDLER, True),
-        (names.REPLY_HANDLER, False),
-        (names.FEEDBACK_HANDLER, False),
+        (names.REPLY_HANDLER, True),  # a throttled REFRESH put back
+        (names.FEEDBACK_HANDLER, False),  # sends no email, never fans out
     ],
 )
-def test_only_the_fanning_out_functions_may_send_onto_their_own_work_queue(workers, handler, fans_out):
+def test_only_functions_that_fan_out_or_send_email_may_send_onto_their_own_work_queue(
+    workers, handler, own_queue
+):
     function_id = function_of(workers, handler)
     variables = workers["Resources"][function_id]["Properties"]["Environment"]["Variables"]
     (send,) = [
@@ -385,7 +424,7 @@ def test_only_the_fanning_out_functions_may_send_onto_their_own_work_queue(worke
     ]
     targets = {ref_target(resource) for resource in as_list(send["Resource"])}
     work_queue, dlq = ref_target(variables[ENV_QUEUE_URL]), ref_target(variables[ENV_DLQ_URL])
-    assert targets == ({work_queue, dlq} if fans_out else {dlq})
+    assert targets == ({work_queue, dlq} if own_queue else {dlq})
 
 
 # --- SES identity ----------------------------------------------------------------------------------

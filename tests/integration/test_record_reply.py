@@ -744,8 +744,8 @@ def test_a_refresh_whose_send_fails_is_retried_and_sent_once(account, inbox, cap
 
     invite(account)
     body = inbox.store(reply_mail(BOB, None, method="REFRESH"))
-    throttled = ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendEmail")
-    with mock.patch.object(Mailer, "send", side_effect=throttled):
+    unavailable = ClientError({"Error": {"Code": "InternalFailure", "Message": "oops"}}, "SendEmail")
+    with mock.patch.object(Mailer, "send", side_effect=unavailable):
         assert len(account.invoke("reply", body)["batchItemFailures"]) == 1
     assert account.attendee_item(UID, BOB).refresh_pending is None  # given back at once
 
@@ -753,3 +753,31 @@ def test_a_refresh_whose_send_fails_is_retried_and_sent_once(account, inbox, cap
     assert account.invoke("reply", body) == {"batchItemFailures": []}
     assert [line["outcome"] for line in outcomes(caplog)][-3:] == ["failed", "refreshed", "duplicate"]
     assert len(account.sent()) == 3
+
+
+def test_a_refresh_ses_throttles_is_put_back_on_the_reply_queue_and_sent_once_later(account, inbox, caplog):
+    from botocore.exceptions import ClientError
+
+    from lambdas.adapters.mailer import Mailer, ses_throttling
+
+    invite(account)
+    body = inbox.store(reply_mail(BOB, None, method="REFRESH"), message_id="refresh-9")
+    refused = ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "Maximum sending rate exceeded."}}, "SendEmail"
+    )
+    with mock.patch.object(Mailer, "send", side_effect=ses_throttling(refused)):
+        assert account.invoke("reply", body) == {"batchItemFailures": []}  # handled: put back
+
+    assert account.attendee_item(UID, BOB).refresh_pending is None  # the claim given back
+    queue, _ = account.queues["reply"]
+    attributes = account.sqs.get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # the same notification, later
+    assert [line["outcome"] for line in outcomes(caplog)][-1] == "throttled"
+    sent_before = len(account.sent())
+
+    assert account.invoke("reply", body) == {"batchItemFailures": []}  # the copy, once its delay passed
+    assert account.invoke("reply", body) == {"batchItemFailures": []}
+    assert [line["outcome"] for line in outcomes(caplog)][-2:] == ["refreshed", "duplicate"]
+    assert len(account.sent()) == sent_before + 1

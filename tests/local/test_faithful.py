@@ -20,7 +20,8 @@ INVITE_HANDLER = names.INVITE_HANDLER
 
 @pytest.fixture
 def throttled():
-    """SES throttles every send to ben@ (or only the first ``times`` ones)."""
+    """SES fails every send to ben@ (or only the first ``times`` ones) with an error that is not
+    throttling (a throttled send is put back on the queue instead: tests/resilience/test_ses_rate.py)."""
     real_send = Mailer.send
     state = {"times": None, "refused": 0}
 
@@ -28,7 +29,7 @@ def throttled():
         if recipient == "ben@example.org" and (state["times"] is None or state["refused"] < state["times"]):
             state["refused"] += 1
             raise ClientError(
-                {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, "x"
+                {"Error": {"Code": "InternalFailure", "Message": "An internal failure occurred."}}, "x"
             )
         return real_send(self, recipient, raw)
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from unittest import mock
 
+from lambdas.adapters.queues import Queues
 from lambdas.runtime import config
 from local.account import record
 from local.lambda_logs import OutcomeLog
@@ -61,26 +64,39 @@ class Message:
     body: str
     receives: int = 0
     visible_at: float = 0.0
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Queue:
     """SQS's timing on the virtual clock: batches of 10, a record reported as failed (or a whole
     batch whose invocation crashed) comes back after the visibility timeout, and a message received
-    MAX_RECEIVE_COUNT times without success moves to the DLQ."""
+    MAX_RECEIVE_COUNT times without success moves to the DLQ. A record the function puts back on
+    its queue (throttled by SES) joins it as a new message, visible after its delay."""
 
     clock: VirtualClock
     messages: list[Message] = field(default_factory=list)
     dead: list[Message] = field(default_factory=list)
     invocations: int = 0
     crashes: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, body: dict, message_id: str) -> None:
         self.messages.append(Message(message_id, json.dumps(body), visible_at=self.clock.time()))
 
     def run(self, account, function: str, *, concurrency: int = 4, max_rounds: int = 200) -> None:
-        with account.environment_of(function):  # once, before the threads start
+        with (
+            account.environment_of(function),  # once, before the threads start
+            mock.patch.object(Queues, "put_back", self._put_back),
+        ):
             self._run(account, function, concurrency, max_rounds)
+
+    def _put_back(self, body: str, delay_seconds: float, attributes: dict[str, str]) -> int:
+        delay = round(delay_seconds)
+        message = Message(uuid.uuid4().hex, body, visible_at=self.clock.time() + delay, attributes=attributes)
+        with self._lock:
+            self.messages.append(message)
+        return delay
 
     def _run(self, account, function: str, concurrency: int, max_rounds: int) -> None:
         for _ in range(max_rounds):
@@ -109,12 +125,17 @@ class Queue:
     def deliver(self, account, function: str, batch: list[Message]) -> set[str]:
         """One invocation with these messages; returns the ids SQS would make visible again."""
         self.invocations += 1
-        records = [record(m.body, message_id=m.message_id) for m in batch]
+        records = [_with_attributes(record(m.body, message_id=m.message_id), m) for m in batch]
         outcome = invoke_batch(account.handler(function), records)
         if outcome.error:
             raise AssertionError(f"{function} raised: {outcome.error}")
         self.crashes += outcome.crashed
         return set(outcome.failed)
+
+
+def _with_attributes(sqs_record: dict, message: Message) -> dict:
+    attributes = {k: {"stringValue": v, "dataType": "String"} for k, v in message.attributes.items()}
+    return {**sqs_record, "messageAttributes": attributes}
 
 
 # ------------------------------------------------------------------------------------------- oracles
