@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from lambdas.adapters import expressions
 from lambdas.adapters.expressions import CONDITION_FAILED, Completion, Operation, from_item
 from lambdas.domain.contract import Person
-from lambdas.domain.items import AttendeeItem, EventItem, MessageItem, OverrideItem
+from lambdas.domain.items import HISTORY_CAP, AttendeeItem, EventItem, MessageItem, OverrideItem
 from lambdas.domain.keys import OCCURRENCE_PREFIX, PARTITION_KEY, SORT_KEY, email_in_key
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
@@ -99,6 +99,7 @@ class Store:
             self._transact([op for _, op in operations])
             return
         except TransactionRefused as refused:
+            self._trim_histories(expressions.history_trims(self._table, operations, refused.reasons))
             retry = expressions.retry_after_refusal(operations, refused.reasons)
             if not retry:
                 return
@@ -109,6 +110,28 @@ class Store:
                 self._complete_one_by_one(retry, report)
         except ClientError:
             self._complete_one_by_one(operations, report)
+
+    def _trim_histories(self, trims: list[dict]) -> None:
+        """Trim each full history (``expressions.history_trim``), trimming again from the item a
+        refusal returns while the claim is still ours. Best effort: the completion written next
+        decides, and reports what it could not record."""
+        for trim in trims:
+            for _ in range(CONFLICT_ATTEMPTS):
+                try:
+                    self._db.update_item(**trim)
+                    break
+                except ClientError as error:
+                    stored = from_item(error.response.get("Item"))
+                    history = (stored or {}).get("history")
+                    if (
+                        _code(error) != "ConditionalCheckFailedException"
+                        or not isinstance(history, list)
+                        or len(history) < HISTORY_CAP
+                        or not expressions.still_claimed({"Update": trim}, stored)
+                    ):
+                        break
+                    token = trim["ExpressionAttributeValues"][":token"]["S"]
+                    trim = expressions.history_trim(self._table, trim["Key"], token, history)
 
     def _complete_one_by_one(self, operations: list[Operation], report: CompletionReport) -> None:
         for record_id, op in operations:
