@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from lambdas.adapters.expressions import to_attribute_values
+from lambdas.domain.contract import MAX_EMAIL
 from lambdas.domain.items import (
     HISTORY_CAP,
     HISTORY_COMMENT_CAP,
@@ -153,7 +154,7 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     if comment:
         entry["comment"] = comment[:HISTORY_COMMENT_CAP]  # reply_comment keeps it whole
     if getattr(answer, "delegated_to", ()):
-        entry["delegated_to"] = list(answer.delegated_to[:HISTORY_DELEGATES_CAP])
+        entry["delegated_to"] = [d[:MAX_EMAIL] for d in answer.delegated_to[:HISTORY_DELEGATES_CAP]]
     sets = {
         "partstat": e.value(answer.partstat),
         "reply_sequence": e.value(change.version),

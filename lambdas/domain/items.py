@@ -51,7 +51,7 @@ T = TypeVar("T")
 HISTORY_CAP = 100
 HISTORY_KEEP = 50
 HISTORY_COMMENT_CAP = 200  # characters of an answer's COMMENT in its entry (reply_comment keeps 2000)
-HISTORY_DELEGATES_CAP = 10  # DELEGATED-TO addresses in an entry
+HISTORY_DELEGATES_CAP = 2  # DELEGATED-TO addresses in an entry (each cut to an address's 254)
 # ``counted_feedback``: the most recent count keys. It only has to know an email while a copy of
 # its feedback can still arrive: after MESSAGE_RETENTION its message item is gone (or read as gone)
 # and no feedback on it counts. 200 keys are 100 emails' delivery and bounce or complaint, far more

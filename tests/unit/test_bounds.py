@@ -310,7 +310,7 @@ def test_an_answer_s_history_entry_keeps_a_short_comment_and_few_delegates():
         recurrence_id=None,
         comment=LONG_COMMENT,
         prodid="p",
-        delegated_to=tuple(f"d{n}@example.org" for n in range(50)),
+        delegated_to=("x" * 300 + "@example.org", *(f"d{n}@example.org" for n in range(50))),
     )
     attendee = AttendeeItem(uid=UID, email=EMAIL, status=AttendeeStatus.INVITED, sequence=0)
     event = _event_item()
@@ -322,6 +322,7 @@ def test_an_answer_s_history_entry_keeps_a_short_comment_and_few_delegates():
     (entry,) = next(v for v in values.values() if isinstance(v, list) and v and isinstance(v[0], dict))
     assert len(entry["comment"]) == HISTORY_COMMENT_CAP
     assert len(entry["delegated_to"]) == HISTORY_DELEGATES_CAP
+    assert [len(d) for d in entry["delegated_to"]] == [254, len("d0@example.org")]
     assert LONG_COMMENT in values.values()  # reply_comment keeps it whole
 
 
@@ -454,3 +455,76 @@ def _event_item() -> EventItem:
 
 def _put(db: MemoryDynamoDB, key: dict, attributes: dict) -> None:
     db.tables.setdefault(TABLE, {})[(key["pk"], key["sk"])] = {**key, **attributes}
+
+
+# ------------------------------------------------------------------------------- worst case
+
+
+def test_the_worst_case_attendee_item_is_the_one_docs_data_model_md_adds_up():
+    """Every attribute at its cap with the longest value it can hold. SES message ids are SES's
+    own (60 characters outbound, 40 inbound): feedback only counts an id a message item records."""
+    ses_out, ses_in, address = "0" * 60, "i" * 40, "a" * 254
+    at = "2026-12-01T10:00:00.000000Z"  # the widest time any writer stores
+    reply = {
+        "method": "REPLY",
+        "partstat": "NEEDS-ACTION",
+        "sequence": 2**31 - 1,
+        "dtstamp": "2026-12-01T10:00:00+00:00",
+        "at": at,
+        "message_id": ses_in,
+        "prodid": "p" * reply_expressions.MAX_PRODID,
+        "comment": "c" * HISTORY_COMMENT_CAP,
+        "delegated_to": [address] * HISTORY_DELEGATES_CAP,
+    }
+    refresh = {
+        "method": "REQUEST",
+        "sequence": 2**31 - 1,
+        "at": at,
+        "message_id": ses_out,
+        "refresh_of": ses_in,
+    }
+    long = "x" * reply_expressions.MAX_COMMENT
+    item = {
+        "pk": "event#" + "u" * 255,
+        "sk": "attendee#" + address,
+        "email": address,
+        "name": "n" * 128,
+        "status": "cancelled",
+        "partstat": "NEEDS-ACTION",
+        "origin": "shared",
+        "sequence": 2**31 - 1,
+        **{k: at for k in ("sent_at", "invited_at", "cancelled_at", "replied_at", "reply_dtstamp")},
+        "message_id": ses_out,
+        "reply_sequence": 2**31 - 1,
+        "reply_prodid": "p" * reply_expressions.MAX_PRODID,
+        "reply_comment": long,
+        "reply_message_id": ses_in,
+        "reply_version": 2**31 - 1,
+        "counted_as": "shared_tentative",
+        "counted_sequence": 2**31 - 1,
+        "counter": {
+            "proposed": {k: long for k in ("start", "end", "summary", "location")},
+            "sequence": 2**31 - 1,
+            "dtstamp": at,
+            "comment": long,
+            "at": at,
+            "message_id": ses_in,
+        },
+        "refresh_pending": {"message_id": ses_in, "token": "t" * 32, "since": 1.7e9 + 0.123456},
+        "refreshed": [ses_in] * REFRESHED_CAP,
+        "history": [reply] * HISTORY_CAP + [refresh] * REFRESHED_CAP,
+        "pending": {"method": "REQUEST", "sequence": 2**31 - 1, "token": "t" * 32, "since": 1.7e9 + 0.123456},
+        "delivery": {
+            "state": "complained",
+            "at": at,
+            "message_id": ses_out,
+            "bounce_type": "Undetermined",
+            "bounce_subtype": "s" * 64,
+            "diagnostic": "d" * 1000,
+        },
+        "suppressed": {"reason": "complained", "at": at, "message_id": ses_out, "detail": "d" * 1100},
+        "counted_feedback": ["complained#" + ses_out] * COUNTED_FEEDBACK_CAP,
+    }
+    size = item_size(item)
+    assert 140_000 < size < 150_000, size  # docs/data-model.md: 148,313 bytes
+    assert size < ITEM_LIMIT * 0.4
