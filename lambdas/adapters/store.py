@@ -139,15 +139,22 @@ class Store:
                 try:
                     self._db.update_item(**op["Update"])
                 except ClientError as error:
-                    if _code(error) != "ConditionalCheckFailedException" or record_id is not None:
+                    if _code(error) != "ConditionalCheckFailedException":
                         raise
-                    self._db.update_item(**expressions.counters_only(op)["Update"])
+                    if record_id is None:
+                        self._db.update_item(**expressions.counters_only(op)["Update"])
+                    elif _still_ours(op, error):  # only its history was full: trim, write again
+                        refusal = {"Code": CONDITION_FAILED, "Item": error.response.get("Item")}
+                        self._trim_histories(
+                            expressions.history_trims(self._table, [(record_id, op)], [refusal])
+                        )
+                        self._db.update_item(**op["Update"])
             except ClientError as error:
-                if record_id is not None and _code(error) != "ConditionalCheckFailedException":
-                    report.unrecorded.add(record_id)  # redelivered: see docs/idempotency.md
-                elif record_id is None:
+                if record_id is None:
                     # Statistics only: re-sending emails to fix a counter would be worse. Logged.
                     report.uncounted_events.append(from_item(op["Update"]["Key"])[PARTITION_KEY])
+                elif _code(error) != "ConditionalCheckFailedException" or _still_ours(op, error):
+                    report.unrecorded.add(record_id)  # redelivered: see docs/idempotency.md
 
     # ---------------------------------------------------------------------------------- reads
 
@@ -266,6 +273,11 @@ class TransactionRefused(Exception):
 
 def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
+
+
+def _still_ours(op: dict, refused: ClientError) -> bool:
+    """A refused attendee write whose claim is still this delivery's (the refusal's ALL_OLD item)."""
+    return "Update" in op and expressions.still_claimed(op, from_item(refused.response.get("Item")))
 
 
 def _event(uid: str, stored: dict[str, Any] | None) -> EventItem | None:

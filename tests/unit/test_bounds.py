@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import boto3
+from botocore.exceptions import ClientError
 
 from lambdas.adapters import expressions, reply_expressions
 from lambdas.adapters import store as store_module
@@ -284,6 +285,49 @@ def test_the_store_trims_a_full_history_with_one_more_update_and_one_more_transa
     stored = from_item(db.get_item(**read_attendee(TABLE, UID, EMAIL))["Item"])
     assert stored["history"] == [*history[-HISTORY_KEEP:], {**_entry(), "message_id": "ses-new"}]
     assert "pending" not in stored
+
+
+class NoTransactions(MemoryDynamoDB):
+    """Every TransactWriteItems fails for a reason other than a condition: the store writes one by one."""
+
+    def __init__(self, fail_updates: int = 0):
+        super().__init__()
+        self.fail_updates = fail_updates  # how many history trims fail (throttled)
+
+    def transact_write_items(self, TransactItems):
+        raise ClientError({"Error": {"Code": "InternalServerError"}}, "TransactWriteItems")
+
+    def update_item(self, **request):
+        if request["UpdateExpression"] == "SET history = :kept" and self.fail_updates:
+            self.fail_updates -= 1
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+        return super().update_item(**request)
+
+
+def _full_history_claimed_by(db, token: str) -> list[dict]:
+    history = [{"method": "REQUEST", "sequence": n, "message_id": f"m{n}"} for n in range(HISTORY_CAP)]
+    _put(db, attendee_key(UID, EMAIL), {"email": EMAIL, "history": history, "pending": {"token": token}})
+    return history
+
+
+def test_written_one_by_one_a_full_history_is_trimmed_too():
+    db = NoTransactions()
+    history = _full_history_claimed_by(db, "ours")
+
+    report = Store(db, TABLE).complete([_completion(token="ours")])
+
+    assert report.unrecorded == set()
+    stored = from_item(db.get_item(**read_attendee(TABLE, UID, EMAIL))["Item"])
+    assert stored["history"] == [*history[-HISTORY_KEEP:], {**_entry(), "message_id": "ses-new"}]
+
+
+def test_a_history_that_cannot_be_trimmed_leaves_the_send_unrecorded_not_dropped():
+    db = NoTransactions(fail_updates=1)
+    _full_history_claimed_by(db, "ours")
+
+    report = Store(db, TABLE).complete([_completion(token="ours")])
+
+    assert report.unrecorded == {"r-new"}  # redelivered (docs/idempotency.md), never silently lost
 
 
 def test_an_answer_appended_during_a_trim_is_kept():
