@@ -6,11 +6,13 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 
 
 class InviteTable(Construct):
-    """On-demand, encrypted, point-in-time recoverable, and kept when its stack is deleted."""
+    """On-demand, encrypted, point-in-time recoverable, kept when its stack is deleted, and rid of
+    message items once no feedback can still arrive for them."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -30,4 +32,7 @@ class InviteTable(Construct):
             # DeleteTable call until someone turns deletion protection off on purpose.
             removal_policy=RemovalPolicy.RETAIN,
             deletion_protection=True,
+            # Only message items carry it (lambdas/domain/items.py, MESSAGE_RETENTION): events
+            # and attendees are kept.
+            time_to_live_attribute=MESSAGE_EXPIRY_ATTRIBUTE,
         )

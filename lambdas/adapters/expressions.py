@@ -16,7 +16,15 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.domain.contract import Person
-from lambdas.domain.items import OverrideItem, as_dict
+from lambdas.domain.items import (
+    COUNTED_FEEDBACK_CAP,
+    HISTORY_CAP,
+    HISTORY_KEEP,
+    MESSAGE_EXPIRY_ATTRIBUTE,
+    OverrideItem,
+    as_dict,
+    message_expiry,
+)
 from lambdas.domain.keys import (
     ATTENDEE_PREFIX,
     OCCURRENCE_PREFIX,
@@ -281,20 +289,28 @@ def message_mapping(table: str, ses_message_id: str, uid: str, email: str, sent_
 
     Unconditional: the email left through SES whoever records its attendee, so its feedback is
     true even when the attendee's own record is dropped (a claim taken over after its lease).
+    It expires (the table's TTL) once no feedback on the email can still arrive.
     """
     return {
         "Update": {
             "TableName": table,
             "Key": to_attribute_values(message_key(ses_message_id)),
-            "UpdateExpression": "SET #uid = :uid, email = :email, sent_at = :at",
-            "ExpressionAttributeNames": {"#uid": "uid"},
-            "ExpressionAttributeValues": to_attribute_values({":uid": uid, ":email": email, ":at": sent_at}),
+            "UpdateExpression": "SET #uid = :uid, email = :email, sent_at = :at, #expires = :expires",
+            "ExpressionAttributeNames": {"#uid": "uid", "#expires": MESSAGE_EXPIRY_ATTRIBUTE},
+            "ExpressionAttributeValues": to_attribute_values(
+                {":uid": uid, ":email": email, ":at": sent_at, ":expires": message_expiry(sent_at)}
+            ),
         }
     }
 
 
 def attendee_completion(table: str, c: Completion) -> dict:
-    """Record one sent email on its attendee item; only the delivery that still owns the claim may."""
+    """Record one sent email on its attendee item; only the delivery that still owns the claim may.
+
+    Its entry is appended only below HISTORY_CAP entries: DynamoDB cannot cut a list in an update,
+    and this write does not know the item. A full history refuses it, with the item (ALL_OLD), and
+    the store trims it from that copy (``history_trim``) before writing again (``retry_after_refusal``).
+    """
     entry = {"method": c.method, "sequence": c.sequence, "at": c.sent_at, "message_id": c.message_id}
     if c.occurrence:
         entry["occurrence"] = c.occurrence
@@ -308,6 +324,7 @@ def attendee_completion(table: str, c: Completion) -> dict:
         ":entry": [entry],
         ":empty": [],
         ":token": c.token,
+        ":history_cap": HISTORY_CAP,
     }
     when = "invited_at" if c.method == Method.REQUEST else "cancelled_at"
     expression = (
@@ -323,7 +340,8 @@ def attendee_completion(table: str, c: Completion) -> dict:
             "TableName": table,
             "Key": to_attribute_values(attendee_key(c.uid, c.email)),
             "UpdateExpression": expression + " REMOVE pending",
-            "ConditionExpression": "pending.#token = :token",
+            "ConditionExpression": "pending.#token = :token"
+            " AND (attribute_not_exists(history) OR size(history) < :history_cap)",
             "ExpressionAttributeNames": {
                 "#name": "name",
                 "#status": "status",
@@ -331,8 +349,49 @@ def attendee_completion(table: str, c: Completion) -> dict:
                 "#token": "token",
             },
             "ExpressionAttributeValues": to_attribute_values(values),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
+
+
+def still_claimed(op: dict, stored: Mapping[str, Any] | None) -> bool:
+    """Whether an attendee's completion write was refused with its claim still held by this
+    delivery: then only its history was full (``attendee_completion``)."""
+    token = op["Update"]["ExpressionAttributeValues"].get(":token", {}).get("S")
+    pending = (stored or {}).get("pending")
+    return token is not None and isinstance(pending, dict) and pending.get("token") == token
+
+
+def history_trim(table: str, key: Mapping[str, dict], token: str, history: list) -> dict:
+    """UpdateItem: keep the newest HISTORY_KEEP entries of a full history, as read, for the claim's
+    owner. Conditioned on the history being as read (its size): an answer appended meanwhile
+    refuses it, with the item, to trim again from that."""
+    return {
+        "TableName": table,
+        "Key": dict(key),
+        "UpdateExpression": "SET history = :kept",
+        "ConditionExpression": "pending.#token = :token AND size(history) = :size",
+        "ExpressionAttributeNames": {"#token": "token"},
+        "ExpressionAttributeValues": to_attribute_values(
+            {":kept": list(history[-HISTORY_KEEP:]), ":token": token, ":size": len(history)}
+        ),
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def history_trims(table: str, operations: list[Operation], reasons: list[dict]) -> list[dict]:
+    """The trims a refused completion needs: attendees still claimed by this delivery whose history
+    is full, from the copies the refusal returned."""
+    trims = []
+    for (record_id, op), reason in zip(operations, reasons, strict=True):
+        if record_id is None or reason.get("Code") != CONDITION_FAILED or "Update" not in op:
+            continue
+        stored = from_item(reason.get("Item"))
+        history = (stored or {}).get("history")
+        if still_claimed(op, stored) and isinstance(history, list) and len(history) >= HISTORY_CAP:
+            token = op["Update"]["ExpressionAttributeValues"][":token"]["S"]
+            trims.append(history_trim(table, op["Update"]["Key"], token, history))
+    return trims
 
 
 def event_updates(table: str, completions: list[Completion]) -> list[dict]:
@@ -405,7 +464,8 @@ def retry_after_refusal(operations: list[Operation], reasons: list[dict]) -> lis
     - an event update whose condition failed: a newer sequence (or a cancellation) owns the
       details; keep them and add only this batch's counters;
     - an attendee whose condition failed: its claim was taken over after the lease ran out, and
-      the new owner records it; dropped.
+      the new owner records it; dropped. Unless the refusal shows the claim still ours: its history
+      was full, which the store trims first (``history_trims``); written again.
     """
     retry = []
     for (record_id, op), reason in zip(operations, reasons, strict=True):
@@ -413,6 +473,8 @@ def retry_after_refusal(operations: list[Operation], reasons: list[dict]) -> lis
             retry.append((record_id, op))
         elif record_id is None:
             retry.append((None, counters_only(op)))
+        elif "Update" in op and still_claimed(op, from_item(reason.get("Item"))):
+            retry.append((record_id, op))
     return retry
 
 
@@ -441,9 +503,24 @@ def feedback_write(table: str, uid: str, email: str, plan: Any) -> list[dict]:
         values[":suppressed"] = _stored(plan.suppression)
     items: list[dict] = []
     if plan.counter is not None:
-        sets.append("counted_feedback = list_append(if_not_exists(counted_feedback, :empty), :counted)")
         conditions.append("NOT contains(counted_feedback, :count_key)")
-        values |= {":empty": [], ":counted": [plan.count_key], ":count_key": plan.count_key}
+        values[":count_key"] = plan.count_key
+        if len(plan.counted_as_read) < COUNTED_FEEDBACK_CAP:
+            sets.append("counted_feedback = list_append(if_not_exists(counted_feedback, :empty), :counted)")
+            values |= {":empty": [], ":counted": [plan.count_key]}
+        else:
+            # Full: the newest keys as read, and this one. Every change to the list appends a key
+            # no other has, so its size and last key being as read means it is all as read.
+            read = plan.counted_as_read
+            sets.append("counted_feedback = :counted")
+            conditions.append(
+                f"size(counted_feedback) = :counted_size AND counted_feedback[{len(read) - 1}] = :last"
+            )
+            values |= {
+                ":counted": [*read[len(read) - COUNTED_FEEDBACK_CAP + 1 :], plan.count_key],
+                ":counted_size": len(read),
+                ":last": read[-1],
+            }
         counter = {
             "TableName": table,
             "Key": to_attribute_values(event_key(uid)),

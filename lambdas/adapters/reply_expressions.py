@@ -13,7 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from lambdas.adapters.expressions import to_attribute_values
-from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.contract import MAX_EMAIL
+from lambdas.domain.items import (
+    HISTORY_CAP,
+    HISTORY_COMMENT_CAP,
+    HISTORY_DELEGATES_CAP,
+    AttendeeItem,
+    EventItem,
+)
 from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key
 from lambdas.domain.replies import MAX_REFRESHES, ReplyChange
 from lambdas.domain.vocabulary import EventStatus, Method, Origin
@@ -21,7 +28,7 @@ from lambdas.domain.vocabulary import EventStatus, Method, Origin
 MAX_COMMENT = 2000  # characters of COMMENT kept (an attendee's note, untrusted)
 MAX_PRODID = 255
 MAX_NAME = 128
-MAX_HISTORY = 100  # entries; about 30 KB with the longest comments cut above
+MAX_HISTORY = HISTORY_CAP  # entries (lambdas/domain/items.py: every cap of the table, together)
 # A refused write hands back the item as it is, so the answer is decided again without a read.
 RETURN_ITEM_IF_REFUSED = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
@@ -145,9 +152,9 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
         "prodid": prodid,
     }
     if comment:
-        entry["comment"] = comment
+        entry["comment"] = comment[:HISTORY_COMMENT_CAP]  # reply_comment keeps it whole
     if getattr(answer, "delegated_to", ()):
-        entry["delegated_to"] = list(answer.delegated_to)
+        entry["delegated_to"] = [d[:MAX_EMAIL] for d in answer.delegated_to[:HISTORY_DELEGATES_CAP]]
     sets = {
         "partstat": e.value(answer.partstat),
         "reply_sequence": e.value(change.version),
@@ -226,6 +233,7 @@ def counter_update(table: str, answer, received: Received, attendee: AttendeeIte
         "message_id": received.ses_message_id,
     }
     entry = {"method": Method.COUNTER, **{k: v for k, v in proposal.items() if k != "proposed"}}
+    entry["comment"] = entry["comment"][:HISTORY_COMMENT_CAP]  # the proposal keeps it whole
     expression = "SET " + ", ".join(
         [f"{e.name('counter')} = {e.value(proposal)}", *_history(e, entry, attendee)]
     )

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from lambdas.adapters import expressions
 from lambdas.adapters.expressions import CONDITION_FAILED, Completion, Operation, from_item
 from lambdas.domain.contract import Person
-from lambdas.domain.items import AttendeeItem, EventItem, MessageItem, OverrideItem
+from lambdas.domain.items import HISTORY_CAP, AttendeeItem, EventItem, MessageItem, OverrideItem
 from lambdas.domain.keys import OCCURRENCE_PREFIX, PARTITION_KEY, SORT_KEY, email_in_key
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
@@ -99,6 +99,7 @@ class Store:
             self._transact([op for _, op in operations])
             return
         except TransactionRefused as refused:
+            self._trim_histories(expressions.history_trims(self._table, operations, refused.reasons))
             retry = expressions.retry_after_refusal(operations, refused.reasons)
             if not retry:
                 return
@@ -110,21 +111,50 @@ class Store:
         except ClientError:
             self._complete_one_by_one(operations, report)
 
+    def _trim_histories(self, trims: list[dict]) -> None:
+        """Trim each full history (``expressions.history_trim``), trimming again from the item a
+        refusal returns while the claim is still ours. Best effort: the completion written next
+        decides, and reports what it could not record."""
+        for trim in trims:
+            for _ in range(CONFLICT_ATTEMPTS):
+                try:
+                    self._db.update_item(**trim)
+                    break
+                except ClientError as error:
+                    stored = from_item(error.response.get("Item"))
+                    history = (stored or {}).get("history")
+                    if (
+                        _code(error) != "ConditionalCheckFailedException"
+                        or not isinstance(history, list)
+                        or len(history) < HISTORY_CAP
+                        or not expressions.still_claimed({"Update": trim}, stored)
+                    ):
+                        break
+                    token = trim["ExpressionAttributeValues"][":token"]["S"]
+                    trim = expressions.history_trim(self._table, trim["Key"], token, history)
+
     def _complete_one_by_one(self, operations: list[Operation], report: CompletionReport) -> None:
         for record_id, op in operations:
             try:
                 try:
                     self._db.update_item(**op["Update"])
                 except ClientError as error:
-                    if _code(error) != "ConditionalCheckFailedException" or record_id is not None:
+                    if _code(error) != "ConditionalCheckFailedException":
                         raise
-                    self._db.update_item(**expressions.counters_only(op)["Update"])
+                    if record_id is None:
+                        self._db.update_item(**expressions.counters_only(op)["Update"])
+                    elif _still_ours(op, error):  # only its history was full: trim, write again
+                        refusal = {"Code": CONDITION_FAILED, "Item": error.response.get("Item")}
+                        self._trim_histories(
+                            expressions.history_trims(self._table, [(record_id, op)], [refusal])
+                        )
+                        self._db.update_item(**op["Update"])
             except ClientError as error:
-                if record_id is not None and _code(error) != "ConditionalCheckFailedException":
-                    report.unrecorded.add(record_id)  # redelivered: see docs/idempotency.md
-                elif record_id is None:
+                if record_id is None:
                     # Statistics only: re-sending emails to fix a counter would be worse. Logged.
                     report.uncounted_events.append(from_item(op["Update"]["Key"])[PARTITION_KEY])
+                elif _code(error) != "ConditionalCheckFailedException" or _still_ours(op, error):
+                    report.unrecorded.add(record_id)  # redelivered: see docs/idempotency.md
 
     # ---------------------------------------------------------------------------------- reads
 
@@ -243,6 +273,11 @@ class TransactionRefused(Exception):
 
 def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
+
+
+def _still_ours(op: dict, refused: ClientError) -> bool:
+    """A refused attendee write whose claim is still this delivery's (the refusal's ALL_OLD item)."""
+    return "Update" in op and expressions.still_claimed(op, from_item(refused.response.get("Item")))
 
 
 def _event(uid: str, stored: dict[str, Any] | None) -> EventItem | None:

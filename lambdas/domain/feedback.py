@@ -161,6 +161,9 @@ class FeedbackPlan:
     count_key: str = ""  # "<counter>#<ses message id>", recorded so the email is counted once
     delivery: Delivery | None = None  # the new delivery state: the event is newer than the recorded one
     suppression: Suppression | None = None  # set if none is: the first suppressing event wins
+    # The counted keys as the plan read them (the write appends to them, or, once they reach
+    # items.COUNTED_FEEDBACK_CAP, keeps the newest and conditions on them being as read).
+    counted_as_read: tuple[str, ...] = ()
 
     @property
     def changes_nothing(self) -> bool:
@@ -198,7 +201,11 @@ def plan_feedback(attendee: AttendeeItem, event: FeedbackEvent) -> FeedbackPlan:
             detail=": ".join(p for p in (detail, event.diagnostic) if p),
         )
     return FeedbackPlan(
-        counter=counter, count_key=count_key if counter else "", delivery=delivery, suppression=suppression
+        counter=counter,
+        count_key=count_key if counter else "",
+        delivery=delivery,
+        suppression=suppression,
+        counted_as_read=attendee.counted_feedback if counter else (),
     )
 
 

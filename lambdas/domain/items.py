@@ -19,7 +19,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
@@ -38,6 +38,42 @@ from lambdas.domain.vocabulary import (
 )
 
 T = TypeVar("T")
+
+# ----------------------------------------------------------------------------------- bounds
+# Every attribute that grows as time goes by has one cap, here; the writes that grow it enforce it
+# (lambdas/adapters/expressions.py, reply_expressions.py), and docs/data-model.md ("Bounds") adds
+# up the worst-case item size they allow. DynamoDB refuses any write that would take an item past
+# 400 KB, so an item without bounds would, one day, refuse every send to its attendee.
+
+# ``history``: the most recent entries. A send that finds it full first drops the oldest, down to
+# HISTORY_KEEP (one extra write every HISTORY_CAP - HISTORY_KEEP sends, not one per send); an
+# answer that finds it full is not logged there (its own attributes still record it).
+HISTORY_CAP = 100
+HISTORY_KEEP = 50
+HISTORY_COMMENT_CAP = 200  # characters of an answer's COMMENT in its entry (reply_comment keeps 2000)
+HISTORY_DELEGATES_CAP = 2  # DELEGATED-TO addresses in an entry (each cut to an address's 254)
+# ``counted_feedback``: the most recent count keys. It only has to know an email while a copy of
+# its feedback can still arrive: after MESSAGE_RETENTION its message item is gone (or read as gone)
+# and no feedback on it counts. 200 keys are 100 emails' delivery and bounce or complaint, far more
+# than an attendee is sent within the retention in any real series.
+COUNTED_FEEDBACK_CAP = 200
+# ``refreshed``: REFRESH requests answered per attendee, ever (each one sends an email).
+REFRESHED_CAP = 5
+
+# Message items expire: DynamoDB's TTL deletes them (lazily, within days) after MESSAGE_RETENTION,
+# and readers treat one past its time as gone. SES publishes feedback within days of a send, a
+# feedback record then lives at most 14 days in its queue and DLQ (infra/tuning.py, DLQ_RETENTION,
+# counted from its first enqueue): 45 days covers both with a fortnight to spare.
+MESSAGE_EXPIRY_ATTRIBUTE = "expires_at"  # epoch seconds, the table's TTL attribute
+MESSAGE_RETENTION = timedelta(days=45)
+
+
+def message_expiry(sent_at: str) -> int:
+    """When a message item sent at ``sent_at`` (ISO 8601) expires, in epoch seconds."""
+    sent = datetime.fromisoformat(sent_at)
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=UTC)
+    return int((sent + MESSAGE_RETENTION).timestamp())
 
 
 @dataclass(frozen=True)
@@ -294,10 +330,25 @@ class MessageItem:
     uid: str = ""
     email: str = ""
     sent_at: str = ""
+    expires_at: int = 0  # MESSAGE_EXPIRY_ATTRIBUTE, epoch seconds; 0: written before items expired
 
     @classmethod
     def read(cls, stored: Mapping[str, Any], *, message_id: str) -> MessageItem:
         return read(cls, stored, message_id=message_id)
+
+    def expired(self, now: datetime) -> bool:
+        """Past its time: DynamoDB deletes such an item lazily (within days), so it may still be
+        read; it is then treated as gone, the same before and after the deletion."""
+        expiry = self.expires_at or _legacy_expiry(self.sent_at)
+        return 0 < expiry <= now.timestamp()
+
+
+def _legacy_expiry(sent_at: str) -> int:
+    """A message item written before items expired has no expiry: the same retention, from its send."""
+    try:
+        return message_expiry(sent_at) if sent_at else 0
+    except ValueError:
+        return 0
 
 
 def as_dict(item: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Protocol
 
 from lambdas.domain.decisions import Outcome, suppression_fields
-from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.items import REFRESHED_CAP, AttendeeItem, EventItem
 from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
 
 # Answers a REPLY may record (RFC 5546 §3.2.3); NEEDS-ACTION or an X- value is not an answer.
@@ -41,7 +41,7 @@ COUNTERS = tuple(
 )
 # REFRESH requests answered per attendee: each one sends an email, and the request comes from the
 # internet. A client asks again only when it lost the event; more than this is not a client.
-MAX_REFRESHES = 5
+MAX_REFRESHES = REFRESHED_CAP  # the cap on `refreshed`, defined with the table model
 
 
 class Answer(Protocol):

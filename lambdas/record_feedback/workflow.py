@@ -27,6 +27,10 @@ def handle_feedback(services: Services, record: dict[str, Any]) -> RecordResult:
     if event.state is None:
         return RecordResult(Outcome.IGNORED, fields=fields)
     message = services.store.get_message(event.ses_message_id)
+    if message is not None and message.expired(services.clock()):
+        # Past its retention, whether or not DynamoDB has deleted it yet (it does so lazily): the
+        # attendee may no longer know this email's count keys (items.COUNTED_FEEDBACK_CAP).
+        message = None
     attendee = services.store.get_attendee(message.uid, message.email) if message else None
     if message is None or attendee is None:
         # An email is recorded within one invocation of its send: the claim lease bounds it.

@@ -1,4 +1,6 @@
-"""AWS::DynamoDB::Table: key schema, billing, encryption, deletion protection, point-in-time recovery."""
+"""AWS::DynamoDB::Table: key schema, billing, encryption, deletion protection, point-in-time recovery,
+time to live (moto records it and deletes nothing, like DynamoDB before its lazy sweep: readers
+treat an item past its time as gone)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ class Table:
         "GlobalSecondaryIndexes",
         "LocalSecondaryIndexes",
         "StreamSpecification",
-        "TimeToLiveSpecification",
     ),
 )
 def create_table(c: Creation) -> Physical:
@@ -51,6 +52,12 @@ def create_table(c: Creation) -> Physical:
     if recovery.get("PointInTimeRecoveryEnabled"):
         dynamodb.update_continuous_backups(
             TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+    ttl = props.get("TimeToLiveSpecification") or {}
+    if ttl.get("Enabled"):
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
         )
     keys = [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]]
     c.inventory.tables.append(Table(stack=c.stack, logical_id=c.logical_id, name=name, keys=keys))

@@ -7,6 +7,7 @@ import importlib
 import pytest
 
 from infra import names, tuning
+from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.runtime.config import (
     ENV_CLAIM_LEASE_SECONDS,
@@ -293,6 +294,15 @@ def test_table_is_on_demand_encrypted_recoverable_and_retained(synth):
     assert properties["DeletionProtectionEnabled"] is True
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_message_items_expire_by_the_table_s_time_to_live(synth):
+    (table,) = resources(synth.template(STATEFUL), "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": MESSAGE_EXPIRY_ATTRIBUTE,
+        "Enabled": True,
+    }
+    assert MESSAGE_EXPIRY_ATTRIBUTE == "expires_at"
 
 
 # --- roles -----------------------------------------------------------------------------------------

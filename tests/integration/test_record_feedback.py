@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from lambdas.adapters.expressions import to_attribute_values
-from lambdas.domain.keys import attendee_key
+from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE
+from lambdas.domain.keys import attendee_key, message_key
 from lambdas.domain.vocabulary import BounceType, DeliveryState
 from lambdas.record_feedback.handler import lambda_handler as feedback_handler
 from lambdas.record_reply.handler import lambda_handler as reply_handler
@@ -242,6 +243,29 @@ def test_feedback_on_an_unknown_message_is_logged_and_dropped(account, caplog):
     assert (line["outcome"], line["sesMessageId"]) == ("unknown_message", "not-ours-000000")
     assert account.dead_letters("feedback") == []
     assert counts(account) == (0, 0, 0)
+
+
+def test_feedback_on_an_expired_message_is_unknown_though_dynamodb_has_not_deleted_it_yet(account, caplog):
+    message_id = invite(account)
+    item = account.dynamodb.get_item(TableName=TABLE, Key=to_attribute_values(message_key(message_id)))[
+        "Item"
+    ]
+    assert int(item[MESSAGE_EXPIRY_ATTRIBUTE]["N"]) > NOW.timestamp()  # written with its expiry
+    account.dynamodb.update_item(  # its time has come; DynamoDB deletes lazily, so it is still there
+        TableName=TABLE,
+        Key=to_attribute_values(message_key(message_id)),
+        UpdateExpression="SET #expires = :past",
+        ExpressionAttributeNames={"#expires": MESSAGE_EXPIRY_ATTRIBUTE},
+        ExpressionAttributeValues=to_attribute_values({":past": int(NOW.timestamp()) - 1}),
+    )
+
+    response = feedback(account, ses_events.delivery(message_id, BOB, at(1), SENT))
+
+    assert response == {"batchItemFailures": []}  # dropped, not retried
+    [line] = outcomes(caplog)
+    assert line["outcome"] == "unknown_message"
+    assert counts(account) == (0, 0, 0)
+    assert account.attendee_item(UID, BOB).delivery is None
 
 
 def test_feedback_on_an_email_sent_moments_ago_is_retried_until_its_record_can_exist(account, caplog):

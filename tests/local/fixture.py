@@ -134,6 +134,7 @@ def data_template() -> dict:
                     "BillingMode": "PAY_PER_REQUEST",
                     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                     "SSESpecification": {"SSEEnabled": True},
+                    "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
                 },
                 "DeletionPolicy": "Retain",
             },

@@ -1,5 +1,7 @@
 """The store's requests as data: conditions, completions, counters and their fallbacks."""
 
+from datetime import UTC, datetime
+
 from lambdas.adapters.expressions import (
     COUNTERS,
     Completion,
@@ -15,6 +17,7 @@ from lambdas.adapters.expressions import (
     to_attribute_values,
 )
 from lambdas.domain.contract import Person
+from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE
 from lambdas.domain.keys import attendee_key, event_key, message_key
 from lambdas.domain.vocabulary import AttendeeStatus, Method
 
@@ -95,7 +98,9 @@ def test_an_attendee_completion_records_the_domain_s_status_and_asks_for_a_fresh
             "message_id": "ses-a@example.org-1",
         }
     ]
-    assert removal["ConditionExpression"] == "pending.#token = :token"
+    assert removal["ConditionExpression"] == (
+        "pending.#token = :token AND (attribute_not_exists(history) OR size(history) < :history_cap)"
+    )
 
 
 def test_one_event_update_per_event_with_the_highest_sequence_s_details_and_summed_counters():
@@ -150,7 +155,14 @@ def test_a_batch_s_operations_are_its_attendees_their_message_items_then_its_eve
     ]
     message_a = operations[2][1]["Update"]
     assert from_item(message_a["Key"]) == message_key("ses-a@x.org-0")
-    assert values(message_a) == {":uid": UID, ":email": "a@x.org", ":at": "2026-12-01T10:00:00+00:00"}
+    forty_five_days_later = int(datetime(2027, 1, 15, 10, tzinfo=UTC).timestamp())  # MESSAGE_RETENTION
+    assert values(message_a) == {
+        ":uid": UID,
+        ":email": "a@x.org",
+        ":at": "2026-12-01T10:00:00+00:00",
+        ":expires": forty_five_days_later,
+    }
+    assert message_a["ExpressionAttributeNames"]["#expires"] == MESSAGE_EXPIRY_ATTRIBUTE == "expires_at"
     assert "ConditionExpression" not in message_a  # the email left, whoever records its attendee
 
 
