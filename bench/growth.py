@@ -1,0 +1,221 @@
+"""How one event's invitation grows with its size: time, peak memory and AWS calls per attendee.
+
+One event of 100, 1,000 and 10,000 attendees, invited in requests of the contract's maximum
+(``MAX_ATTENDEES``), through the local runtime built from the synthesized template
+(bench/local_runtime.py), with the bench's round trip on every AWS request. Each size runs in a
+fresh interpreter (``python -m bench.growth --probe SIZE``), so that its peak RSS (VmHWM) is its
+own. Time grows linearly when the time per attendee stays the same; memory stays flat when what
+the process adds per attendee stays the same too (moto, in this process, keeps every item and every
+email it accepted: that part grows with the event by design, as the table and SES's outbox do).
+
+``BENCH_GROWTH_SIZES=100,1000 python -m bench growth`` measures fewer sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench.figures import Figure, at_most
+
+SIZES = (100, 1_000, 10_000)
+SIZES_ENV = "BENCH_GROWTH_SIZES"
+# Time per attendee at the largest size over that at the smallest: 1.0 is perfectly linear.
+LINEAR_GOAL = 1.25
+# Peak RSS added per attendee, beyond what the emulator stores for it (see _per_attendee_kb).
+SECONDS_PER_ATTENDEE_LIMIT = 1.0  # a probe gives up after this much wall time per attendee (+ 5 min)
+COMMAND = "python -m bench growth"
+
+
+def probe(size: int) -> dict:
+    """Invite ``size`` attendees to one event through a fresh runtime; what it cost."""
+    from bench.local_runtime import (
+        RssSampler,
+        dead_lettered,
+        drain,
+        function_calls,
+        requests,
+        rss_kb,
+        started,
+    )
+    from cisctl import ops
+    from local.account import invite_body
+
+    uid = f"growth-{size}@example.com"
+    attendees = [f"guest{i:05d}@example.org" for i in range(size)]
+    bodies = requests(invite_body(uid=uid)["event"], attendees)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-growth-") as work,
+        started(Path(work)) as (runtime, transport),
+    ):
+        from bench.local_runtime import target
+
+        where = target(runtime)
+        ready_kb = rss_kb()
+        with RssSampler() as sampler:
+            wall, cpu = time.perf_counter(), time.process_time()
+            ops.enqueue(where, "invite", bodies)  # what `cisctl invite --file` does
+            invocations = drain(runtime, seconds=300 + SECONDS_PER_ATTENDEE_LIMIT * size)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        counted = transport.snapshot()
+        emails = Counter(e.recipient.lower() for e in runtime.new_emails())
+        stored_kb = _stored_kb(runtime)
+        dead = dead_lettered(runtime)
+    functions = function_calls(counted) - Counter({("sqs", "SendMessage"): len(bodies)})  # the client's
+    return {
+        "size": size,
+        "requests": len(bodies),
+        "invocations": invocations,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "ready_rss_mb": ready_kb / 1024,
+        "peak_rss_mb": rss_kb("VmHWM") / 1024,
+        "rss_samples_mb": [
+            round(kb / 1024, 1) for _, _, kb in sampler.samples[:: max(1, len(sampler.samples) // 40)]
+        ],
+        "emulator_stored_mb": stored_kb / 1024,
+        "function_calls": sum(functions.values()),
+        "runtime_calls": sum(counted.values()) - sum(functions.values()),
+        "by_operation": {f"{s}:{o}": n for (s, o), n in sorted(functions.items())},
+        "emails": sum(emails.values()),
+        "attendees_without_email": sum(1 for a in attendees if emails[a] == 0),
+        "attendees_with_duplicates": sum(1 for n in emails.values() if n > 1),
+        "dead_lettered": sum(dead.values()),
+    }
+
+
+def _stored_kb(runtime) -> float:
+    """What moto holds for the run: the raw emails SES accepted and the table's items (as JSON)."""
+    from moto.backends import get_backend
+
+    from local.sandbox import ACCOUNT
+
+    emails = sum(len(e.raw) for e in runtime.sent_emails())
+    items = 0
+    with runtime.server.locked():
+        for table in get_backend("dynamodb")[ACCOUNT][runtime.region].tables.values():
+            for item in table.all_items():
+                items += len(json.dumps(item.to_json()))
+    return (emails + items) / 1024
+
+
+def _run_probe(size: int) -> dict:
+    result = subprocess.run(  # noqa: S603 - this interpreter, this module
+        [sys.executable, "-m", "bench.growth", "--probe", str(size)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the {size}-attendee probe failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def sizes() -> tuple[int, ...]:
+    chosen = os.environ.get(SIZES_ENV, "")
+    return tuple(int(s) for s in chosen.split(",") if s.strip()) or SIZES
+
+
+def growth() -> list[Figure]:
+    runs = []
+    for size in sizes():
+        print(f"... growth: {size:,} attendees", file=sys.stderr, flush=True)
+        runs.append(_run_probe(size))
+    figures = []
+    for run in runs:
+        size = run["size"]
+        defects = {
+            k: run[k]
+            for k in ("attendees_without_email", "attendees_with_duplicates", "dead_lettered")
+            if run[k]
+        }
+        if defects:
+            raise RuntimeError(f"{size:,} attendees: {defects}")
+        per_attendee_ms = run["wall_s"] * 1000 / size
+        added_kb = (run["peak_rss_mb"] - run["ready_rss_mb"]) * 1024
+        detail = {k: v for k, v in run.items() if k != "size"}
+        figures += [
+            Figure(
+                key=f"growth_ms_per_attendee_{size}",
+                label=f"One event of {size:,} attendees ({run['requests']} requests): time per attendee",
+                value=per_attendee_ms,
+                unit="ms",
+                command=COMMAND,
+                detail={
+                    **detail,
+                    "wall_s": round(run["wall_s"], 1),
+                    "emails_per_s": round(size / run["wall_s"], 1),
+                },
+            ),
+            Figure(
+                key=f"growth_peak_rss_mb_{size}",
+                label=f"Peak RSS of the runtime process, {size:,} attendees",
+                value=run["peak_rss_mb"],
+                unit="MB",
+                command=COMMAND,
+                detail={
+                    "ready_rss_mb": round(run["ready_rss_mb"], 1),
+                    "added_kb_per_attendee": round(added_kb / size, 1),
+                    "emulator_stored_kb_per_attendee": round(run["emulator_stored_mb"] * 1024 / size, 1),
+                },
+            ),
+            Figure(
+                key=f"growth_calls_per_attendee_{size}",
+                label=f"AWS calls per attendee, {size:,} attendees (fan-out included)",
+                value=run["function_calls"] / size,
+                unit="calls",
+                command=COMMAND,
+                detail={"by_operation": run["by_operation"], "runtime_calls": run["runtime_calls"]},
+            ),
+        ]
+    if len(runs) > 1:
+        small, large = runs[0], runs[-1]
+        ratio = (large["wall_s"] / large["size"]) / (small["wall_s"] / small["size"])
+        figures.append(
+            Figure(
+                key="growth_time_ratio",
+                label=f"Time per attendee at {large['size']:,} / at {small['size']:,} (1.00x: linear)",
+                value=ratio,
+                unit="ratio",
+                goal=f"<= {LINEAR_GOAL:g}x",
+                met=at_most(ratio, LINEAR_GOAL),
+                command=COMMAND,
+            )
+        )
+        small_kb = _added_beyond_stored_kb(small)
+        large_kb = _added_beyond_stored_kb(large)
+        figures.append(
+            Figure(
+                key="growth_memory_beyond_stored_kb_per_attendee",
+                label=f"Peak RSS added per attendee beyond what moto stores, at {large['size']:,}"
+                f" (at {small['size']:,}: {small_kb:.1f} kB)",
+                value=large_kb,
+                unit="kB",
+                command=COMMAND,
+                detail={"by_size": {r["size"]: round(_added_beyond_stored_kb(r), 1) for r in runs}},
+            )
+        )
+    return figures
+
+
+def _added_beyond_stored_kb(run: dict) -> float:
+    added = (run["peak_rss_mb"] - run["ready_rss_mb"] - run["emulator_stored_mb"]) * 1024
+    return added / run["size"]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--probe":
+        print(json.dumps(probe(int(argv[1]))))
+        return 0
+    print("usage: python -m bench.growth --probe SIZE (or `python -m bench growth` for the figures)")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

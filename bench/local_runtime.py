@@ -1,0 +1,139 @@
+"""The local runtime (local/, built from the synthesized template) behind the bench's transport layer.
+
+What the growth figures (bench/growth.py) and the soak (bench/soak.py) drive: every request goes
+through ``local.transport.LocalAws``'s layer in front of moto, which injects the round trip of the
+other figures (``bench.aws.RTT_SECONDS``), counts every request by operation and, for the soak,
+answers some with AWS's errors. The functions run in this process, as ``python -m local serve``
+runs them; so does moto, whose stored items and emails are part of this process's memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.aws import EVENT_SOURCE_MAPPING_CALLS, RTT_SECONDS
+from lambdas.domain.contract import MAX_ATTENDEES
+
+# What the runtime itself asks SQS while it polls: whether a queue is idle.
+RUNTIME_CALLS = EVENT_SOURCE_MAPPING_CALLS | {("sqs", "GetQueueAttributes")}
+
+
+@contextlib.contextmanager
+def started(work_dir: Path, *, latency: float = RTT_SECONDS) -> Iterator[tuple[object, object]]:
+    """(runtime, transport): a fresh LocalRuntime of this checkout's stacks, behind the layer."""
+    from local import assembly
+    from local.runtime import LocalRuntime
+    from local.transport import LocalAws
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    transport = LocalAws(latency=0.0)  # deploying at full speed: the round trip is for the work
+    runtime = LocalRuntime(assembly.locate(), work_dir=work_dir, front=transport.front)
+    with runtime:
+        transport.latency = latency
+        transport.reset_calls()  # what the deployment asked is not the work measured
+        yield runtime, transport
+
+
+def target(runtime):
+    from cisctl.target import Target
+
+    return Target.endpoint(runtime.endpoint, region=runtime.region, stacks=tuple(runtime.assembly.names))
+
+
+def requests(event: dict, attendees: list[str]) -> list[dict]:
+    """One event's invitation in requests of the contract's maximum number of attendees."""
+    people = [{"email": a, "name": a.split("@")[0].title()} for a in attendees]
+    return [
+        {"event": event, "attendees": people[i : i + MAX_ATTENDEES]}
+        for i in range(0, len(people), MAX_ATTENDEES)
+    ]
+
+
+class TooSlow(RuntimeError):
+    """The queues were still busy at the deadline."""
+
+
+def drain(runtime, *, seconds: float) -> int:
+    """Deliver until every queue is idle, for at most ``seconds``; the number of invocations."""
+    deadline = time.monotonic() + seconds
+    invocations = 0
+    while time.monotonic() < deadline:
+        delivered = runtime.poll_once()
+        invocations += len(delivered)
+        if not delivered:  # the runtime's own drain: waits for what is in flight or delayed
+            remaining = max(1.0, deadline - time.monotonic())
+            return invocations + len(runtime.drain(max_invocations=10**9, timeout=remaining))
+    raise TooSlow(f"the queues were still busy after {seconds:.0f} s ({invocations} invocations)")
+
+
+def dead_lettered(runtime) -> dict[str, int]:
+    """Messages waiting in each dead-letter queue of the stacks, by queue label."""
+    from local.resources import label
+
+    sqs = runtime.client("sqs")
+    targets = {q.dead_letter_arn for q in runtime.queues.values() if q.dead_letter_arn}
+    counts = {}
+    for arn in targets:
+        queue = runtime.queues[arn]
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=names)["Attributes"]
+        counts[label(queue.logical_id)] = sum(int(attributes.get(n, 0)) for n in names)
+    return counts
+
+
+def function_calls(counted: Counter) -> Counter:
+    """The calls the functions made (Lambda's poller and the runtime's idle checks left out)."""
+    return Counter({k: v for k, v in counted.items() if k not in RUNTIME_CALLS})
+
+
+# ------------------------------------------------------------------------------------------ memory
+
+
+def rss_kb(field_name: str = "VmRSS") -> int:
+    """This process's resident set (VmRSS) or its peak so far (VmHWM), in kB (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+@dataclass
+class RssSampler:
+    """VmRSS sampled every ``interval`` seconds on a thread, with a label for the phase."""
+
+    interval: float = 0.5
+    samples: list[tuple[float, str, int]] = field(default_factory=list)  # (seconds, phase, kB)
+    phase: str = ""
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _started: float = 0.0
+
+    def __enter__(self) -> RssSampler:
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def sample(self) -> None:
+        self.samples.append((time.monotonic() - self._started, self.phase, rss_kb()))
+
+    def peak_mb(self, phases: set[str] | None = None) -> float:
+        chosen = [kb for _, phase, kb in self.samples if phases is None or phase in phases]
+        return max(chosen, default=0) / 1024
