@@ -45,11 +45,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.aws import RTT_SECONDS
+from bench.local_runtime import STORED_OVERHEAD
 
 RESULTS = Path(__file__).resolve().parent / "soak-results.json"
 FAULT_RATE = 0.2
 BACKOFF_SCALE = 0.1
-STORED_OVERHEAD = 4.0  # RSS per byte moto stores (its items and emails as Python objects)
 RSS_SLACK_MB = 64.0
 SERIES = {
     "start": "2027-01-05T10:00:00",
@@ -73,7 +73,7 @@ class Profile:
 
 PROFILES = {
     "full": Profile(big=10_000, more=5_000, per_event=100, answers=2_000, feedback=2_000, seconds=4 * 3600),
-    "short": Profile(big=200, more=200, per_event=50, answers=100, feedback=100, seconds=600),
+    "short": Profile(big=150, more=100, per_event=50, answers=50, feedback=50, seconds=600),
 }
 
 
@@ -145,8 +145,8 @@ def run(profile: Profile, log=print) -> tuple[Soak, dict]:
                 ops.enqueue(where, "invite", _requests(details, people))
                 _expect(soak, uid, people, "REQUEST:0")
                 events.append((uid, people))
-        with phase("5. answers through SES receiving"):
-            _answer(soak, runtime, events, deadline)
+        with phase("5. answers through SES receiving") as answered:
+            answered.invocations = _answer(soak, runtime, events, deadline)
         with phase("6. delivery feedback through SES event publishing"):
             _feedback(soak, runtime)
         transport.faults = None  # the checks read the table as it is
@@ -169,15 +169,15 @@ def _expect(soak: Soak, uid: str, people: list[str], version: str) -> None:
 
 
 @contextlib.contextmanager
-def _phase(soak: Soak, runtime, sampler, name: str, deadline: float, log) -> Iterator[None]:
+def _phase(soak: Soak, runtime, sampler, name: str, deadline: float, log) -> Iterator[Phase]:
     from bench.local_runtime import drain, rss_kb
 
     sampler.phase = name
     phase = Phase(name)
     started = time.monotonic()
     log(f"... {name}")
-    yield
-    phase.invocations = drain(runtime, seconds=max(1.0, deadline - time.monotonic()))
+    yield phase
+    phase.invocations += drain(runtime, seconds=max(1.0, deadline - time.monotonic()))
     phase.seconds = time.monotonic() - started
     for sent in runtime.new_emails():
         key = f"{sent.method}:{sent.sequence}" if sent.method == "REQUEST" else sent.method
@@ -194,18 +194,21 @@ def _phase(soak: Soak, runtime, sampler, name: str, deadline: float, log) -> Ite
     )
 
 
-def _answer(soak: Soak, runtime, events: list[tuple[str, list[str]]], deadline: float) -> None:
-    """``answers`` first answers, spread over the events, received in rounds of 100."""
+def _answer(soak: Soak, runtime, events: list[tuple[str, list[str]]], deadline: float) -> int:
+    """``answers`` first answers, spread over the events, received in rounds of 100; the
+    invocations that recorded them."""
     from bench.local_runtime import drain
     from local.account import reply_mail
 
     people = [(uid, person) for uid, group in events for person in group]
     step = max(1, len(people) // max(1, soak.profile.answers))
     chosen = people[::step][: soak.profile.answers]
+    invocations = 0
     for index, (uid, person) in enumerate(chosen):
         runtime.receive_email(reply_mail(person, ANSWERS[index % len(ANSWERS)], uid=uid))
         if index % 100 == 99:
-            drain(runtime, seconds=max(1.0, deadline - time.monotonic()))
+            invocations += drain(runtime, seconds=max(1.0, deadline - time.monotonic()))
+    return invocations
 
 
 def _feedback(soak: Soak, runtime) -> None:
