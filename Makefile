@@ -7,7 +7,7 @@ PY := $(BIN)/python
 CDK := node_modules/.bin/cdk
 # Tests use every core; override with `make test PYTEST_ARGS=...`.
 PYTEST_ARGS ?= -n auto
-# `make soak SOAK=short` is the couple-of-minutes version CI runs; the full one takes hours.
+# `make soak SOAK=short` is the couple-of-minutes version CI runs; SOAK=medium is a tenth of the full one.
 SOAK ?= full
 # Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
 CONTEXT ?=
@@ -47,7 +47,7 @@ demo: install ## Run the end-to-end scenario locally on moto (no AWS account, no
 bench: install ## Print performance figures and write bench/results.json
 	$(PY) -m bench
 
-soak: install ## Soak the local runtime (SOAK=full|short) with faults; fails if a check fails
+soak: install ## Soak the local runtime under faults (SOAK=full|medium|short); fails if a check fails
 	$(PY) -m bench.soak $(SOAK)
 
 synth: install ## Synthesize the CloudFormation templates into cdk.out (no Docker, no credentials)

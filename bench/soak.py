@@ -1,7 +1,7 @@
 """``make soak``: a bounded soak of the whole system through the local runtime, with its checks.
 
-``python -m bench.soak [full|short]`` (``make soak``, ``make soak SOAK=short``; CI runs the short
-one). In order, through the local runtime built from the synthesized template
+``python -m bench.soak [full|medium|short]`` (``make soak``, ``make soak SOAK=short``; CI runs the
+short one, the medium one is a tenth of the full one). In order, through the local runtime built from the synthesized template
 (bench/local_runtime.py), with the bench's round trip on every AWS request and a share of the
 functions' DynamoDB and SES requests answered with AWS's throttling and server errors
 (``local.transport.RandomFaults``, drawn per attempt):
@@ -73,6 +73,8 @@ class Profile:
 
 PROFILES = {
     "full": Profile(big=10_000, more=5_000, per_event=100, answers=2_000, feedback=2_000, seconds=4 * 3600),
+    # A tenth of the full soak: a quarter of an hour on a quiet machine.
+    "medium": Profile(big=1_000, more=500, per_event=100, answers=200, feedback=200, seconds=3600),
     "short": Profile(big=150, more=100, per_event=50, answers=50, feedback=50, seconds=600),
 }
 
