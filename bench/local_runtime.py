@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -34,19 +35,47 @@ RUNTIME_CALLS = EVENT_SOURCE_MAPPING_CALLS | {
 
 
 @contextlib.contextmanager
-def started(work_dir: Path, *, latency: float = RTT_SECONDS) -> Iterator[tuple[object, object]]:
-    """(runtime, transport): a fresh LocalRuntime of this checkout's stacks, behind the layer."""
+def started(
+    work_dir: Path, *, latency: float = RTT_SECONDS, time_scale: int = 1
+) -> Iterator[tuple[object, object]]:
+    """(runtime, transport): a fresh LocalRuntime of this checkout's stacks, behind the layer.
+
+    ``time_scale``: the stacks' waits divided by it (``compressed``)."""
     from local import assembly
     from local.runtime import LocalRuntime
     from local.transport import LocalAws
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    stacks = assembly.locate()
+    if time_scale != 1:
+        stacks = compressed(stacks, time_scale)
     transport = LocalAws(latency=0.0)  # deploying at full speed: the round trip is for the work
-    runtime = LocalRuntime(assembly.locate(), work_dir=work_dir, front=transport.front)
+    runtime = LocalRuntime(stacks, work_dir=work_dir, front=transport.front)
     with runtime:
         transport.latency = latency
         transport.reset_calls()  # what the deployment asked is not the work measured
         yield runtime, transport
+
+
+def compressed(stacks, scale: int):
+    """The stacks with every function timeout, claim lease and queue visibility timeout divided by
+    ``scale`` (rounded up): a record handed back, or abandoned past its timeout, comes back that much
+    sooner, and the rules between them (lease = timeout, visibility = 6 x timeout + window) hold."""
+    from lambdas.runtime.config import ENV_CLAIM_LEASE_SECONDS
+
+    edited = stacks.editable()
+    for _stack, _logical_id, function in edited.resources("AWS::Lambda::Function"):
+        properties = function.get("Properties", {})
+        if isinstance(properties.get("Timeout"), int):
+            properties["Timeout"] = math.ceil(properties["Timeout"] / scale)
+            variables = properties.get("Environment", {}).get("Variables", {})
+            if ENV_CLAIM_LEASE_SECONDS in variables:
+                variables[ENV_CLAIM_LEASE_SECONDS] = str(properties["Timeout"])
+    for _stack, _logical_id, queue in edited.resources("AWS::SQS::Queue"):
+        properties = queue.get("Properties", {})
+        if isinstance(properties.get("VisibilityTimeout"), int):
+            properties["VisibilityTimeout"] = math.ceil(properties["VisibilityTimeout"] / scale)
+    return edited
 
 
 def target(runtime):

@@ -1,10 +1,10 @@
 """``make soak``: a bounded soak of the whole system through the local runtime, with its checks.
 
-``python -m bench.soak [full|medium|short]`` (``make soak``, ``make soak SOAK=short``; CI runs the
-short one, the medium one is a tenth of the full one). In order, through the local runtime built from the synthesized template
-(bench/local_runtime.py), with the bench's round trip on every AWS request and a share of the
-functions' DynamoDB and SES requests answered with AWS's throttling and server errors
-(``local.transport.RandomFaults``, drawn per attempt):
+``python -m bench.soak [full|medium|short]`` (``make soak``, ``make soak SOAK=short``; CI runs
+the short one, the medium one is a tenth of the full one). In order, through the local runtime
+built from the synthesized template (bench/local_runtime.py), with the bench's round trip on every
+AWS request and a share of the functions' DynamoDB and SES requests answered with AWS's
+throttling and server errors (``local.transport.RandomFaults``, drawn per attempt):
 
 1. one event of ``big`` attendees, invited in requests of the contract's maximum;
 2. its update (SEQUENCE 1, moved by a day), to every attendee again;
@@ -24,8 +24,10 @@ Then it checks, and exits 1 if a check fails:
   second) grows by no more than what moto newly stores (every item and email it holds, times
   ``STORED_OVERHEAD`` for Python's objects around them), plus ``RSS_SLACK_MB``.
 
-botocore's back-off after an injected fault is slept at ``BACKOFF_SCALE`` of its length (time
-compressed, as the runtime compresses SQS's; the attempts are the real ones).
+Time is compressed ``TIME_SCALE``-fold where the system waits: the stacks' function timeouts,
+claim leases and queue visibility timeouts (``bench.local_runtime.compressed``: a record handed
+back comes back after 55 s instead of 542 s), and botocore's back-off after an injected fault (the
+attempts are the real ones).
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ from bench.local_runtime import STORED_OVERHEAD
 
 RESULTS = Path(__file__).resolve().parent / "soak-results.json"
 FAULT_RATE = 0.2
-BACKOFF_SCALE = 0.1
+# Time compressed tenfold: the stacks' function timeouts, claim leases and visibility timeouts
+# (bench.local_runtime.compressed), and botocore's back-off after a fault.
+TIME_SCALE = 10
 RSS_SLACK_MB = 64.0
 SERIES = {
     "start": "2027-01-05T10:00:00",
@@ -115,8 +119,8 @@ def run(profile: Profile, log=print) -> tuple[Soak, dict]:
     faults = RandomFaults(rate=FAULT_RATE, seed=15)
     with (
         tempfile.TemporaryDirectory(prefix="bench-soak-") as work,
-        started(Path(work)) as (runtime, transport),
-        _scaled_backoff(BACKOFF_SCALE),
+        started(Path(work), time_scale=TIME_SCALE) as (runtime, transport),
+        _scaled_backoff(1 / TIME_SCALE),
         RssSampler() as sampler,
     ):
         where = target(runtime)
@@ -407,6 +411,7 @@ def main(argv: list[str]) -> int:
                 "failures": soak.failures,
                 "rtt_ms": RTT_SECONDS * 1000,
                 "fault_rate": FAULT_RATE,
+                "time_scale": TIME_SCALE,
             },
             indent=2,
         )
