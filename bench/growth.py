@@ -8,11 +8,13 @@ own. Time grows linearly when the time per attendee stays the same; memory stays
 the process adds per attendee stays the same too (moto, in this process, keeps every item and every
 email it accepted: that part grows with the event by design, as the table and SES's outbox do).
 
-``BENCH_GROWTH_SIZES=100,1000 python -m bench growth`` measures fewer sizes.
+``BENCH_GROWTH_SIZES=100,1000 python -m bench growth`` measures fewer sizes;
+``BENCH_GROWTH_PROFILE=1`` adds where each size's busy time went, by package (bench/sampling.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -27,6 +29,7 @@ from bench.local_runtime import STORED_OVERHEAD
 
 SIZES = (100, 1_000, 10_000)
 SIZES_ENV = "BENCH_GROWTH_SIZES"
+PROFILE_ENV = "BENCH_GROWTH_PROFILE"  # set: each size also says where its busy time went
 # Time per attendee at the largest size over that at the smallest: 1.0 is perfectly linear.
 LINEAR_GOAL = 1.25
 SECONDS_PER_ATTENDEE_LIMIT = 1.0  # a probe gives up after this much wall time per attendee (+ 5 min)
@@ -34,8 +37,10 @@ COMMAND = "python -m bench growth"
 DEFECTS = ("attendees_without_email", "attendees_with_duplicates", "dead_lettered")
 
 
-def probe(size: int) -> dict:
-    """Invite ``size`` attendees to one event through a fresh runtime; what it cost."""
+def probe(size: int, *, profile: bool = False) -> dict:
+    """Invite ``size`` attendees to one event through a fresh runtime; what it cost.
+
+    ``profile``: also where the busy time went, by package, across all threads (bench.sampling)."""
     from bench.local_runtime import (
         RssSampler,
         dead_lettered,
@@ -45,6 +50,7 @@ def probe(size: int) -> dict:
         rss_kb,
         started,
     )
+    from bench.sampling import StackSampler
     from cisctl import ops
     from local.account import invite_body
 
@@ -59,7 +65,8 @@ def probe(size: int) -> dict:
 
         where = target(runtime)
         ready_kb = rss_kb()
-        with RssSampler() as sampler:
+        stacks = StackSampler() if profile else contextlib.nullcontext()
+        with RssSampler() as sampler, stacks:
             wall, cpu = time.perf_counter(), time.process_time()
             ops.enqueue(where, "invite", bodies)  # what `cisctl invite --file` does
             invocations = drain(runtime, seconds=300 + SECONDS_PER_ATTENDEE_LIMIT * size)
@@ -88,6 +95,14 @@ def probe(size: int) -> dict:
         "attendees_without_email": sum(1 for a in attendees if emails[a] == 0),
         "attendees_with_duplicates": sum(1 for n in emails.values() if n > 1),
         "dead_lettered": sum(dead.values()),
+        **(
+            {
+                "busy_share_by_package": stacks.shares(),
+                "waiting_share": stacks.waiting / max(1, stacks.samples),
+            }
+            if profile
+            else {}
+        ),
     }
 
 
@@ -107,8 +122,9 @@ def _stored_kb(runtime) -> float:
 
 
 def _run_probe(size: int) -> dict:
+    profile = ["--profile"] if os.environ.get(PROFILE_ENV) else []
     result = subprocess.run(  # noqa: S603 - this interpreter, this module
-        [sys.executable, "-m", "bench.growth", "--probe", str(size)],
+        [sys.executable, "-m", "bench.growth", "--probe", str(size), *profile],
         capture_output=True,
         text=True,
         check=False,
@@ -236,10 +252,10 @@ def _added_beyond_stored_kb(run: dict) -> float:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "--probe":
-        print(json.dumps(probe(int(argv[1]))))
+    if len(argv) in (2, 3) and argv[0] == "--probe" and argv[2:] in ([], ["--profile"]):
+        print(json.dumps(probe(int(argv[1]), profile=argv[2:] == ["--profile"])))
         return 0
-    print("usage: python -m bench.growth --probe SIZE (or `python -m bench growth` for the figures)")
+    print("usage: python -m bench.growth --probe SIZE [--profile] (`python -m bench growth`: the figures)")
     return 2
 
 
