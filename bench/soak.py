@@ -48,6 +48,7 @@ from pathlib import Path
 
 from bench.aws import RTT_SECONDS
 from bench.local_runtime import STORED_OVERHEAD
+from bench.soak_checks import COUNTED, counter_mismatches, email_defects, emails_by_counter, version_of
 
 RESULTS = Path(__file__).resolve().parent / "soak-results.json"
 FAULT_RATE = 0.2
@@ -186,8 +187,7 @@ def _phase(soak: Soak, runtime, sampler, name: str, deadline: float, log) -> Ite
     phase.invocations += drain(runtime, seconds=max(1.0, deadline - time.monotonic()))
     phase.seconds = time.monotonic() - started
     for sent in runtime.new_emails():
-        key = f"{sent.method}:{sent.sequence}" if sent.method == "REQUEST" else sent.method
-        soak.emails[(sent.uid, sent.recipient.lower())][key] += 1
+        soak.emails[(sent.uid, sent.recipient.lower())][version_of(sent.method, sent.sequence)] += 1
         phase.emails += 1
         if name.startswith("4."):
             soak.invited.append((sent.uid, sent.recipient.lower(), sent.ses_id))
@@ -244,12 +244,7 @@ def _stored_mb(runtime) -> float:
 def _check(soak: Soak, runtime, where, sampler, uids: list[str]) -> dict:
     from bench.local_runtime import dead_lettered
 
-    missing, duplicated, unexpected = [], [], []
-    for key in set(soak.expected) | set(soak.emails):
-        wanted, got = soak.expected.get(key, set()), soak.emails.get(key, Counter())
-        missing += [(key, v) for v in wanted if got[v] == 0]
-        duplicated += [(key, v, n) for v, n in got.items() if n > 1]
-        unexpected += [(key, v) for v in got if v not in wanted]
+    missing, duplicated, unexpected = email_defects(soak.expected, soak.emails)
     _verdict(
         soak,
         "every attendee has exactly one email per version",
@@ -262,20 +257,12 @@ def _check(soak: Soak, runtime, where, sampler, uids: list[str]) -> dict:
     _verdict(soak, "no message is dead-lettered", not any(dead.values()), json.dumps(dead))
 
     mismatches, totals = _recount(where, uids)
-    sent = Counter(
-        v.split(":")[0] if v == "CANCEL" else ("invites" if v == "REQUEST:0" else "updates")
-        for got in soak.emails.values()
-        for v, n in got.items()
-        for _ in range(n)
-    )
-    accepted = {
-        "invites_sent": sent["invites"],
-        "updates_sent": sent["updates"],
-        "cancellations_sent": sent["CANCEL"],
-    }
-    for counter, emails in accepted.items():
-        if totals[counter] != emails:
-            mismatches.append(f"{counter}: {totals[counter]} counted, {emails} emails accepted by SES")
+    accepted = emails_by_counter(soak.emails)
+    for counter in ("invites_sent", "updates_sent", "cancellations_sent"):
+        if totals[counter] != accepted[counter]:
+            mismatches.append(
+                f"{counter}: {totals[counter]} counted, {accepted[counter]} emails accepted by SES"
+            )
     _verdict(
         soak,
         "the event counts equal a recount from the attendee items (and SES's outbox)",
@@ -316,42 +303,17 @@ def _verdict(soak: Soak, check: str, passed: bool, detail: str) -> None:
 
 
 def _recount(where, uids: list[str]) -> tuple[list[str], Counter]:
-    """Each event item's counters against the same numbers counted from its attendee items."""
+    """Each event item's counters against a recount from its attendee items; the counters' sums."""
     from cisctl import ops
-    from lambdas.domain.feedback import COUNTERS as FEEDBACK_COUNTERS
-    from lambdas.domain.replies import COUNTERS as ANSWER_COUNTERS
 
-    COUNTED = (
-        "invites_sent",
-        "updates_sent",
-        "cancellations_sent",
-        *FEEDBACK_COUNTERS.values(),
-        *ANSWER_COUNTERS,
-    )
     mismatches, totals = [], Counter()
     for uid in uids:
         report = ops.event_status(where, uid)
-        event = report.event
-        counted = Counter()
-        for item in report.attendees:
-            for entry in item.history:
-                method = str(entry.method or "")
-                if method == "REQUEST" and not entry.refresh_of:
-                    counted["invites_sent" if (entry.sequence or 0) == 0 else "updates_sent"] += 1
-                elif method == "CANCEL":
-                    counted["cancellations_sent"] += 1
-            for key in item.counted_feedback:
-                counted[key.split("#", 1)[0]] += 1
-            if item.counted_as and item.counted_sequence == event.replies_sequence:
-                counted[item.counted_as] += 1
-        if event is None:
+        if report.event is None:
             mismatches.append(f"{uid}: no event item")
             continue
-        for name in COUNTED:
-            stored = getattr(event, name)
-            totals[name] += stored
-            if stored != counted[name]:
-                mismatches.append(f"{uid} {name}: {stored} on the event, {counted[name]} recounted")
+        mismatches += counter_mismatches(report.event, report.attendees)
+        totals.update({name: getattr(report.event, name) for name in COUNTED})
     return mismatches, totals
 
 
