@@ -36,19 +36,19 @@ RUNTIME_CALLS = EVENT_SOURCE_MAPPING_CALLS | {
 
 @contextlib.contextmanager
 def started(
-    work_dir: Path, *, latency: float = RTT_SECONDS, time_scale: int = 1
+    work_dir: Path, *, latency: float = RTT_SECONDS, short_visibility: bool = False
 ) -> Iterator[tuple[object, object]]:
     """(runtime, transport): a fresh LocalRuntime of this checkout's stacks, behind the layer.
 
-    ``time_scale``: the stacks' waits divided by it (``compressed``)."""
+    ``short_visibility``: records handed back return sooner (``shortened_visibility``)."""
     from local import assembly
     from local.runtime import LocalRuntime
     from local.transport import LocalAws
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     stacks = assembly.locate()
-    if time_scale != 1:
-        stacks = compressed(stacks, time_scale)
+    if short_visibility:
+        stacks = shortened_visibility(stacks)
     transport = LocalAws(latency=0.0)  # deploying at full speed: the round trip is for the work
     runtime = LocalRuntime(stacks, work_dir=work_dir, front=transport.front)
     with runtime:
@@ -57,24 +57,25 @@ def started(
         yield runtime, transport
 
 
-def compressed(stacks, scale: int):
-    """The stacks with every function timeout, claim lease and queue visibility timeout divided by
-    ``scale`` (rounded up): a record handed back, or abandoned past its timeout, comes back that much
-    sooner, and the rules between them (lease = timeout, visibility = 6 x timeout + window) hold."""
-    from lambdas.runtime.config import ENV_CLAIM_LEASE_SECONDS
+# infra/tuning.py: each work queue's visibility timeout is this many times its function's timeout
+# (plus the batching window). Not imported: infra.tuning imports aws-cdk-lib, ~100 MB of RSS.
+VISIBILITY_TIMEOUT_FACTOR = 6
 
+
+def shortened_visibility(stacks):
+    """The stacks with every queue's visibility timeout divided by ``VISIBILITY_TIMEOUT_FACTOR``
+    (rounded up): 542 s becomes 91 s, still longer than the function timeout and claim lease (90 s),
+    so a record handed back comes back after its claim expired, as in AWS. The factor's margin is
+    for Lambda's concurrent pollers and retries; the local runtime runs one invocation at a time.
+    Function timeouts and leases are not shortened: the emulator is not faster than AWS, and a
+    1,000-attendee fan-out must still fit its function's timeout."""
     edited = stacks.editable()
-    for _stack, _logical_id, function in edited.resources("AWS::Lambda::Function"):
-        properties = function.get("Properties", {})
-        if isinstance(properties.get("Timeout"), int):
-            properties["Timeout"] = math.ceil(properties["Timeout"] / scale)
-            variables = properties.get("Environment", {}).get("Variables", {})
-            if ENV_CLAIM_LEASE_SECONDS in variables:
-                variables[ENV_CLAIM_LEASE_SECONDS] = str(properties["Timeout"])
     for _stack, _logical_id, queue in edited.resources("AWS::SQS::Queue"):
         properties = queue.get("Properties", {})
         if isinstance(properties.get("VisibilityTimeout"), int):
-            properties["VisibilityTimeout"] = math.ceil(properties["VisibilityTimeout"] / scale)
+            properties["VisibilityTimeout"] = math.ceil(
+                properties["VisibilityTimeout"] / VISIBILITY_TIMEOUT_FACTOR
+            )
     return edited
 
 
