@@ -35,7 +35,9 @@ def _where(filename: str) -> str:
         after = parts[parts.index("site-packages") + 1 :]
         if not after:
             return ""
-        if after[0] == "moto" and len(after) > 2:  # moto's core by module: dispatch, models, utils
+        if after[0] == "moto":  # by service; moto's core and top-level modules by module
+            if len(after) == 2:
+                return f"moto.{Path(after[1]).stem}"
             return f"moto.core.{Path(after[2]).stem}" if after[1] == "core" else f"moto.{after[1]}"
         return after[0].removesuffix(".py")
     if path.is_relative_to(ROOT):
