@@ -7,11 +7,13 @@ PY := $(BIN)/python
 CDK := node_modules/.bin/cdk
 # Tests use every core; override with `make test PYTEST_ARGS=...`.
 PYTEST_ARGS ?= -n auto
+# `make soak SOAK=short` is the couple-of-minutes version CI runs; SOAK=medium is a tenth of the full one.
+SOAK ?= full
 # Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
 CONTEXT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format demo bench synth deploy destroy clean
+.PHONY: help install test lint format demo bench soak synth deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +46,9 @@ demo: install ## Run the end-to-end scenario locally on moto (no AWS account, no
 
 bench: install ## Print performance figures and write bench/results.json
 	$(PY) -m bench
+
+soak: install ## Soak the local runtime under faults (SOAK=full|medium|short); fails if a check fails
+	$(PY) -m bench.soak $(SOAK)
 
 synth: install ## Synthesize the CloudFormation templates into cdk.out (no Docker, no credentials)
 	$(CDK) synth --quiet $(CONTEXT)

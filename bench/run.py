@@ -58,6 +58,12 @@ def _render():
     return render()
 
 
+def _growth():
+    from bench.growth import growth
+
+    return growth()
+
+
 # In this order: the asset is built once and reused by the import and memory figures.
 SUITES = {
     "calls": _calls,
@@ -67,6 +73,7 @@ SUITES = {
     "imports": _imports,
     "memory": _memory,
     "render": _render,
+    "growth": _growth,  # last: minutes, through the whole local runtime
 }
 
 

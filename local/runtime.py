@@ -38,7 +38,7 @@ from local.resources.lambda_function import Function
 from local.resources.ses import Identity
 from local.resources.sqs import Queue
 from local.sandbox import ACCOUNT, CREDENTIALS, REGION, IsolatedAws, fresh_function_services
-from local.server import MotoServer
+from local.server import MotoServer, WsgiApp
 from local.sources.ses_feedback import Published, publish_delivery_event
 from local.sources.ses_receiving import Receipt, receive_email
 from local.sources.sqs import Invocation, SqsEventSourceMapping
@@ -70,13 +70,16 @@ class LocalRuntime:
         region: str = REGION,
         port: int = 0,
         log: Callable[[str], None] | None = None,
+        front: Callable[[WsgiApp], WsgiApp] | None = None,
     ):
+        """``front``: a WSGI layer in front of moto, e.g. ``local.transport.LocalAws.front`` (the
+        benchmark's round trip, counts and injected faults)."""
         self.assembly = assembly
         self.region = region
         self.work_dir = Path(work_dir)
         self.log_dir = self.work_dir / "logs"
         self._log = log or (lambda _message: None)
-        self.server = MotoServer(port=port)
+        self.server = MotoServer(port=port, front=front)
         self.deployment = Deployment(assembly, region, ACCOUNT)
         self.inventory = Inventory(log_dir=self.log_dir)
         self.site = Site(self.inventory, region, ACCOUNT, self.client, self.server.locked)

@@ -35,7 +35,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from local.server import MotoServer
+from local.server import MotoServer, WsgiApp
 
 Operation = tuple[str, str]  # (service, operation), e.g. ("dynamodb", "TransactWriteItems")
 
@@ -186,9 +186,14 @@ class LocalAws:
         self._recorded: dict[Operation, tuple[str, list, bytes]] = {}
         self._count_lock = threading.Lock()
         # The same serialised moto server as the local runtime's, with this layer in front.
-        self._server = MotoServer(front=lambda moto: functools.partial(self._handle, moto))
-        self._replay = _ReplayServer(self)
-        self._replay_thread = threading.Thread(target=self._replay.serve_forever, daemon=True)
+        self._server = MotoServer(front=self.front)
+        self._replay = None
+        self._replay_thread: threading.Thread | None = None
+
+    def front(self, moto: WsgiApp) -> WsgiApp:
+        """This layer in front of a serialised moto application: what ``MotoServer(front=...)`` and
+        ``LocalRuntime(front=...)`` take, so that the local runtime can run behind it too."""
+        return functools.partial(self._handle, moto)
 
     @property
     def endpoint_url(self) -> str:
@@ -203,14 +208,18 @@ class LocalAws:
 
     def start(self) -> LocalAws:
         self._server.start()
+        self._replay = _ReplayServer(self)
+        self._replay_thread = threading.Thread(target=self._replay.serve_forever, daemon=True)
         self._replay_thread.start()
         return self
 
     def stop(self) -> None:
         self._server.stop()
-        self._replay.shutdown()
-        self._replay.server_close()
-        self._replay_thread.join()
+        if self._replay is not None:
+            self._replay.shutdown()
+            self._replay.server_close()
+            self._replay_thread.join()
+            self._replay = self._replay_thread = None
 
     def __enter__(self) -> LocalAws:
         return self.start()
