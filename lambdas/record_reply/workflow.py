@@ -7,6 +7,7 @@ The rules and their reasons: docs/replies.md, "Recording".
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
@@ -84,6 +85,13 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
     }
     if answer.partstat:
         fields["partstat"] = answer.partstat
+    if answer.dtstamp is None:
+        # Neither DTSTAMP nor a readable Date: ordered by when SES received it (the same on every
+        # redelivery, so a redelivered copy is still the same answer).
+        received_at = mail.received_at or services.clock()
+        answer = dataclasses.replace(answer, dtstamp=received_at, dtstamp_from="received")
+    if answer.dtstamp_from != "DTSTAMP":
+        fields["orderedBy"] = answer.dtstamp_from
     untrusted = distrust(mail, email, answer)
     if untrusted:
         return Outcome.UNTRUSTED, {**fields, "reason": untrusted}

@@ -12,13 +12,16 @@ What is a calendar part, where clients put it, and what is ignored: docs/replies
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import re
 import typing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 
 from lambdas.domain.inbound.itip import CalendarAnswer, read_calendar
 
@@ -64,6 +67,7 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
     walk = _Walk(_Lines(_buffered(source)))
     headers = walk.read_message()
     from_address = _from_address(headers)
+    sent_at = _date(headers)
     answers: list[CalendarAnswer] = []
     seen: set[tuple] = set()
     seen_texts: set[str] = set()
@@ -85,6 +89,8 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
         if reading.error:
             errors.append(reading.error)
         for answer in reading.answers:
+            if answer.dtstamp is None and sent_at is not None:
+                answer = dataclasses.replace(answer, dtstamp=sent_at, dtstamp_from="Date")
             if answer.identity() not in seen:
                 seen.add(answer.identity())
                 answers.append(answer)
@@ -394,6 +400,15 @@ def _from_address(headers: EmailMessage) -> str:
     if not address or "@" not in address or _CONTROL.search(address) or address.startswith("<"):
         return ""
     return address.strip().lower()
+
+
+def _date(headers: EmailMessage) -> datetime | None:
+    """The Date: header in UTC (a date without a zone, -0000, is taken as UTC), or None."""
+    try:
+        value = parsedate_to_datetime(_header_text(headers, "date", 200))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except Exception:  # absent, unparseable, or out of range: the receipt time orders it instead
+        return None
 
 
 def _header_text(headers: EmailMessage, name: str, max_len: int) -> str:
