@@ -75,7 +75,31 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
                 ]
             )
         lines += table(rows)
+    lines += _unverified_lines(report.attendees)
     return lines
+
+
+def _unverified_lines(attendees: list[AttendeeItem]) -> list[str]:
+    """Answers that may be the attendee's but are not proven (docs/replies.md, "Trust"): shown to
+    the organizer, never in the counts."""
+    kept = [item for item in attendees if item.unverified is not None]
+    if not kept:
+        return []
+    lines = [f"Unverified answers (not counted): {len(kept)}"]
+    rows = [["EMAIL", "REPLY", "OCCURRENCE", "WHY", "RELAYED BY", "DTSTAMP"]]
+    for item in kept:
+        answer = item.unverified
+        rows.append(
+            [
+                item.email,
+                answer.partstat or "",
+                answer.occurrence or "series",
+                answer.reason,
+                answer.relayed_by or "-",
+                answer.dtstamp,
+            ]
+        )
+    return lines + table(rows)
 
 
 def _when(event: EventItem) -> str:

@@ -26,6 +26,7 @@ CTX_SANDBOX_RECIPIENTS = "sandboxRecipients"
 CTX_CREATE_SES_IDENTITY = "createSesIdentity"
 CTX_RECEIVE_REPLIES = "receiveReplies"
 CTX_INBOUND_RETENTION_DAYS = "inboundRetentionDays"
+CTX_TRUSTED_RELAY_DOMAINS = "trustedRelayDomains"
 # Set by `make deploy`: turns the placeholder-sender warning into an error before anything is built.
 CTX_DEPLOY = "deploy"
 
@@ -41,6 +42,7 @@ CONTEXT_KEYS = (
     CTX_CREATE_SES_IDENTITY,
     CTX_RECEIVE_REPLIES,
     CTX_INBOUND_RETENTION_DAYS,
+    CTX_TRUSTED_RELAY_DOMAINS,
 )
 
 DEFAULT_MAX_CONCURRENCY = tuning.MIN_MAX_CONCURRENCY
@@ -59,6 +61,7 @@ DEFAULTS: dict[str, object] = {
     CTX_CREATE_SES_IDENTITY: True,
     CTX_RECEIVE_REPLIES: True,
     CTX_INBOUND_RETENTION_DAYS: DEFAULT_INBOUND_RETENTION_DAYS,
+    CTX_TRUSTED_RELAY_DOMAINS: "",
 }
 
 # RFC 2606 / RFC 6761 names that can never receive mail: a sender there is a placeholder.
@@ -101,6 +104,8 @@ class AppConfig:
     deploy: bool = False
     receive_replies: bool = True
     inbound_retention_days: int = DEFAULT_INBOUND_RETENTION_DAYS
+    # Mail domains whose relayed answers (From: the relay, Reply-To: the attendee) count as verified.
+    trusted_relay_domains: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def sender_is_placeholder(self) -> bool:
@@ -223,6 +228,13 @@ class AppConfig:
                 f"{inbound_retention_days}"
             )
 
+        relays = _list(get(CTX_TRUSTED_RELAY_DOMAINS))
+        for relay in relays:
+            if not _DOMAIN.match(relay):
+                raise ConfigError(
+                    f"context '{CTX_TRUSTED_RELAY_DOMAINS}' holds {relay!r}, which is not a domain"
+                )
+
         return cls(
             sender=sender,
             rsvp_email=rsvp_email,
@@ -236,6 +248,7 @@ class AppConfig:
             deploy=_flag(node.try_get_context(CTX_DEPLOY) or False, CTX_DEPLOY),
             receive_replies=receive_replies,
             inbound_retention_days=inbound_retention_days,
+            trusted_relay_domains=tuple(relay.lower() for relay in relays),
         )
 
     def check_deployable(self) -> None:

@@ -210,6 +210,41 @@ def _event_counts(table: str, uid: str, change: ReplyChange, event: EventItem) -
     return {"Update": {**update, **RETURN_ITEM_IF_REFUSED}}
 
 
+# -------------------------------------------------------------------------------- UNVERIFIED
+
+
+def unverified_update(
+    table: str, answer, trust, received: Received, attendee: AttendeeItem
+) -> dict[str, Any]:
+    """UpdateItem: keep an unproven answer apart (``unverified``), never touching the attendee's
+    own answer or the counts; conditioned on the attendee still being invited, and on the kept one
+    being as read (a later DTSTAMP wins, whatever the arrival order)."""
+    e = Expression()
+    kept = {
+        "partstat": answer.partstat,
+        "reason": trust.reason,
+        "relayed_by": trust.relayed_by,
+        "occurrence": answer.recurrence_id or "",
+        "sequence": answer.sequence,
+        "dtstamp": answer.dtstamp.isoformat(),
+        "comment": (answer.comment or "")[:MAX_COMMENT],
+        "at": received.recorded_at,
+        "message_id": received.ses_message_id,
+    }
+    stored = attendee.unverified.dtstamp if attendee.unverified and attendee.unverified.dtstamp else None
+    condition = (
+        f"{e.name('status')} = {e.value(attendee.status)}"
+        f" AND {e.as_read('sequence', attendee.sequence)}"
+        f" AND {e.as_read('unverified.dtstamp', stored)}"
+    )
+    return e.request(
+        table,
+        attendee_key(answer.uid, answer.attendee),
+        UpdateExpression=f"SET {e.name('unverified')} = {e.value(kept)}",
+        ConditionExpression=condition,
+    )
+
+
 # ----------------------------------------------------------------------------------- COUNTER
 
 

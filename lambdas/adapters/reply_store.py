@@ -66,6 +66,12 @@ class ReplyStore(Store):
             return _now(answer.uid, (event, attendee), refused.reasons)
         return None
 
+    def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
+        """Keep an unproven answer apart; False when the attendee item changed since it was read."""
+        return self._update_if(
+            reply_expressions.unverified_update(self._table, answer, trust, received, attendee)
+        )
+
     def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
         """Keep a proposal; False when the attendee item changed since it was read."""
         return self._update_if(reply_expressions.counter_update(self._table, answer, received, attendee))

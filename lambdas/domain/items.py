@@ -91,6 +91,22 @@ class CounterProposal:
 
 
 @dataclass(frozen=True)
+class UnverifiedAnswer:
+    """The latest answer that may be the attendee's but is not proven to be (relayed mail, DMARC
+    FAIL under p=none: docs/replies.md, "Trust"). Shown to the organizer, never counted."""
+
+    partstat: PartStat | None = None
+    reason: str = ""  # trust.RELAYED, trust.DMARC_FAIL_POLICY_NONE
+    relayed_by: str = ""  # the From: address of relayed mail
+    occurrence: str = ""  # RECURRENCE-ID of an answer for one occurrence, "" for the series
+    sequence: int | None = None
+    dtstamp: str = ""
+    comment: str = ""
+    at: str = ""  # when it was recorded
+    message_id: str = ""  # the inbound mail's SES message id
+
+
+@dataclass(frozen=True)
 class RefreshClaim:
     """A REFRESH being answered: the inbound mail it answers, like ``Pending`` for an invitation."""
 
@@ -152,6 +168,7 @@ class AttendeeItem:
     delivery: Delivery | None = None  # the newest SES feedback on an email to this attendee
     suppressed: Suppression | None = None  # set once, by the first suppressing feedback
     counted_feedback: tuple[str, ...] = ()  # "<counter>#<ses message id>": each email counted once
+    unverified: UnverifiedAnswer | None = None  # the latest unproven answer, kept apart from partstat
 
     @property
     def person(self) -> Person:

@@ -172,6 +172,30 @@ def _epoch(event: EventItem) -> int:
     return -1 if event.replies_sequence is None else event.replies_sequence
 
 
+def decide_unverified(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
+    """None to keep an unverified answer (docs/replies.md, "Trust") apart on the attendee item, or
+    the Refusal. Kept only for invited attendees: an unproven answer never creates an item."""
+    refused = event_refusal(event)
+    if refused:
+        return refused
+    partstat = PartStat._value2member_map_.get(answer.partstat or "")
+    if partstat not in RECORDABLE_PARTSTATS:
+        return Refusal(Outcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer")
+    sent = invited_sequence(attendee)
+    if sent is None or attendee.status is not AttendeeStatus.INVITED:
+        return Refusal(Outcome.SKIPPED, "an unverified answer for someone the organizer did not invite")
+    if answer.sequence < sent:
+        return Refusal(Outcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
+    stored = attendee.unverified
+    if stored is not None and stored.dtstamp:
+        recorded = datetime.fromisoformat(stored.dtstamp)
+        if answer.dtstamp == recorded:
+            return Refusal(Outcome.DUPLICATE, "this unverified answer is already kept")
+        if answer.dtstamp < recorded:
+            return Refusal(Outcome.STALE, "a later unverified answer (DTSTAMP) is kept")
+    return None
+
+
 # ------------------------------------------------------------------------------ COUNTER, REFRESH
 
 

@@ -17,9 +17,16 @@ from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
-from lambdas.domain.inbound.trust import distrust
+from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
 from lambdas.domain.items import series_with_overrides
-from lambdas.domain.replies import MAX_REFRESHES, Refusal, decide_counter, decide_refresh, decide_reply
+from lambdas.domain.replies import (
+    MAX_REFRESHES,
+    Refusal,
+    decide_counter,
+    decide_refresh,
+    decide_reply,
+    decide_unverified,
+)
 from lambdas.domain.vocabulary import Method, PartStat
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import send_itip
@@ -92,9 +99,15 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
         answer = dataclasses.replace(answer, dtstamp=received_at, dtstamp_from="received")
     if answer.dtstamp_from != "DTSTAMP":
         fields["orderedBy"] = answer.dtstamp_from
-    untrusted = distrust(mail, email, answer)
-    if untrusted:
-        return Outcome.UNTRUSTED, {**fields, "reason": untrusted}
+    trusted = trust(mail, email, answer, services.settings.trusted_relay_domains)
+    if trusted.level is TrustLevel.UNTRUSTED:
+        return Outcome.UNTRUSTED, {**fields, "reason": trusted.reason}
+    if trusted.relayed_by:
+        fields["relayedBy"] = trusted.relayed_by
+    if trusted.level is TrustLevel.UNVERIFIED:
+        received = Received(mail.ses_message_id, services.clock().isoformat(timespec="seconds"))
+        outcome, more = _unverified(services, answer, trusted, received)
+        return outcome, {**fields, "trust": trusted.reason, **more}
     if answer.recurrence_id:
         reason = "an answer for one instance (RECURRENCE-ID): events are sent as single events"
         return Outcome.UNSUPPORTED, {**fields, "recurrenceId": answer.recurrence_id, "reason": reason}
@@ -132,6 +145,20 @@ def _reply(services: Services, answer: CalendarAnswer, received: Received) -> An
             return change.outcome, {"countedAs": change.counted_as, "version": change.version}
         event, attendee = now  # another writer got there first: decide again on what it left
     return _retry_later("the event or attendee item")
+
+
+def _unverified(services: Services, answer: CalendarAnswer, trusted: Trust, received: Received) -> Answered:
+    """Keep an answer that may be the attendee's, apart from their own and out of the counts."""
+    if answer.method != Method.REPLY:
+        return Outcome.SKIPPED, {"reason": f"a {answer.method} is answered only for verified mail"}
+    for _ in range(DECIDE_ATTEMPTS):
+        event, attendee = services.replies.read(answer.uid, answer.attendee)
+        refusal = decide_unverified(answer, event, attendee)
+        if refusal is not None:
+            return _refused(refusal)
+        if services.replies.record_unverified(answer, trusted, received, attendee):
+            return Outcome.UNVERIFIED, {"reason": trusted.reason}
+    return _retry_later("the attendee item")
 
 
 def _counter(services: Services, answer: CalendarAnswer, received: Received) -> Answered:

@@ -16,6 +16,8 @@ ENV_SUBJECT_PREFIX = "SUBJECT_PREFIX"
 ENV_CLAIM_LEASE_SECONDS = "CLAIM_LEASE_SECONDS"
 ENV_MAX_WORKERS = "BATCH_MAX_WORKERS"
 ENV_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
+# Comma-separated mail domains whose relayed answers count as the attendee's own (docs/replies.md).
+ENV_TRUSTED_RELAY_DOMAINS = "TRUSTED_RELAY_DOMAINS"
 
 REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
 
@@ -48,6 +50,7 @@ class Settings:
     claim_lease_seconds: int = DEFAULT_CLAIM_LEASE_SECONDS
     max_workers: int = DEFAULT_MAX_WORKERS
     configuration_set: str = ""  # the SES configuration set every send uses ("" = none)
+    trusted_relay_domains: frozenset[str] = frozenset()  # lower-case mail domains
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -66,6 +69,9 @@ class Settings:
             claim_lease_seconds=_positive_int(env, ENV_CLAIM_LEASE_SECONDS, DEFAULT_CLAIM_LEASE_SECONDS),
             max_workers=_positive_int(env, ENV_MAX_WORKERS, DEFAULT_MAX_WORKERS),
             configuration_set=env.get(ENV_CONFIGURATION_SET, "").strip(),
+            trusted_relay_domains=frozenset(
+                d.strip().lower() for d in env.get(ENV_TRUSTED_RELAY_DOMAINS, "").split(",") if d.strip()
+            ),
         )
 
 

@@ -41,6 +41,7 @@ CONFIGURED_CONTEXT: dict[str, Any] = {
     "maxConcurrency": "5",
     "alarmEmail": "ops@acme-events.io",
     "sandboxRecipients": "alice@example.org, bob@acme-events.io",
+    "trustedRelayDomains": "cloud.acme-events.io",
     "deploy": "true",
 }
 

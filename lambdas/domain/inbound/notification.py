@@ -28,6 +28,9 @@ class Verdicts:
     dmarc: str = ""
     spam: str = ""
     virus: str = ""
+    # receipt.dmarcPolicy, lower-cased: the From: domain's policy, sent by SES with a dmarc FAIL
+    # ("none", "quarantine", "reject"); "" when absent.
+    dmarc_policy: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
             dmarc=_verdict(receipt, "dmarcVerdict"),
             spam=_verdict(receipt, "spamVerdict"),
             virus=_verdict(receipt, "virusVerdict"),
+            dmarc_policy=_policy(receipt.get("dmarcPolicy")),
         ),
     )
 
@@ -141,3 +145,7 @@ def _timestamp(raw: Any) -> datetime | None:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
+
+
+def _policy(raw: Any) -> str:
+    return raw.strip().lower()[:32] if isinstance(raw, str) else ""
