@@ -19,6 +19,7 @@ from lambdas.domain.contract import Person
 from lambdas.domain.items import OverrideItem, as_dict
 from lambdas.domain.keys import (
     ATTENDEE_PREFIX,
+    OCCURRENCE_ANSWERS_PREFIX,
     OCCURRENCE_PREFIX,
     PARTITION_KEY,
     SORT_KEY,
@@ -152,6 +153,19 @@ def invite_claim(
         "ExpressionAttributeValues": to_attribute_values({":seq": sequence}),
     }
     return [{"Update": attendee_update}, {"ConditionCheck": event_check}]
+
+
+def occurrence_answers_query(table: str, uid: str) -> dict:
+    """The first page of every occurrence answers item (the counts per occurrence) of the event."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+        "ExpressionAttributeValues": to_attribute_values(
+            {":pk": event_pk(uid), ":prefix": OCCURRENCE_ANSWERS_PREFIX}
+        ),
+        "ConsistentRead": True,
+    }
 
 
 def overrides_query(table: str, uid: str) -> dict:

@@ -16,10 +16,12 @@ from lambdas.adapters.expressions import (
     message_mapping,
     read_attendee,
     read_event,
+    to_attribute_values,
 )
 from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _event
-from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem
+from lambdas.domain.keys import occurrence_answers_key
 from lambdas.domain.replies import ReplyChange
 
 Items = tuple[EventItem | None, AttendeeItem | None]
@@ -65,6 +67,40 @@ class ReplyStore(Store):
         except TransactionRefused as refused:
             return _now(answer.uid, (event, attendee), refused.reasons)
         return None
+
+    def read_occurrence(
+        self, uid: str, email: str, occurrence: str
+    ) -> tuple[EventItem | None, AttendeeItem | None, OccurrenceAnswersItem | None]:
+        """The event, the attendee and the occurrence's counts, read together (one request)."""
+        response = self._db.transact_get_items(
+            TransactItems=[
+                {"Get": _key_only(read_event(self._table, uid))},
+                {"Get": _key_only(read_attendee(self._table, uid, email))},
+                {
+                    "Get": {
+                        "TableName": self._table,
+                        "Key": to_attribute_values(occurrence_answers_key(uid, occurrence)),
+                    }
+                },
+            ]
+        )
+        event, attendee, tally = (from_item(r.get("Item")) for r in response["Responses"])
+        counts = OccurrenceAnswersItem.read(tally, uid=uid, occurrence=occurrence) if tally else None
+        return _event(uid, event), _attendee(uid, attendee), counts
+
+    def record_occurrence_reply(
+        self, answer, change, received: Received, attendee: AttendeeItem, tally: OccurrenceAnswersItem | None
+    ) -> bool:
+        """Write an answer for one occurrence and move its counts; False when any item changed
+        since it was read (decide again on a new read)."""
+        items = reply_expressions.occurrence_reply_transaction(
+            self._table, answer, change, received, attendee, tally
+        )
+        try:
+            self._transact(items)
+        except TransactionRefused:
+            return False
+        return True
 
     def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
         """Keep an unproven answer apart; False when the attendee item changed since it was read."""

@@ -107,6 +107,21 @@ class UnverifiedAnswer:
 
 
 @dataclass(frozen=True)
+class OccurrenceReply:
+    """An attendee's answer for one occurrence of a series (a REPLY with RECURRENCE-ID); the
+    series answer stays in the attendee's own attributes (docs/replies.md, "Answers per occurrence")."""
+
+    partstat: PartStat | None = None
+    sequence: int | None = None  # the version it answers, as reply_sequence
+    dtstamp: str = ""
+    at: str = ""
+    message_id: str = ""  # the inbound mail's SES message id
+    comment: str = ""
+    counted_as: str = ""  # the occurrence's counter this answer adds one to
+    counted_sequence: int | None = None
+
+
+@dataclass(frozen=True)
 class RefreshClaim:
     """A REFRESH being answered: the inbound mail it answers, like ``Pending`` for an invitation."""
 
@@ -169,6 +184,10 @@ class AttendeeItem:
     suppressed: Suppression | None = None  # set once, by the first suppressing feedback
     counted_feedback: tuple[str, ...] = ()  # "<counter>#<ses message id>": each email counted once
     unverified: UnverifiedAnswer | None = None  # the latest unproven answer, kept apart from partstat
+    # Answers for single occurrences of a series, by occurrence (its original start, as in the key).
+    occurrence_replies: dict[str, OccurrenceReply] = dataclasses.field(default_factory=dict)
+    # Occurrences this attendee alone was removed from: every later REQUEST carries them as EXDATEs.
+    excluded_occurrences: tuple[str, ...] = ()
 
     @property
     def person(self) -> Person:
@@ -304,6 +323,23 @@ def occurrence_text(value: date | datetime) -> str:
 
 
 @dataclass(frozen=True)
+class OccurrenceAnswersItem:
+    """The counts of the answers for one occurrence of a series, like the event's ``replies_*``:
+    invited attendees whose current answer for it, to version ``replies_sequence``, is that answer."""
+
+    uid: str
+    occurrence: str
+    replies_sequence: int | None = None
+    replies_accepted: int = 0
+    replies_declined: int = 0
+    replies_tentative: int = 0
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any], *, uid: str, occurrence: str) -> OccurrenceAnswersItem:
+        return read(cls, stored, uid=uid, occurrence=occurrence)
+
+
+@dataclass(frozen=True)
 class MessageItem:
     """One sent email, by its SES message id: where its feedback belongs (docs/feedback.md)."""
 
@@ -355,6 +391,13 @@ def _reader(hint: Any) -> Reader:
     if origin in (types.UnionType, typing.Union):
         (inner,) = [arg for arg in args if arg is not type(None)]
         return _reader(inner)  # None is the default of such fields, never read
+    if origin is dict:  # str keys
+        value = _reader(args[1])
+        return lambda raw: (
+            {str(k): v for k, v in ((k, value(v)) for k, v in raw.items()) if v is not _UNREADABLE}
+            if isinstance(raw, Mapping)
+            else _UNREADABLE
+        )
     if origin is tuple:
         item = _reader(args[0])
         return lambda raw: (

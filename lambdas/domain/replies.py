@@ -149,17 +149,30 @@ def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem
 
 
 def _counts(event: EventItem, attendee: AttendeeItem | None, version: int, counted_as: str | None):
-    epoch = _epoch(event)
+    previous = attendee.counted_as if attendee else ""
+    previous_version = attendee.counted_sequence if attendee else None
+    return count_moves(_epoch(event), previous, previous_version, version, counted_as, COUNTERS)
+
+
+def count_moves(
+    epoch: int,
+    previous: str,
+    previous_version: int | None,
+    version: int,
+    counted_as: str | None,
+    counters: tuple[str, ...],
+) -> Counts | None:
+    """How counters describing version ``epoch`` (-1: none yet) move when an answer to ``version``
+    counted as ``counted_as`` replaces one counted as ``previous`` at ``previous_version``."""
     if version < epoch:
         return None  # the counts already describe a newer version; this answer is not part of it
     if version > epoch:
-        reset = dict.fromkeys(COUNTERS, 0)
+        reset = dict.fromkeys(counters, 0)
         if counted_as:
             reset[counted_as] = 1
         return Counts(version=version, reset_to=reset)
     deltas: dict[str, int] = {}
-    previous = attendee.counted_as if attendee else ""
-    if previous and attendee.counted_sequence == epoch:
+    if previous and previous_version == epoch:
         deltas[previous] = deltas.get(previous, 0) - 1
     if counted_as:
         deltas[counted_as] = deltas.get(counted_as, 0) + 1

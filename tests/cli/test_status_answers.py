@@ -6,7 +6,7 @@ import json
 import re
 
 from local.account import REGION, reply_mail
-from tests.cli.test_cisctl import ANA, BEN, UID, _invite_and_send, deployed, run
+from tests.cli.test_cisctl import ANA, BEN, INVITE_FLAGS, UID, _invite_and_send, deployed, run
 
 __all__ = ["deployed"]  # the fixture, used by name
 
@@ -39,3 +39,36 @@ def test_status_shows_an_unverified_answer_apart_and_leaves_it_out_of_the_counts
     attendees = {a["email"]: a for a in status["attendees"]}
     assert attendees[BEN]["unverified"]["reason"] == "relayed"
     assert attendees[BEN]["partstat"] == "NEEDS-ACTION"
+
+
+def test_status_shows_the_occurrences_answered_apart_from_the_series(capsys, deployed):
+    flags = ["--rrule", "FREQ=WEEKLY;COUNT=4"]
+    code = run(
+        capsys, "--region", REGION, "invite", *INVITE_FLAGS, *flags, "--attendee", ANA, "--attendee", BEN
+    )[0]
+    assert code == 0
+    deployed.drain("invite")
+    # 2026-12-08 10:00 in Paris: the second occurrence.
+    declined = reply_mail(
+        uid=UID, attendee=ANA, partstat="DECLINED", event_lines=("RECURRENCE-ID:20261208T090000Z",)
+    )
+    _receive(
+        deployed, reply_mail(uid=UID, attendee=ANA, partstat="ACCEPTED", dtstamp="20261124T110000Z"), declined
+    )
+
+    out = run(capsys, "--region", REGION, "status", UID)[1]
+
+    lines = out.splitlines()
+    assert "  Answers    1 accepted, 0 declined, 0 tentative (to sequence 0)" in lines
+    start = lines.index("Answers per occurrence: 1")
+    assert re.split(r"\s{2,}", lines[start + 2].strip()) == [
+        "2026-12-08T09:00:00+00:00",
+        "0 accepted, 1 declined, 0 tentative (to sequence 0)",
+    ]
+    start = lines.index("Occurrences answered differently from the series: 1")
+    assert re.split(r"\s{2,}", lines[start + 2].strip()) == [
+        "2026-12-08T09:00:00+00:00",
+        ANA,
+        "DECLINED",
+        "ACCEPTED",
+    ]
