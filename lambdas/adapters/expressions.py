@@ -328,6 +328,12 @@ def attendee_completion(table: str, c: Completion) -> dict:
         f"SET email = :email, #name = :name, #status = :status, #seq = :seq, {when} = :at, sent_at = :at,"
         " message_id = :mid, history = list_append(if_not_exists(history, :empty), :entry)"
     )
+    if c.method == Method.CANCEL and c.occurrence:
+        # Removed from one occurrence: every later REQUEST to them leaves it out (items.without_excluded).
+        expression += (
+            ", excluded_occurrences = list_append(if_not_exists(excluded_occurrences, :empty), :occ)"
+        )
+        values[":occ"] = [c.occurrence]
     if c.method == Method.REQUEST:
         # A new or changed invitation asks for a fresh reply (RFC 5546 §2.1.4).
         expression += ", partstat = :needs_action"

@@ -317,6 +317,26 @@ def series_with_overrides(
     return dataclasses.replace(event, exdates=exdates), live
 
 
+def without_excluded(
+    event: EventDetails, overrides: tuple[Override, ...], excluded: tuple[str, ...]
+) -> tuple[EventDetails, tuple[Override, ...]]:
+    """A series as one attendee's REQUEST carries it: the occurrences they alone were removed from
+    (``AttendeeItem.excluded_occurrences``) become EXDATEs for them, and their changes are left out,
+    so that no later update brings those occurrences back to them (sabre/vobject's Broker does the
+    same for an attendee missing from some instances: EXDATEs on their copy of the master)."""
+    recurrence = event.recurrence
+    if recurrence is None or not excluded:
+        return event, overrides
+    times = {t for t in (_stored_time(x, event.timezone) for x in excluded) if t is not None}
+    times = {t for t in times if recurrence.includes(t)}
+    if not times:
+        return event, overrides
+    exdates = tuple(sorted(set(event.exdates) | times))
+    return dataclasses.replace(event, exdates=exdates), tuple(
+        o for o in overrides if o.occurrence not in times
+    )
+
+
 def occurrence_text(value: date | datetime) -> str:
     """The stored (and key) form of an occurrence's original start."""
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()

@@ -18,7 +18,7 @@ from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
 from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
-from lambdas.domain.items import series_with_overrides
+from lambdas.domain.items import series_with_overrides, without_excluded
 from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply, one_occurrence
 from lambdas.domain.replies import (
     MAX_REFRESHES,
@@ -237,6 +237,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     overrides = ()
     if details.recurrence is not None:  # the series as it stands: its changed and cancelled occurrences
         details, overrides = series_with_overrides(details, services.store.overrides(uid))
+        details, overrides = without_excluded(details, overrides, attendee.excluded_occurrences)
     if occurrence is not None:
         details, overrides = one_occurrence(details, overrides, occurrence), ()
     itip = ItipMessage(
