@@ -291,6 +291,38 @@ def _occurrence_counts(table: str, uid: str, change, tally) -> dict[str, Any]:
     )
 
 
+# ------------------------------------------------------------------------- A REMOVED ATTENDEE
+
+
+def uncount_transaction(
+    table: str, uid: str, attendee: AttendeeItem, deltas: dict[str, int], event: EventItem
+) -> list[dict[str, Any]]:
+    """TransactItems: clear the attendee's ``counted_as`` and take it out of the event's counts,
+    both conditioned as read (a concurrent answer or a new version refuses it: decide again)."""
+    e = Expression()
+    attendee_update = e.request(
+        table,
+        attendee_key(uid, attendee.email),
+        UpdateExpression=f"REMOVE {e.name('counted_as')}, {e.name('counted_sequence')}",
+        ConditionExpression=(
+            f"{e.as_read('counted_as', attendee.counted_as)}"
+            f" AND {e.as_read('counted_sequence', attendee.counted_sequence)}"
+        ),
+    )
+    items = [{"Update": attendee_update}]
+    if deltas:
+        e = Expression()
+        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
+        event_update = e.request(
+            table,
+            event_key(uid),
+            UpdateExpression="ADD " + ", ".join(adds),
+            ConditionExpression=e.as_read("replies_sequence", event.replies_sequence),
+        )
+        items.append({"Update": event_update})
+    return items
+
+
 # -------------------------------------------------------------------------------- UNVERIFIED
 
 

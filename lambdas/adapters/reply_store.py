@@ -22,7 +22,7 @@ from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _event
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem
 from lambdas.domain.keys import occurrence_answers_key
-from lambdas.domain.replies import ReplyChange
+from lambdas.domain.replies import ReplyChange, uncounted
 
 Items = tuple[EventItem | None, AttendeeItem | None]
 
@@ -101,6 +101,23 @@ class ReplyStore(Store):
         except TransactionRefused:
             return False
         return True
+
+    def uncount(self, uid: str, email: str, attempts: int = 5) -> bool:
+        """Take a removed attendee's answer out of the event's counts, once whatever redelivers it.
+        False when the items kept changing under every attempt."""
+        for _ in range(attempts):
+            event, attendee = self.read(uid, email)
+            deltas = uncounted(event, attendee)
+            if deltas is None:
+                return True
+            try:
+                self._transact(
+                    reply_expressions.uncount_transaction(self._table, uid, attendee, deltas, event)
+                )
+            except TransactionRefused:
+                continue
+            return True
+        return False
 
     def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
         """Keep an unproven answer apart; False when the attendee item changed since it was read."""

@@ -180,6 +180,17 @@ def count_moves(
     return Counts(version=version, deltas=deltas) if deltas else None
 
 
+def uncounted(event: EventItem | None, attendee: AttendeeItem | None) -> dict[str, int] | None:
+    """What taking a removed attendee's answer out of the counts moves: ``{counter: -1}`` when it
+    counts in the version the counts describe, ``{}`` when it is counted in none (only the
+    attendee's mark is cleared), None when there is nothing to take out."""
+    if event is None or attendee is None or not attendee.counted_as:
+        return None
+    if attendee.counted_sequence != _epoch(event) or attendee.counted_as not in COUNTERS:
+        return {}
+    return {attendee.counted_as: -1}
+
+
 def _epoch(event: EventItem) -> int:
     """The version the event's counts describe; -1 before the first answer."""
     return -1 if event.replies_sequence is None else event.replies_sequence

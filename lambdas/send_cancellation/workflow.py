@@ -161,4 +161,10 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
         dtstamp=now,
         status=itip_status(Method.CANCEL, request.intent),
     )
-    return send_claimed(services, record_id, itip, token)
+    result = send_claimed(services, record_id, itip, token)
+    removes = request.intent is CancelIntent.REMOVE_ATTENDEE and not one_occurrence
+    # Counts follow the attendees: a removed attendee's answer no longer counts (docs/replies.md).
+    # After the send, so an email that never left changes no count; a failure here is retried.
+    if removes and before and before.counted_as and not services.replies.uncount(request.uid, attendee.email):
+        raise RuntimeError("the removed attendee's answer could not be taken out of the counts")
+    return result

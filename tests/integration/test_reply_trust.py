@@ -81,3 +81,33 @@ def test_a_trusted_relay_domain_counts_as_verified(account, inbox, caplog):
     assert (line["outcome"], line["relayedBy"]) == ("recorded", RELAY)
     assert account.attendee_item(UID, BOB).partstat == "TENTATIVE"
     assert counts(account) == {"replies_tentative": 1}
+
+
+# ------------------------------------------------------------------- counts follow the attendees
+
+
+def test_removing_an_attendee_takes_their_answer_out_of_the_counts(account, inbox):
+    invite(account, attendees=(BOB, CAROL))
+    inbox.deliver(reply_mail(BOB, "ACCEPTED"))
+    inbox.deliver(reply_mail(CAROL, "ACCEPTED"))
+    assert counts(account) == {"replies_accepted": 2}
+
+    remove = {"event": {"uid": UID}, "attendee": {"email": BOB}, "scope": "attendee"}
+    account.invoke("cancel", remove)
+    account.invoke("cancel", remove)  # again: counted out once
+
+    assert counts(account) == {"replies_accepted": 1}
+    item = account.attendee_item(UID, BOB)
+    assert (item.status, item.counted_as, item.partstat) == ("removed", "", "ACCEPTED")
+
+
+def test_removing_an_attendee_whose_answer_is_to_an_older_version_moves_no_count(account, inbox):
+    invite(account, attendees=(BOB, CAROL))
+    inbox.deliver(reply_mail(BOB, "DECLINED"))
+    invite(account, attendees=(BOB, CAROL), sequence=1)
+    inbox.deliver(reply_mail(CAROL, "ACCEPTED", sequence=1))  # the counts now describe version 1
+
+    account.invoke("cancel", {"event": {"uid": UID}, "attendee": {"email": BOB}, "scope": "attendee"})
+
+    assert counts(account) == {"replies_accepted": 1}
+    assert account.attendee_item(UID, BOB).counted_as == ""
