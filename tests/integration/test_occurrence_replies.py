@@ -39,19 +39,19 @@ def inbox(account) -> Inbox:
     return Inbox(account)
 
 
-def tally(account: Account, occurrence: str) -> dict[str, int]:
+def tally(account: Account, occurrence: str, uid: str = UID) -> dict[str, int]:
     stored = from_item(
         account.client("dynamodb")
         .get_item(
             TableName=TABLE,
-            Key=to_attribute_values(occurrence_answers_key(UID, occurrence)),
+            Key=to_attribute_values(occurrence_answers_key(uid, occurrence)),
             ConsistentRead=True,
         )
         .get("Item")
     )
     if stored is None:
         return {}
-    item = OccurrenceAnswersItem.read(stored, uid=UID, occurrence=occurrence)
+    item = OccurrenceAnswersItem.read(stored, uid=uid, occurrence=occurrence)
     names = ("replies_accepted", "replies_declined", "replies_tentative")
     return {name: getattr(item, name) for name in names if getattr(item, name)}
 
