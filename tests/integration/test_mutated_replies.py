@@ -12,19 +12,33 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdas.domain.inbound.email import read_email
-from local.account import RSVP
+from local.account import RSVP, invite_body
 from tests.integration.test_record_reply import FIXTURE_GUESTS, invite, outcomes
+from tests.integration.test_reply_corpus import CORPUS
 from tests.support.inbox import Inbox
 from tests.unit.inbound.expectations import EXPECTED
 from tests.unit.inbound.expectations import UID as FIXTURE_UID
 from tests.unit.inbound.ses import FIXTURES
 from tests.unit.inbound.test_fixtures import stdlib_calendar_texts
 
-# The fixtures whose calendar carries an answer, with what it is.
+# The fixtures whose calendar carries an answer, with what it is; and the replies other projects
+# wrote (tests/fixtures/replies/SOURCES.md), their event invited too.
 REAL = {
     name: (stdlib_calendar_texts((FIXTURES / name).read_bytes())[0], expected)
     for name, expected in sorted(EXPECTED.items())
     if expected["answers"] and name != "forged-reply.eml"
+}
+REAL |= {
+    path: (
+        (FIXTURES / path).read_text()
+        if path.endswith(".ics")
+        else stdlib_calendar_texts((FIXTURES / path).read_bytes())[0],
+        {
+            "from_address": case.attendee,
+            "answers": [{"uid": case.event["uid"], "attendee": case.attendee, "partstat": case.partstat}],
+        },
+    )
+    for path, case in sorted(CORPUS.items())
 }
 EDGE_DATES = [
     "00010101T000000",
@@ -96,6 +110,9 @@ def test_no_mutated_real_reply_ends_failed_and_no_readable_answer_is_lost(accoun
     if account.event_item(FIXTURE_UID) is None:
         invite(account, attendees=FIXTURE_GUESTS, uid=FIXTURE_UID)
         invite(account, attendees=("dan@example.net",), uid=FIXTURE_UID, sequence=1)
+        for case in {id(c.event): c for c in CORPUS.values()}.values():
+            account.invoke("invite", invite_body(attendee=list(case.attendees), **case.event))
+        account.drain("invite")
     label, mutate = mutation
     text, expected = REAL[name]
     calendar = mutate(text.replace("\r\n", "\n"))
