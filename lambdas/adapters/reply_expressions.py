@@ -323,6 +323,37 @@ def uncount_transaction(
     return items
 
 
+def occurrence_uncount_transaction(
+    table: str, uid: str, attendee: AttendeeItem, occurrence: str, deltas: dict[str, int], tally
+) -> list[dict[str, Any]]:
+    """TransactItems: clear the counted mark of the attendee's answer to one occurrence and take
+    it out of that occurrence's counts, both conditioned as read."""
+    entry = attendee.occurrence_replies[occurrence]
+    e = Expression()
+    path = f"{e.name('occurrence_replies')}.{e.name(occurrence)}"
+    attendee_update = e.request(
+        table,
+        attendee_key(uid, attendee.email),
+        UpdateExpression=f"REMOVE {path}.{e.name('counted_as')}, {path}.{e.name('counted_sequence')}",
+        ConditionExpression=(
+            f"{path}.{e.name('dtstamp')} = {e.value(entry.dtstamp)}"
+            f" AND {path}.{e.name('counted_as')} = {e.value(entry.counted_as)}"
+        ),
+    )
+    items = [{"Update": attendee_update}]
+    if deltas:
+        e = Expression()
+        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
+        tally_update = e.request(
+            table,
+            occurrence_answers_key(uid, occurrence),
+            UpdateExpression="ADD " + ", ".join(adds),
+            ConditionExpression=e.as_read("replies_sequence", tally.replies_sequence),
+        )
+        items.append({"Update": tally_update})
+    return items
+
+
 # -------------------------------------------------------------------------------- UNVERIFIED
 
 

@@ -22,6 +22,7 @@ from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _event
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem
 from lambdas.domain.keys import occurrence_answers_key
+from lambdas.domain.occurrence_answers import occurrence_uncounted
 from lambdas.domain.replies import ReplyChange, uncounted
 
 Items = tuple[EventItem | None, AttendeeItem | None]
@@ -103,17 +104,39 @@ class ReplyStore(Store):
         return True
 
     def uncount(self, uid: str, email: str, attempts: int = 5) -> bool:
-        """Take a removed attendee's answer out of the event's counts, once whatever redelivers it.
-        False when the items kept changing under every attempt."""
+        """Take a removed attendee's answers out of the counts, the series' and every occurrence's,
+        once whatever redelivers it. False when the items kept changing under every attempt."""
+        attendee = None
         for _ in range(attempts):
             event, attendee = self.read(uid, email)
             deltas = uncounted(event, attendee)
             if deltas is None:
-                return True
+                break
+            items = reply_expressions.uncount_transaction(self._table, uid, attendee, deltas, event)
             try:
-                self._transact(
-                    reply_expressions.uncount_transaction(self._table, uid, attendee, deltas, event)
-                )
+                self._transact(items)
+            except TransactionRefused:
+                continue
+            break
+        else:
+            return False
+        occurrences = list(attendee.occurrence_replies) if attendee else []
+        return all(self.uncount_occurrence(uid, email, occurrence, attempts) for occurrence in occurrences)
+
+    def uncount_occurrence(self, uid: str, email: str, occurrence: str, attempts: int = 5) -> bool:
+        """Take an attendee's answer to one occurrence out of that occurrence's counts (they were
+        removed from it, or from the event). False when the items kept changing."""
+        for _ in range(attempts):
+            _, attendee, tally = self.read_occurrence(uid, email, occurrence)
+            entry = attendee.occurrence_replies.get(occurrence) if attendee else None
+            deltas = occurrence_uncounted(entry, tally)
+            if deltas is None:
+                return True
+            items = reply_expressions.occurrence_uncount_transaction(
+                self._table, uid, attendee, occurrence, deltas, tally
+            )
+            try:
+                self._transact(items)
             except TransactionRefused:
                 continue
             return True

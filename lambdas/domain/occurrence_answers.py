@@ -158,3 +158,15 @@ def one_occurrence(series: EventDetails, overrides: tuple[Override, ...], occurr
     return dataclasses.replace(
         series, rrule="", exdates=(), occurrence=start, start=start, end=start + (series.end - series.start)
     )
+
+
+def occurrence_uncounted(entry, tally: OccurrenceAnswersItem | None) -> dict[str, int] | None:
+    """As replies.uncounted, for an attendee's answer to one occurrence: ``{counter: -1}`` when
+    it counts in the version the occurrence's counts describe, ``{}`` when in none, None when the
+    entry is not counted at all."""
+    if entry is None or not entry.counted_as:
+        return None
+    epoch = None if tally is None else tally.replies_sequence
+    if epoch is None or entry.counted_sequence != epoch or entry.counted_as not in OCCURRENCE_COUNTERS:
+        return {}
+    return {entry.counted_as: -1}

@@ -19,6 +19,7 @@ from lambdas.runtime.config import (
     ENV_SENDER,
     ENV_SUBJECT_PREFIX,
     ENV_TABLE,
+    ENV_TRUSTED_RELAY_DOMAINS,
     REQUIRED,
 )
 from tests.infra.helpers import actions, as_list, ref_target, resources, statements
@@ -91,7 +92,11 @@ def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers)
         # only a function that sends is told the configuration set (its role may use it)
         sends = fn["Properties"]["Handler"] in SEND_HANDLERS
         expected = {*common, ENV_CONFIGURATION_SET} if sends else common
-        assert set(fn["Properties"]["Environment"]["Variables"]) == expected
+        # only the reply function is told the trusted relay domains, and only when some are named
+        variables = fn["Properties"]["Environment"]["Variables"]
+        if fn["Properties"]["Handler"] == names.REPLY_HANDLER and ENV_TRUSTED_RELAY_DOMAINS in variables:
+            expected = {*expected, ENV_TRUSTED_RELAY_DOMAINS}
+        assert set(variables) == expected
 
 
 def test_each_function_is_pointed_at_its_own_queue_and_dead_letter_queue(workers):

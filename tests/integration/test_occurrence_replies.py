@@ -207,3 +207,20 @@ def test_concurrent_copies_and_changes_of_mind_keep_each_occurrences_counts_exac
     assert tally(account, SECOND) == {"replies_tentative": 1, "replies_declined": 1}
     assert tally(account, THIRD) == {"replies_accepted": 1}
     assert counts(account) == {}  # no series answer at all
+
+
+def test_removing_an_attendee_takes_their_occurrence_answers_out_of_those_counts(account, inbox):
+    invite(account, attendees=(BOB, CAROL), **WEEKLY)
+    inbox.deliver(instance(BOB, "DECLINED"))
+    inbox.deliver(instance(CAROL, "DECLINED"))
+    inbox.deliver(instance(BOB, "ACCEPTED", "20261215T150000Z"))
+    assert tally(account, SECOND) == {"replies_declined": 2}
+
+    # Carol leaves the second occurrence only: her answer to it no longer counts.
+    account.invoke("cancel", {"event": {"uid": UID, "occurrence": SECOND}, "attendee": {"email": CAROL}})
+    assert tally(account, SECOND) == {"replies_declined": 1}
+    # Bob is removed from the event: none of his answers counts any more.
+    account.invoke("cancel", {"event": {"uid": UID}, "attendee": {"email": BOB}, "scope": "attendee"})
+    assert tally(account, SECOND) == {}
+    assert tally(account, THIRD) == {}
+    assert account.attendee_item(UID, BOB).occurrence_replies[SECOND].partstat == "DECLINED"  # kept

@@ -11,6 +11,7 @@ from lambdas.domain.occurrence_answers import (
     OccurrenceChange,
     answered_occurrence,
     decide_occurrence_reply,
+    occurrence_uncounted,
 )
 from lambdas.domain.replies import Counts, Refusal, uncounted
 from tests.unit.test_replies import LATER, NOON, Answer, bob, ev
@@ -115,3 +116,18 @@ def test_a_removed_attendee_is_uncounted_only_from_the_version_the_counts_descri
     assert attendee["Update"]["UpdateExpression"].startswith("REMOVE")
     assert event["Update"]["UpdateExpression"].startswith("ADD")
     assert len(uncount_transaction("t", "u", counted, {}, ev(replies_sequence=1))) == 1
+
+
+def test_an_occurrence_answer_is_uncounted_only_from_the_version_its_counts_describe():
+    entry = bob(
+        occurrence_replies={
+            SECOND: {"partstat": "DECLINED", "counted_as": "replies_declined", "counted_sequence": 0}
+        }
+    ).occurrence_replies[SECOND]
+    tally = OccurrenceAnswersItem(uid="u", occurrence=SECOND, replies_sequence=0, replies_declined=1)
+    assert occurrence_uncounted(entry, tally) == {"replies_declined": -1}
+    assert (
+        occurrence_uncounted(entry, OccurrenceAnswersItem(uid="u", occurrence=SECOND, replies_sequence=1))
+        == {}
+    )
+    assert occurrence_uncounted(None, tally) is None
