@@ -8,7 +8,8 @@ is the one place that knows them, and the store passes the uid (and address) it 
 
 Adding a field is one line, its declaration: the annotation says how it is read (``str``,
 ``int``, ``float``, ``bool``, a ``StrEnum``, another dataclass such as ``Pending``, a
-``tuple[X, ...]`` of those, or ``X | None``), and the default is what a missing value reads as.
+``tuple[X, ...]`` of those, a ``dict[str, X]`` map of them, or ``X | None``), and the default is
+what a missing value reads as.
 """
 
 from __future__ import annotations
