@@ -12,7 +12,12 @@ made, retries included:
   each answer that lost the race to start that version's counts (informational: it depends on how
   the batch's threads interleave);
 * the same answer delivered again: the write is never attempted (2 calls);
-* a REFRESH: the read, the claim, SendEmail and the record (5 calls).
+* a REFRESH: the read, the claim, SendEmail and the record (5 calls);
+* an answer for one occurrence of a series (RECURRENCE-ID), a change of mind: S3 GetObject, one
+  TransactGetItems (event, attendee and the occurrence's counts), one TransactWriteItems = 3 calls
+  (issue 16); the first answers to an occurrence race to create its counts, and each that lost
+  reads and writes again (informational, as for the series);
+* an unverified answer (relayed, as Nextcloud sends it): S3 GetObject, the read, one UpdateItem.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from bench.figures import Figure, at_most
 
 REPLY_CALLS_GOAL = 3.0
 UID = "bench-replies@example.com"
+SERIES_UID = "bench-series@example.com"
+GOALS = ("reply", "occurrence reply")
 
 
 def bench_reply_calls() -> list[Figure]:
@@ -32,22 +39,50 @@ def bench_reply_calls() -> list[Figure]:
     attendees = [f"guest{i}@example.org" for i in range(BATCH)]
     with local_aws() as (server, account):
         account.invoke("invite", invite_body(uid=UID, attendee=attendees))
+        weekly = {"rrule": "FREQ=WEEKLY;COUNT=10"}
+        account.invoke("invite", invite_body(uid=SERIES_UID, attendee=attendees, **weekly))
         account.drain("invite")
         account.receive_replies()  # the emails arrive through the local SES receiving
         first = [account.receive(reply_mail(a, "ACCEPTED", uid=UID)) for a in attendees]
         later = "20261125T090000Z"
         minds = [account.receive(reply_mail(a, "DECLINED", uid=UID, dtstamp=later)) for a in attendees]
         refreshes = [account.receive(reply_mail(a, None, uid=UID, method="REFRESH")) for a in attendees]
+        one_occurrence = ("RECURRENCE-ID:20261208T150000Z",)
+        first_instances = [
+            account.receive(reply_mail(a, "DECLINED", uid=SERIES_UID, event_lines=one_occurrence))
+            for a in attendees
+        ]
+        instances = [  # a change of mind for that occurrence, as "reply" is for the series
+            account.receive(
+                reply_mail(a, "ACCEPTED", uid=SERIES_UID, event_lines=one_occurrence, dtstamp=later)
+            )
+            for a in attendees
+        ]
+        relayed = [
+            account.receive(
+                reply_mail(
+                    a,
+                    "ACCEPTED",
+                    uid=SERIES_UID,
+                    sender="no-reply@cloud.example.net",
+                    headers={"Reply-To": a},
+                )
+            )
+            for a in attendees
+        ]
         measured = {
             "first reply": _counted(server, account, first),
             "reply": _counted(server, account, minds),
             "duplicate reply": _counted(server, account, minds),
             "refresh": _counted(server, account, refreshes),
+            "first occurrence reply": _counted(server, account, first_instances),
+            "occurrence reply": _counted(server, account, instances),
+            "unverified reply": _counted(server, account, relayed),
         }
     figures = []
     for kind, counted in measured.items():
         per_reply = sum(counted.values()) / BATCH
-        goal = kind == "reply"
+        goal = kind in GOALS
         figures.append(
             Figure(
                 key=f"calls_per_{kind.replace(' ', '_')}",

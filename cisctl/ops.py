@@ -9,7 +9,7 @@ from typing import Any
 
 from cisctl.target import QUEUES, CliError, Target
 from lambdas.adapters.store import Store
-from lambdas.domain.items import AttendeeItem, EventItem, OverrideItem, as_dict
+from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, OverrideItem, as_dict
 
 # Attributes the functions add when they dead-letter an invalid request (lambdas/adapters/queues.py).
 DEAD_LETTER_ATTRIBUTES = ("reason", "errors", "source_message_id", "body_encoding")
@@ -51,6 +51,8 @@ class EventReport:
     event: EventItem | None
     attendees: list[AttendeeItem] = field(default_factory=list)
     overrides: list[OverrideItem] = field(default_factory=list)  # a series' changed occurrences
+    # The counts of the occurrences answered apart from the series (RECURRENCE-ID answers).
+    occurrence_answers: list[OccurrenceAnswersItem] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -62,6 +64,7 @@ class EventReport:
             "event": as_dict(self.event) if self.event else None,
             "attendees": [as_dict(a) for a in self.attendees],
             "overrides": [as_dict(o) for o in self.overrides],
+            "occurrence_answers": [as_dict(o) for o in self.occurrence_answers],
         }
 
 
@@ -72,6 +75,7 @@ def event_status(target: Target, uid: str) -> EventReport:
         event=store.get_event(uid),
         attendees=list(store.attendees(uid)),
         overrides=store.overrides(uid),
+        occurrence_answers=store.occurrence_answers(uid),
     )
 
 

@@ -75,7 +75,61 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
                 ]
             )
         lines += table(rows)
+    lines += _occurrence_lines(report)
+    lines += _unverified_lines(report.attendees)
     return lines
+
+
+def _occurrence_lines(report: EventReport) -> list[str]:
+    """The occurrences answered apart from the series: their counts, and each attendee whose answer
+    for one occurrence differs from their answer for the series (docs/replies.md)."""
+    lines: list[str] = []
+    if report.occurrence_answers:
+        lines.append(f"Answers per occurrence: {len(report.occurrence_answers)}")
+        rows = [["OCCURRENCE", "ANSWERS"]]
+        for item in report.occurrence_answers:
+            counts = (item.replies_accepted, item.replies_declined, item.replies_tentative)
+            text = _counts(counts, ("accepted", "declined", "tentative"))
+            if item.replies_sequence is not None:
+                text += f" (to sequence {item.replies_sequence})"
+            rows.append([item.occurrence, text])
+        lines += table(rows)
+    differing = [
+        (occurrence, item, reply)
+        for item in report.attendees
+        for occurrence, reply in sorted(item.occurrence_replies.items())
+        if reply.partstat != item.partstat
+    ]
+    if differing:
+        lines.append(f"Occurrences answered differently from the series: {len(differing)}")
+        rows = [["OCCURRENCE", "EMAIL", "REPLY", "SERIES REPLY"]]
+        for occurrence, item, reply in sorted(differing, key=lambda row: (row[0], row[1].email)):
+            rows.append([occurrence, item.email, reply.partstat or "", item.partstat or "-"])
+        lines += table(rows)
+    return lines
+
+
+def _unverified_lines(attendees: list[AttendeeItem]) -> list[str]:
+    """Answers that may be the attendee's but are not proven (docs/replies.md, "Trust"): shown to
+    the organizer, never in the counts."""
+    kept = [item for item in attendees if item.unverified is not None]
+    if not kept:
+        return []
+    lines = [f"Unverified answers (not counted): {len(kept)}"]
+    rows = [["EMAIL", "REPLY", "OCCURRENCE", "WHY", "RELAYED BY", "DTSTAMP"]]
+    for item in kept:
+        answer = item.unverified
+        rows.append(
+            [
+                item.email,
+                answer.partstat or "",
+                answer.occurrence or "series",
+                answer.reason,
+                answer.relayed_by or "-",
+                answer.dtstamp,
+            ]
+        )
+    return lines + table(rows)
 
 
 def _when(event: EventItem) -> str:

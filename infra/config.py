@@ -27,6 +27,7 @@ CTX_CREATE_SES_IDENTITY = "createSesIdentity"
 CTX_RECEIVE_REPLIES = "receiveReplies"
 CTX_INBOUND_RETENTION_DAYS = "inboundRetentionDays"
 CTX_SES_MAX_SEND_RATE = "sesMaxSendRate"
+CTX_TRUSTED_RELAY_DOMAINS = "trustedRelayDomains"
 # Set by `make deploy`: turns the placeholder-sender warning into an error before anything is built.
 CTX_DEPLOY = "deploy"
 
@@ -43,6 +44,7 @@ CONTEXT_KEYS = (
     CTX_RECEIVE_REPLIES,
     CTX_INBOUND_RETENTION_DAYS,
     CTX_SES_MAX_SEND_RATE,
+    CTX_TRUSTED_RELAY_DOMAINS,
 )
 
 DEFAULT_MAX_CONCURRENCY = tuning.MIN_MAX_CONCURRENCY
@@ -62,6 +64,7 @@ DEFAULTS: dict[str, object] = {
     CTX_RECEIVE_REPLIES: True,
     CTX_INBOUND_RETENTION_DAYS: DEFAULT_INBOUND_RETENTION_DAYS,
     CTX_SES_MAX_SEND_RATE: "",  # the account's, read from SES (GetAccount) by each sending instance
+    CTX_TRUSTED_RELAY_DOMAINS: "",
 }
 
 # RFC 2606 / RFC 6761 names that can never receive mail: a sender there is a placeholder.
@@ -105,6 +108,8 @@ class AppConfig:
     receive_replies: bool = True
     inbound_retention_days: int = DEFAULT_INBOUND_RETENTION_DAYS
     ses_max_send_rate: float | None = None  # None: the account's, from SES GetAccount
+    # Mail domains whose relayed answers (From: the relay, Reply-To: the attendee) count as verified.
+    trusted_relay_domains: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def sender_is_placeholder(self) -> bool:
@@ -228,6 +233,12 @@ class AppConfig:
             )
 
         ses_max_send_rate = _rate(get(CTX_SES_MAX_SEND_RATE), CTX_SES_MAX_SEND_RATE)
+        relays = _list(get(CTX_TRUSTED_RELAY_DOMAINS))
+        for relay in relays:
+            if not _DOMAIN.match(relay):
+                raise ConfigError(
+                    f"context '{CTX_TRUSTED_RELAY_DOMAINS}' holds {relay!r}, which is not a domain"
+                )
 
         return cls(
             sender=sender,
@@ -243,6 +254,7 @@ class AppConfig:
             receive_replies=receive_replies,
             inbound_retention_days=inbound_retention_days,
             ses_max_send_rate=ses_max_send_rate,
+            trusted_relay_domains=tuple(relay.lower() for relay in relays),
         )
 
     def check_deployable(self) -> None:

@@ -211,13 +211,14 @@ def reply_mail(
     *,
     uid: str = UID,
     sequence: int = 0,
-    dtstamp: str = "20261124T120000Z",
+    dtstamp: str | None = "20261124T120000Z",
     sender: str | None = None,
     method: str = "REPLY",
     comment: str = "",
     prodid: str = "-//Test Client//EN",
     event_lines: tuple[str, ...] = (),
     attachments: tuple[bytes, ...] = (),
+    headers: dict[str, str] | None = None,
 ) -> bytes:
     """A reply as a calendar client sends it: a text part and an inline text/calendar."""
     params = f";PARTSTAT={partstat}" if partstat else ""
@@ -228,7 +229,7 @@ def reply_mail(
         f"METHOD:{method}",
         "BEGIN:VEVENT",
         f"UID:{uid}",
-        f"DTSTAMP:{dtstamp}",
+        *([f"DTSTAMP:{dtstamp}"] if dtstamp else []),
         f"SEQUENCE:{sequence}",
         f"ORGANIZER:mailto:{RSVP}",
         f"ATTENDEE{params};CN={attendee.split('@')[0].title()}:mailto:{attendee}",
@@ -241,6 +242,8 @@ def reply_mail(
     message["From"] = sender or attendee
     message["To"] = RSVP
     message["Subject"] = f"{(partstat or method).title()}: Quarterly planning"
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(f"{attendee} answered.")
     message.add_alternative("\r\n".join(lines) + "\r\n", subtype="calendar", params={"method": method})
     for index, data in enumerate(attachments):

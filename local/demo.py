@@ -165,7 +165,16 @@ FEEDBACK_STEPS = (
 def steps_for(runtime: LocalRuntime) -> tuple[Step, ...]:
     if not demo_replies.receives_replies(runtime):
         return STEPS
-    return FEEDBACK_STEPS if demo_feedback.publishes_feedback(runtime) else REPLY_STEPS
+    steps = FEEDBACK_STEPS if demo_feedback.publishes_feedback(runtime) else REPLY_STEPS
+    return _with_series_replies(steps, demo_replies.rsvp_address(runtime))
+
+
+def _with_series_replies(steps: tuple[Step, ...], rsvp: str) -> tuple[Step, ...]:
+    """After the series' occurrence is moved: an answer for that occurrence alone, and a relayed
+    (unverified) answer for the series."""
+    moved = next(index for index, step in enumerate(steps) if step.body.get("event") is MOVED)
+    answers = tuple(Step(r.title, "reply", reply=r) for r in demo_replies.series_replies(SERIES_UID, rsvp))
+    return (*steps[: moved + 1], *answers, *steps[moved + 1 :])
 
 
 @dataclass

@@ -10,6 +10,7 @@ became of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 from cisctl import ops
 from local.assembly import ROOT
@@ -26,12 +27,86 @@ LATER_ATTENDEES = [
 @dataclass(frozen=True)
 class Reply:
     title: str
-    fixture: str  # a file of FIXTURES
+    fixture: str  # a file of FIXTURES, or what a built email is shaped like
+    built: bytes = b""  # an email built here rather than a fixture
 
     @property
     def raw(self) -> bytes:
+        if self.built:
+            return self.built
         # The fixtures are stored as SES stored them: their inbound headers come off, SES adds its own.
         return as_sent((FIXTURES / self.fixture).read_bytes())
+
+
+def built_reply(
+    attendee: str,
+    partstat: str,
+    *,
+    uid: str,
+    sequence: int,
+    rsvp: str,
+    recurrence_id: str = "",
+    relay: str = "",
+    prodid: str = "-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN",
+) -> bytes:
+    """A REPLY as a client sends it: for one occurrence with ``recurrence_id`` (Outlook's "this
+    event only"); relayed with ``relay`` (Nextcloud's IMipPlugin: From: its no-reply address,
+    Reply-To: the attendee)."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        f"PRODID:{prodid}",
+        "VERSION:2.0",
+        "METHOD:REPLY",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        *([f"RECURRENCE-ID:{recurrence_id}"] if recurrence_id else []),
+        "DTSTAMP:20270320T090000Z",
+        f"SEQUENCE:{sequence}",
+        f"ORGANIZER:mailto:{rsvp}",
+        f"ATTENDEE;PARTSTAT={partstat}:mailto:{attendee}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    message = EmailMessage()
+    message["From"] = f"Nextcloud <{relay}>" if relay else attendee
+    if relay:
+        message["Reply-To"] = attendee
+    message["To"] = rsvp
+    message["Subject"] = f"{partstat.title()}: Weekly sync"
+    message.set_content(f"{attendee} answered.")
+    message.add_alternative("\r\n".join(lines) + "\r\n", subtype="calendar", params={"method": "REPLY"})
+    return message.as_bytes()
+
+
+def series_replies(uid: str, rsvp: str) -> tuple[Reply, ...]:
+    """Answers to the weekly series, after one occurrence was moved (sequence 1 was sent)."""
+    return (
+        Reply(
+            "Ben declines the moved occurrence only (Outlook's 'this event only': RECURRENCE-ID)",
+            "built: a REPLY with RECURRENCE-ID",
+            built_reply(
+                "ben@example.org",
+                "DECLINED",
+                uid=uid,
+                sequence=1,
+                rsvp=rsvp,
+                recurrence_id="20270330T073000Z",
+            ),
+        ),
+        Reply(
+            "Chloé accepts the series through a Nextcloud server (From: its no-reply, Reply-To: Chloé)",
+            "built: relayed as Nextcloud sends it",
+            built_reply(
+                "chloe@example.org",
+                "ACCEPTED",
+                uid=uid,
+                sequence=1,
+                rsvp=rsvp,
+                relay="no-reply@cloud.example.net",
+                prodid="-//Sabre//Sabre VObject 4.5.4//EN",
+            ),
+        ),
+    )
 
 
 REPLIES = (
@@ -40,9 +115,17 @@ REPLIES = (
     Reply("Carla accepts, from Apple Calendar (a saved .eml)", "apple-mail-accepted.eml"),
     Reply("Dan accepts, from Thunderbird", "thunderbird-accepted.eml"),
     Reply("Ana changes her mind: maybe (Gmail, a later DTSTAMP)", "gmail-tentative.eml"),
-    Reply("A forged decline in Ben's name, from another address", "forged-reply.eml"),
+    Reply(
+        "A decline in Ben's name from another address, Reply-To: Ben (relayed or forged)", "forged-reply.eml"
+    ),
     Reply('A person writes back "running late" (no calendar)', "gmail-human-answer.eml"),
 )
+
+
+def rsvp_address(runtime) -> str:
+    """The address the stacks receive replies at (the receipt rule's recipient)."""
+    recipients = [r for rule in runtime.inventory.receipt_rules for r in rule.recipients]
+    return recipients[0] if recipients else "rsvp@example.com"
 
 
 def receives_replies(runtime) -> bool:

@@ -22,6 +22,7 @@ from infra.constructs.queue_worker import QueueWorker
 from infra.constructs.reputation_alarms import ReputationAlarms, ReputationRate
 from infra.guard import add_placeholder_guard, add_rsvp_placeholder_guard
 from infra.receiving import require_receiving_region
+from lambdas.runtime.config import ENV_TRUSTED_RELAY_DOMAINS
 
 RSVP_DOMAIN_WARNING_ID = "calendar-invite:rsvp-domain-not-verified-here"
 
@@ -236,6 +237,10 @@ class StatelessStack(Stack):
             [*table_and_ses, read_mail],
             fans_out=False,
         )
+        if config.trusted_relay_domains:  # answers relayed by these count as verified (docs/replies.md)
+            self.reply.function.add_environment(
+                ENV_TRUSTED_RELAY_DOMAINS, ",".join(config.trusted_relay_domains)
+            )
         # The queue gets the SNS envelope (not raw delivery): its Type and TopicArn tell a
         # notification apart from anything else that might reach the queue.
         self.inbound.topic.add_subscription(

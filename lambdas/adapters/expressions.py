@@ -27,6 +27,7 @@ from lambdas.domain.items import (
 )
 from lambdas.domain.keys import (
     ATTENDEE_PREFIX,
+    OCCURRENCE_ANSWERS_PREFIX,
     OCCURRENCE_PREFIX,
     PARTITION_KEY,
     SORT_KEY,
@@ -160,6 +161,19 @@ def invite_claim(
         "ExpressionAttributeValues": to_attribute_values({":seq": sequence}),
     }
     return [{"Update": attendee_update}, {"ConditionCheck": event_check}]
+
+
+def occurrence_answers_query(table: str, uid: str) -> dict:
+    """The first page of every occurrence answers item (the counts per occurrence) of the event."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+        "ExpressionAttributeValues": to_attribute_values(
+            {":pk": event_pk(uid), ":prefix": OCCURRENCE_ANSWERS_PREFIX}
+        ),
+        "ConsistentRead": True,
+    }
 
 
 def overrides_query(table: str, uid: str) -> dict:
@@ -331,6 +345,12 @@ def attendee_completion(table: str, c: Completion) -> dict:
         f"SET email = :email, #name = :name, #status = :status, #seq = :seq, {when} = :at, sent_at = :at,"
         " message_id = :mid, history = list_append(if_not_exists(history, :empty), :entry)"
     )
+    if c.method == Method.CANCEL and c.occurrence:
+        # Removed from one occurrence: every later REQUEST to them leaves it out (items.without_excluded).
+        expression += (
+            ", excluded_occurrences = list_append(if_not_exists(excluded_occurrences, :empty), :occ)"
+        )
+        values[":occ"] = [c.occurrence]
     if c.method == Method.REQUEST:
         # A new or changed invitation asks for a fresh reply (RFC 5546 §2.1.4).
         expression += ", partstat = :needs_action"

@@ -21,7 +21,7 @@ from lambdas.domain.items import (
     AttendeeItem,
     EventItem,
 )
-from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key
+from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key, occurrence_answers_key
 from lambdas.domain.replies import MAX_REFRESHES, ReplyChange
 from lambdas.domain.vocabulary import EventStatus, Method, Origin
 
@@ -215,6 +215,185 @@ def _event_counts(table: str, uid: str, change: ReplyChange, event: EventItem) -
         table, event_key(uid), UpdateExpression=expression, ConditionExpression=f"{condition} AND {epoch}"
     )
     return {"Update": {**update, **RETURN_ITEM_IF_REFUSED}}
+
+
+# ------------------------------------------------------------------------ ONE OCCURRENCE'S ANSWER
+
+
+def occurrence_reply_transaction(
+    table: str, answer, change, received: Received, attendee: AttendeeItem, tally
+) -> list[dict[str, Any]]:
+    """TransactItems for an answer to one occurrence (``change``: an OccurrenceChange): the
+    attendee's entry for it, the occurrence's counts (or nothing when none move), and a check that
+    the event is still open. Conditioned as read, like a series answer."""
+    items = [{"Update": _attendee_occurrence_reply(table, answer, change, received, attendee)}]
+    if change.counts is not None:
+        items.append({"Update": _occurrence_counts(table, answer.uid, change, tally)})
+    e = Expression()
+    check = e.request(table, event_key(answer.uid), ConditionExpression=_event_is_open(e))
+    items.append({"ConditionCheck": check})
+    return items
+
+
+def _attendee_occurrence_reply(table, answer, change, received: Received, attendee: AttendeeItem):
+    e = Expression()
+    entry = {
+        "partstat": answer.partstat,
+        "sequence": change.version,
+        "dtstamp": answer.dtstamp.isoformat(),
+        "at": received.recorded_at,
+        "message_id": received.ses_message_id,
+        "comment": (answer.comment or "")[:MAX_COMMENT],
+    }
+    if change.counted_as:
+        entry |= {"counted_as": change.counted_as, "counted_sequence": change.version}
+    replies = e.name("occurrence_replies")
+    before = attendee.occurrence_replies.get(change.occurrence)
+    conditions = [
+        f"{e.name('status')} = {e.value(attendee.status)}",
+        e.as_read("sequence", attendee.sequence),
+    ]
+    if not attendee.occurrence_replies:
+        # A nested path can only be set inside an existing map: the first answer writes the map.
+        expression = f"SET {replies} = {e.value({change.occurrence: entry})}"
+        conditions.append(f"attribute_not_exists({replies})")
+    else:
+        path = f"{replies}.{e.name(change.occurrence)}"
+        expression = f"SET {path} = {e.value(entry)}"
+        conditions.append(f"attribute_exists({replies})")
+        if before is None:
+            conditions.append(f"attribute_not_exists({path})")
+        else:
+            conditions.append(f"{path}.{e.name('dtstamp')} = {e.value(before.dtstamp)}")
+            sequence = f"{path}.{e.name('sequence')}"
+            if before.sequence is None:
+                conditions.append(f"attribute_not_exists({sequence})")
+            else:
+                conditions.append(f"{sequence} = {e.value(before.sequence)}")
+    return e.request(
+        table,
+        attendee_key(answer.uid, answer.attendee),
+        UpdateExpression=expression,
+        ConditionExpression=" AND ".join(conditions),
+    )
+
+
+def _occurrence_counts(table: str, uid: str, change, tally) -> dict[str, Any]:
+    e = Expression()
+    counts = change.counts
+    epoch = e.as_read("replies_sequence", tally.replies_sequence if tally else None)
+    occurrence = f"{e.name('occurrence')} = {e.value(change.occurrence)}"
+    if counts.reset_to is not None:
+        sets = [f"{e.name(counter)} = {e.value(value)}" for counter, value in sorted(counts.reset_to.items())]
+        sets.append(f"{e.name('replies_sequence')} = {e.value(counts.version)}")
+        expression = "SET " + ", ".join([occurrence, *sets])
+    else:
+        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(counts.deltas.items())]
+        expression = f"SET {occurrence} ADD " + ", ".join(adds)
+    return e.request(
+        table,
+        occurrence_answers_key(uid, change.occurrence),
+        UpdateExpression=expression,
+        ConditionExpression=epoch,
+    )
+
+
+# ------------------------------------------------------------------------- A REMOVED ATTENDEE
+
+
+def uncount_transaction(
+    table: str, uid: str, attendee: AttendeeItem, deltas: dict[str, int], event: EventItem
+) -> list[dict[str, Any]]:
+    """TransactItems: clear the attendee's ``counted_as`` and take it out of the event's counts,
+    both conditioned as read (a concurrent answer or a new version refuses it: decide again)."""
+    e = Expression()
+    attendee_update = e.request(
+        table,
+        attendee_key(uid, attendee.email),
+        UpdateExpression=f"REMOVE {e.name('counted_as')}, {e.name('counted_sequence')}",
+        ConditionExpression=(
+            f"{e.as_read('counted_as', attendee.counted_as)}"
+            f" AND {e.as_read('counted_sequence', attendee.counted_sequence)}"
+        ),
+    )
+    items = [{"Update": attendee_update}]
+    if deltas:
+        e = Expression()
+        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
+        event_update = e.request(
+            table,
+            event_key(uid),
+            UpdateExpression="ADD " + ", ".join(adds),
+            ConditionExpression=e.as_read("replies_sequence", event.replies_sequence),
+        )
+        items.append({"Update": event_update})
+    return items
+
+
+def occurrence_uncount_transaction(
+    table: str, uid: str, attendee: AttendeeItem, occurrence: str, deltas: dict[str, int], tally
+) -> list[dict[str, Any]]:
+    """TransactItems: clear the counted mark of the attendee's answer to one occurrence and take
+    it out of that occurrence's counts, both conditioned as read."""
+    entry = attendee.occurrence_replies[occurrence]
+    e = Expression()
+    path = f"{e.name('occurrence_replies')}.{e.name(occurrence)}"
+    attendee_update = e.request(
+        table,
+        attendee_key(uid, attendee.email),
+        UpdateExpression=f"REMOVE {path}.{e.name('counted_as')}, {path}.{e.name('counted_sequence')}",
+        ConditionExpression=(
+            f"{path}.{e.name('dtstamp')} = {e.value(entry.dtstamp)}"
+            f" AND {path}.{e.name('counted_as')} = {e.value(entry.counted_as)}"
+        ),
+    )
+    items = [{"Update": attendee_update}]
+    if deltas:
+        e = Expression()
+        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
+        tally_update = e.request(
+            table,
+            occurrence_answers_key(uid, occurrence),
+            UpdateExpression="ADD " + ", ".join(adds),
+            ConditionExpression=e.as_read("replies_sequence", tally.replies_sequence),
+        )
+        items.append({"Update": tally_update})
+    return items
+
+
+# -------------------------------------------------------------------------------- UNVERIFIED
+
+
+def unverified_update(
+    table: str, answer, trust, received: Received, attendee: AttendeeItem
+) -> dict[str, Any]:
+    """UpdateItem: keep an unproven answer apart (``unverified``), never touching the attendee's
+    own answer or the counts; conditioned on the attendee still being invited, and on the kept one
+    being as read (a later DTSTAMP wins, whatever the arrival order)."""
+    e = Expression()
+    kept = {
+        "partstat": answer.partstat,
+        "reason": trust.reason,
+        "relayed_by": trust.relayed_by,
+        "occurrence": answer.recurrence_id or "",
+        "sequence": answer.sequence,
+        "dtstamp": answer.dtstamp.isoformat(),
+        "comment": (answer.comment or "")[:MAX_COMMENT],
+        "at": received.recorded_at,
+        "message_id": received.ses_message_id,
+    }
+    stored = attendee.unverified.dtstamp if attendee.unverified and attendee.unverified.dtstamp else None
+    condition = (
+        f"{e.name('status')} = {e.value(attendee.status)}"
+        f" AND {e.as_read('sequence', attendee.sequence)}"
+        f" AND {e.as_read('unverified.dtstamp', stored)}"
+    )
+    return e.request(
+        table,
+        attendee_key(answer.uid, answer.attendee),
+        UpdateExpression=f"SET {e.name('unverified')} = {e.value(kept)}",
+        ConditionExpression=condition,
+    )
 
 
 # ----------------------------------------------------------------------------------- COUNTER

@@ -16,11 +16,14 @@ from lambdas.adapters.expressions import (
     message_mapping,
     read_attendee,
     read_event,
+    to_attribute_values,
 )
 from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import ClaimResult, Store, TransactionRefused, _attendee, _event
-from lambdas.domain.items import AttendeeItem, EventItem
-from lambdas.domain.replies import ReplyChange
+from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem
+from lambdas.domain.keys import occurrence_answers_key
+from lambdas.domain.occurrence_answers import occurrence_uncounted
+from lambdas.domain.replies import ReplyChange, uncounted
 
 Items = tuple[EventItem | None, AttendeeItem | None]
 
@@ -65,6 +68,85 @@ class ReplyStore(Store):
         except TransactionRefused as refused:
             return _now(answer.uid, (event, attendee), refused.reasons)
         return None
+
+    def read_occurrence(
+        self, uid: str, email: str, occurrence: str
+    ) -> tuple[EventItem | None, AttendeeItem | None, OccurrenceAnswersItem | None]:
+        """The event, the attendee and the occurrence's counts, read together (one request)."""
+        response = self._db.transact_get_items(
+            TransactItems=[
+                {"Get": _key_only(read_event(self._table, uid))},
+                {"Get": _key_only(read_attendee(self._table, uid, email))},
+                {
+                    "Get": {
+                        "TableName": self._table,
+                        "Key": to_attribute_values(occurrence_answers_key(uid, occurrence)),
+                    }
+                },
+            ]
+        )
+        event, attendee, tally = (from_item(r.get("Item")) for r in response["Responses"])
+        counts = OccurrenceAnswersItem.read(tally, uid=uid, occurrence=occurrence) if tally else None
+        return _event(uid, event), _attendee(uid, attendee), counts
+
+    def record_occurrence_reply(
+        self, answer, change, received: Received, attendee: AttendeeItem, tally: OccurrenceAnswersItem | None
+    ) -> bool:
+        """Write an answer for one occurrence and move its counts; False when any item changed
+        since it was read (decide again on a new read)."""
+        items = reply_expressions.occurrence_reply_transaction(
+            self._table, answer, change, received, attendee, tally
+        )
+        try:
+            self._transact(items)
+        except TransactionRefused:
+            return False
+        return True
+
+    def uncount(self, uid: str, email: str, attempts: int = 5) -> bool:
+        """Take a removed attendee's answers out of the counts, the series' and every occurrence's,
+        once whatever redelivers it. False when the items kept changing under every attempt."""
+        attendee = None
+        for _ in range(attempts):
+            event, attendee = self.read(uid, email)
+            deltas = uncounted(event, attendee)
+            if deltas is None:
+                break
+            items = reply_expressions.uncount_transaction(self._table, uid, attendee, deltas, event)
+            try:
+                self._transact(items)
+            except TransactionRefused:
+                continue
+            break
+        else:
+            return False
+        occurrences = list(attendee.occurrence_replies) if attendee else []
+        return all(self.uncount_occurrence(uid, email, occurrence, attempts) for occurrence in occurrences)
+
+    def uncount_occurrence(self, uid: str, email: str, occurrence: str, attempts: int = 5) -> bool:
+        """Take an attendee's answer to one occurrence out of that occurrence's counts (they were
+        removed from it, or from the event). False when the items kept changing."""
+        for _ in range(attempts):
+            _, attendee, tally = self.read_occurrence(uid, email, occurrence)
+            entry = attendee.occurrence_replies.get(occurrence) if attendee else None
+            deltas = occurrence_uncounted(entry, tally)
+            if deltas is None:
+                return True
+            items = reply_expressions.occurrence_uncount_transaction(
+                self._table, uid, attendee, occurrence, deltas, tally
+            )
+            try:
+                self._transact(items)
+            except TransactionRefused:
+                continue
+            return True
+        return False
+
+    def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
+        """Keep an unproven answer apart; False when the attendee item changed since it was read."""
+        return self._update_if(
+            reply_expressions.unverified_update(self._table, answer, trust, received, attendee)
+        )
 
     def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
         """Keep a proposal; False when the attendee item changed since it was read."""

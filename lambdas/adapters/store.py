@@ -20,8 +20,21 @@ from botocore.exceptions import ClientError
 from lambdas.adapters import expressions
 from lambdas.adapters.expressions import CONDITION_FAILED, Completion, Operation, from_item
 from lambdas.domain.contract import Person
-from lambdas.domain.items import HISTORY_CAP, AttendeeItem, EventItem, MessageItem, OverrideItem
-from lambdas.domain.keys import OCCURRENCE_PREFIX, PARTITION_KEY, SORT_KEY, email_in_key
+from lambdas.domain.items import (
+    HISTORY_CAP,
+    AttendeeItem,
+    EventItem,
+    MessageItem,
+    OccurrenceAnswersItem,
+    OverrideItem,
+)
+from lambdas.domain.keys import (
+    OCCURRENCE_ANSWERS_PREFIX,
+    OCCURRENCE_PREFIX,
+    PARTITION_KEY,
+    SORT_KEY,
+    email_in_key,
+)
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
 CONFLICT_ATTEMPTS = 4  # TransactionConflict is not retried by botocore; retry it here, then let SQS
@@ -179,6 +192,17 @@ class Store:
                 stored, uid=uid, occurrence=str(stored.get(SORT_KEY, "")).removeprefix(OCCURRENCE_PREFIX)
             )
             for stored in self._query(expressions.overrides_query(self._table, uid))
+        ]
+
+    def occurrence_answers(self, uid: str) -> list[OccurrenceAnswersItem]:
+        """The counts of the answers for each occurrence answered apart, following every page."""
+        return [
+            OccurrenceAnswersItem.read(
+                stored,
+                uid=uid,
+                occurrence=str(stored.get(SORT_KEY, "")).removeprefix(OCCURRENCE_ANSWERS_PREFIX),
+            )
+            for stored in self._query(expressions.occurrence_answers_query(self._table, uid))
         ]
 
     def record_override(self, uid: str, override: dict[str, Any]) -> None:

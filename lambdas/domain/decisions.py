@@ -39,6 +39,7 @@ class Outcome(StrEnum):
     COUNTER_RECORDED = "counter_recorded"  # a proposed change is kept for the organizer
     REFRESHED = "refreshed"  # the current version was sent again to the attendee who asked
     UNTRUSTED = "untrusted"  # forged or failed SES's checks: not recorded
+    UNVERIFIED = "unverified"  # maybe the attendee's (relayed, DMARC p=none): kept apart, not counted
     UNKNOWN_EVENT = "unknown_event"  # no event with that UID was sent from here
     CANCELLED_EVENT = "cancelled_event"  # an answer for a cancelled event
     NOT_CALENDAR = "not_calendar"  # no calendar in the mail: kept in the bucket, logged

@@ -8,7 +8,8 @@ is the one place that knows them, and the store passes the uid (and address) it 
 
 Adding a field is one line, its declaration: the annotation says how it is read (``str``,
 ``int``, ``float``, ``bool``, a ``StrEnum``, another dataclass such as ``Pending``, a
-``tuple[X, ...]`` of those, or ``X | None``), and the default is what a missing value reads as.
+``tuple[X, ...]`` of those, a ``dict[str, X]`` map of them, or ``X | None``), and the default is
+what a missing value reads as.
 """
 
 from __future__ import annotations
@@ -127,6 +128,37 @@ class CounterProposal:
 
 
 @dataclass(frozen=True)
+class UnverifiedAnswer:
+    """The latest answer that may be the attendee's but is not proven to be (relayed mail, DMARC
+    FAIL under p=none: docs/replies.md, "Trust"). Shown to the organizer, never counted."""
+
+    partstat: PartStat | None = None
+    reason: str = ""  # trust.RELAYED, trust.DMARC_FAIL_POLICY_NONE
+    relayed_by: str = ""  # the From: address of relayed mail
+    occurrence: str = ""  # RECURRENCE-ID of an answer for one occurrence, "" for the series
+    sequence: int | None = None
+    dtstamp: str = ""
+    comment: str = ""
+    at: str = ""  # when it was recorded
+    message_id: str = ""  # the inbound mail's SES message id
+
+
+@dataclass(frozen=True)
+class OccurrenceReply:
+    """An attendee's answer for one occurrence of a series (a REPLY with RECURRENCE-ID); the
+    series answer stays in the attendee's own attributes (docs/replies.md, "Answers per occurrence")."""
+
+    partstat: PartStat | None = None
+    sequence: int | None = None  # the version it answers, as reply_sequence
+    dtstamp: str = ""
+    at: str = ""
+    message_id: str = ""  # the inbound mail's SES message id
+    comment: str = ""
+    counted_as: str = ""  # the occurrence's counter this answer adds one to
+    counted_sequence: int | None = None
+
+
+@dataclass(frozen=True)
 class RefreshClaim:
     """A REFRESH being answered: the inbound mail it answers, like ``Pending`` for an invitation."""
 
@@ -188,6 +220,11 @@ class AttendeeItem:
     delivery: Delivery | None = None  # the newest SES feedback on an email to this attendee
     suppressed: Suppression | None = None  # set once, by the first suppressing feedback
     counted_feedback: tuple[str, ...] = ()  # "<counter>#<ses message id>": each email counted once
+    unverified: UnverifiedAnswer | None = None  # the latest unproven answer, kept apart from partstat
+    # Answers for single occurrences of a series, by occurrence (its original start, as in the key).
+    occurrence_replies: dict[str, OccurrenceReply] = dataclasses.field(default_factory=dict)
+    # Occurrences this attendee alone was removed from: every later REQUEST carries them as EXDATEs.
+    excluded_occurrences: tuple[str, ...] = ()
 
     @property
     def person(self) -> Person:
@@ -317,9 +354,46 @@ def series_with_overrides(
     return dataclasses.replace(event, exdates=exdates), live
 
 
+def without_excluded(
+    event: EventDetails, overrides: tuple[Override, ...], excluded: tuple[str, ...]
+) -> tuple[EventDetails, tuple[Override, ...]]:
+    """A series as one attendee's REQUEST carries it: the occurrences they alone were removed from
+    (``AttendeeItem.excluded_occurrences``) become EXDATEs for them, and their changes are left out,
+    so that no later update brings those occurrences back to them (sabre/vobject's Broker does the
+    same for an attendee missing from some instances: EXDATEs on their copy of the master)."""
+    recurrence = event.recurrence
+    if recurrence is None or not excluded:
+        return event, overrides
+    times = {t for t in (_stored_time(x, event.timezone) for x in excluded) if t is not None}
+    times = {t for t in times if recurrence.includes(t)}
+    if not times:
+        return event, overrides
+    exdates = tuple(sorted(set(event.exdates) | times))
+    return dataclasses.replace(event, exdates=exdates), tuple(
+        o for o in overrides if o.occurrence not in times
+    )
+
+
 def occurrence_text(value: date | datetime) -> str:
     """The stored (and key) form of an occurrence's original start."""
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()
+
+
+@dataclass(frozen=True)
+class OccurrenceAnswersItem:
+    """The counts of the answers for one occurrence of a series, like the event's ``replies_*``:
+    invited attendees whose current answer for it, to version ``replies_sequence``, is that answer."""
+
+    uid: str
+    occurrence: str
+    replies_sequence: int | None = None
+    replies_accepted: int = 0
+    replies_declined: int = 0
+    replies_tentative: int = 0
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any], *, uid: str, occurrence: str) -> OccurrenceAnswersItem:
+        return read(cls, stored, uid=uid, occurrence=occurrence)
 
 
 @dataclass(frozen=True)
@@ -389,6 +463,13 @@ def _reader(hint: Any) -> Reader:
     if origin in (types.UnionType, typing.Union):
         (inner,) = [arg for arg in args if arg is not type(None)]
         return _reader(inner)  # None is the default of such fields, never read
+    if origin is dict:  # str keys
+        value = _reader(args[1])
+        return lambda raw: (
+            {str(k): v for k, v in ((k, value(v)) for k, v in raw.items()) if v is not _UNREADABLE}
+            if isinstance(raw, Mapping)
+            else _UNREADABLE
+        )
     if origin is tuple:
         item = _reader(args[0])
         return lambda raw: (

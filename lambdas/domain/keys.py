@@ -4,6 +4,8 @@ Event item:    pk = sk = "event#<uid>"
 Attendee item: pk = "event#<uid>", sk = "attendee#<lower-cased email>"
 Override item: pk = "event#<uid>", sk = "occurrence#<original start of the occurrence>"
 Message item:  pk = sk = "message#<SES message id>" (where an email's delivery feedback belongs)
+Occurrence answers item: pk = "event#<uid>", sk = "answers#<original start of the occurrence>"
+               (the counts of the answers for one occurrence of a series)
 """
 
 from collections.abc import Mapping
@@ -15,6 +17,7 @@ EVENT_PREFIX = "event#"
 ATTENDEE_PREFIX = "attendee#"
 OCCURRENCE_PREFIX = "occurrence#"
 MESSAGE_PREFIX = "message#"
+OCCURRENCE_ANSWERS_PREFIX = "answers#"
 
 
 def event_pk(uid: str) -> str:
@@ -44,3 +47,9 @@ def occurrence_key(uid: str, occurrence: str) -> dict[str, str]:
 def message_key(ses_message_id: str) -> dict[str, str]:
     pk = f"{MESSAGE_PREFIX}{ses_message_id}"
     return {PARTITION_KEY: pk, SORT_KEY: pk}
+
+
+def occurrence_answers_key(uid: str, occurrence: str) -> dict[str, str]:
+    """The counts of one occurrence's answers; ``occurrence`` as in :func:`occurrence_key`. Its own
+    prefix, so that the overrides' ``begins_with(sk, "occurrence#")`` query never meets it."""
+    return {PARTITION_KEY: event_pk(uid), SORT_KEY: f"{OCCURRENCE_ANSWERS_PREFIX}{occurrence}"}

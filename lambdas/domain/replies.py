@@ -149,17 +149,30 @@ def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem
 
 
 def _counts(event: EventItem, attendee: AttendeeItem | None, version: int, counted_as: str | None):
-    epoch = _epoch(event)
+    previous = attendee.counted_as if attendee else ""
+    previous_version = attendee.counted_sequence if attendee else None
+    return count_moves(_epoch(event), previous, previous_version, version, counted_as, COUNTERS)
+
+
+def count_moves(
+    epoch: int,
+    previous: str,
+    previous_version: int | None,
+    version: int,
+    counted_as: str | None,
+    counters: tuple[str, ...],
+) -> Counts | None:
+    """How counters describing version ``epoch`` (-1: none yet) move when an answer to ``version``
+    counted as ``counted_as`` replaces one counted as ``previous`` at ``previous_version``."""
     if version < epoch:
         return None  # the counts already describe a newer version; this answer is not part of it
     if version > epoch:
-        reset = dict.fromkeys(COUNTERS, 0)
+        reset = dict.fromkeys(counters, 0)
         if counted_as:
             reset[counted_as] = 1
         return Counts(version=version, reset_to=reset)
     deltas: dict[str, int] = {}
-    previous = attendee.counted_as if attendee else ""
-    if previous and attendee.counted_sequence == epoch:
+    if previous and previous_version == epoch:
         deltas[previous] = deltas.get(previous, 0) - 1
     if counted_as:
         deltas[counted_as] = deltas.get(counted_as, 0) + 1
@@ -167,9 +180,44 @@ def _counts(event: EventItem, attendee: AttendeeItem | None, version: int, count
     return Counts(version=version, deltas=deltas) if deltas else None
 
 
+def uncounted(event: EventItem | None, attendee: AttendeeItem | None) -> dict[str, int] | None:
+    """What taking a removed attendee's answer out of the counts moves: ``{counter: -1}`` when it
+    counts in the version the counts describe, ``{}`` when it is counted in none (only the
+    attendee's mark is cleared), None when there is nothing to take out."""
+    if event is None or attendee is None or not attendee.counted_as:
+        return None
+    if attendee.counted_sequence != _epoch(event) or attendee.counted_as not in COUNTERS:
+        return {}
+    return {attendee.counted_as: -1}
+
+
 def _epoch(event: EventItem) -> int:
     """The version the event's counts describe; -1 before the first answer."""
     return -1 if event.replies_sequence is None else event.replies_sequence
+
+
+def decide_unverified(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
+    """None to keep an unverified answer (docs/replies.md, "Trust") apart on the attendee item, or
+    the Refusal. Kept only for invited attendees: an unproven answer never creates an item."""
+    refused = event_refusal(event)
+    if refused:
+        return refused
+    partstat = PartStat._value2member_map_.get(answer.partstat or "")
+    if partstat not in RECORDABLE_PARTSTATS:
+        return Refusal(Outcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer")
+    sent = invited_sequence(attendee)
+    if sent is None or attendee.status is not AttendeeStatus.INVITED:
+        return Refusal(Outcome.SKIPPED, "an unverified answer for someone the organizer did not invite")
+    if answer.sequence < sent:
+        return Refusal(Outcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
+    stored = attendee.unverified
+    if stored is not None and stored.dtstamp:
+        recorded = datetime.fromisoformat(stored.dtstamp)
+        if answer.dtstamp == recorded:
+            return Refusal(Outcome.DUPLICATE, "this unverified answer is already kept")
+        if answer.dtstamp < recorded:
+            return Refusal(Outcome.STALE, "a later unverified answer (DTSTAMP) is kept")
+    return None
 
 
 # ------------------------------------------------------------------------------ COUNTER, REFRESH

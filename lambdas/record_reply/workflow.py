@@ -7,6 +7,7 @@ The rules and their reasons: docs/replies.md, "Recording".
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
@@ -16,9 +17,18 @@ from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
-from lambdas.domain.inbound.trust import distrust
-from lambdas.domain.items import series_with_overrides
-from lambdas.domain.replies import MAX_REFRESHES, Refusal, decide_counter, decide_refresh, decide_reply
+from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
+from lambdas.domain.items import series_with_overrides, without_excluded
+from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply, one_occurrence
+from lambdas.domain.replies import (
+    MAX_REFRESHES,
+    Refusal,
+    decide_counter,
+    decide_refresh,
+    decide_reply,
+    decide_unverified,
+    event_refusal,
+)
 from lambdas.domain.vocabulary import Method, PartStat
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import send_itip
@@ -84,17 +94,34 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
     }
     if answer.partstat:
         fields["partstat"] = answer.partstat
-    untrusted = distrust(mail, email, answer)
-    if untrusted:
-        return Outcome.UNTRUSTED, {**fields, "reason": untrusted}
+    if answer.dtstamp is None:
+        # Neither DTSTAMP nor a readable Date: ordered by when SES received it (the same on every
+        # redelivery, so a redelivered copy is still the same answer).
+        received_at = mail.received_at or services.clock()
+        answer = dataclasses.replace(answer, dtstamp=received_at, dtstamp_from="received")
+    if answer.dtstamp_from != "DTSTAMP":
+        fields["orderedBy"] = answer.dtstamp_from
+    trusted = trust(mail, email, answer, services.settings.trusted_relay_domains)
+    if trusted.level is TrustLevel.UNTRUSTED:
+        return Outcome.UNTRUSTED, {**fields, "reason": trusted.reason}
+    if trusted.relayed_by:
+        fields["relayedBy"] = trusted.relayed_by
+    if trusted.level is TrustLevel.UNVERIFIED:
+        received = Received(mail.ses_message_id, services.clock().isoformat(timespec="seconds"))
+        outcome, more = _unverified(services, answer, trusted, received)
+        return outcome, {**fields, "trust": trusted.reason, **more}
     if answer.recurrence_id:
-        reason = "an answer for one instance (RECURRENCE-ID): events are sent as single events"
-        return Outcome.UNSUPPORTED, {**fields, "recurrenceId": answer.recurrence_id, "reason": reason}
+        fields["recurrenceId"] = answer.recurrence_id
+        if answer.method == Method.COUNTER:
+            reason = "a proposal for one occurrence (RECURRENCE-ID) is not kept; the series' is"
+            return Outcome.UNSUPPORTED, {**fields, "reason": reason}
     if answer.method == Method.REFRESH and email.automatic:
         # docs/replies.md: automatic mail is never answered, so two robots cannot loop.
         reason = f"automatic mail ({email.automatic_reason}) is never answered"
         return Outcome.SKIPPED, {**fields, "reason": reason}
     step = _STEPS.get(answer.method)
+    if answer.recurrence_id and answer.method == Method.REPLY:
+        step = _occurrence_reply
     if step is None:
         return Outcome.UNSUPPORTED, {
             **fields,
@@ -126,6 +153,47 @@ def _reply(services: Services, answer: CalendarAnswer, received: Received) -> An
     return _retry_later("the event or attendee item")
 
 
+def _occurrence_reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
+    """An answer for one occurrence: recorded for it and counted in its own counts; the series
+    answer is left as it is (docs/replies.md, "Answers per occurrence")."""
+    guess = answer.recurrence_id  # UTC when it had a zone: the table's form for a zoned series
+    for _ in range(DECIDE_ATTEMPTS):
+        event, attendee, tally = services.replies.read_occurrence(answer.uid, answer.attendee, guess)
+        refused = event_refusal(event)
+        if refused:
+            return _refused(refused)
+        occurrence = answered_occurrence(answer.recurrence_id, event, attendee)
+        if isinstance(occurrence, Refusal):
+            return _refused(occurrence)
+        if occurrence != guess:  # floating, or a date: read the occurrence's own counts
+            guess = occurrence
+            event, attendee, tally = services.replies.read_occurrence(answer.uid, answer.attendee, occurrence)
+        change = decide_occurrence_reply(answer, occurrence, event, attendee, tally)
+        if isinstance(change, Refusal):
+            return _refused(change)
+        if services.replies.record_occurrence_reply(answer, change, received, attendee, tally):
+            return Outcome.RECORDED, {
+                "occurrence": occurrence,
+                "countedAs": change.counted_as,
+                "version": change.version,
+            }
+    return _retry_later("the occurrence's items")
+
+
+def _unverified(services: Services, answer: CalendarAnswer, trusted: Trust, received: Received) -> Answered:
+    """Keep an answer that may be the attendee's, apart from their own and out of the counts."""
+    if answer.method != Method.REPLY:
+        return Outcome.SKIPPED, {"reason": f"a {answer.method} is answered only for verified mail"}
+    for _ in range(DECIDE_ATTEMPTS):
+        event, attendee = services.replies.read(answer.uid, answer.attendee)
+        refusal = decide_unverified(answer, event, attendee)
+        if refusal is not None:
+            return _refused(refusal)
+        if services.replies.record_unverified(answer, trusted, received, attendee):
+            return Outcome.UNVERIFIED, {"reason": trusted.reason}
+    return _retry_later("the attendee item")
+
+
 def _counter(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
     for _ in range(DECIDE_ATTEMPTS):
         event, attendee = services.replies.read(answer.uid, answer.attendee)
@@ -147,6 +215,11 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     details = event.details()  # before the claim: stored details too thin to render hold nothing
     if details is None:
         return Outcome.UNKNOWN_EVENT, {"reason": "the stored event has too few details to send again"}
+    occurrence = None
+    if answer.recurrence_id:  # "this event only": that occurrence is sent again, as it stands
+        occurrence = answered_occurrence(answer.recurrence_id, event, attendee)
+        if isinstance(occurrence, Refusal):
+            return _refused(occurrence)
     now, token, lease = services.clock(), services.new_token(), services.settings.claim_lease_seconds
     claim = services.replies.claim_refresh(uid, email, sequence, inbound, token, now.timestamp(), lease)
     if not claim.claimed:
@@ -164,6 +237,9 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     overrides = ()
     if details.recurrence is not None:  # the series as it stands: its changed and cancelled occurrences
         details, overrides = series_with_overrides(details, services.store.overrides(uid))
+        details, overrides = without_excluded(details, overrides, attendee.excluded_occurrences)
+    if occurrence is not None:
+        details, overrides = one_occurrence(details, overrides, occurrence), ()
     itip = ItipMessage(
         method=Method.REQUEST,
         event=details,
@@ -172,7 +248,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         organizer_mailbox=services.settings.rsvp_email,
         dtstamp=now,
         status=itip_status(Method.REQUEST),
-        attendee_partstat=attendee.partstat or PartStat.NEEDS_ACTION,
+        attendee_partstat=_partstat_for(attendee, occurrence) or PartStat.NEEDS_ACTION,
         overrides=overrides,
     )
     release = lambda: services.replies.release_refresh(uid, email, token)  # noqa: E731
@@ -187,6 +263,12 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     # Refused only if the lease ran out and a redelivery took over: it records its own send.
     services.replies.record_refresh(uid, email, inbound, token, entry)
     return Outcome.REFRESHED, {"sentMessageId": message_id}
+
+
+def _partstat_for(attendee, occurrence: str | None) -> PartStat | None:
+    """The answer the organizer has from the attendee: for one occurrence, its own if any."""
+    reply = attendee.occurrence_replies.get(occurrence) if occurrence else None
+    return reply.partstat if reply is not None and reply.partstat else attendee.partstat
 
 
 _STEPS = {Method.REPLY: _reply, Method.COUNTER: _counter, Method.REFRESH: _refresh}

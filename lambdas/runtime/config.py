@@ -23,6 +23,8 @@ ENV_MAX_SEND_RATE = "SES_MAX_SEND_RATE"
 # the rate divided by this (docs/performance.md, "Keeping to the SES rate").
 ENV_SENDING_INSTANCES = "SES_SENDING_INSTANCES"
 READ_FROM_ACCOUNT = "account"
+# Comma-separated mail domains whose relayed answers count as the attendee's own (docs/replies.md).
+ENV_TRUSTED_RELAY_DOMAINS = "TRUSTED_RELAY_DOMAINS"
 
 REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
 
@@ -58,6 +60,7 @@ class Settings:
     max_send_rate: float | None = None  # configured emails per second (None: see the next field)
     send_rate_from_account: bool = False  # read the rate from SES GetAccount (else, if no rate: unpaced)
     sending_instances: int = 1
+    trusted_relay_domains: frozenset[str] = frozenset()  # lower-case mail domains
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -79,6 +82,9 @@ class Settings:
             max_send_rate=_send_rate(env),
             send_rate_from_account=env.get(ENV_MAX_SEND_RATE, "").strip() == READ_FROM_ACCOUNT,
             sending_instances=_positive_int(env, ENV_SENDING_INSTANCES, 1),
+            trusted_relay_domains=frozenset(
+                d.strip().lower() for d in env.get(ENV_TRUSTED_RELAY_DOMAINS, "").split(",") if d.strip()
+            ),
         )
 
     @property

@@ -28,7 +28,7 @@ from lambdas.domain.decisions import (
     superseded_by_update,
     suppression_fields,
 )
-from lambdas.domain.items import EventItem, occurrence_text
+from lambdas.domain.items import AttendeeItem, EventItem, occurrence_text
 from lambdas.domain.recurrence import read_occurrence_start
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
@@ -118,6 +118,18 @@ def _occurrence_sequence(
     return occurrence_cancellation_sequence(request.sequence, series, max(changed, default=None))
 
 
+def _uncounted(services: Services, uid: str, email: str, before: AttendeeItem, one_occurrence: str) -> bool:
+    """Take the removed attendee's answers out of the counts: for one occurrence, their answer to
+    it; for the event, the series answer and every occurrence's. True when nothing was counted."""
+    if one_occurrence:
+        if one_occurrence not in before.occurrence_replies:
+            return True
+        return services.replies.uncount_occurrence(uid, email, one_occurrence)
+    if not before.counted_as and not before.occurrence_replies:
+        return True
+    return services.replies.uncount(uid, email)
+
+
 def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: str) -> RecordResult:
     unverified_share = request.intent is CancelIntent.NOTIFY_CANCELLED and not request.from_fan_out
     stored = services.store.get_event(request.uid) if request.event is None or unverified_share else None
@@ -161,4 +173,13 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
         dtstamp=now,
         status=itip_status(Method.CANCEL, request.intent),
     )
-    return send_claimed(services, record_id, itip, token)
+    result = send_claimed(services, record_id, itip, token)
+    # Counts follow the attendees: a removed attendee's answers no longer count (docs/replies.md).
+    # After the send, so an email that never left changes no count; a failure here is retried.
+    if (
+        request.intent is CancelIntent.REMOVE_ATTENDEE
+        and before
+        and not _uncounted(services, request.uid, attendee.email, before, one_occurrence)
+    ):
+        raise RuntimeError("the removed attendee's answer could not be taken out of the counts")
+    return result

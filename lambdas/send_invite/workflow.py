@@ -13,7 +13,7 @@ from lambdas.domain.decisions import (
     stale_occurrence_change,
     suppression_fields,
 )
-from lambdas.domain.items import occurrence_text, series_with_overrides
+from lambdas.domain.items import occurrence_text, series_with_overrides, without_excluded
 from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
@@ -46,7 +46,11 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
             fields |= suppression_fields(claim.attendee)
         return RecordResult(outcome, fields=fields)
 
-    event, overrides = _with_series(services, event)
+    excluded = _excluded_occurrences(services, event, attendee.email)
+    if event.occurrence is not None and occurrence_text(event.occurrence) in excluded:
+        services.store.release(event.uid, attendee.email, token)
+        return RecordResult(Outcome.STALE, fields={**fields, "reason": "removed from this occurrence"})
+    event, overrides = without_excluded(*_with_series(services, event), excluded)
     itip = ItipMessage(
         method=Method.REQUEST,
         event=event,
@@ -58,6 +62,15 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
         overrides=overrides,
     )
     return send_claimed(services, record.get("messageId", ""), itip, token)
+
+
+def _excluded_occurrences(services: Services, event: EventDetails, email: str) -> tuple[str, ...]:
+    """The occurrences this attendee alone was removed from: a series or occurrence REQUEST must
+    not bring them back. One read, for series only (the claim's transaction returns no item)."""
+    if event.recurrence is None and event.occurrence is None:
+        return ()
+    stored = services.store.get_attendee(event.uid, email)
+    return stored.excluded_occurrences if stored else ()
 
 
 def _occurrence_is_stale(services: Services, event: EventDetails) -> bool:

@@ -42,6 +42,7 @@ CONFIGURED_CONTEXT: dict[str, Any] = {
     "alarmEmail": "ops@acme-events.io",
     "sandboxRecipients": "alice@example.org, bob@acme-events.io",
     "sesMaxSendRate": "50",
+    "trustedRelayDomains": "cloud.acme-events.io",
     "deploy": "true",
 }
 

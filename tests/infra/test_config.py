@@ -59,7 +59,9 @@ def test_context_values_given_as_strings_on_the_command_line_are_parsed():
         maxConcurrency="7",
         sandboxRecipients="Alice@Gmail.com, acme.io",
         createSesIdentity="false",
+        trustedRelayDomains="Cloud.Acme.io, nextcloud.example.org",
     )
+    assert settings.trusted_relay_domains == ("cloud.acme.io", "nextcloud.example.org")
     assert settings.max_concurrency == 7
     assert settings.sandbox_recipients == ("alice@gmail.com", "acme.io")
     assert settings.create_ses_identity is False
@@ -85,6 +87,7 @@ def test_context_values_given_as_strings_on_the_command_line_are_parsed():
         ({"sender": "a@acme.io", "sesIdentity": "acme.io", "hostedZone": "acme.io"}, "hosted zone ID"),
         ({"alarmEmail": "ops"}, "alarmEmail"),
         ({"sandboxRecipients": "bob"}, "sandboxRecipients"),
+        ({"trustedRelayDomains": "no-reply@cloud.acme.io"}, "trustedRelayDomains"),
         ({"createSesIdentity": "maybe"}, "true or false"),
         ({"receiveReplies": "perhaps"}, "receiveReplies"),
         ({"inboundRetentionDays": "a month"}, "inboundRetentionDays"),

@@ -297,3 +297,13 @@ def test_a_placeholder_rsvp_address_with_a_real_sender_is_refused_by_the_templat
     stack = Stack(app, "Probe")
     add_rsvp_placeholder_guard(stack, AppConfig.from_node(app.node))
     assert stack.node.try_find_child(RSVP_GUARD_RULE_ID) is not None
+
+
+def test_trusted_relay_domains_reach_the_reply_function_only_when_configured(default_synth, configured_synth):
+    def environment(synth) -> dict[str, Any]:
+        template = synth.template(STATELESS)
+        function = template["Resources"][reply_function_id(template)]
+        return function["Properties"]["Environment"]["Variables"]
+
+    assert environment(configured_synth)["TRUSTED_RELAY_DOMAINS"] == CONFIGURED_CONTEXT["trustedRelayDomains"]
+    assert "TRUSTED_RELAY_DOMAINS" not in environment(default_synth)

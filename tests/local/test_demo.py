@@ -56,7 +56,8 @@ EXPECTED_ANSWERS = [
     (["carla@example.org ACCEPTED -> recorded"], "recorded"),
     (["dan@example.net ACCEPTED -> recorded"], "recorded"),
     (["ana@example.org TENTATIVE -> recorded"], "recorded"),  # the change of mind
-    (["ben@example.org DECLINED -> untrusted: from_mismatch"], "untrusted"),  # the forgery
+    # The forgery names Ben in Reply-To:: relayed, so kept apart as unverified, never counted.
+    (["ben@example.org DECLINED -> unverified: relayed"], "unverified"),
     (
         ["ana@example.org -> not_calendar: no iTIP calendar: kept in the bucket, not forwarded"],
         "not_calendar",
@@ -81,6 +82,8 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3, "suppressed": 2}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),
+        ({REPLY: 1}, {REPLY: {"recorded": 1}}),  # Ben declines the moved occurrence only
+        ({REPLY: 1}, {REPLY: {"unverified": 1}}),  # Chloé's answer, relayed by a Nextcloud
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
     ]
@@ -194,6 +197,18 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
     assert [(a.email, a.status) for a in series.attendees] == [
         (a, AttendeeStatus.CANCELLED) for a in ATTENDEES
     ]
+    # Ben's answer for the moved occurrence alone, counted for it; Chloé's relayed answer kept apart.
+    [moved] = series.occurrence_answers
+    assert (moved.occurrence, moved.replies_declined, moved.replies_sequence) == (
+        "2027-03-30T07:30:00+00:00",
+        1,
+        1,
+    )
+    ben = next(a for a in series.attendees if a.email == "ben@example.org")
+    assert ben.occurrence_replies["2027-03-30T07:30:00+00:00"].partstat == PartStat.DECLINED
+    chloe = next(a for a in series.attendees if a.email == "chloe@example.org")
+    assert (chloe.unverified.partstat, chloe.unverified.reason) == (PartStat.ACCEPTED, "relayed")
+    assert chloe.unverified.relayed_by == "no-reply@cloud.example.net"
     first_series_email = next(w for w in result.emails if w.email.subject == SERIES_SUBJECT.format("Invite"))
     found = recurring_ical_events.of(check_imip(first_series_email.eml.read_bytes(), "REQUEST")).count()
     assert found == 8
@@ -220,7 +235,11 @@ def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, star
         "   InviteWorkerFunction: 2 invocations; fanned_out 1, sent 3",
         "5. Ana accepts, from Gmail  -> SES receiving (gmail-accepted.eml)",
         "   ReplyWorkerFunction: 1 invocation; recorded 1",
-        "   ben@example.org DECLINED -> untrusted: from_mismatch",
+        "   ben@example.org DECLINED -> unverified: relayed",
+        "   ben@example.org DECLINED -> recorded",
+        "   chloe@example.org ACCEPTED -> unverified: relayed",
+        "  Answers per occurrence: 1",
+        "  Unverified answers (not counted): 1",
         "    accepted   carla@example.org, dan@example.net",
         "    maybe      ana@example.org",
         "    no answer  chloe@example.org",

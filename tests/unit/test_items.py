@@ -130,3 +130,24 @@ def test_items_print_as_plain_json():
         "message_id": "",
     }
     assert entry["delegated_to"] == [] and entry["partstat"] is None  # an answer's fields, as JSON
+
+
+def test_a_map_of_dataclasses_reads_leniently():
+    from lambdas.domain.items import AttendeeItem
+
+    stored = {
+        "occurrence_replies": {
+            "2026-12-08T09:00:00+00:00": {
+                "partstat": "DECLINED",
+                "sequence": 1,
+                "counted_as": "replies_declined",
+            },
+            "broken": "not a map",
+            "unknown": {"partstat": "MAYBE-LATER"},
+        }
+    }
+    item = AttendeeItem.read(stored, uid="u", email="bob@example.org")
+    assert set(item.occurrence_replies) == {"2026-12-08T09:00:00+00:00", "unknown"}
+    assert item.occurrence_replies["2026-12-08T09:00:00+00:00"].sequence == 1
+    assert item.occurrence_replies["unknown"].partstat is None
+    assert AttendeeItem.read({"occurrence_replies": ["a list"]}, uid="u", email="b").occurrence_replies == {}

@@ -12,13 +12,16 @@ What is a calendar part, where clients put it, and what is ignored: docs/replies
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import re
 import typing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 
 from lambdas.domain.inbound.itip import CalendarAnswer, read_calendar
 
@@ -56,6 +59,9 @@ class InboundEmail:
     answers: tuple[CalendarAnswer, ...]  # empty when the mail carries no iTIP calendar
     calendar_error: str | None  # a calendar part was there but (some of it) could not be read: why
     automatic_reason: str = ""  # what made it automatic, e.g. "auto-submitted", "report"
+    # Relayed mail (trust.py): the mailboxes Reply-To: names and the Sender:, lower-cased.
+    reply_to: tuple[str, ...] = ()
+    sender_address: str = ""
 
 
 def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
@@ -64,6 +70,7 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
     walk = _Walk(_Lines(_buffered(source)))
     headers = walk.read_message()
     from_address = _from_address(headers)
+    sent_at = _date(headers)
     answers: list[CalendarAnswer] = []
     seen: set[tuple] = set()
     seen_texts: set[str] = set()
@@ -85,6 +92,8 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
         if reading.error:
             errors.append(reading.error)
         for answer in reading.answers:
+            if answer.dtstamp is None and sent_at is not None:
+                answer = dataclasses.replace(answer, dtstamp=sent_at, dtstamp_from="Date")
             if answer.identity() not in seen:
                 seen.add(answer.identity())
                 answers.append(answer)
@@ -96,6 +105,8 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
         automatic_reason=reason,
         answers=tuple(answers),
         calendar_error=errors[0] if errors else None,
+        reply_to=_addresses(headers, "reply-to"),
+        sender_address=next(iter(_addresses(headers, "sender")), ""),
     )
 
 
@@ -383,17 +394,37 @@ def _unfold(data: bytes) -> bytes:
 
 
 def _from_address(headers: EmailMessage) -> str:
+    addresses = _addresses(headers, "from", keep_unusable=True)
+    # None, or several (RFC 5322 allows it): no single sender to trust; or one that is unusable.
+    return addresses[0] if len(addresses) == 1 else ""
+
+
+MAX_HEADER_ADDRESSES = 10
+
+
+def _addresses(headers: EmailMessage, name: str, *, keep_unusable: bool = False) -> tuple[str, ...]:
+    """The addr-specs of an address header, lower-cased; unusable ones left out, or kept as ""."""
     try:
-        header = headers["from"]
-        addresses = getattr(header, "addresses", ()) if header is not None else ()
-        if len(addresses) != 1:
-            return ""  # none, or several (RFC 5322 allows it): no single sender to trust
-        address = addresses[0].addr_spec
+        header = headers[name]
+        found = [a.addr_spec for a in getattr(header, "addresses", ())] if header is not None else []
     except Exception:
-        return ""
-    if not address or "@" not in address or _CONTROL.search(address) or address.startswith("<"):
-        return ""
-    return address.strip().lower()
+        return ()
+    usable = []
+    for address in found[:MAX_HEADER_ADDRESSES]:
+        if address and "@" in address and not _CONTROL.search(address) and not address.startswith("<"):
+            usable.append(address.strip().lower())
+        elif keep_unusable:
+            usable.append("")
+    return tuple(usable)
+
+
+def _date(headers: EmailMessage) -> datetime | None:
+    """The Date: header in UTC (a date without a zone, -0000, is taken as UTC), or None."""
+    try:
+        value = parsedate_to_datetime(_header_text(headers, "date", 200))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except Exception:  # absent, unparseable, or out of range: the receipt time orders it instead
+        return None
 
 
 def _header_text(headers: EmailMessage, name: str, max_len: int) -> str:

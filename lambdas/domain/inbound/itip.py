@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar
+from icalendar.timezone import tzp
 
 MAX_VEVENTS = 50  # a reply to a series carries one VEVENT per answered instance; more is not a reply
 MAX_UID = 255  # as in the message contract: a longer UID cannot be one of ours
@@ -42,12 +43,13 @@ class CalendarAnswer:
     attendee_name: str  # CN, "" if none
     partstat: str | None  # upper-case PARTSTAT, None if absent
     sequence: int  # SEQUENCE, 0 when absent
-    dtstamp: datetime  # aware, UTC
+    dtstamp: datetime | None  # aware, UTC; None without a DTSTAMP (read_email orders it by Date:)
     recurrence_id: str | None  # RECURRENCE-ID as ISO 8601 (UTC when it has a zone), else None
     comment: str  # COMMENT(s), "" if none
     prodid: str  # the VCALENDAR's PRODID, "" if none
     proposed: dict[str, str] = field(default_factory=dict)  # COUNTER: "start", "end", "summary", "location"
     delegated_to: tuple[str, ...] = ()  # DELEGATED-TO addresses of a PARTSTAT=DELEGATED answer
+    dtstamp_from: str = "DTSTAMP"  # what orders it: "DTSTAMP", else the mail's "Date", else "received"
 
     def identity(self) -> tuple:
         """Equal for the same answer read twice (inline and attached copies of one calendar)."""
@@ -75,6 +77,7 @@ def read_calendar(text: str, mime_method: str = "", replier: str = "") -> Calend
     """Answers in an iCalendar text. ``replier`` (the From: address) picks the ATTENDEE that speaks
     when a VEVENT lists several (a delegation names the delegate too)."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = floating_unresolvable_tzids(text.replace("\n ", "").replace("\n\t", ""))
     try:
         components = Calendar.from_ical(text, multiple=True)
     except Exception as error:  # icalendar raises ValueError, and worse on hostile input
@@ -98,7 +101,11 @@ def read_calendar(text: str, mime_method: str = "", replier: str = "") -> Calend
             if seen_events > MAX_VEVENTS:
                 errors.append(f"more than {MAX_VEVENTS} VEVENTs: the rest is not read")
                 break
-            answer = _answer(event, method, prodid, replier, errors)
+            try:
+                answer = _answer(event, method, prodid, replier, errors)
+            except _OutOfRange as bad:
+                errors.append(str(bad))
+                continue
             if answer is not None:
                 answers.append(answer)
         if seen_events == 0:
@@ -119,16 +126,14 @@ def _answer(event, method: str, prodid: str, replier: str, errors: list[str]) ->
         errors.append(f"VEVENT {uid} has no ATTENDEE with an address")
         return None
     address, params = attendee
-    dtstamp = _utc(_decoded(event, "DTSTAMP"))
-    if dtstamp is None:
-        errors.append(f"VEVENT {uid} has no valid DTSTAMP")
-        return None
+    # sabre/vobject accepts an answer without DTSTAMP; the mail's Date: orders it instead.
+    dtstamp = _bounded(uid, "DTSTAMP", lambda: _utc(_decoded(event, "DTSTAMP")))
     sequence = _sequence(event)
     if sequence is None:
         errors.append(f"VEVENT {uid} has an invalid SEQUENCE")
         return None
     partstat = _text(params.get("PARTSTAT"), 32).upper() or None
-    recurrence_id = _iso(_decoded(event, "RECURRENCE-ID"))
+    recurrence_id = _bounded(uid, "RECURRENCE-ID", lambda: _iso(_decoded(event, "RECURRENCE-ID")))
     return CalendarAnswer(
         method=method,
         uid=uid,
@@ -141,7 +146,7 @@ def _answer(event, method: str, prodid: str, replier: str, errors: list[str]) ->
         # Google Calendar carries the attendee's note as an ATTENDEE parameter instead of COMMENT.
         comment=_comment(event.get("COMMENT")) or _comment(params.get("X-RESPONSE-COMMENT")),
         prodid=prodid,
-        proposed=_proposed(event) if method == "COUNTER" else {},
+        proposed=_proposed(uid, event) if method == "COUNTER" else {},
         delegated_to=_addresses(params.get("DELEGATED-TO")) if partstat == "DELEGATED" else (),
     )
 
@@ -218,21 +223,62 @@ def _iso(value) -> str | None:
     return None
 
 
-def _proposed(event) -> dict[str, str]:
+def _proposed(uid: str, event) -> dict[str, str]:
     proposed: dict[str, str] = {}
     start = _decoded(event, "DTSTART")
-    if (start_iso := _iso(start)) is not None:
+    if (start_iso := _bounded(uid, "DTSTART", lambda: _iso(start))) is not None:
         proposed["start"] = start_iso
     end = _decoded(event, "DTEND")
     duration = _decoded(event, "DURATION") if end is None else None
     if isinstance(start, date) and isinstance(duration, timedelta):
-        end = start + duration
-    if (end_iso := _iso(end)) is not None:
+        end = _bounded(uid, "DURATION", lambda: start + duration)
+    if (end_iso := _bounded(uid, "DTEND" if duration is None else "DURATION", lambda: _iso(end))) is not None:
         proposed["end"] = end_iso
     for name in ("SUMMARY", "LOCATION"):
         if value := _text(event.get(name), MAX_TEXT):
             proposed[name.lower()] = value
     return proposed
+
+
+class _OutOfRange(Exception):
+    """A date in the mail that no arithmetic can hold: the VEVENT is malformed, for good."""
+
+
+def _bounded(uid: str, name: str, compute):
+    """``compute()``, with a date past year 9999 or before year 1 (OverflowError, or ValueError
+    from datetime) turned into a reason naming the property. Anyone can send such a date, so it
+    must end as ``malformed_calendar`` rather than as an error retried until the DLQ."""
+    try:
+        return compute()
+    except (OverflowError, ValueError) as error:
+        raise _OutOfRange(f"VEVENT {uid} has an out-of-range {name}: {_short(error)}") from None
+
+
+# TZID=<value> as a parameter (an escaped "\\;" in a TEXT value is not one).
+_TZID_PARAMETER = re.compile(r'(?<!\\);TZID=("[^"]*"|[^;:\n]*)', re.IGNORECASE)
+
+
+def floating_unresolvable_tzids(text: str) -> str:
+    """The calendar with every TZID parameter that makes icalendar's zone lookup raise removed,
+    so the time reads as floating.
+
+    icalendar looks a TZID up in tzdata while parsing and lets OSErrors through: ``TZID=Pacific``
+    (as old Lotus Notes and iCal 1.5 write it) opens tzdata's ``Pacific/`` folder and raises
+    IsADirectoryError, which would drop a whole answer whose ATTENDEE, PARTSTAT, UID and SEQUENCE
+    are all readable. A TZID that merely does not exist already reads as floating; these now do too.
+    Unfolded text in, unfolded text out."""
+    poison = {value for value in set(_TZID_PARAMETER.findall(text)) if not _lookup_is_safe(value.strip('"'))}
+    if not poison:
+        return text
+    return _TZID_PARAMETER.sub(lambda m: "" if m.group(1) in poison else m.group(0), text)
+
+
+def _lookup_is_safe(tzid: str) -> bool:
+    try:
+        tzp.timezone(tzid)
+    except Exception:  # IsADirectoryError, PermissionError, UnicodeError...: anything but "not found"
+        return False
+    return True
 
 
 def _comment(raw) -> str:

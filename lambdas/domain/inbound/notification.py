@@ -10,6 +10,7 @@ empty, extra fields are ignored (SES adds fields over time).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from lambdas.domain.contract import FieldError, InvalidRequest, decode_body
@@ -27,6 +28,9 @@ class Verdicts:
     dmarc: str = ""
     spam: str = ""
     virus: str = ""
+    # receipt.dmarcPolicy, lower-cased: the From: domain's policy, sent by SES with a dmarc FAIL
+    # ("none", "quarantine", "reject"); "" when absent.
+    dmarc_policy: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class ReceivedMail:
     object_key: str
     recipients: tuple[str, ...]  # receipt.recipients, lower-cased
     verdicts: Verdicts
+    # mail.timestamp: when SES received it, the same on every redelivery; None if absent or unreadable
+    received_at: datetime | None = None
 
 
 # When a receipt rule with a topic is created, SES proves it can deliver: it publishes a test
@@ -78,12 +84,14 @@ def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
         bucket=bucket,
         object_key=key,
         recipients=_recipients(receipt.get("recipients")),
+        received_at=_timestamp(mail.get("timestamp")),
         verdicts=Verdicts(
             spf=_verdict(receipt, "spfVerdict"),
             dkim=_verdict(receipt, "dkimVerdict"),
             dmarc=_verdict(receipt, "dmarcVerdict"),
             spam=_verdict(receipt, "spamVerdict"),
             virus=_verdict(receipt, "virusVerdict"),
+            dmarc_policy=_policy(receipt.get("dmarcPolicy")),
         ),
     )
 
@@ -127,3 +135,17 @@ def _verdict(receipt: dict[str, Any], name: str) -> str:
     verdict = receipt.get(name)
     status = verdict.get("status") if isinstance(verdict, dict) else None
     return status.strip().upper() if isinstance(status, str) else ""
+
+
+def _timestamp(raw: Any) -> datetime | None:
+    if not isinstance(raw, str) or len(raw) > 64:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _policy(raw: Any) -> str:
+    return raw.strip().lower()[:32] if isinstance(raw, str) else ""

@@ -26,6 +26,7 @@ def answer(**fields) -> dict:
         "comment": "",
         "proposed": {},
         "delegated_to": (),
+        "dtstamp_from": "DTSTAMP",
     }
     return {**base, **fields}
 

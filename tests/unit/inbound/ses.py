@@ -23,13 +23,15 @@ def ses_notification(
     sender: str = "ana@example.org",
     recipients: tuple[str, ...] = ("rsvp@cis.example.com",),
     verdicts: dict[str, str] | None = None,
+    timestamp: str = "2026-11-24T12:00:05.000Z",
+    dmarc_policy: str | None = None,
 ) -> dict[str, Any]:
     """The bare SES notification (what SNS carries in ``Message``)."""
     verdicts = {**PASS_ALL, **(verdicts or {})}
     return {
         "notificationType": "Received",
         "mail": {
-            "timestamp": "2026-11-24T12:00:05.000Z",
+            "timestamp": timestamp,
             "source": sender,
             "messageId": message_id,
             "destination": list(recipients),
@@ -41,6 +43,8 @@ def ses_notification(
             "processingTimeMillis": 400,
             "recipients": list(recipients),
             **{f"{name}Verdict": {"status": status} for name, status in verdicts.items()},
+            # SES sends the From: domain's DMARC policy only with a FAIL verdict.
+            **({"dmarcPolicy": dmarc_policy} if dmarc_policy is not None else {}),
             "action": {
                 "type": "S3",
                 "topicArn": "arn:aws:sns:us-east-1:123456789012:cis-inbound",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -30,7 +31,15 @@ def test_the_shared_fixture_envelope():
         object_key="inbound/0123456789abcdef",
         recipients=("rsvp@cis.example.com",),
         verdicts=Verdicts(spf="PASS", dkim="PASS", dmarc="PASS", spam="PASS", virus="PASS"),
+        received_at=datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC),
     )
+
+
+@pytest.mark.parametrize("timestamp", [None, 7, "yesterday", "0001-01-01T00:00:00+05:00"])
+def test_an_unreadable_receipt_time_reads_as_none(timestamp):
+    notification = ses_notification(key="inbound/abc")
+    notification["mail"]["timestamp"] = timestamp
+    assert parse_receipt_notification(json.dumps(notification)).received_at is None
 
 
 def test_bare_notification_and_envelope_read_the_same():
