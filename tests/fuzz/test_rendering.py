@@ -8,6 +8,7 @@ import email.header
 from datetime import UTC, datetime
 from email import policy
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -144,6 +145,7 @@ def _raw_header(message, name: str) -> str:
     raise KeyError(name)
 
 
+@pytest.mark.scale
 @FUZZ
 @given(invite_documents(plausible=True))
 def test_accepted_invites_render_exactly_what_was_asked(document):
@@ -151,6 +153,7 @@ def test_accepted_invites_render_exactly_what_was_asked(document):
     check(itip_for(request, Method.REQUEST, request.event.sequence, EventStatus.CONFIRMED))
 
 
+@pytest.mark.scale
 @FUZZ
 @given(invite_documents(plausible=True), st.sampled_from([EventStatus.CANCELLED, None]))
 def test_accepted_cancellations_render_exactly_what_was_asked(document, status):

@@ -677,6 +677,7 @@ def test_twelve_concurrent_changes_of_mind_count_only_the_latest(served):
     assert counts(account) == {"replies_tentative": 1}
 
 
+@pytest.mark.scale
 def test_counts_stay_exact_when_dynamodb_fails_and_sqs_redelivers(served, local_aws):
     account, inbox = served
     guests = [f"guest{i}@example.org" for i in range(6)]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from cisctl import ops
 from cisctl.requests import validate
 from cisctl.target import Target
@@ -30,6 +32,7 @@ REQUEST = {
 }
 
 
+@pytest.mark.scale
 def test_an_invite_to_the_contracts_maximum_reaches_every_attendee_exactly_once(start_runtime, app_assembly):
     runtime = start_runtime(app_assembly)
     target = Target.endpoint(runtime.endpoint, region=runtime.region, stacks=tuple(app_assembly.names))

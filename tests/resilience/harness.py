@@ -84,7 +84,9 @@ class Queue:
     def send(self, body: dict, message_id: str) -> None:
         self.messages.append(Message(message_id, json.dumps(body), visible_at=self.clock.time()))
 
-    def run(self, account, function: str, *, concurrency: int = 4, max_rounds: int = 200) -> None:
+    # A throttled record comes back as a new message and may be throttled again: rounds are many,
+    # and cheap while nothing is visible (the clock jumps to the next message).
+    def run(self, account, function: str, *, concurrency: int = 4, max_rounds: int = 1000) -> None:
         with (
             account.environment_of(function),  # once, before the threads start
             mock.patch.object(Queues, "put_back", self._put_back),

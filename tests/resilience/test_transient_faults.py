@@ -36,6 +36,7 @@ def requests() -> list[tuple[str, dict]]:
     return messages
 
 
+@pytest.mark.scale
 @pytest.mark.parametrize("per_call", [False, True], ids=["per-attempt", "per-call"])
 def test_300_requests_under_30_percent_transient_faults(server, account, clock, outcomes, backoff, per_call):
     faults = RandomFaults(rate=0.3, seed=1234, per_call=per_call)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 
 from lambdas.adapters import expressions, reply_expressions
@@ -187,6 +188,7 @@ def moto_dynamodb():
 # --------------------------------------------------------------------------- the long scenario
 
 
+@pytest.mark.scale
 def test_an_attendee_of_a_long_lived_series_stays_well_under_the_item_limit():
     series = Series(MemoryDynamoDB())
     updates = 2000  # the unbounded item passed 400 KB at ~1,600 of these (~2,600 sends alone)
