@@ -204,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         "dlq",
         parents=[common],
         help="list the dead-letter queues, or redrive them",
-        description="List the messages of the dead-letter queues with the reason they were rejected,"
-        " or move them back to their source queue (--redrive) once the cause is fixed.",
+        description="List the messages of the dead-letter queues (invite, cancellation, reply, feedback)"
+        " with the reason they were rejected, or move them back to their source queue (--redrive)"
+        " once the cause is fixed.",
     )
     dlq.add_argument("--queue", choices=(*QUEUES, "cancel", "all"), default="all")
     dlq.add_argument("--redrive", action="store_true", help="move the messages back to their source queue")
