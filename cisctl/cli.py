@@ -17,7 +17,7 @@ from cisctl.requests import (
     invite_from_flags,
     validate,
 )
-from cisctl.target import DEFAULT_STACKS, CliError, Target
+from cisctl.target import DEFAULT_STACKS, OPTIONAL_QUEUES, QUEUES, CliError, Target
 from lambdas.domain.items import as_dict
 
 PROG = "python -m cisctl"
@@ -204,10 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
         "dlq",
         parents=[common],
         help="list the dead-letter queues, or redrive them",
-        description="List the messages of the dead-letter queues with the reason they were rejected,"
-        " or move them back to their source queue (--redrive) once the cause is fixed.",
+        description="List the messages of the dead-letter queues (invite, cancellation, reply, feedback)"
+        " with the reason they were rejected, or move them back to their source queue (--redrive)"
+        " once the cause is fixed.",
     )
-    dlq.add_argument("--queue", choices=("invite", "cancellation", "cancel", "all"), default="all")
+    dlq.add_argument("--queue", choices=(*QUEUES, "cancel", "all"), default="all")
     dlq.add_argument("--redrive", action="store_true", help="move the messages back to their source queue")
     dlq.add_argument(
         "--id", action="append", metavar="MESSAGE_ID", help="only these messages (with --redrive)"
@@ -352,9 +353,13 @@ def _email(person) -> str:
 
 
 def _dlq(args, target: Target) -> int:
-    kinds = ops.queue_kinds(args.queue)
     if args.id and not args.redrive:
         raise CliError("--id selects messages to redrive; add --redrive", code=2)
+    kinds = ops.queue_kinds(args.queue)
+    if args.queue in (None, "all"):
+        kinds, absent = ops.deployed_kinds(target, kinds)
+        for kind in absent:
+            print(f"note: no {kind} queue: {OPTIONAL_QUEUES[kind]}", file=sys.stderr)
     if args.redrive:
         ids = set(args.id) if args.id else None
         results = [ops.redrive(target, kind, ids, args.limit) for kind in kinds]

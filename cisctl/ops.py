@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cisctl.target import QUEUES, CliError, Target
+from cisctl.target import OPTIONAL_QUEUES, QUEUES, CliError, Target
 from lambdas.adapters.store import Store
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, OverrideItem, as_dict
 
@@ -89,7 +89,7 @@ def suppressed(target: Target, uid: str) -> list[AttendeeItem]:
 
 @dataclass
 class DeadLetter:
-    kind: str  # invite | cancellation
+    kind: str  # a key of QUEUES: invite | cancellation | reply | feedback
     message_id: str
     receipt_handle: str
     body: str
@@ -100,17 +100,43 @@ class DeadLetter:
     sent_at: datetime | None
     attributes: dict[str, dict] = field(default_factory=dict)  # the request's own message attributes
 
+    @property
+    def summary(self) -> str | None:
+        """What an SNS-wrapped SES notification (the reply and feedback queues) is about."""
+        return ses_summary(self.body)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "queue": self.kind,
             "message_id": self.message_id,
             "reason": self.reason,
+            "summary": self.summary,
             "errors": self.errors,
             "source_message_id": self.source_message_id,
             "receive_count": self.receive_count,
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
             "body": self.body,
         }
+
+
+def ses_summary(body: str) -> str | None:
+    """ "SES Received from <sender>, SES message <id>" or "SES Bounce for <recipients>, ...", read
+    from an SNS notification's Message; None for anything else (an invite request, a garbled body)."""
+    try:
+        envelope = json.loads(body)
+        notification = json.loads(envelope["Message"])
+        mail = notification["mail"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(mail, dict):
+        return None
+    kind = notification.get("notificationType") or notification.get("eventType") or "notification"
+    if kind == "Received":
+        party = f"from {mail.get('source', '?')}"
+    else:
+        destination = mail.get("destination")
+        party = f"for {', '.join(map(str, destination)) if isinstance(destination, list) else '?'}"
+    return f"SES {kind} {party}, SES message {mail.get('messageId', '?')}"
 
 
 def _dead_letter(kind: str, message: dict) -> DeadLetter:
@@ -225,6 +251,13 @@ def queue_kinds(choice: str | None) -> list[str]:
     if choice in (None, "all"):
         return list(QUEUES)
     return ["cancellation" if choice == "cancel" else choice]
+
+
+def deployed_kinds(target: Target, kinds: list[str]) -> tuple[list[str], list[str]]:
+    """``kinds`` split into those the stack has queues for and the optional ones it lacks
+    (no reply queue without receiveReplies); a required one missing still fails clearly."""
+    absent = [kind for kind in kinds if kind in OPTIONAL_QUEUES and not target.has_queues(kind)]
+    return [kind for kind in kinds if kind not in absent], absent
 
 
 # -------------------------------------------------------------------------------------- receive

@@ -222,6 +222,8 @@ def dead_letter_lines(
             origin = f", rejected message {letter.source_message_id}" if letter.source_message_id else ""
             sent = f", dead-lettered {letter.sent_at:%Y-%m-%d %H:%M:%SZ}" if letter.sent_at else ""
             lines.append(f"     id:     {letter.message_id}{origin}{sent}")
+        if letter.summary:
+            lines.append(f"     about:  {letter.summary}")
         lines.append(f"     body:   {_preview(letter.body)}")
     return lines
 

@@ -17,11 +17,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from infra.names import (
-    OUTPUT_CANCELLATION_DLQ_URL,
-    OUTPUT_CANCELLATION_QUEUE_URL,
-    OUTPUT_INVITE_DLQ_URL,
-    OUTPUT_INVITE_QUEUE_URL,
     OUTPUT_TABLE_NAME,
+    QUEUE_OUTPUTS,
     STATEFUL_STACK_NAME,
     STATELESS_STACK_NAME,
 )
@@ -29,11 +26,10 @@ from infra.names import (
 # infra/names.py holds plain strings: importing it does not import the CDK.
 DEFAULT_STACKS = (STATELESS_STACK_NAME, STATEFUL_STACK_NAME)
 
-# queue kind -> (work queue output, dead-letter queue output)
-QUEUES = {
-    "invite": (OUTPUT_INVITE_QUEUE_URL, OUTPUT_INVITE_DLQ_URL),
-    "cancellation": (OUTPUT_CANCELLATION_QUEUE_URL, OUTPUT_CANCELLATION_DLQ_URL),
-}
+# queue kind -> (work queue output, dead-letter queue output), as the stack publishes them
+QUEUES = QUEUE_OUTPUTS
+# Why a stack may lack a pipeline's queues (the others are in every deployment).
+OPTIONAL_QUEUES = {"reply": "it was deployed with the receiveReplies context switch off"}
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_STATE_ENV = "CISCTL_LOCAL_STATE"
@@ -147,7 +143,7 @@ class Target:
             self._outputs = found
         return self._outputs
 
-    def output(self, key: str) -> str:
+    def _find(self, key: str) -> str | None:
         """The value of an output, matched tolerantly (exact, any case, or with a generated suffix)."""
         outputs = self.outputs()
         candidates = [(stack, k, v) for stack, values in outputs.items() for k, v in values.items()]
@@ -162,6 +158,13 @@ class Target:
             if len(found) > 1:
                 names = ", ".join(f"{stack}.{k}" for stack, k, _ in found)
                 raise CliError(f"output {key} is ambiguous: {names}; choose the stack with --stack")
+        return None
+
+    def output(self, key: str) -> str:
+        value = self._find(key)
+        if value is not None:
+            return value
+        outputs = self.outputs()
         missing = [name for name in self.stacks if name not in outputs]
         listed = ", ".join(f"{stack}: {', '.join(sorted(v)) or 'none'}" for stack, v in outputs.items())
         message = f"no stack output named {key} (outputs of {listed})"
@@ -169,11 +172,22 @@ class Target:
             message += f"; stack {_names(missing)} not found"
         raise CliError(message)
 
+    def has_queues(self, kind: str) -> bool:
+        """Whether the stacks publish both queues of a pipeline (the reply one is optional)."""
+        return all(self._find(key) is not None for key in QUEUES[kind])
+
     def queue_url(self, kind: str) -> str:
-        return self.output(QUEUES[kind][0])
+        return self._queue(kind, 0)
 
     def dlq_url(self, kind: str) -> str:
-        return self.output(QUEUES[kind][1])
+        return self._queue(kind, 1)
+
+    def _queue(self, kind: str, which: int) -> str:
+        if kind in OPTIONAL_QUEUES and not self.has_queues(kind):
+            raise CliError(
+                f"the stack has no {kind} queue: {OPTIONAL_QUEUES[kind]} (no output {QUEUES[kind][which]})"
+            )
+        return self.output(QUEUES[kind][which])
 
     def table_name(self) -> str:
         return self.output(OUTPUT_TABLE_NAME)

@@ -27,6 +27,16 @@ OUTPUT_INBOUND_BUCKET_NAME = "InboundBucketName"
 OUTPUT_INBOUND_TOPIC_ARN = "InboundTopicArn"
 OUTPUT_RECEIPT_RULE_SET_NAME = "ReceiptRuleSetName"
 
+# Each queue-fed pipeline: kind -> (work queue output, dead-letter queue output). The stack
+# publishes its outputs from this table and cisctl finds the queues by it, so a pipeline is named
+# once. The reply pair exists only when replies are received.
+QUEUE_OUTPUTS = {
+    "invite": (OUTPUT_INVITE_QUEUE_URL, OUTPUT_INVITE_DLQ_URL),
+    "cancellation": (OUTPUT_CANCELLATION_QUEUE_URL, OUTPUT_CANCELLATION_DLQ_URL),
+    "reply": (OUTPUT_REPLY_QUEUE_URL, OUTPUT_REPLY_DLQ_URL),
+    "feedback": (OUTPUT_FEEDBACK_QUEUE_URL, OUTPUT_FEEDBACK_DLQ_URL),
+}
+
 # The outputs every deployment has.
 OUTPUT_KEYS = (
     OUTPUT_INVITE_QUEUE_URL,

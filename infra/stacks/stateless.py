@@ -164,19 +164,10 @@ class StatelessStack(Stack):
             self._add_reply_path(config, worker, table_and_ses())
 
         outputs = {
-            **_queue_outputs(
-                self.invite, names.OUTPUT_INVITE_QUEUE_URL, names.OUTPUT_INVITE_DLQ_URL, "Invite"
-            ),
-            **_queue_outputs(
-                self.cancellation,
-                names.OUTPUT_CANCELLATION_QUEUE_URL,
-                names.OUTPUT_CANCELLATION_DLQ_URL,
-                "Cancellation",
-            ),
+            **_queue_outputs(self.invite, *names.QUEUE_OUTPUTS["invite"], "Invite"),
+            **_queue_outputs(self.cancellation, *names.QUEUE_OUTPUTS["cancellation"], "Cancellation"),
             names.OUTPUT_TABLE_NAME: (table.table_name, "DynamoDB table of events and attendees"),
-            **_queue_outputs(
-                self.feedback, names.OUTPUT_FEEDBACK_QUEUE_URL, names.OUTPUT_FEEDBACK_DLQ_URL, "Feedback"
-            ),
+            **_queue_outputs(self.feedback, *names.QUEUE_OUTPUTS["feedback"], "Feedback"),
             names.OUTPUT_CONFIGURATION_SET_NAME: (
                 self.delivery_feedback.configuration_set_name,
                 "SES configuration set every send uses (delivery events, suppression list)",
@@ -185,9 +176,7 @@ class StatelessStack(Stack):
         if self.inbound is not None and self.reply is not None:
             outputs.update(
                 {
-                    **_queue_outputs(
-                        self.reply, names.OUTPUT_REPLY_QUEUE_URL, names.OUTPUT_REPLY_DLQ_URL, "Reply"
-                    ),
+                    **_queue_outputs(self.reply, *names.QUEUE_OUTPUTS["reply"], "Reply"),
                     names.OUTPUT_INBOUND_BUCKET_NAME: (
                         self.inbound.bucket.bucket_name,
                         "Raw mail received for the RSVP address",

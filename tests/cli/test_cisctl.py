@@ -201,7 +201,10 @@ def deployed(account, monkeypatch):
         names.OUTPUT_INVITE_DLQ_URL: account.queues["invite"][1],
         names.OUTPUT_CANCELLATION_QUEUE_URL: account.queues["cancel"][0],
         names.OUTPUT_CANCELLATION_DLQ_URL: account.queues["cancel"][1],
+        names.OUTPUT_FEEDBACK_QUEUE_URL: account.queues["feedback"][0],
+        names.OUTPUT_FEEDBACK_DLQ_URL: account.queues["feedback"][1],
         names.OUTPUT_TABLE_NAME: TABLE,
+        # No reply queue: a stack deployed with receiveReplies off.
     }
     template = {
         "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
@@ -273,7 +276,10 @@ def test_dlq_lists_reasons_and_redrives_to_the_source_queue(capsys, deployed):
     assert lines[0] == "invite DLQ (invite-dlq): 1 message"
     assert lines[1] == "  1. reason: event.end: must be after start"
     assert lines[2].startswith("     id:     ")
-    assert lines[-1] == "cancellation DLQ (cancel-dlq): 0 messages"
+    assert lines[-2:] == [
+        "cancellation DLQ (cancel-dlq): 0 messages",
+        "feedback DLQ (feedback-dlq): 0 messages",
+    ]
     listed = json.loads(run(capsys, "--region", REGION, "dlq", "--json")[1])
     [letter] = listed["invite"]
     assert letter["errors"] == [{"field": "event.end", "reason": "must be after start"}]
@@ -562,3 +568,64 @@ def test_suppressed_lists_the_bounced_and_complained_attendees(capsys, deployed)
         (CHLOE, "complained", ids[CHLOE]),
     ]
     assert all(a["suppressed"]["at"] and a["suppressed"]["detail"] for a in listed)
+
+
+@pytest.mark.parametrize(
+    ("kind", "event"),
+    [
+        # The reply function reads the raw mail SES stored; this object was never stored.
+        ("reply", {"notificationType": "Received", "mail": {"source": ANA, "messageId": "ses-reply-1"},
+                   "receipt": {"action": {"type": "S3", "bucketName": "none", "objectKey": "inbound/x"}}}),
+        # A delivery event without the details its type promises.
+        ("feedback", {"eventType": "Bounce", "mail": {"destination": [BEN], "messageId": "ses-sent-1"}}),
+    ],
+)  # fmt: skip
+def test_dlq_lists_and_redrives_the_reply_and_feedback_queues(
+    capsys, app_assembly, start_runtime, tmp_path, monkeypatch, kind, event
+):
+    runtime = start_runtime(app_assembly)
+    state = tmp_path / "state.json"
+    state.write_text(
+        json.dumps({"endpoint": runtime.endpoint, "region": runtime.region, "stacks": app_assembly.names})
+    )
+    monkeypatch.setenv("CISCTL_LOCAL_STATE", str(state))
+    target = Target.local(region=None, stacks=None)
+    body = json.dumps({"Type": "Notification", "MessageId": "sns-1", "Message": json.dumps(event)})
+    sqs = runtime.client("sqs")
+    sqs.send_message(QueueUrl=target.queue_url(kind), MessageBody=body)
+    runtime.drain()
+
+    code, out, _ = run(capsys, "--local", "dlq", "--queue", kind)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{kind} DLQ (") and lines[0].endswith("): 1 message")
+    assert lines[1].startswith("  1. reason: ") and "none given" not in lines[1]
+    mail = event["mail"]
+    party = f"from {ANA}" if kind == "reply" else f"for {BEN}"
+    assert f"     about:  SES {event.get('notificationType') or event['eventType']} {party}" in lines[3]
+    assert mail["messageId"] in lines[3]
+    [letter] = json.loads(run(capsys, "--local", "dlq", "--queue", kind, "--json")[1])[kind]
+    assert letter["body"] == body
+
+    code, out, _ = run(capsys, "--local", "dlq", "--queue", kind, "--redrive")
+    assert code == 0
+    assert out.splitlines()[0].startswith(f"{kind}: moved 1 message back to ")
+    assert sqs.receive_message(QueueUrl=target.dlq_url(kind)).get("Messages", []) == []
+    [moved] = sqs.receive_message(QueueUrl=target.queue_url(kind), MessageAttributeNames=["All"])["Messages"]
+    assert moved["Body"] == body
+    assert "reason" not in moved.get("MessageAttributes", {})
+
+
+def test_dlq_all_skips_an_absent_reply_queue_and_naming_it_is_a_clear_error(capsys, deployed):
+    code, out, err = run(capsys, "--region", REGION, "dlq", "--queue", "all")
+    assert code == 0
+    assert [line.partition(" DLQ")[0] for line in out.splitlines()] == ["invite", "cancellation", "feedback"]
+    assert err == "note: no reply queue: it was deployed with the receiveReplies context switch off\n"
+    assert run(capsys, "--region", REGION, "dlq", "--redrive")[:2] == (
+        0,
+        "invite: moved 0 messages back to invite-queue\ncancellation: moved 0 messages back to cancel-queue\n"
+        "feedback: moved 0 messages back to feedback-queue\n",
+    )
+    code, out, err = run(capsys, "--region", REGION, "dlq", "--queue", "reply")
+    assert (code, out) == (1, "")
+    assert "the stack has no reply queue: it was deployed with the receiveReplies context switch off" in err
