@@ -8,13 +8,23 @@ is what makes header and iCalendar injection impossible further down.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from lambdas.domain.envelopes import decode_body
+from lambdas.domain.recurrence import Recurrence, parse_recurrence, read_occurrence_start
+from lambdas.domain.validation import (
+    ErrorCollector,
+    FieldError,
+    header_text,
+    read_text,
+    read_timezone,
+    read_when,
+)
 
 MAX_ATTENDEES = 1000
 MAX_UID = 255
@@ -31,31 +41,6 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
-# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    reason: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "reason": self.reason}
-
-
-class InvalidRequest(ValueError):
-    """The request can never succeed: it is dead-lettered at once, never retried."""
-
-    def __init__(self, errors: list[FieldError]):
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
-
-    @property
-    def fields(self) -> list[str]:
-        return [e.field for e in self.errors]
 
 
 @dataclass(frozen=True)
@@ -92,8 +77,6 @@ class EventDetails:
     @property
     def recurrence(self):
         """The series as a ``Recurrence``, or None for a single event or one occurrence."""
-        from lambdas.domain.recurrence import Recurrence  # it reads times with this module's readers
-
         return Recurrence(self.rrule, self.start, self.exdates) if self.rrule else None
 
     def as_dict(self) -> dict[str, Any]:
@@ -182,52 +165,12 @@ def event_cancellation_share(event: dict[str, Any], attendee: Person) -> dict[st
     return {"event": event, "attendee": attendee.as_dict(), FAN_OUT_FIELD: EVENT_CANCELLATION_FAN_OUT}
 
 
-@dataclass
-class _Collector:
-    errors: list[FieldError] = field(default_factory=list)
-
-    def add(self, name: str, reason: str) -> None:
-        self.errors.append(FieldError(name, reason))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise InvalidRequest(self.errors)
-
-
-# --------------------------------------------------------------------------------------------- body
-
-
-def decode_body(body: Any) -> dict[str, Any]:
-    """JSON object from an SQS body, unwrapping an SNS notification envelope if present."""
-    document = _load_json(body, "body")
-    if document.get("Type") == "Notification" and "Message" in document:
-        document = _load_json(document["Message"], "Message")
-    return document
-
-
-def _load_json(raw: Any, name: str) -> dict[str, Any]:
-    if isinstance(raw, bytes | bytearray):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidRequest([FieldError(name, "is not valid UTF-8")]) from None
-    if not isinstance(raw, str):
-        raise InvalidRequest([FieldError(name, "must be a JSON string")])
-    try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidRequest([FieldError(name, "is not valid JSON")]) from None
-    if not isinstance(document, dict):
-        raise InvalidRequest([FieldError(name, "must be a JSON object")])
-    return document
-
-
 # ------------------------------------------------------------------------------------------ invites
 
 
 def parse_invite(body: Any) -> InviteRequest | InviteFanOut:
     document = decode_body(body)
-    errors = _Collector()
+    errors = ErrorCollector()
     event = _event(document.get("event"), "event", errors)
     has_one, has_many = "attendee" in document, "attendees" in document
     if has_one and has_many:
@@ -248,7 +191,7 @@ def parse_invite(body: Any) -> InviteRequest | InviteFanOut:
 
 def parse_cancellation(body: Any) -> CancelRequest:
     document = decode_body(body)
-    errors = _Collector()
+    errors = ErrorCollector()
     raw_event = document.get("event")
     if not isinstance(raw_event, dict):
         errors.add("event", "is required and must be an object")
@@ -260,7 +203,7 @@ def parse_cancellation(body: Any) -> CancelRequest:
     # Only uid (and optionally sequence, occurrence) given: the details come from the stored event.
     details_given = set(raw_event) - {"uid", "sequence", "occurrence"}
     occurrence = raw_event.get("occurrence")
-    if occurrence is not None and _when(occurrence, "event.occurrence", errors) is None:
+    if occurrence is not None and read_when(occurrence, "event.occurrence", errors) is None:
         occurrence = None
     # The fan-out repeats names as the table holds them, which may predate a rule on names.
     stored_names = FAN_OUT_FIELD in document
@@ -281,7 +224,7 @@ def parse_cancellation(body: Any) -> CancelRequest:
     )
 
 
-def _cancel_intent(document: dict[str, Any], errors: _Collector) -> tuple[CancelIntent, bool]:
+def _cancel_intent(document: dict[str, Any], errors: ErrorCollector) -> tuple[CancelIntent, bool]:
     names_attendee = "attendee" in document
     if FAN_OUT_FIELD in document:
         if document[FAN_OUT_FIELD] != EVENT_CANCELLATION_FAN_OUT:
@@ -311,25 +254,25 @@ def _cancel_intent(document: dict[str, Any], errors: _Collector) -> tuple[Cancel
 # --------------------------------------------------------------------------------------- the fields
 
 
-def _event(raw: Any, name: str, errors: _Collector, *, stored_names: bool = False) -> EventDetails | None:
+def _event(raw: Any, name: str, errors: ErrorCollector, *, stored_names: bool = False) -> EventDetails | None:
     if not isinstance(raw, dict):
         errors.add(name, "is required and must be an object")
         return None
     uid = _uid(raw.get("uid"), f"{name}.uid", errors)
     sequence = _sequence(raw.get("sequence", 0), f"{name}.sequence", errors)
-    summary = _header_text(
-        _text(raw.get("summary"), f"{name}.summary", errors, MAX_SUMMARY, required=True),
+    summary = header_text(
+        read_text(raw.get("summary"), f"{name}.summary", errors, MAX_SUMMARY, required=True),
         f"{name}.summary",
         errors,
     )
-    description = _text(
+    description = read_text(
         raw.get("description"), f"{name}.description", errors, MAX_DESCRIPTION, multiline=True
     )
-    location = _text(raw.get("location"), f"{name}.location", errors, MAX_LOCATION)
-    timezone = _timezone(raw.get("timezone"), f"{name}.timezone", errors)
+    location = read_text(raw.get("location"), f"{name}.location", errors, MAX_LOCATION)
+    timezone = read_timezone(raw.get("timezone"), f"{name}.timezone", errors)
     organizer = _person(raw.get("organizer"), f"{name}.organizer", errors, stored_name=stored_names)
-    start = _when(raw.get("start"), f"{name}.start", errors)
-    end = _when(raw.get("end"), f"{name}.end", errors)
+    start = read_when(raw.get("start"), f"{name}.start", errors)
+    end = read_when(raw.get("end"), f"{name}.end", errors)
     series = None
     if start is not None and end is not None:
         start, end = _check_interval(start, end, timezone, name, errors)
@@ -354,10 +297,8 @@ def _event(raw: Any, name: str, errors: _Collector, *, stored_names: bool = Fals
     )
 
 
-def _series(raw: dict, name: str, start, timezone: str, errors: _Collector) -> tuple | None:
+def _series(raw: dict, name: str, start, timezone: str, errors: ErrorCollector) -> tuple | None:
     """(rrule, exdates, occurrence): a series, one of its occurrences, or neither."""
-    from lambdas.domain.recurrence import parse_recurrence, read_occurrence_start  # it imports us
-
     has_rule = raw.get("rrule") not in (None, "")
     if raw.get("occurrence") not in (None, ""):
         if has_rule:
@@ -378,15 +319,15 @@ def _series(raw: dict, name: str, start, timezone: str, errors: _Collector) -> t
     return None if recurrence is None else (recurrence.rrule, recurrence.exdates, None)
 
 
-def _uid(raw: Any, name: str, errors: _Collector) -> str | None:
-    uid = _text(raw, name, errors, MAX_UID, required=True)
+def _uid(raw: Any, name: str, errors: ErrorCollector) -> str | None:
+    uid = read_text(raw, name, errors, MAX_UID, required=True)
     if uid is not None and uid != uid.strip():
         errors.add(name, "must not start or end with white space")
         return None
     return uid
 
 
-def _sequence(raw: Any, name: str, errors: _Collector) -> int | None:
+def _sequence(raw: Any, name: str, errors: ErrorCollector) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int):
         errors.add(name, "must be an integer")
         return None
@@ -396,48 +337,9 @@ def _sequence(raw: Any, name: str, errors: _Collector) -> int | None:
     return raw
 
 
-def _text(
-    raw: Any, name: str, errors: _Collector, max_len: int, *, required: bool = False, multiline: bool = False
+def _display_name(
+    value: str | None, name: str, errors: ErrorCollector, *, stored: bool = False
 ) -> str | None:
-    if raw is None or raw == "":
-        if required:
-            errors.add(name, "is required")
-            return None
-        return ""
-    if not isinstance(raw, str):
-        errors.add(name, "must be a string")
-        return None
-    if multiline:
-        raw = raw.replace("\r\n", "\n")
-    forbidden = _CONTROL_EXCEPT_NEWLINE_TAB if multiline else _CONTROL
-    if forbidden.search(raw):
-        errors.add(name, "must not contain control characters" + ("" if multiline else " or line breaks"))
-        return None
-    if _has_lone_surrogate(raw):
-        errors.add(name, "is not valid Unicode")
-        return None
-    if len(raw) > max_len:
-        errors.add(name, f"must be at most {max_len} characters")
-        return None
-    if required and not raw.strip():
-        errors.add(name, "must not be blank")
-        return None
-    return raw
-
-
-def _header_text(value: str | None, name: str, errors: _Collector) -> str | None:
-    """Text that also goes into a mail header (Subject, or a display name).
-
-    "=?" starts an RFC 2047 encoded word: the email package writes such text as it is, and every
-    mail reader would then decode it into something else.
-    """
-    if value and "=?" in value:
-        errors.add(name, "must not contain '=?' (mail readers would decode it as an encoded word)")
-        return None
-    return value
-
-
-def _display_name(value: str | None, name: str, errors: _Collector, *, stored: bool = False) -> str | None:
     """A name shown in a mail header and as the CN parameter of ORGANIZER or ATTENDEE.
 
     iCalendar parameter values have no escapes, yet parsers (icalendar's among them) read a
@@ -445,22 +347,14 @@ def _display_name(value: str | None, name: str, errors: _Collector, *, stored: b
     ``stored``: a name the function repeats from the table (its fan-out), accepted if it was when
     written: the backslash rule is younger than some stored names (docs/message-contract.md).
     """
-    value = _header_text(value, name, errors)
+    value = header_text(value, name, errors)
     if value and "\\" in value and not stored:
         errors.add(name, "must not contain a backslash (calendar clients read it as an escape in CN)")
         return None
     return value
 
 
-def _has_lone_surrogate(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _email(raw: Any, name: str, errors: _Collector) -> str | None:
+def _email(raw: Any, name: str, errors: ErrorCollector) -> str | None:
     if raw is None or raw == "":
         errors.add(name, "is required")
         return None
@@ -473,19 +367,19 @@ def _email(raw: Any, name: str, errors: _Collector) -> str | None:
     return raw
 
 
-def _person(raw: Any, name: str, errors: _Collector, *, stored_name: bool = False) -> Person | None:
+def _person(raw: Any, name: str, errors: ErrorCollector, *, stored_name: bool = False) -> Person | None:
     if not isinstance(raw, dict):
         errors.add(name, "is required and must be an object")
         return None
     email = _email(raw.get("email"), f"{name}.email", errors)
-    text = _text(raw.get("name"), f"{name}.name", errors, MAX_NAME)
+    text = read_text(raw.get("name"), f"{name}.name", errors, MAX_NAME)
     display = _display_name(text, f"{name}.name", errors, stored=stored_name)
     if email is None or display is None:
         return None
     return Person(email=email, name=display.strip())
 
 
-def _attendee_list(raw: Any, errors: _Collector) -> tuple[Person, ...]:
+def _attendee_list(raw: Any, errors: ErrorCollector) -> tuple[Person, ...]:
     if not isinstance(raw, list) or not raw:
         errors.add("attendees", "must be a non-empty list")
         return ()
@@ -500,37 +394,7 @@ def _attendee_list(raw: Any, errors: _Collector) -> tuple[Person, ...]:
     return tuple(people.values())
 
 
-def _timezone(raw: Any, name: str, errors: _Collector) -> str | None:
-    if raw is None or raw == "":
-        return ""
-    if not isinstance(raw, str) or _CONTROL.search(raw) or len(raw) > 64:
-        errors.add(name, "must be an IANA time zone name")
-        return None
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        errors.add(name, f"unknown time zone {raw!r}")
-        return None
-    return raw
-
-
-def _when(raw: Any, name: str, errors: _Collector) -> date | datetime | None:
-    if raw is None or raw == "":
-        errors.add(name, "is required")
-        return None
-    if not isinstance(raw, str) or len(raw) > 40:
-        errors.add(name, "must be an ISO 8601 date or date-time string")
-        return None
-    try:
-        if _DATE_ONLY.fullmatch(raw):
-            return date.fromisoformat(raw)
-        return datetime.fromisoformat(raw)
-    except ValueError:
-        errors.add(name, "must be an ISO 8601 date or date-time string")
-        return None
-
-
-def _check_interval(start, end, timezone: str | None, name: str, errors: _Collector):
+def _check_interval(start, end, timezone: str | None, name: str, errors: ErrorCollector):
     start_is_date, end_is_date = not isinstance(start, datetime), not isinstance(end, datetime)
     if start_is_date != end_is_date:
         errors.add(f"{name}.end", "start and end must both be dates or both be date-times")

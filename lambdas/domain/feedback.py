@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lambdas.domain.contract import FieldError, InvalidRequest, decode_body
 from lambdas.domain.decisions import Outcome, suppresses
+from lambdas.domain.envelopes import decode_body
 from lambdas.domain.items import AttendeeItem, Delivery, Suppression
+from lambdas.domain.validation import CONTROL_CHARACTERS, FieldError, InvalidRequest
 from lambdas.domain.vocabulary import BounceType, DeliveryState
 
 MAX_MESSAGE_ID = 256
 MAX_DIAGNOSTIC = 1000  # what an operator needs of an SMTP answer; the rest stays in SES's record
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_CONTROL_RUN = re.compile(f"{CONTROL_CHARACTERS}+")  # a run of them becomes one space
 
 # eventType -> (the event's own object, the delivery state it leads to). "Rendering Failure" is
 # how SES spells it in the record; the event destination's type is RENDERING_FAILURE.
@@ -147,7 +148,7 @@ def _diagnostic(name: str, details: dict[str, Any]) -> str:
 def _text(raw: Any, limit: int) -> str:
     if not isinstance(raw, str):
         return ""
-    return _CONTROL.sub(" ", raw).strip()[:limit]
+    return _CONTROL_RUN.sub(" ", raw).strip()[:limit]
 
 
 # ------------------------------------------------------------------------------------- decisions

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as dateutil_rrule
 
-# The contract's own readers, so that an exdate is read exactly as start is.
-from lambdas.domain.contract import _CONTROL, FieldError, _Collector, _when
+# The readers the contract uses too, so that an exdate is read exactly as start is.
+from lambdas.domain.validation import CONTROL, ErrorCollector, FieldError, read_when
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
@@ -92,7 +92,7 @@ def _rrule(raw: Any, start: date | datetime, errors: list[FieldError]) -> str | 
     if not isinstance(raw, str) or not raw.strip():
         errors.append(FieldError(name, "must be an RRULE value such as FREQ=WEEKLY;BYDAY=TU;COUNT=8"))
         return None
-    if len(raw) > MAX_RRULE or _CONTROL.search(raw):
+    if len(raw) > MAX_RRULE or CONTROL.search(raw):
         errors.append(FieldError(name, f"must be at most {MAX_RRULE} characters, without control characters"))
         return None
     text = raw.strip().upper().removeprefix("RRULE:")
@@ -218,8 +218,8 @@ def _exdates(raw: Any, start: date | datetime, timezone: str, errors: list[Field
 
 def read_occurrence_start(raw: Any, start: date | datetime, timezone: str) -> date | datetime | str:
     """An occurrence's start written like ``start``, or the reason it is not."""
-    read = _Collector()
-    value = _when(raw, "exdate", read)
+    read = ErrorCollector()
+    value = read_when(raw, "exdate", read)
     if read.errors:
         return read.errors[0].reason
     if isinstance(value, datetime) != isinstance(start, datetime):

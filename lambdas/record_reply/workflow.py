@@ -13,7 +13,6 @@ from typing import Any
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
@@ -29,6 +28,7 @@ from lambdas.domain.replies import (
     decide_unverified,
     event_refusal,
 )
+from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method, PartStat
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import send_itip

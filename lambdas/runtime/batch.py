@@ -19,8 +19,9 @@ from typing import Any
 from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
 from lambdas.adapters.store import CompletionReport
-from lambdas.domain.contract import InvalidRequest, decode_body
 from lambdas.domain.decisions import Outcome
+from lambdas.domain.envelopes import decode_body
+from lambdas.domain.validation import InvalidRequest
 
 
 @dataclass

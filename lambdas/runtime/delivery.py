@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError
 from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import FieldError, InvalidRequest
 from lambdas.domain.decisions import Outcome, attendee_status_after
 from lambdas.domain.items import occurrence_text
 from lambdas.domain.message import render_email
+from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.runtime.batch import AddressSuppressed, RecordResult
 from lambdas.runtime.services import Services
 

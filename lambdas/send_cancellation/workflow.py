@@ -10,8 +10,6 @@ from lambdas.domain.contract import (
     CancelIntent,
     CancelRequest,
     EventDetails,
-    FieldError,
-    InvalidRequest,
     Person,
     event_cancellation_share,
     parse_cancellation,
@@ -30,6 +28,7 @@ from lambdas.domain.decisions import (
 )
 from lambdas.domain.items import AttendeeItem, EventItem, occurrence_text
 from lambdas.domain.recurrence import read_occurrence_start
+from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed

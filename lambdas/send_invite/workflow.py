@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import EventDetails, FieldError, InvalidRequest, InviteFanOut, parse_invite
+from lambdas.domain.contract import EventDetails, InviteFanOut, parse_invite
 from lambdas.domain.decisions import (
     Outcome,
     classify_refused_invite,
@@ -15,6 +15,7 @@ from lambdas.domain.decisions import (
 )
 from lambdas.domain.items import occurrence_text, series_with_overrides, without_excluded
 from lambdas.domain.series import Override
+from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from lambdas.domain.contract import (
     CancelRequest,
-    InvalidRequest,
     InviteFanOut,
     InviteRequest,
     parse_cancellation,
     parse_invite,
 )
+from lambdas.domain.validation import InvalidRequest
 from tests.fuzz.strategies import FUZZ, anything, body_of, invite_documents, json_values, nasty_text
 
 PARSERS = {"invite": parse_invite, "cancellation": parse_cancellation}

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import InvalidRequest, InviteRequest, parse_invite
+from lambdas.domain.contract import InviteRequest, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
+from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
 from local.account import RSVP, SENDER

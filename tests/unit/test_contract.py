@@ -12,7 +12,6 @@ from lambdas.domain.contract import (
     FAN_OUT_FIELD,
     MAX_ATTENDEES,
     CancelIntent,
-    InvalidRequest,
     InviteFanOut,
     InviteRequest,
     Person,
@@ -20,6 +19,7 @@ from lambdas.domain.contract import (
     parse_cancellation,
     parse_invite,
 )
+from lambdas.domain.validation import InvalidRequest
 from local.account import invite_body
 
 

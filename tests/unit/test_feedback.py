@@ -12,7 +12,6 @@ from botocore.stub import Stubber
 
 from lambdas.adapters.expressions import feedback_write, from_item
 from lambdas.adapters.mailer import Mailer
-from lambdas.domain.contract import InvalidRequest
 from lambdas.domain.decisions import (
     Outcome,
     classify_refused_cancellation,
@@ -31,6 +30,7 @@ from lambdas.domain.feedback import (
 from lambdas.domain.items import AttendeeItem, Delivery, EventItem, MessageItem, Suppression
 from lambdas.domain.keys import attendee_key, event_key, message_key
 from lambdas.domain.replies import Refusal, decide_refresh
+from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, Settings
 from lambdas.runtime.delivery import ses_suppression_refusal

@@ -11,8 +11,8 @@ import recurring_ical_events
 from hypothesis import given, settings
 from icalendar import Calendar
 
-from lambdas.domain.contract import FieldError
 from lambdas.domain.recurrence import parse_recurrence
+from lambdas.domain.validation import FieldError
 from tests.fuzz.strategies import FUZZ
 from tests.support.series import series, written
 

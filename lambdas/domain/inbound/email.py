@@ -24,6 +24,7 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
 from lambdas.domain.inbound.itip import CalendarAnswer, read_calendar
+from lambdas.domain.validation import CONTROL
 
 __all__ = ["CalendarAnswer", "InboundEmail", "read_email"]
 
@@ -45,7 +46,6 @@ CALENDAR_TYPES = frozenset(
     {"text/calendar", "text/x-vcalendar", "application/ics", "application/x-ics", "application/calendar"}
 )
 _CALENDAR_FILENAME = re.compile(r"\.(ics|ical|ifb|vcs)$", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 _AUTOMATIC_SENDERS = frozenset({"mailer-daemon", "postmaster", "listserv", "majordomo"})
 _PARSER = BytesParser(policy=policy.default)
@@ -411,7 +411,7 @@ def _addresses(headers: EmailMessage, name: str, *, keep_unusable: bool = False)
         return ()
     usable = []
     for address in found[:MAX_HEADER_ADDRESSES]:
-        if address and "@" in address and not _CONTROL.search(address) and not address.startswith("<"):
+        if address and "@" in address and not CONTROL.search(address) and not address.startswith("<"):
             usable.append(address.strip().lower())
         elif keep_unusable:
             usable.append("")
@@ -432,7 +432,7 @@ def _header_text(headers: EmailMessage, name: str, max_len: int) -> str:
         value = headers[name]
     except Exception:
         return ""
-    return _CONTROL.sub(" ", str(value)).strip()[:max_len] if value is not None else ""
+    return CONTROL.sub(" ", str(value)).strip()[:max_len] if value is not None else ""
 
 
 def _automatic_reason(headers: EmailMessage) -> str:

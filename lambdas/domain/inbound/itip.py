@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar
 from icalendar.timezone import tzp
 
+from lambdas.domain.validation import CONTROL, CONTROL_EXCEPT_NEWLINE_TAB
+
 MAX_VEVENTS = 50  # a reply to a series carries one VEVENT per answered instance; more is not a reply
 MAX_UID = 255  # as in the message contract: a longer UID cannot be one of ours
 MAX_NAME = 128
@@ -28,8 +30,6 @@ MAX_COMMENT = 2000
 # The methods an attendee sends to the organizer (RFC 5546 §1.4).
 ATTENDEE_METHODS = frozenset({"REPLY", "COUNTER", "REFRESH"})
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
 
 
@@ -295,7 +295,7 @@ def _text(value, max_len: int, *, multiline: bool = False) -> str:
         value = value[0] if value else ""
     text = value if isinstance(value, str) else str(value)
     text = text.replace("\r\n", "\n")
-    text = (_CONTROL_EXCEPT_NEWLINE_TAB if multiline else _CONTROL).sub("" if multiline else " ", text)
+    text = (CONTROL_EXCEPT_NEWLINE_TAB if multiline else CONTROL).sub("" if multiline else " ", text)
     return text.strip()[:max_len]
 
 

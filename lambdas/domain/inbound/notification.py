@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.domain.contract import FieldError, InvalidRequest, decode_body
+from lambdas.domain.envelopes import decode_body
+from lambdas.domain.validation import FieldError, InvalidRequest
 
 MAX_KEY = 1024  # S3's own limit on an object key, in UTF-8 bytes
 MAX_BUCKET = 63

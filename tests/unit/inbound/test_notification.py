@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lambdas.domain.contract import InvalidRequest
 from lambdas.domain.inbound.notification import (
     ReceivedMail,
     SetupNotification,
     Verdicts,
     parse_receipt_notification,
 )
+from lambdas.domain.validation import InvalidRequest
 from tests.unit.inbound.ses import fixture, ses_notification, sns_envelope
 
 
