@@ -10,6 +10,7 @@ import sys
 import time
 
 import boto3
+import pytest
 
 from local.assembly import ROOT
 from local.sandbox import CREDENTIALS, REGION
@@ -95,7 +96,8 @@ def test_serve_stops_within_seconds_of_sigterm_even_while_an_invocation_runs(tmp
     template = json.loads(workers.read_text())
     template["Resources"]["InviteFunction5A2B3C4D"]["Properties"]["Handler"] = "tests.local.handlers.handler"
     workers.write_text(json.dumps(template))
-    env = {**os.environ, "CISCTL_LOCAL_STATE": str(state)}
+    # PYTHONFAULTHANDLER: if it does hang, SIGABRT makes it print every thread's stack (below).
+    env = {**os.environ, "CISCTL_LOCAL_STATE": str(state), "PYTHONFAULTHANDLER": "1"}
     command = [sys.executable, "-m", "local", "serve", "--cdk-out", str(assembly)]
     command += ["--work-dir", str(work), "--outbox", str(outbox)]
     serve = subprocess.Popen(
@@ -112,7 +114,12 @@ def test_serve_stops_within_seconds_of_sigterm_even_while_an_invocation_runs(tmp
         _wait_for(lambda: log.exists() and "busy" in log.read_text(), "the invocation", serve)
         serve.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
-        output, _ = serve.communicate(timeout=30)
+        try:
+            output, _ = serve.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            serve.send_signal(signal.SIGABRT)
+            stacks, _ = serve.communicate(timeout=30)
+            pytest.fail(f"serve still ran 30 s after SIGTERM; its threads:\n{stacks}")
         stopped_after = time.monotonic() - signalled
     finally:
         if serve.poll() is None:
