@@ -14,8 +14,8 @@ made, retries included:
 * the same answer delivered again: the write is never attempted (2 calls);
 * a REFRESH: the read, the claim, SendEmail and the record (5 calls);
 * an answer for one occurrence of a series (RECURRENCE-ID), a change of mind: S3 GetObject, one
-  TransactGetItems (event, attendee and the occurrence's counts), one TransactWriteItems = 3 calls
-  (issue 16); the first answers to an occurrence race to create its counts, and each that lost
+  TransactGetItems (event, attendee and the occurrence's counts), one TransactWriteItems = 3 calls;
+  the first answers to an occurrence race to create its counts, and each that lost
   reads and writes again (informational, as for the series);
 * an unverified answer (relayed, as Nextcloud sends it): S3 GetObject, the read, one UpdateItem.
 """

@@ -29,11 +29,6 @@ RECEIVING_REGIONS = (
 REGION_RULE_ID = "SesReceivesEmailInThisRegion"
 
 
-def mx_target(region: str) -> str:
-    """The host the RSVP domain's MX record points at, for a stack in `region`."""
-    return f"inbound-smtp.{region}.amazonaws.com"
-
-
 def unsupported_region_message(region: str) -> str:
     return (
         f"SES does not receive email in {region}, so attendees' replies cannot reach this stack. "

@@ -54,8 +54,9 @@ def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordRe
     if not email.answers:
         if email.calendar_error:
             return RecordResult(Outcome.MALFORMED_CALENDAR, fields={**fields, "reason": email.calendar_error})
-        # The lead's decision (docs/replies.md, "Recording"): never forwarded, kept in the bucket until
-        # it expires; this line says where to read it.
+        # Never forwarded: relaying untrusted mail from our SES identity would spend its sending
+        # reputation and break DMARC alignment (docs/replies.md, "Recording"). It stays in the bucket
+        # until it expires; this line says where to read it.
         reason = "no iTIP calendar: kept in the bucket, not forwarded"
         kind = {"automatic": email.automatic_reason} if email.automatic else {}
         return RecordResult(Outcome.NOT_CALENDAR, fields={**fields, **kind, "reason": reason})

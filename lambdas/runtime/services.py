@@ -99,7 +99,7 @@ def build(settings: config.Settings) -> Services:
 def from_environment() -> Services:
     """Services for the current environment, built on first use and then reused by the container.
 
-    Keyed by the settings, so one process can host both functions (tests, ``make demo``).
+    Keyed by the settings, so one process can host several functions (tests, ``make demo``).
     """
     return _build_once(config.Settings.from_environ())
 

@@ -1,4 +1,4 @@
-"""`cisctl status` and the answers of issue 16: unverified answers shown apart, never counted."""
+"""`cisctl status` and unverified answers: shown apart, never counted."""
 
 from __future__ import annotations
 

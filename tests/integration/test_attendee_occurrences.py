@@ -1,4 +1,4 @@
-"""Per-attendee occurrence state (issue 16): one attendee removed from one occurrence never gets it
+"""Per-attendee occurrence state: one attendee removed from one occurrence never gets it
 back, whatever the series' later updates; everyone else keeps it."""
 
 from __future__ import annotations

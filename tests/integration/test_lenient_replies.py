@@ -1,4 +1,4 @@
-"""Read leniently, fail permanently (issue 16): an answer is never lost to a parsing accident, and
+"""Read leniently, fail permanently: an answer is never lost to a parsing accident, and
 mail that can never be read ends in a permanent outcome naming what is wrong, never ``failed``."""
 
 from __future__ import annotations

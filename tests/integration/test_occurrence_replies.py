@@ -1,4 +1,4 @@
-"""Answers per occurrence (issue 16): an answer with RECURRENCE-ID is recorded for that occurrence
+"""Answers per occurrence: an answer with RECURRENCE-ID is recorded for that occurrence
 and that attendee, the series answer stays, and each occurrence's counts stay exact."""
 
 from __future__ import annotations

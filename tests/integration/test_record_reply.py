@@ -520,7 +520,7 @@ FIXTURE_OUTCOMES = {
     "apple-mail-accepted.eml": ("recorded", "carla@example.org"),
     "dsn-bounce.eml": ("not_calendar", None),
     "evolution-refresh.eml": ("refreshed", "kim@example.com"),
-    # Reply-To: names Ben: relayed, so kept apart as unverified and never counted (issue 16).
+    # Reply-To: names Ben: relayed, so kept apart as unverified and never counted.
     "forged-reply.eml": ("unverified", "ben@example.org"),
     "gmail-accepted.eml": ("recorded", "ana@example.org"),
     "gmail-declined.eml": ("recorded", "fatima.zahra@example.com"),

@@ -1,4 +1,4 @@
-"""Trust in three levels (issue 16): verified answers count; unverified ones (relayed mail, DMARC
+"""Trust in three levels: verified answers count; unverified ones (relayed mail, DMARC
 FAIL under p=none) are kept apart with their reason and never counted; untrusted ones are refused."""
 
 from __future__ import annotations

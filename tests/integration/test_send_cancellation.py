@@ -236,7 +236,7 @@ BOB, CAROL = "bob@example.org", "carol@example.org"
 
 
 def test_naming_one_attendee_removes_them_and_the_event_goes_on_for_the_others(account):
-    """Issue 12: this request once cancelled the event for everyone, and carol's update went stale."""
+    """This request once cancelled the event for everyone, and carol's update went stale."""
     invite_guests(account, guests=[BOB, CAROL])
 
     assert account.invoke("cancel", {"event": {"uid": UID}, "attendee": {"email": BOB}}) == {

@@ -1,4 +1,4 @@
-"""A recurring series through both functions on a mocked account: invite, move one occurrence,
+"""A recurring series through both sending functions on a mocked account: invite, move one occurrence,
 cancel another, update the series, cancel it; every email read back by the oracles, and the
 occurrences it describes expanded by recurring-ical-events and ical.js."""
 

@@ -1,4 +1,4 @@
-"""Offline oracles every sent email must satisfy (see docs/itip-compliance.md)."""
+"""Offline oracles every sent email must satisfy (see docs/message-contract.md, "The email")."""
 
 from __future__ import annotations
 

@@ -27,9 +27,6 @@ MAX_NAME = 128
 MAX_TEXT = 255  # PRODID, proposed SUMMARY / LOCATION
 MAX_COMMENT = 2000
 
-# The methods an attendee sends to the organizer (RFC 5546 §1.4).
-ATTENDEE_METHODS = frozenset({"REPLY", "COUNTER", "REFRESH"})
-
 _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
 
 

@@ -1,4 +1,4 @@
-"""How far an answer read from the internet can be trusted: three levels (issue 16).
+"""How far an answer read from the internet can be trusted: three levels.
 
 iMIP has no authentication of its own (RFC 6047 §3): anyone can send a REPLY naming any attendee.
 What costs nothing: SES's verdicts on the message (with the From: domain's DMARC policy), and

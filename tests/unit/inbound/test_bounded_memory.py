@@ -1,4 +1,4 @@
-"""SES accepts 40 MB messages: reading one must not hold it in memory (issue 9: a 10 MB email).
+"""SES accepts 40 MB messages: reading one must not hold it in memory.
 
 The bound is a behaviour: memory must not grow with the size of the parts that are not calendars.
 The stdlib's own parser, for comparison, holds several times the message's size.

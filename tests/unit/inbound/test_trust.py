@@ -1,4 +1,4 @@
-"""Trust rules (issue 9 item 4): ATTENDEE must be the From: mailbox; SES verdicts must not accuse."""
+"""Trust rules: ATTENDEE must be the From: mailbox; SES verdicts must not accuse."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_no_sender_address(gmail):
     assert distrust(received(), replace(email, from_address=""), answer) == "no_from_address"
 
 
-# ------------------------------------------------------------------------- three levels (issue 16)
+# ------------------------------------------------------------------------------------ three levels
 
 
 @pytest.mark.parametrize(
