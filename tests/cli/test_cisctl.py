@@ -169,6 +169,17 @@ def test_an_invalid_json_file_is_refused(capsys, tmp_path):
     assert "not valid JSON" in err
 
 
+def test_a_file_not_in_utf8_is_refused_without_a_traceback(capsys, tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"event": {"summary": "Réunion"}}'.encode("latin-1"))
+    code, _, err = run(capsys, "invite", "--file", str(path))
+    assert code == 2
+    assert err.strip().endswith(
+        f"error: --file {path}: not UTF-8 JSON (byte 0xe9 at offset 24); save the request as UTF-8"
+    )
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_no_local_runtime_running(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("CISCTL_LOCAL_STATE", str(tmp_path / "state.json"))
     code, _, err = run(capsys, "--local", "status", UID)
