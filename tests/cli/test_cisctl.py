@@ -229,6 +229,22 @@ def deployed(account, monkeypatch):
     return account
 
 
+def test_cancelling_one_occurrence_says_so_rather_than_the_whole_event(capsys, deployed):
+    occurrence = "2026-12-08T10:00:00"
+    code, out, _ = run(
+        capsys, "--region", REGION, "cancel", "--uid", UID, "--sequence", "1", "--occurrence", occurrence
+    )
+    assert code == 0
+    assert out.startswith(
+        f"enqueued cancellation of the occurrence {occurrence} of {UID} (that occurrence only)"
+        " for everyone invited to it on "
+    )
+
+    code, out, _ = run(capsys, "--region", REGION, "cancel", "--uid", UID, "--sequence", "1")
+    assert code == 0
+    assert out.startswith(f"enqueued cancellation of {UID} for everyone invited on ")
+
+
 def test_a_missing_stack_is_a_clear_error(capsys, account):
     code, _, err = run(capsys, "--region", REGION, "status", UID)
     assert code == 1
