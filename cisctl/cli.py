@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="enqueue a cancellation of an event, or of some attendees",
         description="Enqueue a cancellation on the cancellation queue. Without --attendee the whole event is"
-        " cancelled for everyone invited; with --attendee, each attendee is removed from an event that"
+        " cancelled for everyone invited (with --occurrence, only that occurrence is cancelled for everyone"
+        " invited to it); with --attendee, each attendee is removed from an event that"
         " goes on for the others (one request per attendee).",
     )
     cancel.add_argument("--file", metavar="PATH", help="a JSON request (or a list of them); '-' reads stdin")
@@ -344,6 +345,11 @@ def _describe(kind: str, body: dict) -> str:
         attendees = body.get("attendees")
         who = f"{len(attendees)} attendees" if isinstance(attendees, list) else _email(body.get("attendee"))
         return f"invite for {uid} (sequence {event.get('sequence', 0)}) to {who}"
+    occurrence = event.get("occurrence")
+    if occurrence:
+        # Say "to it": a bare "for everyone invited" reads as the whole event being cancelled.
+        who = _email(body.get("attendee")) if "attendee" in body else "everyone invited to it"
+        return f"cancellation of the occurrence {occurrence} of {uid} (that occurrence only) for {who}"
     who = _email(body.get("attendee")) if "attendee" in body else "everyone invited"
     return f"cancellation of {uid} for {who}"
 

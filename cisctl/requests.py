@@ -87,6 +87,12 @@ def from_file(path: str) -> list[dict[str, Any]]:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise CliError(f"--file {path}: {error.strerror or error}", code=2) from None
+    except UnicodeDecodeError as error:
+        raise CliError(
+            f"--file {path}: not UTF-8 JSON (byte {error.object[error.start]:#04x} at offset {error.start});"
+            " save the request as UTF-8",
+            code=2,
+        ) from None
     try:
         document = json.loads(text)
     except ValueError as error:

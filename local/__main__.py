@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.monotonic()
+    running = _running_serve(args)
+    if running:
+        print(f"python -m local: error: {running}", file=sys.stderr)
+        return 1
     try:
         if args.cdk_out:
             cloud_assembly = assemblies.load(args.cdk_out)
@@ -63,6 +67,45 @@ def main(argv: list[str] | None = None) -> int:
     except (assemblies.AssemblyError, RuntimeProblem, TemplateError) as error:
         print(f"python -m local: error: {error}", file=sys.stderr)
         return 1
+
+
+def _running_serve(args) -> str | None:
+    """Why this command must not start: a live ``serve`` whose outbox (or state file) it would take.
+
+    Both commands empty their outbox when they start, and ``serve`` rewrites, then removes, the
+    state file ``cisctl --local`` reads: running one beside a live ``serve`` on the same
+    directories would silently wipe the emails it wrote. A state file left by a killed ``serve``
+    (its pid gone) is no obstacle."""
+    outbox = args.outbox.resolve()
+    for state_file in dict.fromkeys((args.work_dir / "state.json", WORK_DIR / "state.json")):
+        try:
+            state = json.loads(state_file.read_text())
+            pid = int(state["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if pid == os.getpid() or not _alive(pid):
+            continue
+        same_outbox = Path(state.get("outbox", "")).resolve() == outbox
+        same_state = (
+            args.command == "serve" and state_file.resolve() == (args.work_dir / "state.json").resolve()
+        )
+        if same_outbox or same_state:
+            return (
+                f"`python -m local serve` (pid {pid}, {state_file}) is running with outbox"
+                f" {state.get('outbox')}; stop it first, or give this command its own"
+                " --outbox DIR and --work-dir DIR"
+            )
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, under another user
+        return True
+    return True
 
 
 def _demo(args, cloud_assembly, started: float) -> int:

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Protocol
 
@@ -150,7 +150,7 @@ def _matches(recipients: list[str], address: str) -> bool:
 def _inbound_headers(
     raw: bytes, message_id: str, recipient: str, statuses: dict, received_at: datetime, region: str
 ) -> bytes:
-    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    headers = _headers(raw, policy.default)
     source = parseaddr(str(headers.get("Return-Path") or headers.get("From") or ""))[1]
     from_domain = parseaddr(str(headers.get("From") or ""))[1].rpartition("@")[2] or "unknown"
     newline = "\r\n" if b"\r\n" in raw[:2000] else "\n"
@@ -174,7 +174,7 @@ def _inbound_headers(
 
 
 def _mail(stored: bytes, message_id: str, recipient: str, received_at: datetime) -> dict:
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(stored)
+    headers = _headers(stored, policy.compat32)
     source = parseaddr(str(headers.get("Return-Path", "")))[1]
 
     def addresses(name: str) -> list[str]:
@@ -195,6 +195,14 @@ def _mail(stored: bytes, message_id: str, recipient: str, received_at: datetime)
         "headers": [{"name": name, "value": _unfold(value)} for name, value in headers.items()],
         "commonHeaders": common,
     }
+
+
+def _headers(raw: bytes, header_policy: policy.Policy):
+    """The message's headers as text. Mail may carry raw 8-bit (UTF-8) bytes in a header instead of
+    RFC 2047 words; SES accepts it and gives such a header as decoded text, so decode leniently
+    (a byte that is not UTF-8 becomes U+FFFD) rather than let the parser hand back ``Header``
+    objects or surrogates that cannot be put in the JSON notification."""
+    return HeaderParser(policy=header_policy).parsestr(raw.decode("utf-8", errors="replace"))
 
 
 def _receipt(statuses: dict, recipient: str, received_at: datetime, s3_action: dict, key: str) -> dict:

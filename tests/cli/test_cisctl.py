@@ -169,6 +169,17 @@ def test_an_invalid_json_file_is_refused(capsys, tmp_path):
     assert "not valid JSON" in err
 
 
+def test_a_file_not_in_utf8_is_refused_without_a_traceback(capsys, tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"event": {"summary": "Réunion"}}'.encode("latin-1"))
+    code, _, err = run(capsys, "invite", "--file", str(path))
+    assert code == 2
+    assert err.strip().endswith(
+        f"error: --file {path}: not UTF-8 JSON (byte 0xe9 at offset 24); save the request as UTF-8"
+    )
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_no_local_runtime_running(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("CISCTL_LOCAL_STATE", str(tmp_path / "state.json"))
     code, _, err = run(capsys, "--local", "status", UID)
@@ -216,6 +227,22 @@ def deployed(account, monkeypatch):
             StackName=names.STATELESS_STACK_NAME, TemplateBody=json.dumps(template)
         )
     return account
+
+
+def test_cancelling_one_occurrence_says_so_rather_than_the_whole_event(capsys, deployed):
+    occurrence = "2026-12-08T10:00:00"
+    code, out, _ = run(
+        capsys, "--region", REGION, "cancel", "--uid", UID, "--sequence", "1", "--occurrence", occurrence
+    )
+    assert code == 0
+    assert out.startswith(
+        f"enqueued cancellation of the occurrence {occurrence} of {UID} (that occurrence only)"
+        " for everyone invited to it on "
+    )
+
+    code, out, _ = run(capsys, "--region", REGION, "cancel", "--uid", UID, "--sequence", "1")
+    assert code == 0
+    assert out.startswith(f"enqueued cancellation of {UID} for everyone invited on ")
 
 
 def test_a_missing_stack_is_a_clear_error(capsys, account):

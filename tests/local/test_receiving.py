@@ -208,3 +208,28 @@ def test_what_arrives_on_the_queue_is_read_by_the_reply_path_as_sent(runtime, na
     stored = runtime.client("s3").get_object(Bucket=received.bucket, Key=received.object_key)["Body"]
     assert [a.partstat for a in read_email(stored).answers] == [a.partstat for a in read_email(raw).answers]
     assert read_email(raw).answers
+
+
+def test_a_from_header_in_raw_utf8_bytes_is_received_and_handed_on_as_decoded_text(runtime):
+    # 8-bit headers (no RFC 2047 words) are common from hand-rolled mailers; SES accepts them.
+    raw = (
+        "From: Zoë Ñandú <zoe@example.org>\r\n"
+        f"To: {fixture.RSVP}\r\n"
+        "Subject: Accepted: Réunion\r\n"
+        "Message-ID: <utf8-header@example.org>\r\n"
+        "\r\n"
+        "See you there.\r\n"
+    ).encode()
+
+    [receipt] = runtime.receive_email(raw)
+    runtime.drain()
+
+    mail = receipt.notification["mail"]
+    assert mail["commonHeaders"]["from"] == ["Zoë Ñandú <zoe@example.org>"]
+    assert mail["commonHeaders"]["subject"] == "Accepted: Réunion"
+    assert {"name": "From", "value": "Zoë Ñandú <zoe@example.org>"} in mail["headers"]
+    assert mail["source"] == "zoe@example.org"
+    assert receipt.stored.endswith(raw)  # the stored object keeps the bytes as sent
+    [call] = handlers.CALLS
+    envelope = json.loads(call["records"][0]["body"])
+    assert json.loads(envelope["Message"]) == receipt.notification

@@ -130,3 +130,40 @@ def test_serve_stops_within_seconds_of_sigterm_even_while_an_invocation_runs(tmp
     assert "stopped" in output
     assert stopped_after < 10, f"serve ran on for {stopped_after:.1f} s after SIGTERM"
     assert not state.exists()
+
+
+def _state_of_a_serve(work_dir, outbox, pid: int) -> None:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / "state.json").write_text(json.dumps({"pid": pid, "outbox": str(outbox)}))
+
+
+def test_demo_and_a_second_serve_refuse_to_take_the_outbox_of_a_running_serve(tmp_path, capsys):
+    from local.__main__ import main
+
+    work_dir, outbox = tmp_path / "work", tmp_path / "outbox"
+    outbox.mkdir()
+    (outbox / "1-ana-request.eml").write_text("sent by the running serve")
+    serve = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _state_of_a_serve(work_dir, outbox, serve.pid)
+        for command in ("demo", "serve"):
+            code = main([command, "--work-dir", str(work_dir), "--outbox", str(outbox)])
+            assert code == 1
+            err = capsys.readouterr().err
+            assert f"`python -m local serve` (pid {serve.pid}" in err
+            assert "--outbox DIR" in err
+    finally:
+        serve.kill()
+        serve.wait()
+    assert (outbox / "1-ana-request.eml").read_text() == "sent by the running serve"
+
+
+def test_the_state_file_of_a_serve_that_is_gone_is_no_obstacle(tmp_path):
+    from local.__main__ import _running_serve, build_parser
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    work_dir, outbox = tmp_path / "work", tmp_path / "outbox"
+    _state_of_a_serve(work_dir, outbox, gone.pid)
+    args = build_parser().parse_args(["demo", "--work-dir", str(work_dir), "--outbox", str(outbox)])
+    assert _running_serve(args) is None
