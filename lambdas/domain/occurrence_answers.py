@@ -24,16 +24,15 @@ from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem,
 from lambdas.domain.replies import (
     COUNTED_ANSWERS,
     INVITED_PREFIX,
-    RECORDABLE_PARTSTATS,
     Answer,
     Counts,
     Refusal,
+    answered_partstat,
     count_moves,
-    event_refusal,
     invited_sequence,
 )
 from lambdas.domain.series import Override
-from lambdas.domain.vocabulary import AttendeeStatus, PartStat
+from lambdas.domain.vocabulary import AttendeeStatus
 
 # An occurrence's counters: only invited attendees answer single occurrences (below).
 OCCURRENCE_COUNTERS = tuple(INVITED_PREFIX + name for name in COUNTED_ANSWERS.values())
@@ -95,14 +94,9 @@ def decide_occurrence_reply(
 ):
     """OccurrenceChange, or Refusal. The rules of a series answer (lambdas.domain.replies), applied
     to the occurrence's own answer and counts; the series answer is never touched."""
-    refused = event_refusal(event)
-    if refused:
-        return refused
-    partstat = PartStat._value2member_map_.get(answer.partstat or "")
-    if partstat not in RECORDABLE_PARTSTATS:
-        return Refusal(Outcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer")
-    if attendee is not None and attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
-        return Refusal(Outcome.STALE, "the attendee was removed from the event (a CANCEL was sent)")
+    partstat = answered_partstat(answer, event, attendee)
+    if isinstance(partstat, Refusal):
+        return partstat
     sent = invited_sequence(attendee)
     if sent is None or attendee.status is not AttendeeStatus.INVITED:
         # A forwarded invitation's guest has no occurrences of their own to answer.

@@ -108,8 +108,9 @@ def invited_sequence(attendee: AttendeeItem | None) -> int | None:
     return None
 
 
-def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
-    """ReplyChange, or Refusal with the reason the answer is not recorded."""
+def answered_partstat(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
+    """The PartStat an answer records, or the Refusal every answer meets first (the series' and
+    one occurrence's alike): the event is gone, the PARTSTAT is no answer, the attendee was removed."""
     refused = event_refusal(event)
     if refused:
         return refused
@@ -118,6 +119,14 @@ def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem
         return Refusal(Outcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer")
     if attendee is not None and attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
         return Refusal(Outcome.STALE, "the attendee was removed from the event (a CANCEL was sent)")
+    return partstat
+
+
+def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
+    """ReplyChange, or Refusal with the reason the answer is not recorded."""
+    partstat = answered_partstat(answer, event, attendee)
+    if isinstance(partstat, Refusal):
+        return partstat
 
     sent = invited_sequence(attendee)
     origin = None if sent is not None else Origin.SHARED
@@ -210,14 +219,7 @@ def decide_unverified(answer: Answer, event: EventItem | None, attendee: Attende
         return Refusal(Outcome.SKIPPED, "an unverified answer for someone the organizer did not invite")
     if answer.sequence < sent:
         return Refusal(Outcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
-    stored = attendee.unverified
-    if stored is not None and stored.dtstamp:
-        recorded = datetime.fromisoformat(stored.dtstamp)
-        if answer.dtstamp == recorded:
-            return Refusal(Outcome.DUPLICATE, "this unverified answer is already kept")
-        if answer.dtstamp < recorded:
-            return Refusal(Outcome.STALE, "a later unverified answer (DTSTAMP) is kept")
-    return None
+    return _dtstamp_refusal(answer, attendee.unverified, "unverified answer", "kept")
 
 
 # ------------------------------------------------------------------------------ COUNTER, REFRESH
@@ -235,13 +237,18 @@ def decide_counter(answer: Answer, event: EventItem | None, attendee: AttendeeIt
         return Refusal(
             Outcome.STALE, f"proposes a change to SEQUENCE {answer.sequence}; {sent} was sent since"
         )
-    stored = attendee.counter
-    if stored is not None and stored.dtstamp:
-        recorded = datetime.fromisoformat(stored.dtstamp)
-        if answer.dtstamp == recorded:
-            return Refusal(Outcome.DUPLICATE, "this proposal is already recorded")
-        if answer.dtstamp < recorded:
-            return Refusal(Outcome.STALE, "a later proposal (DTSTAMP) is recorded")
+    return _dtstamp_refusal(answer, attendee.counter, "proposal", "recorded")
+
+
+def _dtstamp_refusal(answer: Answer, stored, what: str, kept: str) -> Refusal | None:
+    """A copy of the stored message is a duplicate, an earlier one is stale (ordered by DTSTAMP)."""
+    if stored is None or not stored.dtstamp:
+        return None
+    recorded = datetime.fromisoformat(stored.dtstamp)
+    if answer.dtstamp == recorded:
+        return Refusal(Outcome.DUPLICATE, f"this {what} is already {kept}")
+    if answer.dtstamp < recorded:
+        return Refusal(Outcome.STALE, f"a later {what} (DTSTAMP) is {kept}")
     return None
 
 
