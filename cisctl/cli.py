@@ -300,7 +300,7 @@ def _receive(args, target: Target) -> int:
     for receipt in ops.receive(target, raw, recipient=args.recipient, verdicts=verdicts):
         where = f"s3://{receipt.bucket}/{receipt.key}"
         notified = f", notified {receipt.topic_arn}" if receipt.topic_arn else ""
-        print(f"received for {receipt.notification['mail']['destination'][0]}: stored {where}{notified}")
+        print(f"received for {receipt.recipient}: stored {where}{notified}")
     return 0
 
 

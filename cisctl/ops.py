@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cisctl.target import OPTIONAL_QUEUES, QUEUES, CliError, Target
+from cisctl.target import LOCAL_RECEIVE_PATH, OPTIONAL_QUEUES, QUEUES, CliError, Target
 from lambdas.adapters.store import Store
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, OverrideItem, as_dict
 
@@ -273,18 +276,49 @@ def require_emulated(target: Target) -> None:
         )
 
 
-def receive(target: Target, raw: bytes, *, recipient: str | None, verdicts: dict[str, str]) -> list:
-    """SES receiving played on a local endpoint (local/sources/ses_receiving.py): the raw email is
-    stored by the active receipt rule and its notification published; the runtime delivers it."""
-    require_emulated(target)
-    from local.sources.ses_receiving import NotAccepted, as_sent, receive_email
+@dataclass(frozen=True)
+class Received:
+    """Where SES receiving stored one email, and the topic it notified."""
 
+    recipient: str
+    bucket: str
+    key: str
+    topic_arn: str | None
+
+
+def receive(target: Target, raw: bytes, *, recipient: str | None, verdicts: dict[str, str]) -> list[Received]:
+    """SES receiving played by the local runtime (``python -m local serve``), one HTTP call to its
+    endpoint: the active receipt rule stores the raw email and publishes its notification; the
+    runtime then delivers it."""
+    require_emulated(target)
+    query = urllib.parse.urlencode(
+        [("verdict", f"{check}={status}") for check, status in verdicts.items()]
+        + ([("recipient", recipient)] if recipient else [])
+    )
+    url = f"{target.endpoint_url.rstrip('/')}{LOCAL_RECEIVE_PATH}?{query}"
+    request = urllib.request.Request(url, data=raw, method="POST")  # noqa: S310 - the emulator's endpoint
     try:
-        receipts = receive_email(target, as_sent(raw), recipient=recipient, verdicts=verdicts)
-    except NotAccepted as error:
-        raise CliError(str(error)) from None
-    except ValueError as error:
-        raise CliError(str(error), code=2) from None
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        answer = _json_or_none(error.read())
+        if answer is None or "error" not in answer:
+            raise CliError(
+                f"{target.endpoint_url} does not play SES receiving (HTTP {error.code});"
+                " start the local runtime with `python -m local serve`"
+            ) from None
+        raise CliError(answer["error"], code=1 if answer.get("rejected") else 2) from None
+    except urllib.error.URLError as error:
+        raise CliError(f"cannot reach {target.endpoint_url}: {error.reason}") from None
+    receipts = [Received(**receipt) for receipt in answer["receipts"]]
     if not receipts:
         raise CliError("the receipt rule stopped before any S3 action: nothing was stored")
     return receipts
+
+
+def _json_or_none(data: bytes) -> dict | None:
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None

@@ -37,6 +37,11 @@ LOCAL_STATE = ROOT / ".local-runtime" / "state.json"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+# The local runtime's SES receiving, as one HTTP call (served by ``python -m local serve``):
+# POST the raw email; ``recipient`` and ``verdict`` (CHECK=STATUS, repeated) in the query.
+LOCAL_RECEIVE_PATH = "/_local/ses/receive"
+
+
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback. ``code`` is the exit status."""
 

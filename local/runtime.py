@@ -29,6 +29,7 @@ from typing import Any
 
 import boto3
 
+from cisctl.target import LOCAL_RECEIVE_PATH
 from local import resources, sources
 from local.assembly import Assembly
 from local.outbox import SentEmail, emails_after, sent_emails
@@ -40,7 +41,7 @@ from local.resources.sqs import Queue
 from local.sandbox import ACCOUNT, CREDENTIALS, REGION, IsolatedAws, fresh_function_services
 from local.server import MotoServer, WsgiApp
 from local.sources.ses_feedback import Published, publish_delivery_event
-from local.sources.ses_receiving import Receipt, receive_email
+from local.sources.ses_receiving import Receipt, receive_email, receiving_route
 from local.sources.sqs import Invocation, SqsEventSourceMapping
 from local.template import Deployment, StackState, TemplateError, creation_order
 
@@ -113,6 +114,9 @@ class LocalRuntime:
                     old.unlink()
             self.log_dir.mkdir(parents=True, exist_ok=True)
             self.deploy()
+            for service in ("ses", "s3", "sns"):  # made now, outside any invocation (local/execution.py)
+                self.client(service)
+            self.server.routes[LOCAL_RECEIVE_PATH] = receiving_route(self.receive_email)
         except BaseException:
             self.stop()  # a template the runtime cannot follow leaves no server or environment behind
             raise

@@ -45,6 +45,8 @@ class MotoServer:
         self._lock = threading.Lock()
         self._application = DomainDispatcherApplication(create_backend_app)
         self._front = front
+        # Paths this server answers itself, beside moto (the runtime's SES receiving), by PATH_INFO.
+        self.routes: dict[str, WsgiApp] = {}
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -52,6 +54,9 @@ class MotoServer:
         """The moto application under the lock; the body is read out before the lock is let go."""
         if ses_account.is_get_account(environ):  # not in moto
             return ses_account.get_account(start_response)
+        route = self.routes.get(environ.get("PATH_INFO", ""))
+        if route is not None:  # outside the lock: it calls moto through this server
+            return route(environ, start_response)
         with self._lock:
             return list(self._application(environ, start_response))
 

@@ -24,12 +24,14 @@ import base64
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.parser import HeaderParser
 from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Protocol
+from urllib.parse import parse_qs
 
 SUBJECT = "Amazon SES Email Receipt Notification"
 VERDICTS = ("spam", "virus", "spf", "dkim", "dmarc")
@@ -239,3 +241,37 @@ def _unfold(value: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def receiving_route(receive: Callable[..., list[Receipt]]) -> Callable:
+    """The WSGI answer to cisctl's ``receive`` (``cisctl.target.LOCAL_RECEIVE_PATH``): the body is
+    the raw email as saved, the query names the recipient and the verdicts. So the CLI plays SES
+    receiving through the runtime's endpoint, knowing nothing of this module."""
+
+    def route(environ, start_response):
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length)
+        verdicts = dict(v.partition("=")[::2] for v in query.get("verdict", []))
+        recipient = (query.get("recipient") or [None])[0]
+        try:
+            receipts = receive(as_sent(raw), recipient=recipient, verdicts=verdicts)
+            status, body = "200 OK", {"receipts": [_summary(receipt) for receipt in receipts]}
+        except NotAccepted as error:
+            status, body = "422 Unprocessable Entity", {"error": str(error), "rejected": True}
+        except ValueError as error:
+            status, body = "400 Bad Request", {"error": str(error)}
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    return route
+
+
+def _summary(receipt: Receipt) -> dict:
+    return {
+        "recipient": receipt.notification["mail"]["destination"][0],
+        "bucket": receipt.bucket,
+        "key": receipt.key,
+        "topic_arn": receipt.topic_arn,
+    }
