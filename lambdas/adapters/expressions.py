@@ -165,26 +165,20 @@ def invite_claim(
 
 def occurrence_answers_query(table: str, uid: str) -> dict:
     """The first page of every occurrence answers item (the counts per occurrence) of the event."""
-    return {
-        "TableName": table,
-        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-        "ExpressionAttributeValues": to_attribute_values(
-            {":pk": event_pk(uid), ":prefix": OCCURRENCE_ANSWERS_PREFIX}
-        ),
-        "ConsistentRead": True,
-    }
+    return _items_query(table, uid, OCCURRENCE_ANSWERS_PREFIX)
 
 
 def overrides_query(table: str, uid: str) -> dict:
     """The first page of every override item of the event (strongly consistent)."""
+    return _items_query(table, uid, OCCURRENCE_PREFIX)
+
+
+def _items_query(table: str, uid: str, sort_key_prefix: str) -> dict:
     return {
         "TableName": table,
         "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
         "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-        "ExpressionAttributeValues": to_attribute_values(
-            {":pk": event_pk(uid), ":prefix": OCCURRENCE_PREFIX}
-        ),
+        "ExpressionAttributeValues": to_attribute_values({":pk": event_pk(uid), ":prefix": sort_key_prefix}),
         "ConsistentRead": True,
     }
 

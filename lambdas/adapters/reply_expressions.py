@@ -316,18 +316,23 @@ def uncount_transaction(
             f" AND {e.as_read('counted_sequence', attendee.counted_sequence)}"
         ),
     )
-    items = [{"Update": attendee_update}]
-    if deltas:
-        e = Expression()
-        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
-        event_update = e.request(
-            table,
-            event_key(uid),
-            UpdateExpression="ADD " + ", ".join(adds),
-            ConditionExpression=e.as_read("replies_sequence", event.replies_sequence),
-        )
-        items.append({"Update": event_update})
-    return items
+    return [{"Update": attendee_update}, *_subtract(table, event_key(uid), deltas, event.replies_sequence)]
+
+
+def _subtract(table: str, key: dict, deltas: dict[str, int], replies_sequence) -> list[dict[str, Any]]:
+    """The counts item's update by ``deltas``, conditioned on the version its counts describe as
+    read (none when there is nothing to take out)."""
+    if not deltas:
+        return []
+    e = Expression()
+    adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
+    update = e.request(
+        table,
+        key,
+        UpdateExpression="ADD " + ", ".join(adds),
+        ConditionExpression=e.as_read("replies_sequence", replies_sequence),
+    )
+    return [{"Update": update}]
 
 
 def occurrence_uncount_transaction(
@@ -347,18 +352,8 @@ def occurrence_uncount_transaction(
             f" AND {path}.{e.name('counted_as')} = {e.value(entry.counted_as)}"
         ),
     )
-    items = [{"Update": attendee_update}]
-    if deltas:
-        e = Expression()
-        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
-        tally_update = e.request(
-            table,
-            occurrence_answers_key(uid, occurrence),
-            UpdateExpression="ADD " + ", ".join(adds),
-            ConditionExpression=e.as_read("replies_sequence", tally.replies_sequence),
-        )
-        items.append({"Update": tally_update})
-    return items
+    tally_key = occurrence_answers_key(uid, occurrence)
+    return [{"Update": attendee_update}, *_subtract(table, tally_key, deltas, tally.replies_sequence)]
 
 
 # -------------------------------------------------------------------------------- UNVERIFIED
