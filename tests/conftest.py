@@ -44,3 +44,33 @@ def _serialize_moto():
     BotocoreStubber.process_request = process_request
     yield
     BotocoreStubber.process_request = original
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _share_botocore_models():
+    """Each test builds fresh boto3 sessions (one per emulated account, per function's clients), and
+    each session's loader decodes the same service models from JSON again: about a second per test.
+    The models are read-only once loaded (a loader already hands the same objects to every client
+    of its session), so one process-wide cache serves every session."""
+    from botocore import loaders
+
+    shared: dict = {}
+    cached_methods = ("load_service_model", "load_data_with_path")
+    originals = {name: getattr(loaders.Loader, name) for name in cached_methods}
+
+    def cached(name):
+        original = originals[name]
+
+        def load(self, *args, **kwargs):
+            key = (name, tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+            if key not in shared:
+                shared[key] = original(self, *args, **kwargs)
+            return shared[key]
+
+        return load
+
+    for name in originals:
+        setattr(loaders.Loader, name, cached(name))
+    yield
+    for name, original in originals.items():
+        setattr(loaders.Loader, name, original)
