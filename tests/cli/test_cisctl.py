@@ -208,12 +208,9 @@ def deployed(account, monkeypatch):
     """The mocked account of local/account.py, with the stack outputs the CDK app publishes."""
     monkeypatch.setattr(ops, "PEEK_WAIT_SECONDS", 0)  # moto would wait out every empty long poll
     outputs = {
-        names.OUTPUT_INVITE_QUEUE_URL: account.queues["invite"][0],
-        names.OUTPUT_INVITE_DLQ_URL: account.queues["invite"][1],
-        names.OUTPUT_CANCELLATION_QUEUE_URL: account.queues["cancel"][0],
-        names.OUTPUT_CANCELLATION_DLQ_URL: account.queues["cancel"][1],
-        names.OUTPUT_FEEDBACK_QUEUE_URL: account.queues["feedback"][0],
-        names.OUTPUT_FEEDBACK_DLQ_URL: account.queues["feedback"][1],
+        **dict(zip(names.QUEUE_OUTPUTS["invite"], account.queues["invite"], strict=True)),
+        **dict(zip(names.QUEUE_OUTPUTS["cancellation"], account.queues["cancel"], strict=True)),
+        **dict(zip(names.QUEUE_OUTPUTS["feedback"], account.queues["feedback"], strict=True)),
         names.OUTPUT_TABLE_NAME: TABLE,
         # No reply queue: a stack deployed with receiveReplies off.
     }
