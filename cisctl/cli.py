@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         "dlq",
         parents=[common],
         help="list the dead-letter queues, or redrive them",
-        description="List the messages of the dead-letter queues (invite, cancellation, reply, feedback)"
+        description=f"List the messages of the dead-letter queues ({', '.join(QUEUES)})"
         " with the reason they were rejected, or move them back to their source queue (--redrive)"
         " once the cause is fixed.",
     )

@@ -22,14 +22,20 @@ from infra.names import (
     STATEFUL_STACK_NAME,
     STATELESS_STACK_NAME,
 )
+from infra.pipelines import PIPELINES, RECEIVE_REPLIES_SWITCH
 
-# infra/names.py holds plain strings: importing it does not import the CDK.
+# infra/names.py and infra/pipelines.py hold plain data: importing them does not import the CDK.
 DEFAULT_STACKS = (STATELESS_STACK_NAME, STATEFUL_STACK_NAME)
 
-# queue kind -> (work queue output, dead-letter queue output), as the stack publishes them
+# queue kind -> (work queue output, dead-letter queue output), as the stack publishes them: one
+# entry per row of infra/pipelines.py, in its order.
 QUEUES = QUEUE_OUTPUTS
 # Why a stack may lack a pipeline's queues (the others are in every deployment).
-OPTIONAL_QUEUES = {"reply": "it was deployed with the receiveReplies context switch off"}
+OPTIONAL_QUEUES = {
+    pipeline.kind: f"it was deployed with the {RECEIVE_REPLIES_SWITCH} context switch off"
+    for pipeline in PIPELINES
+    if pipeline.needs_replies
+}
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_STATE_ENV = "CISCTL_LOCAL_STATE"

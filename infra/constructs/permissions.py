@@ -1,7 +1,8 @@
 """The policy statements a worker's caller hands to its `QueueWorker`, one per kind of call.
 
-Each function's role holds exactly the calls that function makes: the stack picks, per worker,
-which of these it needs (docs/architecture.md lists them per function). What every worker needs
+Each function's role holds exactly the calls that function makes: each row of infra/pipelines.py
+names its grants, and the stack resolves them to these (docs/architecture.md lists them per
+function). What every worker needs
 whatever its job (its log group, its own DLQ, its event source mapping) stays in `QueueWorker`.
 """
 

@@ -1,7 +1,7 @@
 """One SQS work queue with its DLQ, the function that drains it, and an alarm on the DLQ.
 
-Every pipeline (invite, cancellation, record reply, record feedback) is an instance of
-`QueueWorker`; they differ in their handler and in what else their function calls. The queue's
+Every pipeline (each row of infra/pipelines.py) is an instance of `QueueWorker`; they differ in
+their handler and in what else their function calls. The queue's
 visibility timeout is derived from the function timeout here. The function's role holds exactly
 the calls the function makes (listed in docs/architecture.md): what every worker does (logs,
 dead-lettering invalid input onto its own DLQ, the event source mapping) is granted here, the rest

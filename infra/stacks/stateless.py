@@ -1,14 +1,19 @@
 """Resources that can be replaced at will: the queue workers, their alarms, the alarm topic, the
 SES configuration set whose delivery events feed the feedback worker, the sending-reputation alarms,
-and (with `receiveReplies`) the inbound mail path that feeds the reply worker."""
+and (with `receiveReplies`) the inbound mail path that feeds the reply worker.
+
+Every worker is a row of infra/pipelines.py: this stack resolves each row's symbolic grants, feed
+and settings to the constructs here, and publishes each row's queue outputs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Annotations, ArnFormat, CfnOutput, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
@@ -21,6 +26,7 @@ from infra.constructs.inbound_mail import InboundMail
 from infra.constructs.queue_worker import QueueWorker
 from infra.constructs.reputation_alarms import ReputationAlarms, ReputationRate
 from infra.guard import add_placeholder_guard, add_rsvp_placeholder_guard
+from infra.pipelines import Feed, Grant, Pipeline, Setting, deployed
 from infra.receiving import require_receiving_region
 from lambdas.runtime.config import ENV_TRUSTED_RELAY_DOMAINS
 
@@ -39,20 +45,12 @@ class StatelessStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         add_placeholder_guard(self, config)
+        self.config = config
+        self.table = table
 
         alarm_topic = (
             AlarmTopic(self, "AlarmTopic", email=config.alarm_email).topic if config.alarm_email else None
         )
-        identity_arns = [
-            self.format_arn(
-                service="ses",
-                resource="identity",
-                resource_name=identity,
-                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-            )
-            for identity in config.sending_identities
-        ]
-        code = bundling.function_code()
         # Every send names this configuration set, so that SES reports what became of it.
         self.delivery_feedback = DeliveryFeedback(
             self,
@@ -60,86 +58,134 @@ class StatelessStack(Stack):
             configuration_set_name=names.CONFIGURATION_SET_NAME,
             event_destination_name=names.FEEDBACK_EVENT_DESTINATION_NAME,
         )
+        self.inbound = self._add_inbound_mail(config) if config.receive_replies else None
 
-        # Every instance of every function that sends (invite, cancellation and, for a REFRESH,
-        # record reply) paces itself at the account's rate divided by this, so that together
-        # they can never exceed it (docs/performance.md, "Keeping to the SES rate").
-        sending_instances = tuning.sending_instances(
-            config.max_concurrency, sending_functions=3 if config.receive_replies else 2
+        self.pipelines = deployed(receive_replies=config.receive_replies)
+        # Every instance of every function that sends paces itself at the account's rate divided
+        # by this, so that together they can never exceed it (docs/performance.md, "Keeping to
+        # the SES rate").
+        self.sending_instances = tuning.sending_instances(
+            config.max_concurrency,
+            sending_functions=sum(pipeline.sends_email for pipeline in self.pipelines),
         )
+        code = bundling.function_code()
+        self.workers = {
+            pipeline.kind: self._add_worker(pipeline, code, alarm_topic) for pipeline in self.pipelines
+        }
+        self.reputation_alarms = self._add_reputation_alarms(alarm_topic)
+        for key, (value, description) in self._outputs().items():
+            CfnOutput(self, key, value=value, description=description)
 
-        def table_and_ses() -> list[permissions.Permission]:
-            quota = [] if config.ses_max_send_rate is not None else [permissions.read_send_quota()]
-            return [
-                permissions.table_items(table),
-                permissions.send_email_as(
-                    config.sender,
-                    identity_arns,
-                    configuration_set_name=self.delivery_feedback.configuration_set_name,
-                    configuration_set_arn=self.delivery_feedback.configuration_set_arn,
-                    sending_instances=sending_instances,
-                    max_send_rate=config.ses_max_send_rate,
-                ),
-                *quota,
+    def _add_worker(
+        self, pipeline: Pipeline, code: lambda_.Code, alarm_topic: sns.ITopic | None
+    ) -> QueueWorker:
+        """One row of infra/pipelines.py: its queue worker, its settings, and its feed."""
+        config = self.config
+        worker = QueueWorker(
+            self,
+            pipeline.construct_id,
+            description=pipeline.description,
+            handler=pipeline.handler,
+            code=code,
+            table=self.table,
+            sender=config.sender,
+            rsvp_email=config.rsvp_email,
+            subject_prefix=config.subject_prefix,
+            max_concurrency=config.max_concurrency,
+            permissions=[granted for grant in pipeline.grants for granted in self._resolve(grant)],
+            fans_out=pipeline.fans_out,
+            puts_back=pipeline.puts_back,
+            alarm_topic=alarm_topic,
+        )
+        for name, value in self._settings(pipeline).items():
+            worker.function.add_environment(name, value)
+        topic = self._topic(pipeline.feed)
+        if topic is not None:
+            # The queue gets the SNS envelope (not raw delivery): its Type and TopicArn tell a
+            # notification apart from anything else that might reach the queue.
+            topic.add_subscription(subscriptions.SqsSubscription(worker.queue, raw_message_delivery=False))
+        return worker
+
+    # ------------------------------------------------------------------ a row's symbols, resolved
+
+    def _resolve(self, grant: Grant) -> list[permissions.Permission]:
+        """The statements behind one grant, made anew for each role."""
+        config = self.config
+        if grant is Grant.TABLE_ITEMS:
+            return [permissions.table_items(self.table)]
+        if grant is Grant.SEND_EMAIL:
+            identity_arns = [
+                self.format_arn(
+                    service="ses",
+                    resource="identity",
+                    resource_name=identity,
+                    arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                )
+                for identity in config.sending_identities
             ]
-
-        def worker(
-            construct_id: str,
-            description: str,
-            handler: str,
-            grants: Sequence[permissions.Permission],
-            *,
-            fans_out: bool,
-            puts_back: bool = True,
-        ) -> QueueWorker:
-            return QueueWorker(
-                self,
-                construct_id,
-                description=description,
-                handler=handler,
-                code=code,
-                table=table,
-                sender=config.sender,
-                rsvp_email=config.rsvp_email,
-                subject_prefix=config.subject_prefix,
-                max_concurrency=config.max_concurrency,
-                permissions=grants,
-                fans_out=fans_out,
-                puts_back=puts_back,
-                alarm_topic=alarm_topic,
+            send = permissions.send_email_as(
+                config.sender,
+                identity_arns,
+                configuration_set_name=self.delivery_feedback.configuration_set_name,
+                configuration_set_arn=self.delivery_feedback.configuration_set_arn,
+                sending_instances=self.sending_instances,
+                max_send_rate=config.ses_max_send_rate,
             )
+            # Without a configured rate, the function reads the account's and paces by it.
+            return [send] if config.ses_max_send_rate is not None else [send, permissions.read_send_quota()]
+        if grant is Grant.READ_INBOUND_MAIL:
+            return [permissions.read_objects(self._inbound_mail().bucket, names.INBOUND_OBJECT_KEY_PREFIX)]
+        raise ValueError(f"no permissions for {grant}")
 
-        # Both send functions claim attendees in the table, send through SES, and fan a request
-        # out into one message per attendee on their own queue.
-        self.invite = worker(
-            "InviteWorker",
-            "Sends calendar invitations",
-            names.INVITE_HANDLER,
-            table_and_ses(),
-            fans_out=True,
-        )
-        self.cancellation = worker(
-            "CancellationWorker",
-            "Sends calendar cancellations",
-            names.CANCELLATION_HANDLER,
-            table_and_ses(),
-            fans_out=True,
+    def _topic(self, feed: Feed) -> sns.ITopic | None:
+        """The topic whose SNS envelopes feed the queue; None for producers sending to it directly."""
+        if feed is Feed.DELIVERY_FEEDBACK:
+            return self.delivery_feedback.topic
+        if feed is Feed.INBOUND_MAIL:
+            return self._inbound_mail().topic
+        return None
+
+    def _inbound_mail(self) -> InboundMail:
+        if self.inbound is None:  # pipelines.deployed leaves such a row out without receiveReplies
+            raise ValueError("the inbound mail path exists only with receiveReplies")
+        return self.inbound
+
+    def _settings(self, pipeline: Pipeline) -> dict[str, str]:
+        """The environment for the row's settings that are configured; none otherwise."""
+        configured = {
+            Setting.TRUSTED_RELAY_DOMAINS: (
+                ENV_TRUSTED_RELAY_DOMAINS,
+                ",".join(self.config.trusted_relay_domains),
+            ),
+        }
+        return {name: value for name, value in (configured[s] for s in pipeline.settings) if value}
+
+    # ------------------------------------------------------------------------------- the rest
+
+    def _add_inbound_mail(self, config: AppConfig) -> InboundMail:
+        """SES receiving for the RSVP address, into the bucket and the topic that feeds replies."""
+        require_receiving_region(self)
+        add_rsvp_placeholder_guard(self, config)
+        if not config.rsvp_is_placeholder and not config.identity_covers_rsvp_domain:
+            Annotations.of(self).add_warning_v2(
+                RSVP_DOMAIN_WARNING_ID,
+                f"SES receives mail for {config.rsvp_email} only once its domain "
+                f"{config.rsvp_domain} is a verified SES domain identity in this region, and this "
+                f"stack verifies {config.ses_identity}. Verify {config.rsvp_domain} yourself "
+                "(docs/deployment.md).",
+            )
+        return InboundMail(
+            self,
+            "InboundMail",
+            recipient=config.rsvp_email,
+            rule_set_name=names.RECEIPT_RULE_SET_NAME,
+            rule_name=names.RECEIPT_RULE_NAME,
+            object_key_prefix=names.INBOUND_OBJECT_KEY_PREFIX,
+            retention=Duration.days(config.inbound_retention_days),
         )
 
-        # It records what SES reports on each send in the table; it sends no email and never
-        # fans out. Its queue gets the SNS envelope (not raw delivery), as the reply queue does.
-        self.feedback = worker(
-            "FeedbackWorker",
-            "Records SES delivery feedback",
-            names.FEEDBACK_HANDLER,
-            [permissions.table_items(table)],
-            fans_out=False,
-            puts_back=False,
-        )
-        self.delivery_feedback.topic.add_subscription(
-            subscriptions.SqsSubscription(self.feedback.queue, raw_message_delivery=False)
-        )
-        self.reputation_alarms = ReputationAlarms(
+    def _add_reputation_alarms(self, alarm_topic: sns.ITopic | None) -> ReputationAlarms:
+        return ReputationAlarms(
             self,
             "SendingReputation",
             rates=(
@@ -158,89 +204,32 @@ class StatelessStack(Stack):
             alarm_topic=alarm_topic,
         )
 
-        self.inbound: InboundMail | None = None
-        self.reply: QueueWorker | None = None
-        if config.receive_replies:
-            self._add_reply_path(config, worker, table_and_ses())
-
-        outputs = {
-            **_queue_outputs(self.invite, *names.QUEUE_OUTPUTS["invite"], "Invite"),
-            **_queue_outputs(self.cancellation, *names.QUEUE_OUTPUTS["cancellation"], "Cancellation"),
-            names.OUTPUT_TABLE_NAME: (table.table_name, "DynamoDB table of events and attendees"),
-            **_queue_outputs(self.feedback, *names.QUEUE_OUTPUTS["feedback"], "Feedback"),
-            names.OUTPUT_CONFIGURATION_SET_NAME: (
-                self.delivery_feedback.configuration_set_name,
-                "SES configuration set every send uses (delivery events, suppression list)",
-            ),
-        }
-        if self.inbound is not None and self.reply is not None:
-            outputs.update(
-                {
-                    **_queue_outputs(self.reply, *names.QUEUE_OUTPUTS["reply"], "Reply"),
-                    names.OUTPUT_INBOUND_BUCKET_NAME: (
-                        self.inbound.bucket.bucket_name,
-                        "Raw mail received for the RSVP address",
-                    ),
-                    names.OUTPUT_INBOUND_TOPIC_ARN: (
-                        self.inbound.topic.topic_arn,
-                        "SES receipt notifications for the RSVP address",
-                    ),
-                    names.OUTPUT_RECEIPT_RULE_SET_NAME: (
-                        self.inbound.rule_set.receipt_rule_set_name,
-                        "Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>",
-                    ),
-                }
+    def _outputs(self) -> dict[str, tuple[str, str]]:
+        """Output key -> (value, description): each pipeline's queues, then the shared resources."""
+        outputs: dict[str, tuple[str, str]] = {}
+        for pipeline in self.pipelines:
+            worker = self.workers[pipeline.kind]
+            outputs[pipeline.queue_output] = (worker.queue.queue_url, f"{pipeline.label} work queue")
+            outputs[pipeline.dlq_output] = (
+                worker.dead_letter_queue.queue_url,
+                f"{pipeline.label} dead-letter queue",
             )
-        for key, (value, description) in outputs.items():
-            CfnOutput(self, key, value=value, description=description)
-
-    def _add_reply_path(self, config: AppConfig, worker, table_and_ses: list[permissions.Permission]) -> None:
-        """SES receiving for the RSVP address, feeding the record reply worker through SNS."""
-        require_receiving_region(self)
-        add_rsvp_placeholder_guard(self, config)
-        if not config.rsvp_is_placeholder and not config.identity_covers_rsvp_domain:
-            Annotations.of(self).add_warning_v2(
-                RSVP_DOMAIN_WARNING_ID,
-                f"SES receives mail for {config.rsvp_email} only once its domain "
-                f"{config.rsvp_domain} is a verified SES domain identity in this region, and this "
-                f"stack verifies {config.ses_identity}. Verify {config.rsvp_domain} yourself "
-                "(docs/deployment.md).",
+        outputs[names.OUTPUT_TABLE_NAME] = (self.table.table_name, "DynamoDB table of events and attendees")
+        outputs[names.OUTPUT_CONFIGURATION_SET_NAME] = (
+            self.delivery_feedback.configuration_set_name,
+            "SES configuration set every send uses (delivery events, suppression list)",
+        )
+        if self.inbound is not None:
+            outputs[names.OUTPUT_INBOUND_BUCKET_NAME] = (
+                self.inbound.bucket.bucket_name,
+                "Raw mail received for the RSVP address",
             )
-        self.inbound = InboundMail(
-            self,
-            "InboundMail",
-            recipient=config.rsvp_email,
-            rule_set_name=names.RECEIPT_RULE_SET_NAME,
-            rule_name=names.RECEIPT_RULE_NAME,
-            object_key_prefix=names.INBOUND_OBJECT_KEY_PREFIX,
-            retention=Duration.days(config.inbound_retention_days),
-        )
-        # It records answers in the table, re-sends the current invitation for a REFRESH through
-        # SES (putting a throttled one back on its queue), and reads the raw mail each
-        # notification points at; it never fans out.
-        read_mail = permissions.read_objects(self.inbound.bucket, names.INBOUND_OBJECT_KEY_PREFIX)
-        self.reply = worker(
-            "ReplyWorker",
-            "Records attendees' replies",
-            names.REPLY_HANDLER,
-            [*table_and_ses, read_mail],
-            fans_out=False,
-        )
-        if config.trusted_relay_domains:  # answers relayed by these count as verified (docs/replies.md)
-            self.reply.function.add_environment(
-                ENV_TRUSTED_RELAY_DOMAINS, ",".join(config.trusted_relay_domains)
+            outputs[names.OUTPUT_INBOUND_TOPIC_ARN] = (
+                self.inbound.topic.topic_arn,
+                "SES receipt notifications for the RSVP address",
             )
-        # The queue gets the SNS envelope (not raw delivery): its Type and TopicArn tell a
-        # notification apart from anything else that might reach the queue.
-        self.inbound.topic.add_subscription(
-            subscriptions.SqsSubscription(self.reply.queue, raw_message_delivery=False)
-        )
-
-
-def _queue_outputs(
-    worker: QueueWorker, queue_key: str, dlq_key: str, label: str
-) -> dict[str, tuple[str, str]]:
-    return {
-        queue_key: (worker.queue.queue_url, f"{label} work queue"),
-        dlq_key: (worker.dead_letter_queue.queue_url, f"{label} dead-letter queue"),
-    }
+            outputs[names.OUTPUT_RECEIPT_RULE_SET_NAME] = (
+                self.inbound.rule_set.receipt_rule_set_name,
+                "Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>",
+            )
+        return outputs

@@ -14,6 +14,7 @@ from cisctl import ops
 from cisctl.cli import main
 from cisctl.target import CliError, Target
 from infra import names
+from infra.pipelines import PIPELINES
 from local import ses_events
 from local.account import REGION, TABLE, invite_body, record, reply_mail
 from local.ses_events import sns_envelope
@@ -52,6 +53,12 @@ def test_help_for_every_command(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
     assert out.startswith("usage: python -m cisctl")
+
+
+def test_dlq_offers_the_queue_of_every_pipeline(capsys):
+    _, out, _ = run(capsys, "dlq", "--help")
+    offered = re.search(r"--queue \{([^}]*)\}", out).group(1).split(",")
+    assert offered == [*(pipeline.kind for pipeline in PIPELINES), "cancel", "all"]
 
 
 def test_an_invite_from_flags_with_several_attendees_is_one_fan_out_request(capsys):
@@ -208,12 +215,9 @@ def deployed(account, monkeypatch):
     """The mocked account of local/account.py, with the stack outputs the CDK app publishes."""
     monkeypatch.setattr(ops, "PEEK_WAIT_SECONDS", 0)  # moto would wait out every empty long poll
     outputs = {
-        names.OUTPUT_INVITE_QUEUE_URL: account.queues["invite"][0],
-        names.OUTPUT_INVITE_DLQ_URL: account.queues["invite"][1],
-        names.OUTPUT_CANCELLATION_QUEUE_URL: account.queues["cancel"][0],
-        names.OUTPUT_CANCELLATION_DLQ_URL: account.queues["cancel"][1],
-        names.OUTPUT_FEEDBACK_QUEUE_URL: account.queues["feedback"][0],
-        names.OUTPUT_FEEDBACK_DLQ_URL: account.queues["feedback"][1],
+        **dict(zip(names.QUEUE_OUTPUTS["invite"], account.queues["invite"], strict=True)),
+        **dict(zip(names.QUEUE_OUTPUTS["cancellation"], account.queues["cancel"], strict=True)),
+        **dict(zip(names.QUEUE_OUTPUTS["feedback"], account.queues["feedback"], strict=True)),
         names.OUTPUT_TABLE_NAME: TABLE,
         # No reply queue: a stack deployed with receiveReplies off.
     }

@@ -23,6 +23,12 @@ def configured_synth() -> Synthesized:
     return synthesize(app_context(CONFIGURED_CONTEXT, SKIP_BUNDLING))
 
 
+@pytest.fixture(scope="session")
+def without_replies() -> Synthesized:
+    """The configured app with the `receiveReplies` switch off: no inbound path, no reply worker."""
+    return synthesize(app_context(CONFIGURED_CONTEXT, SKIP_BUNDLING, {"receiveReplies": "false"}))
+
+
 @pytest.fixture(params=["default_synth", "configured_synth"])
 def synth(request) -> Synthesized:
     """Each test taking it runs once on each of the two apps above."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from infra import names
+from infra.pipelines import PIPELINES
 from tests.infra.synth import ROOT, mask, read_assembly
 from tests.infra.test_snapshot import snapshot_path
 
@@ -86,12 +87,7 @@ def function_asset_dirs(outdir: Path) -> dict[str, Path]:
 @pytest.mark.slow
 def test_cli_synth_bundles_icalendar_and_the_lambdas_package(cli_outdir: Path):
     assets = function_asset_dirs(cli_outdir)
-    assert set(assets) == {
-        names.INVITE_HANDLER,
-        names.CANCELLATION_HANDLER,
-        names.REPLY_HANDLER,
-        names.FEEDBACK_HANDLER,
-    }
+    assert set(assets) == {pipeline.handler for pipeline in PIPELINES}
     for asset in assets.values():
         assert (asset / "icalendar" / "__init__.py").is_file()
         assert (asset / "lambdas" / "send_invite" / "handler.py").is_file()

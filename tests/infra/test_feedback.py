@@ -9,11 +9,10 @@ import pytest
 
 from infra import names, tuning
 from infra.constructs.reputation_alarms import NAMESPACE
+from infra.pipelines import PIPELINES, Feed
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, ENV_TABLE
 from tests.infra.helpers import only, ref_target, resources
 from tests.infra.pipelines import (
-    assert_drains_its_own_queue_which_redrives_to_its_own_dlq,
-    assert_queue_gets_the_sns_envelope_of_this_topic_only,
     conditions_as_text,
     configuration_set_arn,
     function_id_of,
@@ -30,7 +29,9 @@ from tests.infra.pipelines import (
 from tests.infra.synth import ROOT
 
 STATELESS = names.STATELESS_STACK_NAME
-SEND_HANDLERS = (names.INVITE_HANDLER, names.CANCELLATION_HANDLER, names.REPLY_HANDLER)
+# The pipeline the feedback topic feeds; what every row has in common: tests/infra/test_pipelines.py.
+(FEEDBACK,) = [pipeline for pipeline in PIPELINES if pipeline.feed is Feed.DELIVERY_FEEDBACK]
+SEND_HANDLERS = [pipeline.handler for pipeline in PIPELINES if pipeline.sends_email]
 # The event types the feedback function handles, as CloudFormation spells them.
 EVENT_TYPES = ["bounce", "complaint", "delivery", "reject", "deliveryDelay", "renderingFailure"]
 TABLE_ACTIONS = ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
@@ -94,44 +95,14 @@ def test_topic_policy_denies_plain_http_and_lets_only_ses_for_this_configuration
     assert conditions_as_text(allow) == only_this_source(configuration_set_arn(workers))
 
 
-# --- topic -> feedback queue -> feedback function ----------------------------------------------------
-
-
-def test_the_feedback_queue_gets_the_sns_envelope_of_the_feedback_topic_only(workers):
-    queue_id, _ = worker_queues(workers, names.FEEDBACK_HANDLER)
-    assert_queue_gets_the_sns_envelope_of_this_topic_only(workers, feedback_topic_id(workers), queue_id)
-
-
-def test_the_feedback_function_drains_its_own_queue_which_redrives_to_its_own_dlq(synth, workers):
-    assert_drains_its_own_queue_which_redrives_to_its_own_dlq(
-        workers,
-        names.FEEDBACK_HANDLER,
-        max_concurrency=synth.stacks.config.max_concurrency,
-        queue_output=names.OUTPUT_FEEDBACK_QUEUE_URL,
-        dlq_output=names.OUTPUT_FEEDBACK_DLQ_URL,
-    )
-
-
-def test_the_feedback_dlq_has_a_depth_alarm(workers):
-    _, dlq_id = worker_queues(workers, names.FEEDBACK_HANDLER)
-    (alarm,) = [
-        alarm
-        for alarm in resources(workers, "AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"].get("Dimensions")
-        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
-    ]
-    assert alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert alarm["Properties"]["Threshold"] == tuning.DLQ_ALARM_THRESHOLD
-
-
 # --- roles -----------------------------------------------------------------------------------------
 
 
 def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(workers):
-    queue_id, dlq_id = worker_queues(workers, names.FEEDBACK_HANDLER)
-    function = workers["Resources"][function_id_of(workers, names.FEEDBACK_HANDLER)]["Properties"]
+    queue_id, dlq_id = worker_queues(workers, FEEDBACK.handler)
+    function = workers["Resources"][function_id_of(workers, FEEDBACK.handler)]["Properties"]
     log_group_id = ref_target(function["LoggingConfig"]["LogGroup"])
-    found = granted(workers, names.FEEDBACK_HANDLER)
+    found = granted(workers, FEEDBACK.handler)
     ((table_arn,), table_condition) = found.pop(TABLE_ACTIONS)
     assert table_condition is None
     assert found == {
@@ -147,12 +118,10 @@ def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(worker
         ): (("${" + queue_id + ".Arn}",), None),
     }
     # the table the send functions write, read from the data stack like the table name it is told
-    assert (table_arn,) == granted(workers, names.INVITE_HANDLER)[TABLE_ACTIONS][0]
+    for sender in SEND_HANDLERS:
+        assert (table_arn,) == granted(workers, sender)[TABLE_ACTIONS][0]
+        assert variables_of(workers, FEEDBACK.handler)[ENV_TABLE] == variables_of(workers, sender)[ENV_TABLE]
     assert table_arn.startswith("${" + names.STATEFUL_STACK_NAME + ":")
-    assert (
-        variables_of(workers, names.FEEDBACK_HANDLER)[ENV_TABLE]
-        == variables_of(workers, names.INVITE_HANDLER)[ENV_TABLE]
-    )
 
 
 @pytest.mark.parametrize("handler", SEND_HANDLERS)
@@ -170,7 +139,7 @@ def test_each_send_function_is_told_the_configuration_set(workers, handler):
 
 
 def test_the_feedback_function_is_not_told_a_configuration_set_it_may_not_send_through(workers):
-    assert ENV_CONFIGURATION_SET not in variables_of(workers, names.FEEDBACK_HANDLER)
+    assert ENV_CONFIGURATION_SET not in variables_of(workers, FEEDBACK.handler)
 
 
 # --- reputation alarms -------------------------------------------------------------------------------

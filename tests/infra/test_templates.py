@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-
-import pytest
-
 from infra import names, tuning
+from infra.pipelines import PIPELINES, Setting
 from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.runtime.config import (
@@ -32,8 +29,11 @@ from tests.infra.synth import CONFIGURED_CONTEXT
 STATEFUL = names.STATEFUL_STACK_NAME
 STATELESS = names.STATELESS_STACK_NAME
 # The functions that send email, through the configuration set (record reply answers REFRESH).
-SEND_HANDLERS = {names.INVITE_HANDLER, names.CANCELLATION_HANDLER, names.REPLY_HANDLER}
-HANDLERS = {*SEND_HANDLERS, names.FEEDBACK_HANDLER}
+SEND_HANDLERS = {pipeline.handler for pipeline in PIPELINES if pipeline.sends_email}
+HANDLERS = {pipeline.handler for pipeline in PIPELINES}
+TOLD_RELAYS = {
+    pipeline.handler for pipeline in PIPELINES if Setting.TRUSTED_RELAY_DOMAINS in pipeline.settings
+}
 SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
@@ -61,12 +61,6 @@ def dead_letter_queue_ids(template):
 
 
 # --- functions -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("handler", sorted(HANDLERS))
-def test_handler_constants_resolve_to_functions_in_the_lambdas_package(handler):
-    module_name, _, function_name = handler.rpartition(".")
-    assert callable(getattr(importlib.import_module(module_name), function_name))
 
 
 def test_each_handler_has_one_function_on_python_313_arm64(workers):
@@ -98,9 +92,10 @@ def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers)
         sends = fn["Properties"]["Handler"] in SEND_HANDLERS
         pacing = {ENV_CONFIGURATION_SET, ENV_MAX_SEND_RATE, ENV_SENDING_INSTANCES}
         expected = {*common, *pacing} if sends else common
-        # only the reply function is told the trusted relay domains, and only when some are named
+        # only a function whose row names them is told the trusted relay domains, and only when
+        # some are configured (tests/infra/test_pipelines.py)
         variables = fn["Properties"]["Environment"]["Variables"]
-        if fn["Properties"]["Handler"] == names.REPLY_HANDLER and ENV_TRUSTED_RELAY_DOMAINS in variables:
+        if fn["Properties"]["Handler"] in TOLD_RELAYS and ENV_TRUSTED_RELAY_DOMAINS in variables:
             expected = {*expected, ENV_TRUSTED_RELAY_DOMAINS}
         assert set(variables) == expected
 
@@ -326,55 +321,15 @@ def test_each_function_has_its_own_role_without_managed_policies(workers):
     assert not resources(workers, "AWS::IAM::ManagedPolicy")
 
 
-SEND_FUNCTION_ACTIONS = {
-    "logs:CreateLogStream",
-    "logs:PutLogEvents",
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
-    "ses:SendEmail",
-    "ses:SendRawEmail",
-    "sqs:SendMessage",
-    # what the event source mapping needs (granted by CDK's SqsEventSource)
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:ChangeMessageVisibility",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-}
-EXPECTED_ACTIONS = {
-    names.INVITE_HANDLER: SEND_FUNCTION_ACTIONS,
-    names.CANCELLATION_HANDLER: SEND_FUNCTION_ACTIONS,
-    # the same, plus reading the raw mail; its sqs:SendMessage is only onto its DLQ (test below)
-    names.REPLY_HANDLER: {*SEND_FUNCTION_ACTIONS, "s3:GetObject"},
-    # the same but sending no email; its sqs:SendMessage is only onto its DLQ (test below)
-    names.FEEDBACK_HANDLER: SEND_FUNCTION_ACTIONS - {"ses:SendEmail", "ses:SendRawEmail"},
-}
+# Each role's exact actions, per row of infra/pipelines.py: tests/infra/test_pipelines.py.
 
 
-def function_of(template, handler):
-    (function_id,) = [
-        function_id
-        for function_id, fn in functions(template).items()
-        if fn["Properties"]["Handler"] == handler
-    ]
-    return function_id
-
-
-@pytest.mark.parametrize("handler", sorted(HANDLERS))
-def test_roles_allow_only_the_calls_the_functions_make(synth, workers, handler):
-    found = statements(workers, role_of(workers, function_of(workers, handler)))
-    assert all(statement["Effect"] == "Allow" for statement in found)
-    granted = {action for statement in found for action in actions(statement)}
-    reads_quota = handler in SEND_HANDLERS and synth.stacks.config.ses_max_send_rate is None
-    assert granted == EXPECTED_ACTIONS[handler] | ({"ses:GetAccount"} if reads_quota else set())
-    # GetAccount supports no resource type: the one statement IAM only accepts on "*".
-    assert all(
-        "*" not in as_list(statement["Resource"])
-        for statement in found
-        if actions(statement) != ["ses:GetAccount"]
-    )
+def test_no_role_statement_allows_every_resource_but_the_quota_read(workers):
+    for function_id in functions(workers):
+        for statement in statements(workers, role_of(workers, function_id)):
+            # GetAccount supports no resource type: the one statement IAM only accepts on "*".
+            if actions(statement) != ["ses:GetAccount"]:
+                assert "*" not in as_list(statement["Resource"])
 
 
 def test_table_access_is_scoped_to_the_table(workers):
@@ -418,30 +373,6 @@ def test_queue_sends_are_scoped_to_the_functions_own_queues(workers):
                 assert {ref_target(resource) for resource in as_list(statement["Resource"])} <= own
 
 
-@pytest.mark.parametrize(
-    ("handler", "own_queue"),
-    [
-        (names.INVITE_HANDLER, True),  # fan-out, and throttled sends put back
-        (names.CANCELLATION_HANDLER, True),
-        (names.REPLY_HANDLER, True),  # a throttled REFRESH put back
-        (names.FEEDBACK_HANDLER, False),  # sends no email, never fans out
-    ],
-)
-def test_only_functions_that_fan_out_or_send_email_may_send_onto_their_own_work_queue(
-    workers, handler, own_queue
-):
-    function_id = function_of(workers, handler)
-    variables = workers["Resources"][function_id]["Properties"]["Environment"]["Variables"]
-    (send,) = [
-        statement
-        for statement in statements(workers, role_of(workers, function_id))
-        if "sqs:SendMessage" in actions(statement)
-    ]
-    targets = {ref_target(resource) for resource in as_list(send["Resource"])}
-    work_queue, dlq = ref_target(variables[ENV_QUEUE_URL]), ref_target(variables[ENV_DLQ_URL])
-    assert targets == ({work_queue, dlq} if own_queue else {dlq})
-
-
 # --- SES identity ----------------------------------------------------------------------------------
 
 
@@ -468,36 +399,9 @@ def test_domain_identity_uses_easy_dkim_with_records_in_the_hosted_zone(configur
 
 def test_outputs_carry_the_documented_keys(workers):
     assert set(workers["Outputs"]) == {*names.OUTPUT_KEYS, *names.REPLY_OUTPUT_KEYS}
-    for key in (
-        names.OUTPUT_INVITE_QUEUE_URL,
-        names.OUTPUT_INVITE_DLQ_URL,
-        names.OUTPUT_CANCELLATION_QUEUE_URL,
-        names.OUTPUT_CANCELLATION_DLQ_URL,
-        names.OUTPUT_REPLY_QUEUE_URL,
-        names.OUTPUT_REPLY_DLQ_URL,
-        names.OUTPUT_FEEDBACK_QUEUE_URL,
-        names.OUTPUT_FEEDBACK_DLQ_URL,
-    ):
-        assert ref_target(workers["Outputs"][key]["Value"]) in queues(workers)
-
-
-@pytest.mark.parametrize(
-    ("handler", "queue_key", "dlq_key"),
-    [
-        (names.INVITE_HANDLER, names.OUTPUT_INVITE_QUEUE_URL, names.OUTPUT_INVITE_DLQ_URL),
-        (names.CANCELLATION_HANDLER, names.OUTPUT_CANCELLATION_QUEUE_URL, names.OUTPUT_CANCELLATION_DLQ_URL),
-        (names.REPLY_HANDLER, names.OUTPUT_REPLY_QUEUE_URL, names.OUTPUT_REPLY_DLQ_URL),
-        (names.FEEDBACK_HANDLER, names.OUTPUT_FEEDBACK_QUEUE_URL, names.OUTPUT_FEEDBACK_DLQ_URL),
-    ],
-)
-def test_queue_outputs_name_the_queues_of_the_right_function(workers, handler, queue_key, dlq_key):
-    (variables,) = [
-        fn["Properties"]["Environment"]["Variables"]
-        for fn in functions(workers).values()
-        if fn["Properties"]["Handler"] == handler
-    ]
-    assert workers["Outputs"][queue_key]["Value"] == variables[ENV_QUEUE_URL]
-    assert workers["Outputs"][dlq_key]["Value"] == variables[ENV_DLQ_URL]
+    # which queue each names: tests/infra/test_pipelines.py
+    queue_outputs = {key for pipeline in PIPELINES for key in pipeline.outputs}
+    assert {ref_target(workers["Outputs"][key]["Value"]) for key in queue_outputs} == set(queues(workers))
 
 
 def test_table_name_output_is_the_table_the_functions_use(workers):

@@ -8,14 +8,14 @@ from unittest import mock
 import pytest
 from botocore.exceptions import ClientError
 
-from infra import names
+from infra.pipelines import PIPELINE_BY_KIND, PIPELINES
 from lambdas.adapters.mailer import Mailer
 from lambdas.runtime import config
 from local.account import invite_body
 
 UID = "evt-42@example.com"
 GUESTS = ["ana@example.org", "ben@example.org", "chloe@example.org"]
-INVITE_HANDLER = names.INVITE_HANDLER
+INVITE_HANDLER = PIPELINE_BY_KIND["invite"].handler
 
 
 @pytest.fixture
@@ -65,9 +65,7 @@ def test_every_function_in_the_template_has_an_importable_handler_and_a_complete
     app_assembly, start_runtime
 ):
     runtime = start_runtime(app_assembly)
-    assert sorted(f.handler for f in runtime.functions) == sorted(
-        [names.CANCELLATION_HANDLER, names.FEEDBACK_HANDLER, names.INVITE_HANDLER, names.REPLY_HANDLER]
-    )
+    assert sorted(f.handler for f in runtime.functions) == sorted(pipeline.handler for pipeline in PIPELINES)
     for function in runtime.functions:
         assert set(config.REQUIRED) <= set(function.environment)
         settings = config.Settings.from_environ(function.environment)

@@ -1,0 +1,168 @@
+"""The pipelines, as data: one row per function, each fed by its own SQS work queue.
+
+The workers stack builds every worker, role grant, topic subscription and output by iterating
+`PIPELINES`; infra/names.py derives the output tables from it; cisctl finds, lists and redrives
+every queue by it; the infrastructure tests check each row against the synthesized template.
+A fifth function is one more row here plus its handler package under lambdas/ (docs/architecture.md,
+"Adding a function").
+
+Plain data on purpose: cisctl imports this module, and importing it must not import the CDK. The
+stack resolves the symbolic `Grant`, `Feed` and `Setting` values to constructs.
+
+What every row gets without asking, because every pipeline needs it (`QueueWorker`): its work
+queue and DLQ (redrive after `tuning.MAX_RECEIVE_COUNT` receives), the function with its own role
+and log group, the event source mapping (batch item failures reported), sending invalid input to
+its own DLQ, and the DLQ depth alarm, described by the row's `description`: a message in any DLQ
+needs a human, so no row can opt out of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Grant(Enum):
+    """What a function's role may do beyond what every worker may (infra/constructs/permissions.py)."""
+
+    # GetItem, Query, UpdateItem, ConditionCheckItem on the table.
+    TABLE_ITEMS = "table items"
+    # SES sending as the sender, through its identities and the configuration set, paced at the
+    # account's rate shared by every sending instance; without `sesMaxSendRate` configured, it
+    # includes reading the account's sending quota (ses:GetAccount), which pacing then needs.
+    SEND_EMAIL = "send email"
+    # s3:GetObject on the raw mail SES receiving stored in the inbound bucket.
+    READ_INBOUND_MAIL = "read inbound mail"
+
+
+class Feed(Enum):
+    """What puts messages on a pipeline's work queue."""
+
+    # Producers send requests straight to the queue (an application, `cisctl invite`/`cancel`).
+    PRODUCERS = "producers"
+    # The SES configuration set's event destination topic, in its SNS envelope.
+    DELIVERY_FEEDBACK = "delivery feedback topic"
+    # The inbound topic SES receiving notifies, in its SNS envelope; it exists only with the
+    # `receiveReplies` context switch on, so a pipeline it feeds exists only then too.
+    INBOUND_MAIL = "inbound mail topic"
+
+
+class Setting(Enum):
+    """A context value a function is told, when it is configured (docs/deployment.md)."""
+
+    TRUSTED_RELAY_DOMAINS = "trustedRelayDomains"
+
+
+# The context switch without which the inbound mail path, and the pipelines it feeds, do not exist.
+RECEIVE_REPLIES_SWITCH = "receiveReplies"
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One function and the queue that feeds it.
+
+    `kind` is how people and cisctl name it (`cisctl dlq --queue KIND`); `construct_id` is the
+    worker's construct id in the workers stack, which its resources' logical IDs derive from (a
+    new id replaces the queues); `label` starts its outputs' descriptions. `handler` is the
+    Lambda handler path ("<module>.<function>") inside the function asset, a string so that
+    synthesis never imports the function code. `fans_out`: the function splits a request into
+    one message per attendee on its own work queue.
+    """
+
+    kind: str
+    construct_id: str
+    label: str
+    description: str
+    handler: str
+    grants: tuple[Grant, ...]
+    fans_out: bool
+    feed: Feed
+    queue_output: str
+    dlq_output: str
+    settings: tuple[Setting, ...] = ()
+
+    @property
+    def sends_email(self) -> bool:
+        return Grant.SEND_EMAIL in self.grants
+
+    @property
+    def puts_back(self) -> bool:
+        """A function that sends email puts a send SES throttled back on its own work queue
+        (docs/idempotency.md, "Throttling"), so it may send onto that queue."""
+        return self.sends_email
+
+    @property
+    def needs_replies(self) -> bool:
+        """Whether the pipeline exists only with `receiveReplies` on (it needs the inbound path)."""
+        return self.feed is Feed.INBOUND_MAIL or Grant.READ_INBOUND_MAIL in self.grants
+
+    @property
+    def outputs(self) -> tuple[str, str]:
+        """The stack output keys of its work queue and its dead-letter queue."""
+        return self.queue_output, self.dlq_output
+
+
+PIPELINES: tuple[Pipeline, ...] = (
+    # Both send functions claim attendees in the table, send through SES, and fan a request out
+    # into one message per attendee on their own queue.
+    Pipeline(
+        kind="invite",
+        construct_id="InviteWorker",
+        label="Invite",
+        description="Sends calendar invitations",
+        handler="lambdas.send_invite.handler.lambda_handler",
+        grants=(Grant.TABLE_ITEMS, Grant.SEND_EMAIL),
+        fans_out=True,
+        feed=Feed.PRODUCERS,
+        queue_output="InviteQueueUrl",
+        dlq_output="InviteDlqUrl",
+    ),
+    Pipeline(
+        kind="cancellation",
+        construct_id="CancellationWorker",
+        label="Cancellation",
+        description="Sends calendar cancellations",
+        handler="lambdas.send_cancellation.handler.lambda_handler",
+        grants=(Grant.TABLE_ITEMS, Grant.SEND_EMAIL),
+        fans_out=True,
+        feed=Feed.PRODUCERS,
+        queue_output="CancellationQueueUrl",
+        dlq_output="CancellationDlqUrl",
+    ),
+    # It records answers in the table, re-sends the current invitation for a REFRESH through SES,
+    # and reads the raw mail each notification points at; it never fans out.
+    Pipeline(
+        kind="reply",
+        construct_id="ReplyWorker",
+        label="Reply",
+        description="Records attendees' replies",
+        handler="lambdas.record_reply.handler.lambda_handler",
+        grants=(Grant.TABLE_ITEMS, Grant.SEND_EMAIL, Grant.READ_INBOUND_MAIL),
+        fans_out=False,
+        feed=Feed.INBOUND_MAIL,
+        queue_output="ReplyQueueUrl",
+        dlq_output="ReplyDlqUrl",
+        # answers relayed by these count as verified (docs/replies.md)
+        settings=(Setting.TRUSTED_RELAY_DOMAINS,),
+    ),
+    # It records what SES reports on each send in the table; it sends no email and never fans out.
+    Pipeline(
+        kind="feedback",
+        construct_id="FeedbackWorker",
+        label="Feedback",
+        description="Records SES delivery feedback",
+        handler="lambdas.record_feedback.handler.lambda_handler",
+        grants=(Grant.TABLE_ITEMS,),
+        fans_out=False,
+        feed=Feed.DELIVERY_FEEDBACK,
+        queue_output="FeedbackQueueUrl",
+        dlq_output="FeedbackDlqUrl",
+    ),
+)
+
+PIPELINE_BY_KIND: dict[str, Pipeline] = {pipeline.kind: pipeline for pipeline in PIPELINES}
+
+
+def deployed(*, receive_replies: bool) -> tuple[Pipeline, ...]:
+    """The pipelines a stack has, in declaration order."""
+    return tuple(pipeline for pipeline in PIPELINES if receive_replies or not pipeline.needs_replies)
