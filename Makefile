@@ -14,8 +14,25 @@ SOAK ?= full
 # Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
 CONTEXT ?=
 
+# aws-cdk-lib runs on Node 22 or 24. On any other Node its jsii runtime prints a banner that reaches
+# us as Python byte strings (b'!!!...', aws/jsii#4065) in every synth, demo and test. Say it once, in
+# words, and silence that banner (the variables jsii documents; an end-of-life one takes the major).
+NODE_VERSION := $(shell node --version 2>/dev/null)
+NODE_MAJOR := $(patsubst v%,%,$(firstword $(subst ., ,$(NODE_VERSION))))
+ifneq ($(NODE_MAJOR),)
+ifeq ($(filter 22 24,$(NODE_MAJOR)),)
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
+$(info note: node $(NODE_VERSION) is not one aws-cdk-lib supports (Node 22 or 24, see README.md); its warning is silenced)
+endif
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
+endif
+endif
+
 .DEFAULT_GOAL := help
-.PHONY: help install test test-scale lint format demo bench soak synth deploy destroy clean
+.PHONY: help install test test-scale lint format demo bench soak synth bootstrap deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +74,9 @@ soak: install ## Soak the local runtime under faults (SOAK=full|medium|short); f
 
 synth: install ## Synthesize the CloudFormation templates into cdk.out (no Docker, no credentials)
 	$(CDK) synth --quiet $(CONTEXT)
+
+bootstrap: install ## Once per account and region: prepare it for CDK deployments (needs credentials)
+	$(CDK) bootstrap $(CONTEXT)
 
 deploy: install ## Deploy into the AWS account of your current credentials
 	$(CDK) deploy --all --require-approval broadening --context deploy=true $(CONTEXT)
