@@ -11,6 +11,13 @@ CDK := node_modules/.bin/cdk
 PYTEST_ARGS ?= -n auto
 # `make soak SOAK=short` is the couple-of-minutes version CI runs; SOAK=medium is a tenth of the full one.
 SOAK ?= full
+# When make started: `make test` and `make test-scale` end on their whole time (install, lint, tests).
+STARTED := $(shell date +%s)
+# $(call timed,NAME,COMMAND): run COMMAND, then say on the last line whether it passed and how long
+# NAME took since make started. Bash arithmetic, since `time -f` is not portable.
+timed = @echo '$(2)'; status=0; $(2) || status=$$?; elapsed=$$(( $$(date +%s) - $(STARTED) )); \
+	echo "$(1): $$(test $$status = 0 && echo passed || echo FAILED) in $$((elapsed / 60)) min $$((elapsed % 60)) s"; \
+	exit $$status
 # Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
 CONTEXT ?=
 
@@ -57,11 +64,11 @@ format: $(VENV)/.installed ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install lint ## Install, lint, then run the test suite (all but the scale tier)
-	$(BIN)/pytest $(PYTEST_ARGS) -m "not scale"
+test: install lint ## Install, lint, then run the test suite (all but the scale tier); ends on its time
+	$(call timed,make test,$(BIN)/pytest $(PYTEST_ARGS) -m "not scale")
 
 test-scale: install ## The scale tier: 1,000 attendees, 300 requests under faults, thousands of updates
-	$(BIN)/pytest $(PYTEST_ARGS) -m scale
+	$(call timed,make test-scale,$(BIN)/pytest $(PYTEST_ARGS) -m scale)
 
 demo: install ## Run the end-to-end scenario locally on moto (no AWS account, no Docker)
 	$(PY) -m local demo
