@@ -15,7 +15,7 @@ SOAK ?= full
 STARTED := $(shell date +%s)
 # $(call timed,NAME,COMMAND): run COMMAND, then say on the last line whether it passed and how long
 # NAME took since make started. Bash arithmetic, since `time -f` is not portable.
-timed = @echo '$(2)'; status=0; $(2) || status=$$?; elapsed=$$(( $$(date +%s) - $(STARTED) )); \
+timed = @$(info $(2))status=0; $(2) || status=$$?; elapsed=$$(( $$(date +%s) - $(STARTED) )); \
 	echo "$(1): $$(test $$status = 0 && echo passed || echo FAILED) in $$((elapsed / 60)) min $$((elapsed % 60)) s"; \
 	exit $$status
 # Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
