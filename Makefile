@@ -11,11 +11,35 @@ CDK := node_modules/.bin/cdk
 PYTEST_ARGS ?= -n auto
 # `make soak SOAK=short` is the couple-of-minutes version CI runs; SOAK=medium is a tenth of the full one.
 SOAK ?= full
+# When make started: `make test` and `make test-scale` end on their whole time (install, lint, tests).
+STARTED := $(shell date +%s)
+# $(call timed,NAME,COMMAND): run COMMAND, then say on the last line whether it passed and how long
+# NAME took since make started. Bash arithmetic, since `time -f` is not portable.
+timed = @$(info $(2))status=0; $(2) || status=$$?; elapsed=$$(( $$(date +%s) - $(STARTED) )); \
+	echo "$(1): $$(test $$status = 0 && echo passed || echo FAILED) in $$((elapsed / 60)) min $$((elapsed % 60)) s"; \
+	exit $$status
 # Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
 CONTEXT ?=
 
+# aws-cdk-lib runs on Node 22 or 24. On any other Node its jsii runtime prints a banner that reaches
+# us as Python byte strings (b'!!!...', aws/jsii#4065) in every synth, demo and test. Say it once, in
+# words, and silence that banner (the variables jsii documents; an end-of-life one takes the major).
+NODE_VERSION := $(shell node --version 2>/dev/null)
+NODE_MAJOR := $(patsubst v%,%,$(firstword $(subst ., ,$(NODE_VERSION))))
+ifneq ($(NODE_MAJOR),)
+ifeq ($(filter 22 24,$(NODE_MAJOR)),)
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
+$(info note: node $(NODE_VERSION) is not one aws-cdk-lib supports (Node 22 or 24, see README.md); its warning is silenced)
+endif
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
+endif
+endif
+
 .DEFAULT_GOAL := help
-.PHONY: help install test test-scale lint format demo bench soak synth deploy destroy clean
+.PHONY: help install test test-scale lint format demo bench soak synth bootstrap deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,11 +64,11 @@ format: $(VENV)/.installed ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install lint ## Install, lint, then run the test suite (all but the scale tier)
-	$(BIN)/pytest $(PYTEST_ARGS) -m "not scale"
+test: install lint ## Install, lint, then run the test suite (all but the scale tier); ends on its time
+	$(call timed,make test,$(BIN)/pytest $(PYTEST_ARGS) -m "not scale")
 
 test-scale: install ## The scale tier: 1,000 attendees, 300 requests under faults, thousands of updates
-	$(BIN)/pytest $(PYTEST_ARGS) -m scale
+	$(call timed,make test-scale,$(BIN)/pytest $(PYTEST_ARGS) -m scale)
 
 demo: install ## Run the end-to-end scenario locally on moto (no AWS account, no Docker)
 	$(PY) -m local demo
@@ -57,6 +81,9 @@ soak: install ## Soak the local runtime under faults (SOAK=full|medium|short); f
 
 synth: install ## Synthesize the CloudFormation templates into cdk.out (no Docker, no credentials)
 	$(CDK) synth --quiet $(CONTEXT)
+
+bootstrap: install ## Once per account and region: prepare it for CDK deployments (needs credentials)
+	$(CDK) bootstrap $(CONTEXT)
 
 deploy: install ## Deploy into the AWS account of your current credentials
 	$(CDK) deploy --all --require-approval broadening --context deploy=true $(CONTEXT)

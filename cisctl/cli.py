@@ -1,4 +1,4 @@
-"""``python -m cisctl``: enqueue invitations and cancellations, inspect events and dead letters."""
+"""``bin/cisctl``: enqueue invitations and cancellations, inspect events and dead letters."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from cisctl.requests import (
 from cisctl.target import DEFAULT_STACKS, OPTIONAL_QUEUES, QUEUES, CliError, Target
 from lambdas.domain.items import as_dict
 
-PROG = "python -m cisctl"
+PROG = "bin/cisctl"
 EXAMPLES = f"""
 where the commands go:
   (default)             the deployed stacks, found by name in your AWS account and region

@@ -5,7 +5,7 @@
 * ``server`` runs moto on 127.0.0.1;
 * ``runtime`` creates the stacks' resources and emulates Lambda's SQS event source mappings;
 * ``demo`` is the scenario behind ``make demo``; ``python -m local serve`` keeps a runtime up for
-  ``python -m cisctl --local``.
+  ``bin/cisctl --local``.
 
 Nothing here is shipped to Lambda: the function asset holds only the ``lambdas`` package.
 """

@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = commands.add_parser("demo", help="play the demo scenario and print its report (make demo)")
-    serve = commands.add_parser("serve", help="keep a local runtime up for `python -m cisctl --local`")
+    serve = commands.add_parser("serve", help="keep a local runtime up for `bin/cisctl --local`")
     serve.add_argument("--port", type=int, default=0, help="port of the moto server (default: a free one)")
     for command in (demo, serve):
         command.add_argument("--cdk-out", type=Path, metavar="DIR", help="read this cloud assembly")
@@ -168,9 +168,9 @@ def _run_served(args, cloud_assembly) -> int:
             print(f"  {mapping.function.label} <- {mapping.queue.name}")
         for rule in runtime.inventory.receipt_rules:
             mailboxes = ", ".join(rule.recipients) or "any recipient"
-            print(f"  SES receiving for {mailboxes}: python -m cisctl --local receive FILE.eml")
+            print(f"  SES receiving for {mailboxes}: bin/cisctl --local receive FILE.eml")
         print(f"Emails go to {args.outbox}/, function logs to {runtime.log_dir}/.")
-        print("Try: python -m cisctl --local --help      (Ctrl-C stops)", flush=True)
+        print("Try: bin/cisctl --local --help      (Ctrl-C stops)", flush=True)
         try:
             while True:
                 invocations = runtime.poll_once()

@@ -9,7 +9,7 @@ the report then shows who accepted, declined or said maybe, and why the others w
 When they publish delivery feedback too, SES's events for three invitations follow the answers
 (local/demo_feedback.py: delivered, a hard bounce, a complaint), and the update is not sent to the
 bounced and complained addresses.
-Requests are enqueued the way ``python -m cisctl`` does it (the queue URLs come from the stacks'
+Requests are enqueued the way ``bin/cisctl`` does it (the queue URLs come from the stacks'
 outputs), and the report reads the DLQs and the table the same way too.
 
 Nothing in the report depends on the run (no message ids, ports or clock times), so a second run
@@ -318,7 +318,8 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
     lines.append(f"  function logs (JSON lines): {', '.join(logs)}")
     lines += [
         "",
-        "Next: `python -m local serve` keeps this runtime up; then try `python -m cisctl --local --help`.",
+        "Next: `.venv/bin/python -m local serve` keeps this runtime up; then try"
+        " `bin/cisctl --local --help`.",
     ]
     return "\n".join(lines) + "\n"
 

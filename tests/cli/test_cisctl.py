@@ -1,4 +1,4 @@
-"""python -m cisctl: flags, files and errors; the deployed path (moto) and the local runtime."""
+"""bin/cisctl: flags, files and errors; the deployed path (moto) and the local runtime."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_help_for_every_command(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
-    assert out.startswith("usage: python -m cisctl")
+    assert out.startswith("usage: bin/cisctl")
 
 
 def test_dlq_offers_the_queue_of_every_pipeline(capsys):
@@ -155,7 +155,7 @@ def test_bad_flags_are_explained(capsys, argv, message):
 def test_argparse_rejects_malformed_values(capsys, argv):
     code, _, err = run(capsys, *argv)
     assert code == 2
-    assert "usage: python -m cisctl" in err
+    assert "usage: bin/cisctl" in err
 
 
 def test_a_request_that_breaks_the_contract_is_refused_field_by_field(capsys):
@@ -292,7 +292,7 @@ def test_invite_status_and_dlq_against_a_deployed_stack(capsys, deployed):
     code, _, err = run(capsys, "--region", REGION, "status", "nobody@example.com")
     assert (code, err.strip()) == (
         1,
-        f"python -m cisctl: error: no event with uid 'nobody@example.com' in table {TABLE}",
+        f"bin/cisctl: error: no event with uid 'nobody@example.com' in table {TABLE}",
     )
 
 

@@ -1,4 +1,4 @@
-"""`python -m local serve` in one process, `python -m cisctl --local` in others, as a user runs them."""
+"""`python -m local serve` in one process, `bin/cisctl --local` in others, as a user runs them."""
 
 from __future__ import annotations
 
