@@ -39,7 +39,7 @@ endif
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-scale lint format demo bench soak synth bootstrap deploy destroy clean
+.PHONY: help install test test-scale lint format demo serve bench soak synth bootstrap deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ test-scale: install ## The scale tier: 1,000 attendees, 300 requests under fault
 
 demo: install ## Run the end-to-end scenario locally on moto (no AWS account, no Docker)
 	$(PY) -m local demo
+
+serve: install ## Keep a local runtime up for bin/cisctl --local (Ctrl-C stops it)
+	$(PY) -m local serve
 
 bench: install ## Print performance figures and write bench/results.json
 	$(PY) -m bench

@@ -24,7 +24,7 @@ PROG = "bin/cisctl"
 EXAMPLES = f"""
 where the commands go:
   (default)             the deployed stacks, found by name in your AWS account and region
-  --local               the local runtime started by `python -m local serve`
+  --local               the local runtime started by `make serve`
   --endpoint-url URL    any AWS-compatible endpoint (a moto server, LocalStack...)
 
 examples:
@@ -50,7 +50,7 @@ def _common() -> argparse.ArgumentParser:
         "--local",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="use the local runtime (python -m local serve)",
+        help="use the local runtime (make serve)",
     )
     group.add_argument("--endpoint-url", metavar="URL", default=argparse.SUPPRESS, help="use this endpoint")
     group.add_argument(

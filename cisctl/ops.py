@@ -305,7 +305,7 @@ def receive(target: Target, raw: bytes, *, recipient: str | None, verdicts: dict
         if answer is None or "error" not in answer:
             raise CliError(
                 f"{target.endpoint_url} does not play SES receiving (HTTP {error.code});"
-                " start the local runtime with `python -m local serve`"
+                " start the local runtime with `make serve`"
             ) from None
         raise CliError(answer["error"], code=1 if answer.get("rejected") else 2) from None
     except urllib.error.URLError as error:

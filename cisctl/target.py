@@ -43,7 +43,7 @@ LOCAL_STATE = ROOT / ".local-runtime" / "state.json"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-# The local runtime's SES receiving, as one HTTP call (served by ``python -m local serve``):
+# The local runtime's SES receiving, as one HTTP call (served by ``make serve``):
 # POST the raw email; ``recipient`` and ``verdict`` (CHECK=STATUS, repeated) in the query.
 LOCAL_RECEIVE_PATH = "/_local/ses/receive"
 
@@ -102,10 +102,10 @@ class Target:
             state = json.loads(path.read_text())
         except FileNotFoundError:
             raise CliError(
-                "no local runtime is running (start one with `python -m local serve`, or use `make demo`)"
+                "no local runtime is running (start one with `make serve`, or use `make demo`)"
             ) from None
         except ValueError:
-            raise CliError(f"{path} is not valid JSON; restart `python -m local serve`") from None
+            raise CliError(f"{path} is not valid JSON; restart `make serve`") from None
         target = cls.endpoint(state["endpoint"], region=region or state.get("region"), stacks=stacks or ())
         if not stacks:
             target.stacks = tuple(state.get("stacks") or DEFAULT_STACKS)

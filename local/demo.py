@@ -318,8 +318,7 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
     lines.append(f"  function logs (JSON lines): {', '.join(logs)}")
     lines += [
         "",
-        "Next: `.venv/bin/python -m local serve` keeps this runtime up; then try"
-        " `bin/cisctl --local --help`.",
+        "Next: `make serve` keeps this runtime up; then try `bin/cisctl --local --help`.",
     ]
     return "\n".join(lines) + "\n"
 

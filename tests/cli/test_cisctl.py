@@ -191,7 +191,7 @@ def test_no_local_runtime_running(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("CISCTL_LOCAL_STATE", str(tmp_path / "state.json"))
     code, _, err = run(capsys, "--local", "status", UID)
     assert code == 1
-    assert "no local runtime is running (start one with `python -m local serve`" in err
+    assert "no local runtime is running (start one with `make serve`" in err
 
 
 def test_output_keys_are_matched_tolerantly():
