@@ -166,12 +166,17 @@ class ReplyStore(Store):
         self, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
     ) -> bool:
         """Record the answer, by the claim's owner only; the email's message item rides in the same
-        transaction, so its delivery feedback finds the attendee (docs/feedback.md)."""
+        transaction, so its delivery feedback finds the attendee (docs/feedback.md).
+
+        Refused when the claim was taken over after its lease ran out: the new owner records its
+        own send, but this email left too, so its message item is still written (unconditional,
+        like the send path's): a bounce of it must still suppress the address."""
         record = reply_expressions.refresh_record(self._table, uid, email, ses_message_id, token, entry)
         mapping = message_mapping(self._table, entry["message_id"], uid, email, entry["at"])
         try:
             self._transact([{"Update": record}, mapping])
         except TransactionRefused:
+            self._db.update_item(**mapping["Update"])
             return False
         return True
 
