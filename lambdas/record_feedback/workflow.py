@@ -10,8 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from lambdas.domain.decisions import Outcome
-from lambdas.domain.feedback import parse_feedback, plan_feedback, unknown_message_outcome, unneeded_outcome
+from lambdas.domain.feedback import (
+    FeedbackOutcome,
+    parse_feedback,
+    plan_feedback,
+    unknown_message_outcome,
+    unneeded_outcome,
+)
+from lambdas.domain.outcomes import SharedOutcome
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.services import Services
 
@@ -25,7 +31,7 @@ def handle_feedback(services: Services, record: dict[str, Any]) -> RecordResult:
     event = parse_feedback(record.get("body"))  # InvalidRequest: the DLQ, with its reason
     fields: dict[str, Any] = {"sesMessageId": event.ses_message_id, "eventType": event.event_type}
     if event.state is None:
-        return RecordResult(Outcome.IGNORED, fields=fields)
+        return RecordResult(FeedbackOutcome.IGNORED, fields=fields)
     message = services.store.get_message(event.ses_message_id)
     if message is not None and message.expired(services.clock()):
         # Past its retention, whether or not DynamoDB has deleted it yet (it does so lazily): the
@@ -52,8 +58,10 @@ def handle_feedback(services: Services, record: dict[str, Any]) -> RecordResult:
                 "stateUpdated": plan.delivery is not None,
                 "suppressed": plan.suppression is not None,
             }
-            return RecordResult(Outcome.FEEDBACK_RECORDED, fields={**fields, **written})
+            return RecordResult(FeedbackOutcome.FEEDBACK_RECORDED, fields={**fields, **written})
         if refused.attendee is None:
-            return RecordResult(Outcome.UNKNOWN_MESSAGE, fields={**fields, "reason": "attendee item gone"})
+            return RecordResult(
+                FeedbackOutcome.UNKNOWN_MESSAGE, fields={**fields, "reason": "attendee item gone"}
+            )
         attendee = refused.attendee
-    return RecordResult(Outcome.IN_FLIGHT, fields={**fields, "reason": "contended: redelivered"})
+    return RecordResult(SharedOutcome.RETRY_LATER, fields={**fields, "reason": "contended: redelivered"})

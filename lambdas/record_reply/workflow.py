@@ -13,15 +13,17 @@ from typing import Any
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
+from lambdas.domain.decisions import itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
 from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
 from lambdas.domain.items import series_with_overrides, without_excluded
 from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply, one_occurrence
+from lambdas.domain.outcomes import Outcome, SharedOutcome
 from lambdas.domain.replies import (
     MAX_REFRESHES,
     Refusal,
+    ReplyOutcome,
     decide_counter,
     decide_refresh,
     decide_reply,
@@ -47,19 +49,21 @@ def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordRe
     try:
         mail = parse_receipt_notification(record.get("body"))  # InvalidRequest: the DLQ, with its reason
     except SetupNotification as setup:
-        return RecordResult(Outcome.IGNORED, fields={"reason": f"SES setup notification: {setup}"})
+        return RecordResult(ReplyOutcome.IGNORED, fields={"reason": f"SES setup notification: {setup}"})
     where = {"sesMessageId": mail.ses_message_id, "bucket": mail.bucket, "key": mail.object_key}
     email = _read_stored_email(services, mail)
     fields = {**where, "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}
     if not email.answers:
         if email.calendar_error:
-            return RecordResult(Outcome.MALFORMED_CALENDAR, fields={**fields, "reason": email.calendar_error})
+            return RecordResult(
+                ReplyOutcome.MALFORMED_CALENDAR, fields={**fields, "reason": email.calendar_error}
+            )
         # Never forwarded: relaying untrusted mail from our SES identity would spend its sending
         # reputation and break DMARC alignment (docs/replies.md, "Recording"). It stays in the bucket
         # until it expires; this line says where to read it.
         reason = "no iTIP calendar: kept in the bucket, not forwarded"
         kind = {"automatic": email.automatic_reason} if email.automatic else {}
-        return RecordResult(Outcome.NOT_CALENDAR, fields={**fields, **kind, "reason": reason})
+        return RecordResult(ReplyOutcome.NOT_CALENDAR, fields={**fields, **kind, "reason": reason})
     if email.calendar_error:
         fields["calendarError"] = email.calendar_error
     answered = [_answer(services, mail, email, answer) for answer in email.answers]
@@ -104,7 +108,7 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
         fields["orderedBy"] = answer.dtstamp_from
     trusted = trust(mail, email, answer, services.settings.trusted_relay_domains)
     if trusted.level is TrustLevel.UNTRUSTED:
-        return Outcome.UNTRUSTED, {**fields, "reason": trusted.reason}
+        return ReplyOutcome.UNTRUSTED, {**fields, "reason": trusted.reason}
     if trusted.relayed_by:
         fields["relayedBy"] = trusted.relayed_by
     if trusted.level is TrustLevel.UNVERIFIED:
@@ -115,16 +119,16 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
         fields["recurrenceId"] = answer.recurrence_id
         if answer.method == Method.COUNTER:
             reason = "a proposal for one occurrence (RECURRENCE-ID) is not kept; the series' is"
-            return Outcome.UNSUPPORTED, {**fields, "reason": reason}
+            return ReplyOutcome.UNSUPPORTED, {**fields, "reason": reason}
     if answer.method == Method.REFRESH and email.automatic:
         # docs/replies.md: automatic mail is never answered, so two robots cannot loop.
         reason = f"automatic mail ({email.automatic_reason}) is never answered"
-        return Outcome.SKIPPED, {**fields, "reason": reason}
+        return ReplyOutcome.SKIPPED, {**fields, "reason": reason}
     step = _STEPS.get(answer.method)
     if answer.recurrence_id and answer.method == Method.REPLY:
         step = _occurrence_reply
     if step is None:
-        return Outcome.UNSUPPORTED, {
+        return ReplyOutcome.UNSUPPORTED, {
             **fields,
             "reason": f"METHOD:{answer.method} is not an attendee's answer",
         }
@@ -138,7 +142,9 @@ def _refused(refusal: Refusal) -> Answered:
 
 
 def _retry_later(what: str) -> Answered:
-    return Outcome.FAILED, {"error": f"{what} changed under every one of {DECIDE_ATTEMPTS} attempts"}
+    return SharedOutcome.RETRY_LATER, {
+        "reason": f"{what} changed under every one of {DECIDE_ATTEMPTS} attempts"
+    }
 
 
 def _reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
@@ -173,7 +179,7 @@ def _occurrence_reply(services: Services, answer: CalendarAnswer, received: Rece
         if isinstance(change, Refusal):
             return _refused(change)
         if services.replies.record_occurrence_reply(answer, change, received, attendee, tally):
-            return Outcome.RECORDED, {
+            return ReplyOutcome.RECORDED, {
                 "occurrence": occurrence,
                 "countedAs": change.counted_as,
                 "version": change.version,
@@ -184,14 +190,14 @@ def _occurrence_reply(services: Services, answer: CalendarAnswer, received: Rece
 def _unverified(services: Services, answer: CalendarAnswer, trusted: Trust, received: Received) -> Answered:
     """Keep an answer that may be the attendee's, apart from their own and out of the counts."""
     if answer.method != Method.REPLY:
-        return Outcome.SKIPPED, {"reason": f"a {answer.method} is answered only for verified mail"}
+        return ReplyOutcome.SKIPPED, {"reason": f"a {answer.method} is answered only for verified mail"}
     for _ in range(DECIDE_ATTEMPTS):
         event, attendee = services.replies.read(answer.uid, answer.attendee)
         refusal = decide_unverified(answer, event, attendee)
         if refusal is not None:
             return _refused(refusal)
         if services.replies.record_unverified(answer, trusted, received, attendee):
-            return Outcome.UNVERIFIED, {"reason": trusted.reason}
+            return ReplyOutcome.UNVERIFIED, {"reason": trusted.reason}
     return _retry_later("the attendee item")
 
 
@@ -202,7 +208,7 @@ def _counter(services: Services, answer: CalendarAnswer, received: Received) -> 
         if refusal is not None:
             return _refused(refusal)
         if services.replies.record_counter(answer, received, attendee):
-            return Outcome.COUNTER_RECORDED, {"proposed": dict(answer.proposed)}
+            return ReplyOutcome.COUNTER_RECORDED, {"proposed": dict(answer.proposed)}
     return _retry_later("the attendee item")
 
 
@@ -215,7 +221,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         return _refused(sequence)
     details = event.details()  # before the claim: stored details too thin to render hold nothing
     if details is None:
-        return Outcome.UNKNOWN_EVENT, {"reason": "the stored event has too few details to send again"}
+        return ReplyOutcome.UNKNOWN_EVENT, {"reason": "the stored event has too few details to send again"}
     occurrence = None
     if answer.recurrence_id:  # "this event only": that occurrence is sent again, as it stands
         occurrence = answered_occurrence(answer.recurrence_id, event, attendee)
@@ -226,15 +232,15 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     if not claim.claimed:
         before = claim.attendee
         if before is not None and inbound in before.refreshed:
-            return Outcome.DUPLICATE, {"reason": "this refresh request was already answered"}
+            return ReplyOutcome.DUPLICATE, {"reason": "this refresh request was already answered"}
         claimed = before.refresh_pending if before else None
         if claimed is not None and claimed.since > now.timestamp() - lease:
-            return Outcome.IN_FLIGHT, {"reason": "another delivery is answering this refresh"}
+            return ReplyOutcome.IN_FLIGHT, {"reason": "another delivery is answering this refresh"}
         if before is not None and before.suppressed is not None:
-            return Outcome.SUPPRESSED, suppression_fields(before)
+            return ReplyOutcome.SUPPRESSED, suppression_fields(before)
         if before is not None and len(before.refreshed) >= MAX_REFRESHES:
-            return Outcome.SKIPPED, {"reason": f"{MAX_REFRESHES} refresh requests were already answered"}
-        return Outcome.IN_FLIGHT, {"reason": "the attendee item changed: decide again later"}
+            return ReplyOutcome.SKIPPED, {"reason": f"{MAX_REFRESHES} refresh requests were already answered"}
+        return SharedOutcome.RETRY_LATER, {"reason": "the attendee item changed: decide again later"}
     overrides = ()
     if details.recurrence is not None:  # the series as it stands: its changed and cancelled occurrences
         details, overrides = series_with_overrides(details, services.store.overrides(uid))
@@ -263,7 +269,7 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
     }
     # Refused only if the lease ran out and a redelivery took over: it records its own send.
     services.replies.record_refresh(uid, email, inbound, token, entry)
-    return Outcome.REFRESHED, {"sentMessageId": message_id}
+    return ReplyOutcome.REFRESHED, {"sentMessageId": message_id}
 
 
 def _partstat_for(attendee, occurrence: str | None) -> PartStat | None:

@@ -15,7 +15,7 @@ from lambdas.domain.contract import (
     parse_cancellation,
 )
 from lambdas.domain.decisions import (
-    Outcome,
+    SendOutcome,
     attendee_cancellation_sequence,
     classify_refused_cancellation,
     event_cancellation_sequence,
@@ -94,7 +94,7 @@ def _cancel_occurrence_for_everyone(services: Services, request: CancelRequest) 
     details = {**event.as_dict(), "sequence": sequence}
     count = fan_out(services, [event_cancellation_share(details, person) for person in invited])
     fields = {"uid": request.uid, "occurrence": occurrence, "attendees": count, "sequence": sequence}
-    return RecordResult(Outcome.FANNED_OUT, fields=fields)
+    return RecordResult(SendOutcome.FANNED_OUT, fields=fields)
 
 
 def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordResult:
@@ -106,7 +106,7 @@ def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordRes
     details = {**event.as_dict(), "sequence": sequence}
     count = fan_out(services, [event_cancellation_share(details, person) for person in invited])
     fields = {"uid": request.uid, "intent": request.intent, "attendees": count, "sequence": sequence}
-    return RecordResult(Outcome.FANNED_OUT, fields=fields)
+    return RecordResult(SendOutcome.FANNED_OUT, fields=fields)
 
 
 def _occurrence_sequence(
@@ -141,7 +141,7 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
     claim = services.store.claim_cancellation(request.uid, attendee.email, token, now.timestamp(), lease)
     if not claim.claimed:
         outcome = classify_refused_cancellation(claim.attendee, now.timestamp(), lease)
-        if outcome is Outcome.SUPPRESSED:
+        if outcome is SendOutcome.SUPPRESSED:
             fields |= suppression_fields(claim.attendee)
         return RecordResult(outcome, fields=fields)
 
@@ -149,12 +149,12 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
     one_occurrence = "" if event.occurrence is None else occurrence_text(event.occurrence)
     if one_occurrence and occurrence_already_cancelled(before, one_occurrence):
         services.store.release(request.uid, attendee.email, token)
-        return RecordResult(Outcome.DUPLICATE, fields=fields)
+        return RecordResult(SendOutcome.DUPLICATE, fields=fields)
     # A later series update carries a cancelled occurrence as an EXDATE: it never supersedes it.
     superseded = not one_occurrence and superseded_by_update(before, request.sequence)
     if request.intent is CancelIntent.NOTIFY_CANCELLED and superseded:
         services.store.release(request.uid, attendee.email, token)
-        return RecordResult(Outcome.STALE, fields=fields)
+        return RecordResult(SendOutcome.STALE, fields=fields)
     if one_occurrence and request.from_fan_out:
         sequence = request.sequence  # the one the whole occurrence's cancellation chose
     elif one_occurrence:
