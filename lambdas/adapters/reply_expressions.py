@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdas.adapters.expressions import to_attribute_values
 from lambdas.domain.contract import MAX_EMAIL
@@ -18,12 +18,15 @@ from lambdas.domain.items import (
     HISTORY_CAP,
     HISTORY_COMMENT_CAP,
     HISTORY_DELEGATES_CAP,
+    REFRESHED_CAP,
     AttendeeItem,
     EventItem,
 )
 from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key, occurrence_answers_key
-from lambdas.domain.replies import MAX_REFRESHES, ReplyChange
 from lambdas.domain.vocabulary import EventStatus, Method, Origin
+
+if TYPE_CHECKING:  # the send functions build a Store too: their cold start never loads the reply rules
+    from lambdas.domain.replies import ReplyChange
 
 MAX_COMMENT = 2000  # characters of COMMENT kept (an attendee's note, untrusted)
 MAX_PRODID = 255
@@ -440,7 +443,7 @@ def refresh_claim(
     condition = (
         f"{e.name('sequence')} = {e.value(sequence)}"
         f" AND NOT contains({refreshed}, {e.value(ses_message_id)})"
-        f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(MAX_REFRESHES)})"
+        f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(REFRESHED_CAP)})"
         f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {cutoff})"
         # Nothing more to an address that hard-bounced or complained (docs/feedback.md).
         f" AND attribute_not_exists({e.name('suppressed')})"

@@ -282,8 +282,17 @@ def _dtstamp_refusal(answer: Answer, stored, what: str, kept: str) -> Refusal | 
     return None
 
 
-def decide_refresh(event: EventItem | None, attendee: AttendeeItem | None, ses_message_id: str):
-    """The sequence to send again, or the Refusal (RFC 5546 §3.2.6: the latest REQUEST, same SEQUENCE)."""
+def decide_refresh(
+    event: EventItem | None,
+    attendee: AttendeeItem | None,
+    ses_message_id: str,
+    now: float,
+    lease_seconds: int,
+):
+    """The sequence to send again, or the Refusal (RFC 5546 §3.2.6: the latest REQUEST, same SEQUENCE).
+
+    The same rules decide before the claim and on the item a refused claim returns, so what the
+    claim's condition refuses (``reply_expressions.refresh_claim``) is named here."""
     refused = event_refusal(event)
     if refused:
         return refused
@@ -292,6 +301,9 @@ def decide_refresh(event: EventItem | None, attendee: AttendeeItem | None, ses_m
         return Refusal(ReplyOutcome.SKIPPED, "a refresh from someone the organizer did not invite")
     if ses_message_id in attendee.refreshed:
         return Refusal(ReplyOutcome.DUPLICATE, "this refresh request was already answered")
+    claimed = attendee.refresh_pending
+    if claimed is not None and claimed.since > now - lease_seconds:
+        return Refusal(ReplyOutcome.IN_FLIGHT, "another delivery is answering a refresh for this attendee")
     if len(attendee.refreshed) >= MAX_REFRESHES:
         return Refusal(ReplyOutcome.SKIPPED, f"{MAX_REFRESHES} refresh requests were already answered")
     if attendee.suppressed is not None:  # a hard bounce or a complaint: nothing more is sent

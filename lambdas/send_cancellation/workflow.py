@@ -120,13 +120,16 @@ def _occurrence_sequence(
 def _uncounted(services: Services, uid: str, email: str, before: AttendeeItem, one_occurrence: str) -> bool:
     """Take the removed attendee's answers out of the counts: for one occurrence, their answer to
     it; for the event, the series answer and every occurrence's. True when nothing was counted."""
-    if one_occurrence:
-        if one_occurrence not in before.occurrence_replies:
-            return True
-        return services.replies.uncount_occurrence(uid, email, one_occurrence)
-    if not before.counted_as and not before.occurrence_replies:
+    if one_occurrence and one_occurrence not in before.occurrence_replies:
         return True
-    return services.replies.uncount(uid, email)
+    if not one_occurrence and not before.counted_as and not before.occurrence_replies:
+        return True
+    # Imported when an answer is to be taken out: a cancellation's cold start never loads the rules.
+    from lambdas.send_cancellation import uncount
+
+    if one_occurrence:
+        return uncount.uncount_occurrence(services.store, uid, email, one_occurrence)
+    return uncount.uncount(services.store, uid, email)
 
 
 def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: str) -> RecordResult:

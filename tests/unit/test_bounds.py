@@ -1,7 +1,7 @@
 """Every attribute that grows has a cap (lambdas/domain/items.py), kept by the write that grows it.
 
 The long scenario drives one attendee of one series through thousands of sends, answers and
-feedback events with the real store adapters (Store, ReplyStore) on an in-memory DynamoDB
+feedback events with the real store adapter (Store) on an in-memory DynamoDB
 (tests/support/memory_dynamodb.py: moto copies every table on each transaction, which makes a
 growing item quadratic); the same scenario, shorter and with small caps, runs on moto too and must
 leave the very same items.
@@ -32,7 +32,6 @@ from lambdas.adapters.expressions import (
     to_attribute_values,
 )
 from lambdas.adapters.reply_expressions import Received
-from lambdas.adapters.reply_store import ReplyStore
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.feedback import FeedbackEvent, plan_feedback
@@ -76,7 +75,7 @@ class Series:
     db: object
 
     def __post_init__(self):
-        self.store, self.replies = Store(self.db, TABLE), ReplyStore(self.db, TABLE)
+        self.store = Store(self.db, TABLE)
 
     def update(self, sequence: int) -> str:
         now = START + timedelta(hours=sequence)
@@ -121,7 +120,7 @@ class Series:
             refused = self.store.record_feedback(UID, EMAIL, plan)
             if refused is None:
                 return plan.counter is not None
-            attendee = refused.attendee
+            attendee = refused.items
         raise AssertionError("feedback refused three times with no one else writing")
 
     def answer(self, sequence: int, partstat: PartStat) -> None:
@@ -138,10 +137,10 @@ class Series:
             comment=LONG_COMMENT,
             prodid="-//Example Corp.//Calendar Client 16.4//EN",
         )
-        event, attendee = self.replies.read(UID, EMAIL)
+        event, attendee = self.store.event_and_attendee(UID, EMAIL)
         change = decide_reply(answer, event, attendee)
         received = Received(f"inbound-{sequence}", now.isoformat(timespec="seconds"))
-        assert self.replies.record_reply(answer, change, received, event, attendee) is None
+        assert self.store.record_reply(answer, change, received, event, attendee) is None
 
     def attendee_item(self) -> dict:
         return from_item(self.db.get_item(**read_attendee(TABLE, UID, EMAIL))["Item"])
@@ -417,8 +416,8 @@ def test_at_the_cap_a_key_counted_meanwhile_refuses_the_rewrite():
 
     refused = store.record_feedback(UID, EMAIL, stale)
 
-    assert refused is not None and refused.attendee.counted_feedback[-1] == "delivered#other"
-    assert store.record_feedback(UID, EMAIL, plan_feedback(refused.attendee, _event("new"))) is None
+    assert refused is not None and refused.items.counted_feedback[-1] == "delivered#other"
+    assert store.record_feedback(UID, EMAIL, plan_feedback(refused.items, _event("new"))) is None
     stored = from_item(db.get_item(**read_attendee(TABLE, UID, EMAIL))["Item"])
     assert stored["counted_feedback"] == [*counted[2:], "delivered#other", "delivered#new"]
 

@@ -43,6 +43,8 @@ UID, WHO, MID = "u1", "bob@example.org", "ses-1"
 SENT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 LATER = SENT + timedelta(minutes=5)
 
+NOW_TS, LEASE = 1_000_000.0, 60  # a refresh claim's clock and lease
+
 
 def attendee(**fields) -> AttendeeItem:
     return AttendeeItem(uid=UID, email=WHO, status=AttendeeStatus.INVITED, sequence=0, **fields)
@@ -356,6 +358,6 @@ def test_the_feedback_fields_read_back_leniently():
 
 def test_a_refresh_is_not_answered_to_a_suppressed_address():
     event = EventItem(uid=UID, sequence=0)
-    assert decide_refresh(event, attendee(), "in-1") == 0
-    refused = decide_refresh(event, attendee(suppressed=SUPPRESSED), "in-1")
+    assert decide_refresh(event, attendee(), "in-1", NOW_TS, LEASE) == 0
+    refused = decide_refresh(event, attendee(suppressed=SUPPRESSED), "in-1", NOW_TS, LEASE)
     assert refused == Refusal(ReplyOutcome.SUPPRESSED, "complained: abuse")

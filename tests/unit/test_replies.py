@@ -32,6 +32,8 @@ from lambdas.domain.replies import (
 )
 from lambdas.domain.vocabulary import Origin, PartStat
 
+NOW_TS, LEASE = 1_000_000.0, 60  # a refresh claim's clock and lease
+
 
 def ev(**stored) -> EventItem:
     """The event item as the store reads it, from what is stored."""
@@ -203,10 +205,21 @@ def test_a_counter_is_recorded_unless_a_later_one_is():
 
 
 def test_a_refresh_answers_with_the_sequence_sent_once_per_request():
-    assert decide_refresh(EVENT, BOB, "in-1") == 0
-    assert decide_refresh(EVENT, bob(refreshed=["in-1"]), "in-1").outcome is ReplyOutcome.DUPLICATE
-    assert decide_refresh(EVENT, None, "in-1").outcome is ReplyOutcome.SKIPPED
-    assert decide_refresh(ev(sequence=1), BOB, "in-1").outcome is ReplyOutcome.STALE
+    assert decide_refresh(EVENT, BOB, "in-1", NOW_TS, LEASE) == 0
+    assert (
+        decide_refresh(EVENT, bob(refreshed=["in-1"]), "in-1", NOW_TS, LEASE).outcome
+        is ReplyOutcome.DUPLICATE
+    )
+    assert decide_refresh(EVENT, None, "in-1", NOW_TS, LEASE).outcome is ReplyOutcome.SKIPPED
+    assert decide_refresh(ev(sequence=1), BOB, "in-1", NOW_TS, LEASE).outcome is ReplyOutcome.STALE
+
+
+def test_a_refresh_another_delivery_is_answering_is_in_flight_until_its_lease_runs_out():
+    live = bob(refresh_pending={"message_id": "in-1", "token": "other", "since": NOW_TS - 5})
+    expired = bob(refresh_pending={"message_id": "in-1", "token": "other", "since": NOW_TS - LEASE - 1})
+    assert decide_refresh(EVENT, live, "in-1", NOW_TS, LEASE).outcome is ReplyOutcome.IN_FLIGHT
+    assert ReplyOutcome.IN_FLIGHT.retry
+    assert decide_refresh(EVENT, expired, "in-1", NOW_TS, LEASE) == 0  # taken over
 
 
 # -------------------------------------------------------------------------------- the writes
@@ -305,7 +318,7 @@ def test_the_mailbox_refuses_more_than_its_bound_announced_or_not():
 
 
 def test_a_refused_reply_write_hands_back_the_items_to_decide_again_on():
-    from lambdas.adapters.reply_store import _now
+    from lambdas.adapters.store import _pair_now as _now
 
     read = (EVENT, BOB)
     assert _now("u", read, [{"Code": "None"}, {"Code": "None"}]) == read  # conditions held: as read
@@ -323,7 +336,7 @@ def test_a_refused_reply_write_hands_back_the_items_to_decide_again_on():
 
 def test_refreshes_are_answered_a_bounded_number_of_times():
     many = bob(refreshed=[f"in-{i}" for i in range(MAX_REFRESHES)])
-    assert decide_refresh(EVENT, many, "in-new").outcome is ReplyOutcome.SKIPPED
+    assert decide_refresh(EVENT, many, "in-new", NOW_TS, LEASE).outcome is ReplyOutcome.SKIPPED
     claim = refresh_claim("t", "u", "bob@example.org", 0, "in-1", "tok", 1000.0, 60)
     assert "size(" in claim["ConditionExpression"]
 
