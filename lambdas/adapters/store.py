@@ -29,7 +29,7 @@ from lambdas.adapters.expressions import (
     message_mapping,
     read_attendee,
     read_event,
-    to_attribute_values,
+    read_occurrence_answers,
 )
 from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.contract import Person
@@ -48,7 +48,6 @@ from lambdas.domain.keys import (
     PARTITION_KEY,
     SORT_KEY,
     email_in_key,
-    occurrence_answers_key,
 )
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
@@ -276,12 +275,7 @@ class Store:
             TransactItems=[
                 {"Get": _key_only(read_event(self._table, uid))},
                 {"Get": _key_only(read_attendee(self._table, uid, email))},
-                {
-                    "Get": {
-                        "TableName": self._table,
-                        "Key": to_attribute_values(occurrence_answers_key(uid, occurrence)),
-                    }
-                },
+                {"Get": _key_only(read_occurrence_answers(self._table, uid, occurrence))},
             ]
         )
         event, attendee, tally = (from_item(r.get("Item")) for r in response["Responses"])

@@ -234,7 +234,7 @@ def test_the_scenario_leaves_the_same_items_on_moto(account, monkeypatch):
 
 def test_a_completion_appends_only_below_the_history_cap_and_returns_the_item_when_refused():
     update = attendee_completion(TABLE, _completion())["Update"]
-    assert "size(history) < :history_cap" in update["ConditionExpression"]
+    assert "size(#history) < :history_cap" in update["ConditionExpression"]
     assert from_item(update["ExpressionAttributeValues"])[":history_cap"] == HISTORY_CAP
     assert update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
 
@@ -253,7 +253,7 @@ def test_a_full_history_of_a_claim_still_ours_is_trimmed_then_written_again():
     assert trim == history_trim(TABLE, op["Update"]["Key"], "ours", history)
     kept = from_item(trim["ExpressionAttributeValues"])
     assert kept[":kept"] == history[-HISTORY_KEEP:] and kept[":size"] == HISTORY_CAP
-    assert trim["ConditionExpression"] == "pending.#token = :token AND size(history) = :size"
+    assert trim["ConditionExpression"] == "#pending.#token = :token AND size(#history) = :size"
     assert retry_after_refusal(operations, [ours]) == operations
 
 
@@ -299,7 +299,7 @@ class NoTransactions(MemoryDynamoDB):
         raise ClientError({"Error": {"Code": "InternalServerError"}}, "TransactWriteItems")
 
     def update_item(self, **request):
-        if request["UpdateExpression"] == "SET history = :kept" and self.fail_updates:
+        if request["UpdateExpression"] == "SET #history = :kept" and self.fail_updates:
             self.fail_updates -= 1
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
         return super().update_item(**request)
@@ -387,8 +387,8 @@ def _plan(counted: tuple[str, ...], key_id="new"):
 def test_below_the_cap_a_count_key_is_appended():
     (attendee, _counter) = feedback_write(TABLE, UID, EMAIL, _plan(("delivered#a",)))
     update = attendee["Update"]
-    assert "list_append(if_not_exists(counted_feedback, :empty), :counted)" in update["UpdateExpression"]
-    assert "size(counted_feedback)" not in update["ConditionExpression"]
+    assert "list_append(if_not_exists(#counted_feedback, :empty), :counted)" in update["UpdateExpression"]
+    assert "size(#counted_feedback)" not in update["ConditionExpression"]
 
 
 def test_at_the_cap_the_oldest_key_leaves_and_the_list_must_be_as_read():
@@ -397,9 +397,9 @@ def test_at_the_cap_the_oldest_key_leaves_and_the_list_must_be_as_read():
     update = attendee["Update"]
     values = from_item(update["ExpressionAttributeValues"])
     assert values[":counted"] == [*counted[1:], "delivered#new"]
-    assert "NOT contains(counted_feedback, :count_key)" in update["ConditionExpression"]
+    assert "NOT contains(#counted_feedback, :count_key)" in update["ConditionExpression"]
     assert (
-        f"size(counted_feedback) = :counted_size AND counted_feedback[{COUNTED_FEEDBACK_CAP - 1}] = :last"
+        f"size(#counted_feedback) = :counted_size AND #counted_feedback[{COUNTED_FEEDBACK_CAP - 1}] = :last"
         in update["ConditionExpression"]
     )
     assert (values[":counted_size"], values[":last"]) == (COUNTED_FEEDBACK_CAP, counted[-1])
@@ -460,7 +460,7 @@ def test_a_message_item_written_before_items_expired_expires_from_its_send():
 
 def test_the_message_item_carries_its_expiry_in_the_ttl_attribute():
     update = message_mapping(TABLE, "m", UID, EMAIL, "2026-03-01T09:00:00+00:00")["Update"]
-    assert update["ExpressionAttributeNames"]["#expires"] == MESSAGE_EXPIRY_ATTRIBUTE
+    assert update["ExpressionAttributeNames"]["#expires_at"] == MESSAGE_EXPIRY_ATTRIBUTE
     assert from_item(update["ExpressionAttributeValues"])[":expires"] == message_expiry(
         "2026-03-01T09:00:00+00:00"
     )

@@ -251,10 +251,10 @@ def test_the_feedback_write_is_conditional_on_what_it_was_decided_from():
 
     assert from_item(attendee_update["Key"]) == attendee_key(UID, WHO)
     condition = attendee_update["ConditionExpression"]
-    assert "attribute_exists(pk)" in condition  # never creates an attendee
-    assert "NOT contains(counted_feedback, :count_key)" in condition
-    assert "(attribute_not_exists(delivery.#at) OR delivery.#at < :at)" in condition
-    assert "suppressed = if_not_exists(suppressed, :suppressed)" in attendee_update["UpdateExpression"]
+    assert "attribute_exists(#pk)" in condition  # never creates an attendee
+    assert "NOT contains(#counted_feedback, :count_key)" in condition
+    assert "(attribute_not_exists(#delivery.#at) OR #delivery.#at < :at)" in condition
+    assert "#suppressed = if_not_exists(#suppressed, :suppressed)" in attendee_update["UpdateExpression"]
     assert attendee_update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     stored = from_item(attendee_update["ExpressionAttributeValues"])
     assert stored[":delivery"] == {
@@ -263,14 +263,14 @@ def test_the_feedback_write_is_conditional_on_what_it_was_decided_from():
         "message_id": "ses-1",
     }
     assert from_item(counter["Key"]) == event_key(UID)
-    assert counter["UpdateExpression"] == "ADD #counter :one"
-    assert counter["ExpressionAttributeNames"] == {"#counter": "bounced"}
+    assert counter["UpdateExpression"] == "ADD #bounced :one"
+    assert counter["ExpressionAttributeNames"] == {"#bounced": "bounced"}
 
 
 def test_an_older_uncounted_write_has_no_event_update_and_no_time_condition():
     plan = FeedbackPlan(suppression=Suppression(reason=DeliveryState.COMPLAINED))
     [only] = feedback_write("t", UID, WHO, plan)
-    assert only["Update"]["ConditionExpression"] == "attribute_exists(pk)"
+    assert only["Update"]["ConditionExpression"] == "attribute_exists(#pk)"
 
 
 # ------------------------------------------------------------------------------ the send path

@@ -88,8 +88,8 @@ def test_the_first_occurrence_answer_writes_the_map_and_later_ones_a_key_of_it()
         "t", Answer("DECLINED"), change, RECEIVED, bob(), None
     )
     update = attendee["Update"]
-    assert update["UpdateExpression"].startswith("SET #n0 = :v")
-    assert "attribute_not_exists(#n0)" in update["ConditionExpression"]
+    assert update["UpdateExpression"].startswith("SET #occurrence_replies = :v")
+    assert "attribute_not_exists(#occurrence_replies)" in update["ConditionExpression"]
     assert counts["Update"]["Key"]["sk"] == {"S": f"answers#{SECOND}"}
     assert "ConditionCheck" in check
 
