@@ -1,7 +1,8 @@
 """Record Reply: one SES receipt notification in, one outcome out.
 
 notification -> the raw email from S3 (streamed, bounded) -> its iTIP answers -> for each answer:
-trust, then the table's rules (lambdas.domain.replies), written with optimistic concurrency.
+trust, then the table's rules (lambdas.domain.replies), written with optimistic concurrency:
+decided, written as read, decided again on refusal (lambdas.domain.decide_again).
 The rules and their reasons: docs/replies.md, "Recording".
 """
 
