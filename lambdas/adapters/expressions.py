@@ -1,13 +1,16 @@
 """The DynamoDB requests the store sends, built as plain data: no client, no I/O.
 
-Every condition that makes delivery idempotent is written here (docs/idempotency.md), next to the
-fallbacks used when a batch's completion write is refused. ``store.py`` sends these requests,
-retries and pages; this module decides what they say, and is unit-tested on its own.
+Every request is built one way, with :class:`Expression`: each attribute name and each value goes
+through a placeholder, never inline. Every condition that makes delivery idempotent is written here
+(docs/idempotency.md), next to the fallbacks used when a batch's completion write is refused; the
+requests that record an answer are built the same way in ``reply_expressions``. ``store.py`` sends
+them, retries and pages; these modules decide what they say, and are unit-tested on their own.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,12 +38,14 @@ from lambdas.domain.keys import (
     event_key,
     event_pk,
     message_key,
+    occurrence_answers_key,
     occurrence_key,
 )
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
 
-COUNTER_VALUES = (":invites", ":updates", ":cancellations")
-COUNTERS = "ADD invites_sent :invites, updates_sent :updates, cancellations_sent :cancellations"
+# The event's counters of sent emails, and the labels of their values in a request.
+COUNTERS = {"invites_sent": "invites", "updates_sent": "updates", "cancellations_sent": "cancellations"}
+COUNTER_VALUES = tuple(f":{label}" for label in COUNTERS.values())
 CONDITION_FAILED = "ConditionalCheckFailed"  # a CancellationReasons code
 
 _serializer = TypeSerializer()
@@ -53,6 +58,70 @@ Operation = tuple[str | None, dict]
 
 def to_attribute_values(values: Mapping[str, Any]) -> dict[str, dict]:
     return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+@dataclass
+class Expression:
+    """The placeholders of one request: every name and value goes through #name / :value, never
+    inline, so no attribute name (a reserved word, an occurrence id as a map key) and no value can
+    change what an expression says.
+
+    A plain attribute name reads as itself (``#sequence``), any other as ``#n<i>``; a value reads
+    as ``:<label>`` when the store or a fallback reads it back from the request (``:token``), else
+    as ``:v<i>``."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def name(self, path: str) -> str:
+        """The placeholders of a dotted attribute path (``pending.token`` -> ``#pending.#token``)."""
+        return ".".join(self._name(part) for part in path.split("."))
+
+    def _name(self, attribute: str) -> str:
+        for placeholder, existing in self.names.items():
+            if existing == attribute:
+                return placeholder
+        placeholder = f"#{attribute}" if _PLAIN_NAME.fullmatch(attribute) else f"#n{len(self.names)}"
+        while placeholder in self.names:
+            placeholder = f"#n{len(self.names)}_{placeholder[1:]}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def value(self, value: Any, label: str = "") -> str:
+        placeholder = f":{label}" if label else f":v{len(self.values)}"
+        while not label and placeholder in self.values:
+            placeholder += "_"
+        if label and placeholder in self.values and self.values[placeholder] != _number(value):
+            raise ValueError(f"{placeholder} already holds another value")
+        self.values[placeholder] = _number(value)
+        return placeholder
+
+    def as_read(self, path: str, read: Any) -> str:
+        """The attribute still holds what was read (or is still absent)."""
+        if read is None:
+            return f"attribute_not_exists({self.name(path)})"
+        return f"{self.name(path)} = {self.value(read)}"
+
+    def request(self, table: str, key: Mapping[str, Any], **parts: Any) -> dict[str, Any]:
+        """The request on the item at ``key`` (plain values, as ``lambdas.domain.keys`` gives it)."""
+        return self.query(table, Key=to_attribute_values(key), **parts)
+
+    def query(self, table: str, **parts: Any) -> dict[str, Any]:
+        """A request on the table with these placeholders (a Query: no key)."""
+        request: dict[str, Any] = {"TableName": table, **parts}
+        if self.names:
+            request["ExpressionAttributeNames"] = dict(self.names)
+        if self.values:
+            request["ExpressionAttributeValues"] = to_attribute_values(self.values)
+        return request
+
+
+def _number(value: Any) -> Any:
+    """DynamoDB numbers are Decimals; a float (a time in epoch seconds) is written as its text."""
+    return Decimal(str(value)) if isinstance(value, float) else value
 
 
 def from_item(item: Mapping[str, dict] | None) -> dict[str, Any] | None:
@@ -94,30 +163,24 @@ class Completion:
 
 
 def read_event(table: str, uid: str) -> dict:
-    return {"TableName": table, "Key": to_attribute_values(event_key(uid)), "ConsistentRead": True}
+    return Expression().request(table, event_key(uid), ConsistentRead=True)
 
 
 def read_attendee(table: str, uid: str, email: str) -> dict:
-    return {"TableName": table, "Key": to_attribute_values(attendee_key(uid, email)), "ConsistentRead": True}
+    return Expression().request(table, attendee_key(uid, email), ConsistentRead=True)
 
 
 def read_message(table: str, ses_message_id: str) -> dict:
-    return {
-        "TableName": table,
-        "Key": to_attribute_values(message_key(ses_message_id)),
-        "ConsistentRead": True,
-    }
+    return Expression().request(table, message_key(ses_message_id), ConsistentRead=True)
+
+
+def read_occurrence_answers(table: str, uid: str, occurrence: str) -> dict:
+    return Expression().request(table, occurrence_answers_key(uid, occurrence), ConsistentRead=True)
 
 
 def attendees_query(table: str, uid: str) -> dict:
     """The first page of every attendee item of the event (strongly consistent)."""
-    return {
-        "TableName": table,
-        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-        "ExpressionAttributeValues": to_attribute_values({":pk": event_pk(uid), ":prefix": ATTENDEE_PREFIX}),
-        "ConsistentRead": True,
-    }
+    return _items_query(table, uid, ATTENDEE_PREFIX)
 
 
 # ----------------------------------------------------------------------------------- claims
@@ -132,35 +195,38 @@ def invite_claim(
     event was cancelled at this sequence or above: an invite racing a cancellation never slips
     through.
     """
-    attendee_update = {
-        "TableName": table,
-        "Key": to_attribute_values(attendee_key(uid, attendee.email)),
-        # The address is written with the claim so that a whole-event cancellation finds this
-        # attendee even if the function dies before recording the send.
-        "UpdateExpression": "SET pending = :pending, email = :email, #name = :name",
+    e = Expression()
+    pending, seq = e.name("pending"), e.name("sequence")
+    claim = e.value(_pending(Method.REQUEST, token, now, sequence), "pending")
+    # The address is written with the claim so that a whole-event cancellation finds this
+    # attendee even if the function dies before recording the send.
+    email = f"{e.name('email')} = {e.value(attendee.email, 'email')}"
+    name = f"{e.name('name')} = {e.value(attendee.name, 'name')}"
+    attendee_update = e.request(
+        table,
+        attendee_key(uid, attendee.email),
+        UpdateExpression=f"SET {pending} = {claim}, {email}, {name}",
         # Nothing more is sent to an address that hard-bounced or complained (docs/feedback.md).
-        "ConditionExpression": "(attribute_not_exists(#seq) OR #seq < :seq)"
-        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)"
-        " AND attribute_not_exists(suppressed)",
-        "ExpressionAttributeNames": {"#seq": "sequence", "#name": "name"},
-        "ExpressionAttributeValues": to_attribute_values(
-            {
-                ":email": attendee.email,
-                ":name": attendee.name,
-                ":pending": _pending(Method.REQUEST, token, now, sequence),
-                ":seq": sequence,
-                ":cutoff": Decimal(str(now - lease)),
-            }
-        ),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
-    event_check = {
-        "TableName": table,
-        "Key": to_attribute_values(event_key(uid)),
-        "ConditionExpression": "attribute_not_exists(cancelled_sequence) OR cancelled_sequence < :seq",
-        "ExpressionAttributeValues": to_attribute_values({":seq": sequence}),
-    }
+        ConditionExpression=f"(attribute_not_exists({seq}) OR {seq} < {e.value(sequence, 'seq')})"
+        f" AND {_claim_free(e, pending, now, lease)}"
+        f" AND attribute_not_exists({e.name('suppressed')})",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+    c = Expression()
+    cancelled = c.name("cancelled_sequence")
+    event_check = c.request(
+        table,
+        event_key(uid),
+        ConditionExpression=f"attribute_not_exists({cancelled}) OR {cancelled} < {c.value(sequence, 'seq')}",
+    )
     return [{"Update": attendee_update}, {"ConditionCheck": event_check}]
+
+
+def _claim_free(e: Expression, pending: str, now: float, lease: int) -> str:
+    """No claim on the item, or one whose lease ran out (its delivery died: taken over)."""
+    return (
+        f"(attribute_not_exists({pending}) OR {pending}.{e.name('since')} < {e.value(now - lease, 'cutoff')})"
+    )
 
 
 def occurrence_answers_query(table: str, uid: str) -> dict:
@@ -174,13 +240,12 @@ def overrides_query(table: str, uid: str) -> dict:
 
 
 def _items_query(table: str, uid: str, sort_key_prefix: str) -> dict:
-    return {
-        "TableName": table,
-        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-        "ExpressionAttributeValues": to_attribute_values({":pk": event_pk(uid), ":prefix": sort_key_prefix}),
-        "ConsistentRead": True,
-    }
+    e = Expression()
+    condition = (
+        f"{e.name(PARTITION_KEY)} = {e.value(event_pk(uid))}"
+        f" AND begins_with({e.name(SORT_KEY)}, {e.value(sort_key_prefix)})"
+    )
+    return e.query(table, KeyConditionExpression=condition, ConsistentRead=True)
 
 
 # Everything an override item stores besides its key (OverrideItem's fields less the uid).
@@ -194,51 +259,40 @@ def override_write(table: str, uid: str, override: dict[str, Any]) -> dict:
     sequence again is allowed, so every attendee's delivery of one change may write it. An
     UpdateItem rather than a PutItem, which the functions' roles do not hold: the attributes the
     change does not carry are removed, so the item says exactly what the last change said."""
-    names: dict[str, str] = {"#seq": "sequence"}
-    values: dict[str, Any] = {}
+    e = Expression()
     sets, removes = [], []
-    for index, attribute in enumerate(OVERRIDE_ATTRIBUTES):
-        names[f"#o{index}"] = attribute
+    for attribute in OVERRIDE_ATTRIBUTES:
         if attribute in override:
-            values[f":o{index}"] = override[attribute]
-            sets.append(f"#o{index} = :o{index}")
+            sets.append(f"{e.name(attribute)} = {e.value(override[attribute])}")
         else:
-            removes.append(f"#o{index}")
-    values[":seq"] = override["sequence"]
+            removes.append(e.name(attribute))
+    seq = e.name("sequence")
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-    return {
-        "TableName": table,
-        "Key": to_attribute_values(occurrence_key(uid, override["occurrence"])),
-        "UpdateExpression": expression,
-        "ConditionExpression": "attribute_not_exists(#seq) OR #seq <= :seq",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": to_attribute_values(values),
-    }
+    return e.request(
+        table,
+        occurrence_key(uid, override["occurrence"]),
+        UpdateExpression=expression,
+        ConditionExpression=f"attribute_not_exists({seq}) OR {seq} <= {e.value(override['sequence'], 'seq')}",
+    )
 
 
 def cancellation_claim(table: str, uid: str, email: str, token: str, now: float, lease: int) -> dict:
     """UpdateItem: claim an invited attendee for its cancellation; returns the item as it was."""
-    return {
-        "TableName": table,
-        "Key": to_attribute_values(attendee_key(uid, email)),
-        "UpdateExpression": "SET pending = :pending",
+    e = Expression()
+    pending, status = e.name("pending"), e.name("status")
+    return e.request(
+        table,
+        attendee_key(uid, email),
+        UpdateExpression=f"SET {pending} = {e.value(_pending(Method.CANCEL, token, now), 'pending')}",
         # An expired claim without a status is an invite that may have been sent before its
         # function died: cancel it too (decisions.receives_event_cancellation says the same).
-        "ConditionExpression": "attribute_exists(pk)"
-        " AND (#status = :invited OR attribute_exists(pending))"
-        " AND (attribute_not_exists(pending) OR pending.since < :cutoff)"
-        " AND attribute_not_exists(suppressed)",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": to_attribute_values(
-            {
-                ":pending": _pending(Method.CANCEL, token, now),
-                ":invited": AttendeeStatus.INVITED,
-                ":cutoff": Decimal(str(now - lease)),
-            }
-        ),
-        "ReturnValues": "ALL_OLD",
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+        ConditionExpression=f"attribute_exists({e.name(PARTITION_KEY)})"
+        f" AND ({status} = {e.value(AttendeeStatus.INVITED, 'invited')} OR attribute_exists({pending}))"
+        f" AND {_claim_free(e, pending, now, lease)}"
+        f" AND attribute_not_exists({e.name('suppressed')})",
+        ReturnValues="ALL_OLD",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
 
 
 def _pending(method: Method, token: str, now: float, sequence: int | None = None) -> dict[str, Any]:
@@ -250,28 +304,28 @@ def _pending(method: Method, token: str, now: float, sequence: int | None = None
 
 def release(table: str, uid: str, email: str, token: str) -> dict:
     """UpdateItem: give a claim back, if this delivery still holds it."""
-    return {
-        "TableName": table,
-        "Key": to_attribute_values(attendee_key(uid, email)),
-        "UpdateExpression": "REMOVE pending",
-        "ConditionExpression": "pending.#token = :token",
-        "ExpressionAttributeNames": {"#token": "token"},
-        "ExpressionAttributeValues": to_attribute_values({":token": token}),
-    }
+    e = Expression()
+    pending = e.name("pending")
+    return e.request(
+        table,
+        attendee_key(uid, email),
+        UpdateExpression=f"REMOVE {pending}",
+        ConditionExpression=f"{pending}.{e.name('token')} = {e.value(token, 'token')}",
+    )
 
 
 def event_cancellation(table: str, uid: str, cancel_sequence: int, now_iso: str) -> dict:
     """UpdateItem: the event is cancelled at ``cancel_sequence``, unless already at or above it."""
-    return {
-        "TableName": table,
-        "Key": to_attribute_values(event_key(uid)),
-        "UpdateExpression": "SET #status = :cancelled, cancelled_sequence = :cs, cancelled_at = :now",
-        "ConditionExpression": "attribute_not_exists(cancelled_sequence) OR cancelled_sequence < :cs",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": to_attribute_values(
-            {":cancelled": EventStatus.CANCELLED, ":cs": cancel_sequence, ":now": now_iso}
-        ),
-    }
+    e = Expression()
+    cancelled = e.name("cancelled_sequence")
+    sequence = e.value(cancel_sequence, "cs")
+    return e.request(
+        table,
+        event_key(uid),
+        UpdateExpression=f"SET {e.name('status')} = {e.value(EventStatus.CANCELLED, 'cancelled')},"
+        f" {cancelled} = {sequence}, {e.name('cancelled_at')} = {e.value(now_iso, 'now')}",
+        ConditionExpression=f"attribute_not_exists({cancelled}) OR {cancelled} < {sequence}",
+    )
 
 
 # ------------------------------------------------------------------------------ completions
@@ -299,17 +353,15 @@ def message_mapping(table: str, ses_message_id: str, uid: str, email: str, sent_
     true even when the attendee's own record is dropped (a claim taken over after its lease).
     It expires (the table's TTL) once no feedback on the email can still arrive.
     """
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": to_attribute_values(message_key(ses_message_id)),
-            "UpdateExpression": "SET #uid = :uid, email = :email, sent_at = :at, #expires = :expires",
-            "ExpressionAttributeNames": {"#uid": "uid", "#expires": MESSAGE_EXPIRY_ATTRIBUTE},
-            "ExpressionAttributeValues": to_attribute_values(
-                {":uid": uid, ":email": email, ":at": sent_at, ":expires": message_expiry(sent_at)}
-            ),
-        }
+    e = Expression()
+    assignments = {
+        "uid": e.value(uid, "uid"),
+        "email": e.value(email, "email"),
+        "sent_at": e.value(sent_at, "at"),
+        MESSAGE_EXPIRY_ATTRIBUTE: e.value(message_expiry(sent_at), "expires"),
     }
+    expression = "SET " + ", ".join(f"{e.name(name)} = {value}" for name, value in assignments.items())
+    return {"Update": e.request(table, message_key(ses_message_id), UpdateExpression=expression)}
 
 
 def attendee_completion(table: str, c: Completion) -> dict:
@@ -322,49 +374,38 @@ def attendee_completion(table: str, c: Completion) -> dict:
     entry = {"method": c.method, "sequence": c.sequence, "at": c.sent_at, "message_id": c.message_id}
     if c.occurrence:
         entry["occurrence"] = c.occurrence
-    values = {
-        ":email": c.email,
-        ":name": c.name,
-        ":status": c.attendee_status,
-        ":seq": c.sequence,
-        ":at": c.sent_at,
-        ":mid": c.message_id,
-        ":entry": [entry],
-        ":empty": [],
-        ":token": c.token,
-        ":history_cap": HISTORY_CAP,
-    }
+    e = Expression()
+    at, empty, history = e.value(c.sent_at, "at"), e.value([], "empty"), e.name("history")
     when = "invited_at" if c.method == Method.REQUEST else "cancelled_at"
-    expression = (
-        f"SET email = :email, #name = :name, #status = :status, #seq = :seq, {when} = :at, sent_at = :at,"
-        " message_id = :mid, history = list_append(if_not_exists(history, :empty), :entry)"
-    )
+    sets = [
+        f"{e.name('email')} = {e.value(c.email, 'email')}",
+        f"{e.name('name')} = {e.value(c.name, 'name')}",
+        f"{e.name('status')} = {e.value(c.attendee_status, 'status')}",
+        f"{e.name('sequence')} = {e.value(c.sequence, 'seq')}",
+        f"{e.name(when)} = {at}",
+        f"{e.name('sent_at')} = {at}",
+        f"{e.name('message_id')} = {e.value(c.message_id, 'mid')}",
+        f"{history} = list_append(if_not_exists({history}, {empty}), {e.value([entry], 'entry')})",
+    ]
     if c.method == Method.CANCEL and c.occurrence:
         # Removed from one occurrence: every later REQUEST to them leaves it out (items.without_excluded).
-        expression += (
-            ", excluded_occurrences = list_append(if_not_exists(excluded_occurrences, :empty), :occ)"
+        excluded = e.name("excluded_occurrences")
+        sets.append(
+            f"{excluded} = list_append(if_not_exists({excluded}, {empty}), {e.value([c.occurrence], 'occ')})"
         )
-        values[":occ"] = [c.occurrence]
     if c.method == Method.REQUEST:
         # A new or changed invitation asks for a fresh reply (RFC 5546 §2.1.4).
-        expression += ", partstat = :needs_action"
-        values[":needs_action"] = PartStat.NEEDS_ACTION
+        sets.append(f"{e.name('partstat')} = {e.value(PartStat.NEEDS_ACTION, 'needs_action')}")
+    pending, cap = e.name("pending"), e.value(HISTORY_CAP, "history_cap")
     return {
-        "Update": {
-            "TableName": table,
-            "Key": to_attribute_values(attendee_key(c.uid, c.email)),
-            "UpdateExpression": expression + " REMOVE pending",
-            "ConditionExpression": "pending.#token = :token"
-            " AND (attribute_not_exists(history) OR size(history) < :history_cap)",
-            "ExpressionAttributeNames": {
-                "#name": "name",
-                "#status": "status",
-                "#seq": "sequence",
-                "#token": "token",
-            },
-            "ExpressionAttributeValues": to_attribute_values(values),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+        "Update": e.request(
+            table,
+            attendee_key(c.uid, c.email),
+            UpdateExpression="SET " + ", ".join(sets) + f" REMOVE {pending}",
+            ConditionExpression=f"{pending}.{e.name('token')} = {e.value(c.token, 'token')}"
+            f" AND (attribute_not_exists({history}) OR size({history}) < {cap})",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     }
 
 
@@ -378,19 +419,18 @@ def still_claimed(op: dict, stored: Mapping[str, Any] | None) -> bool:
 
 def history_trim(table: str, key: Mapping[str, dict], token: str, history: list) -> dict:
     """UpdateItem: keep the newest HISTORY_KEEP entries of a full history, as read, for the claim's
-    owner. Conditioned on the history being as read (its size): an answer appended meanwhile
-    refuses it, with the item, to trim again from that."""
-    return {
-        "TableName": table,
-        "Key": dict(key),
-        "UpdateExpression": "SET history = :kept",
-        "ConditionExpression": "pending.#token = :token AND size(history) = :size",
-        "ExpressionAttributeNames": {"#token": "token"},
-        "ExpressionAttributeValues": to_attribute_values(
-            {":kept": list(history[-HISTORY_KEEP:]), ":token": token, ":size": len(history)}
-        ),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+    owner (``key`` as the request it trims carries it). Conditioned on the history being as read
+    (its size): an answer appended meanwhile refuses it, with the item, to trim again from that."""
+    e = Expression()
+    attribute, pending = e.name("history"), e.name("pending")
+    return e.request(
+        table,
+        from_item(key),
+        UpdateExpression=f"SET {attribute} = {e.value(list(history[-HISTORY_KEEP:]), 'kept')}",
+        ConditionExpression=f"{pending}.{e.name('token')} = {e.value(token, 'token')}"
+        f" AND size({attribute}) = {e.value(len(history), 'size')}",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
 
 
 def history_trims(table: str, operations: list[Operation], reasons: list[dict]) -> list[dict]:
@@ -421,53 +461,60 @@ def event_updates(table: str, completions: list[Completion]) -> list[dict]:
     updates = []
     for uid, group in by_event.items():
         requests = [c for c in group if c.method == Method.REQUEST]
-        values: dict[str, Any] = {
-            ":invites": sum(1 for c in requests if c.sequence == 0),
-            ":updates": sum(1 for c in requests if c.sequence > 0),
-            ":cancellations": sum(1 for c in group if c.method == Method.CANCEL),
+        counts = {
+            "invites_sent": sum(1 for c in requests if c.sequence == 0),
+            "updates_sent": sum(1 for c in requests if c.sequence > 0),
+            "cancellations_sent": sum(1 for c in group if c.method == Method.CANCEL),
         }
-        key = to_attribute_values(event_key(uid))
-        update: dict[str, Any] = {"TableName": table, "Key": key, "UpdateExpression": COUNTERS}
+        e = Expression()
+        parts: dict[str, str] = {}
         # An occurrence's change is its override item's (override_write), never the series' details.
         series_requests = [c for c in requests if not c.occurrence]
         if series_requests:
             latest = max(series_requests, key=lambda c: c.sequence)
             details = {k: v for k, v in latest.event.items() if k != "sequence"}
-            names = {f"#d{index}": key for index, key in enumerate(sorted(details))}
-            values |= {f":d{index}": details[key] for index, key in enumerate(sorted(details))}
-            sets = [f"{name} = :{name[1:]}" for name in names]
-            names |= {"#seq": "sequence", "#status": "status"}
-            values |= {":seq": latest.sequence, ":confirmed": EventStatus.CONFIRMED, ":at": latest.sent_at}
-            sets += [
-                "#seq = :seq",
-                "#status = :confirmed",
-                "updated_at = :at",
-                "created_at = if_not_exists(created_at, :at)",
-            ]
-            update["UpdateExpression"] = f"SET {', '.join(sets)} {COUNTERS}"
-            update["ExpressionAttributeNames"] = names
-            # Details only move forward, and never over a cancellation.
-            update["ConditionExpression"] = (
-                "(attribute_not_exists(#seq) OR #seq <= :seq)"
-                " AND (attribute_not_exists(cancelled_sequence) OR cancelled_sequence < :seq)"
+            at, seq = e.value(latest.sent_at, "at"), e.value(latest.sequence, "seq")
+            sets = [f"{e.name(name)} = {e.value(details[name])}" for name in sorted(details)]
+            sequence, created, cancelled = (
+                e.name("sequence"),
+                e.name("created_at"),
+                e.name("cancelled_sequence"),
             )
-        update["ExpressionAttributeValues"] = to_attribute_values(values)
-        updates.append({"Update": update})
+            sets += [
+                f"{sequence} = {seq}",
+                f"{e.name('status')} = {e.value(EventStatus.CONFIRMED, 'confirmed')}",
+                f"{e.name('updated_at')} = {at}",
+                f"{created} = if_not_exists({created}, {at})",
+            ]
+            parts["UpdateExpression"] = f"SET {', '.join(sets)} {_counters(e, counts)}"
+            # Details only move forward, and never over a cancellation.
+            parts["ConditionExpression"] = (
+                f"(attribute_not_exists({sequence}) OR {sequence} <= {seq})"
+                f" AND (attribute_not_exists({cancelled}) OR {cancelled} < {seq})"
+            )
+        else:
+            parts["UpdateExpression"] = _counters(e, counts)
+        updates.append({"Update": e.request(table, event_key(uid), **parts)})
     return updates
+
+
+def _counters(e: Expression, counts: Mapping[str, int]) -> str:
+    """ADD this batch's emails to the event's counters (COUNTERS: the values' labels)."""
+    return "ADD " + ", ".join(
+        f"{e.name(counter)} {e.value(counts[counter], label)}" for counter, label in COUNTERS.items()
+    )
 
 
 def counters_only(op: dict) -> dict:
     """An event update reduced to its counters: what is written when its details' condition fails."""
     update = op["Update"]
+    values = from_item(update["ExpressionAttributeValues"])
+    counts = {counter: values[f":{label}"] for counter, label in COUNTERS.items()}
+    e = Expression()
     return {
-        "Update": {
-            "TableName": update["TableName"],
-            "Key": update["Key"],
-            "UpdateExpression": COUNTERS,
-            "ExpressionAttributeValues": {
-                k: v for k, v in update["ExpressionAttributeValues"].items() if k in COUNTER_VALUES
-            },
-        }
+        "Update": e.request(
+            update["TableName"], from_item(update["Key"]), UpdateExpression=_counters(e, counts)
+        )
     }
 
 
@@ -503,56 +550,51 @@ def feedback_write(table: str, uid: str, email: str, plan: Any) -> list[dict]:
     the count key not yet recorded, the recorded delivery older than this one. A refusal returns
     the item (ALL_OLD) to decide again. The event's counter is added in the same transaction.
     """
+    e = Expression()
     sets: list[str] = []
-    conditions = ["attribute_exists(pk)"]
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
+    conditions = [f"attribute_exists({e.name(PARTITION_KEY)})"]
     if plan.delivery is not None:
-        sets.append("delivery = :delivery")
-        conditions.append("(attribute_not_exists(delivery.#at) OR delivery.#at < :at)")
-        names["#at"] = "at"
-        values |= {":delivery": _stored(plan.delivery), ":at": plan.delivery.at}
+        delivery_at = e.name("delivery.at")
+        sets.append(f"{e.name('delivery')} = {e.value(_stored(plan.delivery), 'delivery')}")
+        conditions.append(
+            f"(attribute_not_exists({delivery_at}) OR {delivery_at} < {e.value(plan.delivery.at, 'at')})"
+        )
     if plan.suppression is not None:
-        sets.append("suppressed = if_not_exists(suppressed, :suppressed)")
-        values[":suppressed"] = _stored(plan.suppression)
+        suppressed = e.name("suppressed")
+        sets.append(
+            f"{suppressed} = if_not_exists({suppressed}, {e.value(_stored(plan.suppression), 'suppressed')})"
+        )
     items: list[dict] = []
     if plan.counter is not None:
-        conditions.append("NOT contains(counted_feedback, :count_key)")
-        values[":count_key"] = plan.count_key
+        counted = e.name("counted_feedback")
+        conditions.append(f"NOT contains({counted}, {e.value(plan.count_key, 'count_key')})")
         if len(plan.counted_as_read) < COUNTED_FEEDBACK_CAP:
-            sets.append("counted_feedback = list_append(if_not_exists(counted_feedback, :empty), :counted)")
-            values |= {":empty": [], ":counted": [plan.count_key]}
+            sets.append(
+                f"{counted} = list_append(if_not_exists({counted}, {e.value([], 'empty')}),"
+                f" {e.value([plan.count_key], 'counted')})"
+            )
         else:
             # Full: the newest keys as read, and this one. Every change to the list appends a key
             # no other has, so its size and last key being as read means it is all as read.
             read = plan.counted_as_read
-            sets.append("counted_feedback = :counted")
+            kept = [*read[len(read) - COUNTED_FEEDBACK_CAP + 1 :], plan.count_key]
+            sets.append(f"{counted} = {e.value(kept, 'counted')}")
             conditions.append(
-                f"size(counted_feedback) = :counted_size AND counted_feedback[{len(read) - 1}] = :last"
+                f"size({counted}) = {e.value(len(read), 'counted_size')}"
+                f" AND {counted}[{len(read) - 1}] = {e.value(read[-1], 'last')}"
             )
-            values |= {
-                ":counted": [*read[len(read) - COUNTED_FEEDBACK_CAP + 1 :], plan.count_key],
-                ":counted_size": len(read),
-                ":last": read[-1],
-            }
-        counter = {
-            "TableName": table,
-            "Key": to_attribute_values(event_key(uid)),
-            "UpdateExpression": "ADD #counter :one",
-            "ExpressionAttributeNames": {"#counter": plan.counter},
-            "ExpressionAttributeValues": to_attribute_values({":one": 1}),
-        }
+        c = Expression()
+        counter = c.request(
+            table, event_key(uid), UpdateExpression=f"ADD {c.name(plan.counter)} {c.value(1, 'one')}"
+        )
         items.append({"Update": counter})
-    attendee: dict[str, Any] = {
-        "TableName": table,
-        "Key": to_attribute_values(attendee_key(uid, email)),
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeValues": to_attribute_values(values),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
-    if names:
-        attendee["ExpressionAttributeNames"] = names
+    attendee = e.request(
+        table,
+        attendee_key(uid, email),
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression=" AND ".join(conditions),
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
     return [{"Update": attendee}, *items]
 
 

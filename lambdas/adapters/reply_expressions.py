@@ -1,5 +1,5 @@
-"""The DynamoDB requests that record an answer, built as plain data (no client, no I/O), next to
-the send path's ``expressions``.
+"""The DynamoDB requests that record an answer, built as plain data (no client, no I/O), the same
+way as the send path's (``expressions.Expression``).
 
 Every write is conditioned on the items being as the decision read them ("as read"): a concurrent
 writer makes DynamoDB refuse it, and the answer is decided again on the items the refusal hands
@@ -8,22 +8,25 @@ back. This is what keeps the counters exact when the same reply arrives twelve t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lambdas.adapters.expressions import to_attribute_values
+from lambdas.adapters.expressions import Expression
 from lambdas.domain.contract import MAX_EMAIL
 from lambdas.domain.items import (
     HISTORY_CAP,
     HISTORY_COMMENT_CAP,
     HISTORY_DELEGATES_CAP,
+    REFRESHED_CAP,
     AttendeeItem,
     EventItem,
 )
 from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key, occurrence_answers_key
-from lambdas.domain.replies import MAX_REFRESHES, ReplyChange
 from lambdas.domain.vocabulary import EventStatus, Method, Origin
+
+if TYPE_CHECKING:  # the send functions build a Store too: their cold start never loads the reply rules
+    from lambdas.domain.replies import ReplyChange
 
 MAX_COMMENT = 2000  # characters of COMMENT kept (an attendee's note, untrusted)
 MAX_PRODID = 255
@@ -31,49 +34,6 @@ MAX_NAME = 128
 MAX_HISTORY = HISTORY_CAP  # entries (lambdas/domain/items.py: every cap of the table, together)
 # A refused write hands back the item as it is, so the answer is decided again without a read.
 RETURN_ITEM_IF_REFUSED = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-
-
-@dataclass
-class Expression:
-    """Placeholders for one request: every name and value goes through #n / :v, never inline."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def name(self, path: str) -> str:
-        parts = []
-        for part in path.split("."):
-            placeholder = f"#n{len(self.names)}"
-            for existing, attribute in self.names.items():
-                if attribute == part:
-                    placeholder = existing
-                    break
-            self.names[placeholder] = part
-            parts.append(placeholder)
-        return ".".join(parts)
-
-    def value(self, value: Any) -> str:
-        placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = value
-        return placeholder
-
-    def as_read(self, path: str, read: Any) -> str:
-        """The attribute still holds what was read (or is still absent)."""
-        if read is None:
-            return f"attribute_not_exists({self.name(path)})"
-        return f"{self.name(path)} = {self.value(_number(read))}"
-
-    def request(self, table: str, key: dict[str, str], **parts: str) -> dict[str, Any]:
-        request: dict[str, Any] = {"TableName": table, "Key": to_attribute_values(key), **parts}
-        if self.names:
-            request["ExpressionAttributeNames"] = dict(self.names)
-        if self.values:
-            request["ExpressionAttributeValues"] = to_attribute_values(self.values)
-        return request
-
-
-def _number(value: Any) -> Any:
-    return Decimal(str(value)) if isinstance(value, float) else value
 
 
 def _history(e: Expression, entry: dict[str, Any], attendee: AttendeeItem | None) -> list[str]:
@@ -440,7 +400,7 @@ def refresh_claim(
     condition = (
         f"{e.name('sequence')} = {e.value(sequence)}"
         f" AND NOT contains({refreshed}, {e.value(ses_message_id)})"
-        f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(MAX_REFRESHES)})"
+        f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(REFRESHED_CAP)})"
         f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {cutoff})"
         # Nothing more to an address that hard-bounced or complained (docs/feedback.md).
         f" AND attribute_not_exists({e.name('suppressed')})"

@@ -1,10 +1,13 @@
-"""DynamoDB single-table adapter: sends the requests ``expressions`` builds, returns typed items.
+"""DynamoDB single-table adapter, the one store of every function: sends the requests
+``expressions`` (the send path, feedback) and ``reply_expressions`` (answers) build, returns typed
+items, and turns a refused conditional write into :class:`Refused` with the items as they are now.
 
 Writes per delivered email: one claim (a conditional write) before the send, and one share of a
 batch-wide TransactWriteItems after it, which records every attendee of the batch and adds each
-event's counters once (aggregated per event). This module is the plumbing: transactions and
-their retries, the fallbacks' control flow, pagination, and reading items into the model
-(``lambdas/domain/items.py``).
+event's counters once (aggregated per event). An answer or a feedback event is one transaction
+conditioned on the items as read (``lambdas.domain.decide_again``). This module is the plumbing:
+transactions and their retries, the fallbacks' control flow, pagination, and reading items into
+the model (``lambdas/domain/items.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +20,20 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lambdas.adapters import expressions
-from lambdas.adapters.expressions import CONDITION_FAILED, Completion, Operation, from_item
+from lambdas.adapters import expressions, reply_expressions
+from lambdas.adapters.expressions import (
+    CONDITION_FAILED,
+    Completion,
+    Operation,
+    from_item,
+    message_mapping,
+    read_attendee,
+    read_event,
+    read_occurrence_answers,
+)
+from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.contract import Person
+from lambdas.domain.decide_again import Refused
 from lambdas.domain.items import (
     HISTORY_CAP,
     AttendeeItem,
@@ -47,11 +61,8 @@ class ClaimResult:
     event_refused: bool = False
 
 
-@dataclass(frozen=True)
-class FeedbackRefused:
-    """A feedback write whose condition failed: the attendee item as it was then (None: gone)."""
-
-    attendee: AttendeeItem | None
+# The event item and the attendee item, as an answer is decided from them.
+Pair = tuple[EventItem | None, AttendeeItem | None]
 
 
 @dataclass
@@ -221,13 +232,122 @@ class Store:
 
     # -------------------------------------------------------------------------------- feedback
 
-    def record_feedback(self, uid: str, email: str, plan) -> FeedbackRefused | None:
-        """Write a ``FeedbackPlan`` in one TransactWriteItems; None when written."""
+    def record_feedback(self, uid: str, email: str, plan) -> Refused[AttendeeItem | None] | None:
+        """Write a ``FeedbackPlan`` in one TransactWriteItems; None when written, else the attendee
+        item as the refusal returned it (None: gone)."""
         try:
             self._transact(expressions.feedback_write(self._table, uid, email, plan))
         except TransactionRefused as refused:
-            return FeedbackRefused(_attendee(uid, from_item(refused.reasons[0].get("Item"))))
+            return Refused(_attendee(uid, from_item(refused.reasons[0].get("Item"))))
         return None
+
+    # --------------------------------------------------------------------------------- answers
+
+    def event_and_attendee(self, uid: str, email: str) -> Pair:
+        """The event item and the attendee item, read together (one serializable request)."""
+        response = self._db.transact_get_items(
+            TransactItems=[
+                {"Get": _key_only(read_event(self._table, uid))},
+                {"Get": _key_only(read_attendee(self._table, uid, email))},
+            ]
+        )
+        event, attendee = (from_item(r.get("Item")) for r in response["Responses"])
+        return _event(uid, event), _attendee(uid, attendee)
+
+    def record_reply(
+        self, answer, change, received: Received, event: EventItem, attendee: AttendeeItem | None
+    ) -> Refused[Pair] | None:
+        """Write the answer (a ``ReplyChange``) and move the counters. None when written; when
+        either item changed since it was read, both items as they are now (DynamoDB returns the
+        changed one with the refusal, so deciding again needs no new read)."""
+        items = reply_expressions.reply_transaction(self._table, answer, change, received, event, attendee)
+        try:
+            self._transact(items)
+        except TransactionRefused as refused:
+            return Refused(_pair_now(answer.uid, (event, attendee), refused.reasons))
+        return None
+
+    def occurrence_items(
+        self, uid: str, email: str, occurrence: str
+    ) -> tuple[EventItem | None, AttendeeItem | None, OccurrenceAnswersItem | None]:
+        """The event, the attendee and the occurrence's counts, read together (one request)."""
+        response = self._db.transact_get_items(
+            TransactItems=[
+                {"Get": _key_only(read_event(self._table, uid))},
+                {"Get": _key_only(read_attendee(self._table, uid, email))},
+                {"Get": _key_only(read_occurrence_answers(self._table, uid, occurrence))},
+            ]
+        )
+        event, attendee, tally = (from_item(r.get("Item")) for r in response["Responses"])
+        counts = OccurrenceAnswersItem.read(tally, uid=uid, occurrence=occurrence) if tally else None
+        return _event(uid, event), _attendee(uid, attendee), counts
+
+    def record_occurrence_reply(
+        self, answer, change, received: Received, attendee: AttendeeItem, tally: OccurrenceAnswersItem | None
+    ) -> bool:
+        """Write an answer for one occurrence and move its counts; False when any item changed
+        since it was read (decide again on a new read)."""
+        items = reply_expressions.occurrence_reply_transaction(
+            self._table, answer, change, received, attendee, tally
+        )
+        return self._transact_if(items)
+
+    def uncount(self, uid: str, attendee: AttendeeItem, deltas: dict[str, int], event: EventItem) -> bool:
+        """Clear a removed attendee's counted answer and take it out of the event's counts; False
+        when either item changed since it was read."""
+        return self._transact_if(
+            reply_expressions.uncount_transaction(self._table, uid, attendee, deltas, event)
+        )
+
+    def uncount_occurrence(
+        self, uid: str, attendee: AttendeeItem, occurrence: str, deltas: dict[str, int], tally
+    ) -> bool:
+        """As ``uncount``, for the attendee's answer to one occurrence and that occurrence's counts."""
+        items = reply_expressions.occurrence_uncount_transaction(
+            self._table, uid, attendee, occurrence, deltas, tally
+        )
+        return self._transact_if(items)
+
+    def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
+        """Keep an unproven answer apart; False when the attendee item changed since it was read."""
+        return self._update_if(
+            reply_expressions.unverified_update(self._table, answer, trust, received, attendee)
+        )
+
+    def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
+        """Keep a proposal; False when the attendee item changed since it was read."""
+        return self._update_if(reply_expressions.counter_update(self._table, answer, received, attendee))
+
+    def claim_refresh(
+        self, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
+    ) -> ClaimResult:
+        return self._claim(
+            uid,
+            reply_expressions.refresh_claim(
+                self._table, uid, email, sequence, ses_message_id, token, now, lease
+            ),
+        )
+
+    def record_refresh(
+        self, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
+    ) -> bool:
+        """Record the answer, by the claim's owner only; the email's message item rides in the same
+        transaction, so its delivery feedback finds the attendee (docs/feedback.md).
+
+        Refused when the claim was taken over after its lease ran out: the new owner records its
+        own send, but this email left too, so its message item is still written (unconditional,
+        like the send path's): a bounce of it must still suppress the address."""
+        record = reply_expressions.refresh_record(self._table, uid, email, ses_message_id, token, entry)
+        mapping = message_mapping(self._table, entry["message_id"], uid, email, entry["at"])
+        try:
+            self._transact([{"Update": record}, mapping])
+        except TransactionRefused:
+            self._db.update_item(**mapping["Update"])
+            return False
+        return True
+
+    def release_refresh(self, uid: str, email: str, token: str) -> None:
+        self._update_if(reply_expressions.refresh_release(self._table, uid, email, token))
 
     # ---------------------------------------------------------------------------------- events
 
@@ -244,6 +364,14 @@ class Store:
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
+            return False
+        return True
+
+    def _transact_if(self, items: list[dict]) -> bool:
+        """A conditional TransactWriteItems; False when a condition refused it."""
+        try:
+            self._transact(items)
+        except TransactionRefused:
             return False
         return True
 
@@ -310,3 +438,19 @@ def _event(uid: str, stored: dict[str, Any] | None) -> EventItem | None:
 
 def _attendee(uid: str, stored: dict[str, Any] | None) -> AttendeeItem | None:
     return None if stored is None else AttendeeItem.read(stored, uid=uid, email=email_in_key(stored))
+
+
+def _pair_now(uid: str, items: Pair, reasons: list[dict[str, Any]]) -> Pair:
+    """The items after a refused answer: the refusal's copy of an item whose condition failed
+    (None when it is gone), else the item as read (its condition held)."""
+    (event, attendee), (attendee_reason, event_reason) = items, reasons
+    if event_reason.get("Code") == CONDITION_FAILED:
+        event = _event(uid, from_item(event_reason.get("Item")))
+    if attendee_reason.get("Code") == CONDITION_FAILED:
+        attendee = _attendee(uid, from_item(attendee_reason.get("Item")))
+    return event, attendee
+
+
+def _key_only(get: dict[str, Any]) -> dict[str, Any]:
+    # TransactGetItems is serializable on its own and takes no ConsistentRead.
+    return {name: value for name, value in get.items() if name != "ConsistentRead"}

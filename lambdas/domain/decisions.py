@@ -8,47 +8,25 @@ functions here turn that into an outcome.
 
 from __future__ import annotations
 
-from enum import StrEnum
+import logging
 
 from lambdas.domain.contract import CancelIntent
 from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.outcomes import RETRIED, Outcome, SharedOutcome
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState, EventStatus, Method
 
 
-class Outcome(StrEnum):
-    """One structured log line per record carries one of these."""
+class SendOutcome(Outcome):
+    """What one record of send invite or send cancellation ended as (docs/idempotency.md)."""
 
     SENT = "sent"  # the email left through SES and the records were written
     FANNED_OUT = "fanned_out"  # a multi-attendee request was split onto the queue
     DUPLICATE = "duplicate"  # this attendee already has exactly this message
     STALE = "stale"  # a newer message (or the event's cancellation) already went out
     SKIPPED = "skipped"  # a cancellation for someone who was never invited
-    IN_FLIGHT = "in_flight"  # another delivery holds the claim: retry later (reported as a failure)
-    INVALID = "invalid"  # can never succeed: sent to the DLQ with its reason
-    FAILED = "failed"  # transient error: reported so SQS redelivers this record alone
-    THROTTLED = "throttled"  # not sent, over the SES rate or daily quota: put back on the queue, delayed
-    # Delivery feedback (docs/feedback.md).
-    SUPPRESSED = "suppressed"  # not sent: the address hard-bounced or complained
-    FEEDBACK_RECORDED = "feedback_recorded"  # SES's feedback on an email is on its attendee and counted
-    UNKNOWN_MESSAGE = "unknown_message"  # feedback on an email this table does not know: dropped
-    NOT_YET_RECORDED = "not_yet_recorded"  # ...sent moments ago, maybe not recorded yet: retried once
-    IGNORED = "ignored"  # not for us: an SES event type that is not feedback, SES's setup notification
-    # Record reply (docs/replies.md, "Recording"): what an email to the RSVP mailbox led to.
-    RECORDED = "recorded"  # an invited attendee's answer is recorded and counted
-    SHARED = "shared"  # an answer from someone not invited (a forwarded invitation), counted apart
-    COUNTER_RECORDED = "counter_recorded"  # a proposed change is kept for the organizer
-    REFRESHED = "refreshed"  # the current version was sent again to the attendee who asked
-    UNTRUSTED = "untrusted"  # forged or failed SES's checks: not recorded
-    UNVERIFIED = "unverified"  # maybe the attendee's (relayed, DMARC p=none): kept apart, not counted
-    UNKNOWN_EVENT = "unknown_event"  # no event with that UID was sent from here
-    CANCELLED_EVENT = "cancelled_event"  # an answer for a cancelled event
-    NOT_CALENDAR = "not_calendar"  # no calendar in the mail: kept in the bucket, logged
-    MALFORMED_CALENDAR = "malformed_calendar"  # a calendar that cannot be read or is not an answer
-    UNSUPPORTED = "unsupported"  # an iTIP method (or instance answer) this server does not take
-
-    @property
-    def retry(self) -> bool:
-        return self in (Outcome.IN_FLIGHT, Outcome.FAILED, Outcome.NOT_YET_RECORDED)
+    # Another delivery holds the claim, its lease not yet run out: retried after the visibility timeout.
+    IN_FLIGHT = "in_flight", RETRIED, logging.WARNING
+    SUPPRESSED = "suppressed"  # not sent: the address hard-bounced or complained (docs/feedback.md)
 
 
 def claim_is_live(attendee: AttendeeItem | None, now: float, lease_seconds: int) -> bool:
@@ -70,32 +48,32 @@ def classify_refused_invite(
     at least as high as this request's.
     """
     if event_refused:
-        return Outcome.STALE
+        return SendOutcome.STALE
     if claim_is_live(attendee, now, lease_seconds):
-        return Outcome.IN_FLIGHT
+        return SendOutcome.IN_FLIGHT
     sent = -1 if attendee is None or attendee.sequence is None else attendee.sequence
     if sent == sequence and attendee.status is AttendeeStatus.INVITED:
-        return Outcome.DUPLICATE
+        return SendOutcome.DUPLICATE
     if sent >= sequence:
-        return Outcome.STALE
+        return SendOutcome.STALE
     if attendee is not None and attendee.suppressed is not None:
-        return Outcome.SUPPRESSED
+        return SendOutcome.SUPPRESSED
     # The claim was refused but nothing explains it (a concurrent change between the write and the
     # read of ALL_OLD): let SQS redeliver and decide again.
-    return Outcome.IN_FLIGHT
+    return SharedOutcome.RETRY_LATER
 
 
 def classify_refused_cancellation(attendee: AttendeeItem | None, now: float, lease_seconds: int) -> Outcome:
     """Why a cancellation claim was refused."""
     if attendee is None:
-        return Outcome.SKIPPED  # never invited: nothing to cancel, nothing to retry
+        return SendOutcome.SKIPPED  # never invited: nothing to cancel, nothing to retry
     if claim_is_live(attendee, now, lease_seconds):
-        return Outcome.IN_FLIGHT
+        return SendOutcome.IN_FLIGHT
     if attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
-        return Outcome.DUPLICATE
+        return SendOutcome.DUPLICATE
     if attendee.suppressed is not None:
-        return Outcome.SUPPRESSED
-    return Outcome.SKIPPED
+        return SendOutcome.SUPPRESSED
+    return SendOutcome.SKIPPED
 
 
 # ---------------------------------------------------------------------------------- suppression

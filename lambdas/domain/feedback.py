@@ -15,15 +15,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lambdas.domain.decisions import Outcome, suppresses
+from lambdas.domain.decisions import suppresses
 from lambdas.domain.envelopes import decode_body
 from lambdas.domain.items import AttendeeItem, Delivery, Suppression
+from lambdas.domain.outcomes import RETRIED, Outcome
 from lambdas.domain.validation import CONTROL_CHARACTERS, FieldError, InvalidRequest
 from lambdas.domain.vocabulary import BounceType, DeliveryState
 
 MAX_MESSAGE_ID = 256
 MAX_DIAGNOSTIC = 1000  # what an operator needs of an SMTP answer; the rest stays in SES's record
 _CONTROL_RUN = re.compile(f"{CONTROL_CHARACTERS}+")  # a run of them becomes one space
+
+
+class FeedbackOutcome(Outcome):
+    """What one SES feedback event led to (docs/feedback.md)."""
+
+    FEEDBACK_RECORDED = "feedback_recorded"  # SES's feedback on an email is on its attendee and counted
+    UNKNOWN_MESSAGE = "unknown_message"  # feedback on an email this table does not know: dropped
+    NOT_YET_RECORDED = "not_yet_recorded", RETRIED  # ...sent moments ago, maybe not recorded yet: retried
+    DUPLICATE = "duplicate"  # this very event is already recorded
+    STALE = "stale"  # older than the recorded one: its email counted, the newer state kept
+    IGNORED = "ignored"  # not feedback: an SES event type the configuration set does not publish
+
 
 # eventType -> (the event's own object, the delivery state it leads to). "Rendering Failure" is
 # how SES spells it in the record; the event destination's type is RENDERING_FAILURE.
@@ -210,21 +223,23 @@ def plan_feedback(attendee: AttendeeItem, event: FeedbackEvent) -> FeedbackPlan:
     )
 
 
-def unneeded_outcome(attendee: AttendeeItem, event: FeedbackEvent) -> Outcome:
+def unneeded_outcome(attendee: AttendeeItem, event: FeedbackEvent) -> FeedbackOutcome:
     """An event that changes nothing: this very event again (DUPLICATE), or an older one (STALE)."""
     recorded = attendee.delivery
     same = recorded is not None and recorded.at == event.at and recorded.message_id == event.ses_message_id
     counter = COUNTERS.get(event.state)
     counted = counter is not None and f"{counter}#{event.ses_message_id}" in attendee.counted_feedback
-    return Outcome.DUPLICATE if same or counted else Outcome.STALE
+    return FeedbackOutcome.DUPLICATE if same or counted else FeedbackOutcome.STALE
 
 
-def unknown_message_outcome(event: FeedbackEvent, now: datetime, recording_window: timedelta) -> Outcome:
+def unknown_message_outcome(
+    event: FeedbackEvent, now: datetime, recording_window: timedelta
+) -> FeedbackOutcome:
     """Feedback on a message the table does not know. An email is recorded after its batch's sends,
     so feedback on one sent moments ago may come first: retried (SQS redelivers it after the
     visibility timeout, past the window). Otherwise it is not ours, or its send was never recorded:
     dropped, never retried forever."""
     sent = datetime.fromisoformat(event.sent_at) if event.sent_at else None
     if sent is not None and now - sent < recording_window:
-        return Outcome.NOT_YET_RECORDED
-    return Outcome.UNKNOWN_MESSAGE
+        return FeedbackOutcome.NOT_YET_RECORDED
+    return FeedbackOutcome.UNKNOWN_MESSAGE

@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.contract import EventDetails
-from lambdas.domain.decisions import Outcome
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, occurrence_text
 from lambdas.domain.replies import (
     COUNTED_ANSWERS,
@@ -27,6 +26,7 @@ from lambdas.domain.replies import (
     Answer,
     Counts,
     Refusal,
+    ReplyOutcome,
     answered_partstat,
     count_moves,
     invited_sequence,
@@ -58,18 +58,22 @@ def answered_occurrence(recurrence_id: str, event: EventItem, attendee: Attendee
     details = event.details()
     recurrence = details.recurrence if details is not None else None
     if recurrence is None:
-        return Refusal(Outcome.UNSUPPORTED, "an answer for one occurrence of an event that does not repeat")
+        return Refusal(
+            ReplyOutcome.UNSUPPORTED, "an answer for one occurrence of an event that does not repeat"
+        )
     try:
         value = _read(recurrence_id, details.start, details.timezone)
     except (ValueError, OverflowError):
-        return Refusal(Outcome.MALFORMED_CALENDAR, f"RECURRENCE-ID {recurrence_id} is out of range")
+        return Refusal(ReplyOutcome.MALFORMED_CALENDAR, f"RECURRENCE-ID {recurrence_id} is out of range")
     if value is None or not recurrence.includes(value):
-        return Refusal(Outcome.STALE, f"RECURRENCE-ID {recurrence_id} is not an occurrence of the series")
+        return Refusal(
+            ReplyOutcome.STALE, f"RECURRENCE-ID {recurrence_id} is not an occurrence of the series"
+        )
     if value in recurrence.exdates:
-        return Refusal(Outcome.STALE, "the occurrence is cancelled")
+        return Refusal(ReplyOutcome.STALE, "the occurrence is cancelled")
     occurrence = occurrence_text(value)
     if attendee is not None and occurrence in attendee.excluded_occurrences:
-        return Refusal(Outcome.STALE, "the attendee was removed from this occurrence")
+        return Refusal(ReplyOutcome.STALE, "the attendee was removed from this occurrence")
     return occurrence
 
 
@@ -101,20 +105,22 @@ def decide_occurrence_reply(
     if sent is None or attendee.status is not AttendeeStatus.INVITED:
         # A forwarded invitation's guest has no occurrences of their own to answer.
         return Refusal(
-            Outcome.SKIPPED, "an answer for one occurrence from someone the organizer did not invite"
+            ReplyOutcome.SKIPPED, "an answer for one occurrence from someone the organizer did not invite"
         )
     if answer.sequence < sent:
-        return Refusal(Outcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
+        return Refusal(ReplyOutcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
     version = sent
     entry = attendee.occurrence_replies.get(occurrence)
     if entry is None and len(attendee.occurrence_replies) >= MAX_OCCURRENCE_REPLIES:
-        return Refusal(Outcome.SKIPPED, f"{MAX_OCCURRENCE_REPLIES} occurrences were already answered apart")
+        return Refusal(
+            ReplyOutcome.SKIPPED, f"{MAX_OCCURRENCE_REPLIES} occurrences were already answered apart"
+        )
     if entry is not None and entry.sequence == version and entry.dtstamp:
         recorded = datetime.fromisoformat(entry.dtstamp)
         if answer.dtstamp == recorded:
-            return Refusal(Outcome.DUPLICATE, "this answer for the occurrence is already recorded")
+            return Refusal(ReplyOutcome.DUPLICATE, "this answer for the occurrence is already recorded")
         if answer.dtstamp < recorded:
-            return Refusal(Outcome.STALE, "a later answer (DTSTAMP) for this occurrence is recorded")
+            return Refusal(ReplyOutcome.STALE, "a later answer (DTSTAMP) for this occurrence is recorded")
     name = COUNTED_ANSWERS.get(partstat)
     counted_as = INVITED_PREFIX + name if name else None
     epoch = -1 if tally is None or tally.replies_sequence is None else tally.replies_sequence

@@ -14,13 +14,39 @@ never counted with answers to the current one.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from lambdas.domain.decisions import Outcome, suppression_fields
+from lambdas.domain.decisions import suppression_fields
 from lambdas.domain.items import REFRESHED_CAP, AttendeeItem, EventItem
+from lambdas.domain.outcomes import RETRIED, Outcome
 from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
+
+
+class ReplyOutcome(Outcome):
+    """What an email to the RSVP mailbox led to (docs/replies.md, "Recording")."""
+
+    RECORDED = "recorded"  # an invited attendee's answer is recorded and counted
+    SHARED = "shared"  # an answer from someone not invited (a forwarded invitation), counted apart
+    COUNTER_RECORDED = "counter_recorded"  # a proposed change is kept for the organizer
+    REFRESHED = "refreshed"  # the current version was sent again to the attendee who asked
+    UNTRUSTED = "untrusted", False, logging.WARNING  # forged or failed SES's checks: not recorded
+    UNVERIFIED = "unverified"  # maybe the attendee's (relayed, DMARC p=none): kept apart, not counted
+    UNKNOWN_EVENT = "unknown_event"  # no event with that UID was sent from here
+    CANCELLED_EVENT = "cancelled_event"  # an answer for a cancelled event
+    NOT_CALENDAR = "not_calendar"  # no calendar in the mail: kept in the bucket, logged
+    MALFORMED_CALENDAR = "malformed_calendar"  # a calendar that cannot be read or is not an answer
+    UNSUPPORTED = "unsupported"  # an iTIP method (or instance answer) this server does not take
+    DUPLICATE = "duplicate"  # this answer, proposal or refresh request is already recorded
+    STALE = "stale"  # it answers an older version, or a later answer is recorded
+    SKIPPED = "skipped"  # not for the organizer's attendees, or automatic mail never answered
+    # Another delivery is answering the same REFRESH, its lease not yet run out.
+    IN_FLIGHT = "in_flight", RETRIED, logging.WARNING
+    SUPPRESSED = "suppressed"  # a REFRESH from an address that hard-bounced or complained
+    IGNORED = "ignored"  # SES's setup notification: not an email
+
 
 # Answers a REPLY may record (RFC 5546 §3.2.3); NEEDS-ACTION or an X- value is not an answer.
 RECORDABLE_PARTSTATS = frozenset(
@@ -59,7 +85,7 @@ class Answer(Protocol):
 class Refusal:
     """The answer changes nothing; ``reason`` goes into its log line."""
 
-    outcome: Outcome
+    outcome: ReplyOutcome
     reason: str
 
 
@@ -77,7 +103,7 @@ class Counts:
 class ReplyChange:
     """Record the answer: the attendee item's new reply state, and the event's counters."""
 
-    outcome: Outcome  # RECORDED (an invited attendee) or SHARED (a forwarded invitation)
+    outcome: ReplyOutcome  # RECORDED (an invited attendee) or SHARED (a forwarded invitation)
     origin: Origin | None  # SHARED, or None for an invited attendee
     version: int  # the event version this answer answers: the attendee's reply_sequence
     counted_as: str | None  # the counter the attendee now adds one to, None when not counted
@@ -87,9 +113,9 @@ class ReplyChange:
 def event_refusal(event: EventItem | None) -> Refusal | None:
     """Answers are recorded only for an event this system sent and has not cancelled."""
     if event is None:
-        return Refusal(Outcome.UNKNOWN_EVENT, "no event with this UID was sent from here")
+        return Refusal(ReplyOutcome.UNKNOWN_EVENT, "no event with this UID was sent from here")
     if event.is_cancelled:
-        return Refusal(Outcome.CANCELLED_EVENT, "the event is cancelled")
+        return Refusal(ReplyOutcome.CANCELLED_EVENT, "the event is cancelled")
     return None
 
 
@@ -116,9 +142,11 @@ def answered_partstat(answer: Answer, event: EventItem | None, attendee: Attende
         return refused
     partstat = PartStat._value2member_map_.get(answer.partstat or "")
     if partstat not in RECORDABLE_PARTSTATS:
-        return Refusal(Outcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer")
+        return Refusal(
+            ReplyOutcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer"
+        )
     if attendee is not None and attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
-        return Refusal(Outcome.STALE, "the attendee was removed from the event (a CANCEL was sent)")
+        return Refusal(ReplyOutcome.STALE, "the attendee was removed from the event (a CANCEL was sent)")
     return partstat
 
 
@@ -133,7 +161,7 @@ def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem
     # Forwarded invitations answer the event's current version; they were never sent one of their own.
     current = sent if sent is not None else (event.sequence or 0)
     if answer.sequence < current:
-        return Refusal(Outcome.STALE, f"answers SEQUENCE {answer.sequence}; {current} was sent since")
+        return Refusal(ReplyOutcome.STALE, f"answers SEQUENCE {answer.sequence}; {current} was sent since")
     # An attendee must not raise SEQUENCE (RFC 5546 §2.1.4): a higher one still answers what was sent,
     # and cannot move the event's counts to a version that does not exist.
     version = current
@@ -141,15 +169,15 @@ def decide_reply(answer: Answer, event: EventItem | None, attendee: AttendeeItem
     if attendee is not None and attendee.reply_sequence == version and attendee.reply_dtstamp:
         recorded = datetime.fromisoformat(attendee.reply_dtstamp)
         if answer.dtstamp == recorded:
-            return Refusal(Outcome.DUPLICATE, "this answer is already recorded")
+            return Refusal(ReplyOutcome.DUPLICATE, "this answer is already recorded")
         if answer.dtstamp < recorded:
-            return Refusal(Outcome.STALE, "a later answer (DTSTAMP) to this version is recorded")
+            return Refusal(ReplyOutcome.STALE, "a later answer (DTSTAMP) to this version is recorded")
 
     prefix = SHARED_PREFIX if origin is Origin.SHARED else INVITED_PREFIX
     name = COUNTED_ANSWERS.get(partstat)
     counted_as = prefix + name if name else None
     return ReplyChange(
-        outcome=Outcome.SHARED if origin is Origin.SHARED else Outcome.RECORDED,
+        outcome=ReplyOutcome.SHARED if origin is Origin.SHARED else ReplyOutcome.RECORDED,
         origin=origin,
         version=version,
         counted_as=counted_as if version >= _epoch(event) else None,
@@ -213,12 +241,14 @@ def decide_unverified(answer: Answer, event: EventItem | None, attendee: Attende
         return refused
     partstat = PartStat._value2member_map_.get(answer.partstat or "")
     if partstat not in RECORDABLE_PARTSTATS:
-        return Refusal(Outcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer")
+        return Refusal(
+            ReplyOutcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer"
+        )
     sent = invited_sequence(attendee)
     if sent is None or attendee.status is not AttendeeStatus.INVITED:
-        return Refusal(Outcome.SKIPPED, "an unverified answer for someone the organizer did not invite")
+        return Refusal(ReplyOutcome.SKIPPED, "an unverified answer for someone the organizer did not invite")
     if answer.sequence < sent:
-        return Refusal(Outcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
+        return Refusal(ReplyOutcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
     return _dtstamp_refusal(answer, attendee.unverified, "unverified answer", "kept")
 
 
@@ -232,10 +262,10 @@ def decide_counter(answer: Answer, event: EventItem | None, attendee: AttendeeIt
         return refused
     sent = invited_sequence(attendee)
     if sent is None:
-        return Refusal(Outcome.SKIPPED, "a proposal from someone the organizer did not invite")
+        return Refusal(ReplyOutcome.SKIPPED, "a proposal from someone the organizer did not invite")
     if answer.sequence < sent:
         return Refusal(
-            Outcome.STALE, f"proposes a change to SEQUENCE {answer.sequence}; {sent} was sent since"
+            ReplyOutcome.STALE, f"proposes a change to SEQUENCE {answer.sequence}; {sent} was sent since"
         )
     return _dtstamp_refusal(answer, attendee.counter, "proposal", "recorded")
 
@@ -246,27 +276,39 @@ def _dtstamp_refusal(answer: Answer, stored, what: str, kept: str) -> Refusal | 
         return None
     recorded = datetime.fromisoformat(stored.dtstamp)
     if answer.dtstamp == recorded:
-        return Refusal(Outcome.DUPLICATE, f"this {what} is already {kept}")
+        return Refusal(ReplyOutcome.DUPLICATE, f"this {what} is already {kept}")
     if answer.dtstamp < recorded:
-        return Refusal(Outcome.STALE, f"a later {what} (DTSTAMP) is {kept}")
+        return Refusal(ReplyOutcome.STALE, f"a later {what} (DTSTAMP) is {kept}")
     return None
 
 
-def decide_refresh(event: EventItem | None, attendee: AttendeeItem | None, ses_message_id: str):
-    """The sequence to send again, or the Refusal (RFC 5546 §3.2.6: the latest REQUEST, same SEQUENCE)."""
+def decide_refresh(
+    event: EventItem | None,
+    attendee: AttendeeItem | None,
+    ses_message_id: str,
+    now: float,
+    lease_seconds: int,
+):
+    """The sequence to send again, or the Refusal (RFC 5546 §3.2.6: the latest REQUEST, same SEQUENCE).
+
+    The same rules decide before the claim and on the item a refused claim returns, so what the
+    claim's condition refuses (``reply_expressions.refresh_claim``) is named here."""
     refused = event_refusal(event)
     if refused:
         return refused
     sent = invited_sequence(attendee)
     if sent is None or attendee.status is not AttendeeStatus.INVITED:
-        return Refusal(Outcome.SKIPPED, "a refresh from someone the organizer did not invite")
+        return Refusal(ReplyOutcome.SKIPPED, "a refresh from someone the organizer did not invite")
     if ses_message_id in attendee.refreshed:
-        return Refusal(Outcome.DUPLICATE, "this refresh request was already answered")
+        return Refusal(ReplyOutcome.DUPLICATE, "this refresh request was already answered")
+    claimed = attendee.refresh_pending
+    if claimed is not None and claimed.since > now - lease_seconds:
+        return Refusal(ReplyOutcome.IN_FLIGHT, "another delivery is answering a refresh for this attendee")
     if len(attendee.refreshed) >= MAX_REFRESHES:
-        return Refusal(Outcome.SKIPPED, f"{MAX_REFRESHES} refresh requests were already answered")
+        return Refusal(ReplyOutcome.SKIPPED, f"{MAX_REFRESHES} refresh requests were already answered")
     if attendee.suppressed is not None:  # a hard bounce or a complaint: nothing more is sent
-        return Refusal(Outcome.SUPPRESSED, suppression_fields(attendee)["reason"])
+        return Refusal(ReplyOutcome.SUPPRESSED, suppression_fields(attendee)["reason"])
     if sent < (event.sequence or 0):
         # Only the stored details' own version can be rendered; the update is on its way to them.
-        return Refusal(Outcome.STALE, f"an update (SEQUENCE {event.sequence}) is being sent")
+        return Refusal(ReplyOutcome.STALE, f"an update (SEQUENCE {event.sequence}) is being sent")
     return sent

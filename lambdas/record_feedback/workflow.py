@@ -1,8 +1,9 @@
 """Record Feedback: one SES event-publishing record in, one outcome out.
 
 record -> its email, by SES message id (the message item) -> the attendee item -> what the event
-changes (lambdas.domain.feedback), written conditionally on what it was decided from. The rules
-and their reasons: docs/feedback.md.
+changes (lambdas.domain.feedback), written conditionally on what it was decided from, and decided
+again on the item a refusal returns (lambdas.domain.decide_again). The rules and their reasons:
+docs/feedback.md.
 """
 
 from __future__ import annotations
@@ -10,22 +11,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from lambdas.domain.decisions import Outcome
-from lambdas.domain.feedback import parse_feedback, plan_feedback, unknown_message_outcome, unneeded_outcome
+from lambdas.domain.decide_again import decide_and_write
+from lambdas.domain.feedback import (
+    FeedbackOutcome,
+    parse_feedback,
+    plan_feedback,
+    unknown_message_outcome,
+    unneeded_outcome,
+)
+from lambdas.domain.outcomes import SharedOutcome
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.services import Services
-
-# A refused write means another copy (or a newer event) was written first: decide again on the item
-# it left (the refusal returns it). Each refusal is someone else's success, so a few settle twelve
-# concurrent copies; past them SQS redelivers the record.
-DECIDE_ATTEMPTS = 5
 
 
 def handle_feedback(services: Services, record: dict[str, Any]) -> RecordResult:
     event = parse_feedback(record.get("body"))  # InvalidRequest: the DLQ, with its reason
     fields: dict[str, Any] = {"sesMessageId": event.ses_message_id, "eventType": event.event_type}
     if event.state is None:
-        return RecordResult(Outcome.IGNORED, fields=fields)
+        return RecordResult(FeedbackOutcome.IGNORED, fields=fields)
     message = services.store.get_message(event.ses_message_id)
     if message is not None and message.expired(services.clock()):
         # Past its retention, whether or not DynamoDB has deleted it yet (it does so lazily): the
@@ -41,19 +44,24 @@ def handle_feedback(services: Services, record: dict[str, Any]) -> RecordResult:
         fields |= {"bounceType": event.bounce_type, "bounceSubType": event.bounce_subtype}
     if event.diagnostic:
         fields["diagnostic"] = event.diagnostic
-    for _ in range(DECIDE_ATTEMPTS):
-        plan = plan_feedback(attendee, event)
-        if plan.changes_nothing:
-            return RecordResult(unneeded_outcome(attendee, event), fields=fields)
-        refused = services.store.record_feedback(message.uid, message.email, plan)
-        if refused is None:
-            written = {
-                "counted": plan.counter or "",
-                "stateUpdated": plan.delivery is not None,
-                "suppressed": plan.suppression is not None,
-            }
-            return RecordResult(Outcome.FEEDBACK_RECORDED, fields={**fields, **written})
-        if refused.attendee is None:
-            return RecordResult(Outcome.UNKNOWN_MESSAGE, fields={**fields, "reason": "attendee item gone"})
-        attendee = refused.attendee
-    return RecordResult(Outcome.IN_FLIGHT, fields={**fields, "reason": "contended: redelivered"})
+    settled = decide_and_write(
+        attendee,
+        decide=lambda attendee: plan_feedback(attendee, event) if attendee is not None else None,
+        writes=lambda plan: plan is not None and not plan.changes_nothing,
+        write=lambda plan, _: services.store.record_feedback(message.uid, message.email, plan),
+    )
+    if settled is None:
+        return RecordResult(SharedOutcome.RETRY_LATER, fields={**fields, "reason": "contended: redelivered"})
+    plan = settled.decision
+    if plan is None:
+        return RecordResult(
+            FeedbackOutcome.UNKNOWN_MESSAGE, fields={**fields, "reason": "attendee item gone"}
+        )
+    if not settled.written:
+        return RecordResult(unneeded_outcome(settled.items, event), fields=fields)
+    written = {
+        "counted": plan.counter or "",
+        "stateUpdated": plan.delivery is not None,
+        "suppressed": plan.suppression is not None,
+    }
+    return RecordResult(FeedbackOutcome.FEEDBACK_RECORDED, fields={**fields, **written})

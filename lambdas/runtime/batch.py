@@ -19,8 +19,8 @@ from typing import Any
 from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
 from lambdas.adapters.store import CompletionReport
-from lambdas.domain.decisions import Outcome
 from lambdas.domain.envelopes import decode_body
+from lambdas.domain.outcomes import Outcome, SharedOutcome
 from lambdas.domain.validation import InvalidRequest
 
 
@@ -70,9 +70,9 @@ def process_batch(
                 dead_letter(record, invalid)
             except Exception as error:  # DLQ unreachable: retry; the redrive policy still catches it
                 return RecordResult(
-                    Outcome.FAILED, fields={**fields, "error": f"dead-letter failed: {error!r}"}
+                    SharedOutcome.FAILED, fields={**fields, "error": f"dead-letter failed: {error!r}"}
                 )
-            return RecordResult(Outcome.INVALID, fields=fields)
+            return RecordResult(SharedOutcome.INVALID, fields=fields)
         except SendThrottled as throttled:
             # Not sent (SES accepted nothing): the record goes back on its queue with a delay and
             # counts as handled, so its receive count does not grow (docs/idempotency.md).
@@ -80,13 +80,15 @@ def process_batch(
             try:
                 delay = put_back(record, throttled)
             except Exception as error:  # not put back: SQS retries it, as any failure
-                return RecordResult(Outcome.FAILED, fields={**fields, "error": f"not put back: {error!r}"})
-            return RecordResult(Outcome.THROTTLED, fields={**fields, "delaySeconds": delay})
+                return RecordResult(
+                    SharedOutcome.FAILED, fields={**fields, "error": f"not put back: {error!r}"}
+                )
+            return RecordResult(SharedOutcome.THROTTLED, fields={**fields, "delaySeconds": delay})
         except AddressSuppressed as suppressed:
             fields = {**identify(record), **suppressed.fields, "reason": suppressed.reason}
-            return RecordResult(Outcome.SUPPRESSED, fields=fields)
+            return RecordResult(SharedOutcome.SUPPRESSED, fields=fields)
         except Exception as error:
-            return RecordResult(Outcome.FAILED, fields={**identify(record), "error": repr(error)})
+            return RecordResult(SharedOutcome.FAILED, fields={**identify(record), "error": repr(error)})
 
     if len(records) == 1:
         results = [run(records[0])]
@@ -107,7 +109,9 @@ def process_batch(
     for record, result in zip(records, results, strict=True):
         message_id = record.get("messageId", "")
         if result.completion is not None and message_id in report.unrecorded:
-            result = RecordResult(Outcome.FAILED, fields={**result.fields, "error": "sent but not recorded"})
+            result = RecordResult(
+                SharedOutcome.FAILED, fields={**result.fields, "error": "sent but not recorded"}
+            )
         _log(logger, result, message_id)
         if result.outcome.retry:
             failures.append({"itemIdentifier": message_id})
@@ -135,10 +139,4 @@ def identify(record: dict[str, Any]) -> dict[str, str]:
 
 def _log(logger, result: RecordResult, message_id: str) -> None:
     extra = {"outcome": result.outcome.value, "messageId": message_id, **result.fields}
-    if result.outcome is Outcome.FAILED:
-        logger.error(result.outcome.value, extra=extra)
-    elif result.outcome in (Outcome.INVALID, Outcome.IN_FLIGHT, Outcome.UNTRUSTED, Outcome.THROTTLED):
-        # Untrusted: forged mail; throttled: the sending rate is too high for the quota.
-        logger.warning(result.outcome.value, extra=extra)
-    else:
-        logger.info(result.outcome.value, extra=extra)
+    logger.log(result.outcome.level, result.outcome.value, extra=extra)

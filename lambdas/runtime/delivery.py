@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.decisions import Outcome, attendee_status_after
+from lambdas.domain.decisions import SendOutcome, attendee_status_after
 from lambdas.domain.items import occurrence_text
 from lambdas.domain.message import render_email
 from lambdas.domain.validation import FieldError, InvalidRequest
@@ -98,7 +98,9 @@ def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: s
         event=itip.event.as_dict(),
         occurrence=occurrence,
     )
-    return RecordResult(Outcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id})
+    return RecordResult(
+        SendOutcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id}
+    )
 
 
 def ses_suppression_refusal(error: Exception) -> str:

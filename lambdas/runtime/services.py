@@ -7,8 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache, cached_property
-from typing import TYPE_CHECKING
+from functools import cache
 
 from lambdas.adapters import clients
 from lambdas.adapters.mailbox import Mailbox
@@ -18,9 +17,6 @@ from lambdas.adapters.queues import Queues
 from lambdas.adapters.store import Store
 from lambdas.domain.message import Envelope
 from lambdas.runtime import config
-
-if TYPE_CHECKING:
-    from lambdas.adapters.reply_store import ReplyStore
 
 # The rate a container paces at when SES cannot tell the account's: the SES sandbox's, the lowest
 # any account has. Slow, never throttled; the records it cannot send in time go back to the queue.
@@ -46,14 +42,6 @@ class Services:
     mailbox: Mailbox  # record reply: the raw emails SES receiving stored in S3
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_token: Callable[[], str] = field(default=_new_token)
-
-    @cached_property
-    def replies(self) -> ReplyStore:
-        """Record reply's writes, on the same table and client. Built (and imported) on first use,
-        so the other functions' cold starts never load the reply code."""
-        from lambdas.adapters.reply_store import ReplyStore
-
-        return ReplyStore(clients.client("dynamodb", self.settings.region), self.settings.table_name)
 
     @property
     def envelope(self) -> Envelope:

@@ -15,7 +15,7 @@ from lambdas.domain.contract import (
     parse_cancellation,
 )
 from lambdas.domain.decisions import (
-    Outcome,
+    SendOutcome,
     attendee_cancellation_sequence,
     classify_refused_cancellation,
     event_cancellation_sequence,
@@ -94,7 +94,7 @@ def _cancel_occurrence_for_everyone(services: Services, request: CancelRequest) 
     details = {**event.as_dict(), "sequence": sequence}
     count = fan_out(services, [event_cancellation_share(details, person) for person in invited])
     fields = {"uid": request.uid, "occurrence": occurrence, "attendees": count, "sequence": sequence}
-    return RecordResult(Outcome.FANNED_OUT, fields=fields)
+    return RecordResult(SendOutcome.FANNED_OUT, fields=fields)
 
 
 def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordResult:
@@ -106,7 +106,7 @@ def _cancel_whole_event(services: Services, request: CancelRequest) -> RecordRes
     details = {**event.as_dict(), "sequence": sequence}
     count = fan_out(services, [event_cancellation_share(details, person) for person in invited])
     fields = {"uid": request.uid, "intent": request.intent, "attendees": count, "sequence": sequence}
-    return RecordResult(Outcome.FANNED_OUT, fields=fields)
+    return RecordResult(SendOutcome.FANNED_OUT, fields=fields)
 
 
 def _occurrence_sequence(
@@ -120,13 +120,16 @@ def _occurrence_sequence(
 def _uncounted(services: Services, uid: str, email: str, before: AttendeeItem, one_occurrence: str) -> bool:
     """Take the removed attendee's answers out of the counts: for one occurrence, their answer to
     it; for the event, the series answer and every occurrence's. True when nothing was counted."""
-    if one_occurrence:
-        if one_occurrence not in before.occurrence_replies:
-            return True
-        return services.replies.uncount_occurrence(uid, email, one_occurrence)
-    if not before.counted_as and not before.occurrence_replies:
+    if one_occurrence and one_occurrence not in before.occurrence_replies:
         return True
-    return services.replies.uncount(uid, email)
+    if not one_occurrence and not before.counted_as and not before.occurrence_replies:
+        return True
+    # Imported when an answer is to be taken out: a cancellation's cold start never loads the rules.
+    from lambdas.send_cancellation import uncount
+
+    if one_occurrence:
+        return uncount.uncount_occurrence(services.store, uid, email, one_occurrence)
+    return uncount.uncount(services.store, uid, email)
 
 
 def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: str) -> RecordResult:
@@ -141,7 +144,7 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
     claim = services.store.claim_cancellation(request.uid, attendee.email, token, now.timestamp(), lease)
     if not claim.claimed:
         outcome = classify_refused_cancellation(claim.attendee, now.timestamp(), lease)
-        if outcome is Outcome.SUPPRESSED:
+        if outcome is SendOutcome.SUPPRESSED:
             fields |= suppression_fields(claim.attendee)
         return RecordResult(outcome, fields=fields)
 
@@ -149,12 +152,12 @@ def _cancel_for_attendee(services: Services, request: CancelRequest, record_id: 
     one_occurrence = "" if event.occurrence is None else occurrence_text(event.occurrence)
     if one_occurrence and occurrence_already_cancelled(before, one_occurrence):
         services.store.release(request.uid, attendee.email, token)
-        return RecordResult(Outcome.DUPLICATE, fields=fields)
+        return RecordResult(SendOutcome.DUPLICATE, fields=fields)
     # A later series update carries a cancelled occurrence as an EXDATE: it never supersedes it.
     superseded = not one_occurrence and superseded_by_update(before, request.sequence)
     if request.intent is CancelIntent.NOTIFY_CANCELLED and superseded:
         services.store.release(request.uid, attendee.email, token)
-        return RecordResult(Outcome.STALE, fields=fields)
+        return RecordResult(SendOutcome.STALE, fields=fields)
     if one_occurrence and request.from_fan_out:
         sequence = request.sequence  # the one the whole occurrence's cancellation chose
     elif one_occurrence:

@@ -7,7 +7,7 @@ from typing import Any
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import EventDetails, InviteFanOut, parse_invite
 from lambdas.domain.decisions import (
-    Outcome,
+    SendOutcome,
     classify_refused_invite,
     itip_status,
     stale_occurrence_change,
@@ -31,26 +31,26 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
     if isinstance(request, InviteFanOut):
         details = event.as_dict()
         count = fan_out(services, [{"event": details, "attendee": p.as_dict()} for p in request.attendees])
-        return RecordResult(Outcome.FANNED_OUT, fields={"uid": event.uid, "attendees": count})
+        return RecordResult(SendOutcome.FANNED_OUT, fields={"uid": event.uid, "attendees": count})
 
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
     fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
     if event.occurrence is not None and _occurrence_is_stale(services, event):
-        return RecordResult(Outcome.STALE, fields=fields)
+        return RecordResult(SendOutcome.STALE, fields=fields)
     now, token = services.clock(), services.new_token()
     claim = services.store.claim_invite(event.uid, attendee, event.sequence, token, now.timestamp(), lease)
     if not claim.claimed:
         outcome = classify_refused_invite(
             claim.attendee, claim.event_refused, event.sequence, now.timestamp(), lease
         )
-        if outcome is Outcome.SUPPRESSED:
+        if outcome is SendOutcome.SUPPRESSED:
             fields |= suppression_fields(claim.attendee)
         return RecordResult(outcome, fields=fields)
 
     excluded = _excluded_occurrences(services, event, attendee.email)
     if event.occurrence is not None and occurrence_text(event.occurrence) in excluded:
         services.store.release(event.uid, attendee.email, token)
-        return RecordResult(Outcome.STALE, fields={**fields, "reason": "removed from this occurrence"})
+        return RecordResult(SendOutcome.STALE, fields={**fields, "reason": "removed from this occurrence"})
     event, overrides = without_excluded(*_with_series(services, event), excluded)
     itip = ItipMessage(
         method=Method.REQUEST,

@@ -354,3 +354,36 @@ def test_a_refresh_answer_is_mapped_for_feedback_and_not_sent_once_suppressed(ac
         entry for entry in outcomes(caplog, reply_handler) if entry.get("key", "").endswith("refresh-2")
     ]
     assert line["outcome"] == "suppressed" and line["reason"].startswith("complained")
+
+
+def test_a_refresh_answer_whose_claim_was_taken_over_still_maps_its_email_for_feedback(account, caplog):
+    from unittest import mock
+
+    from lambdas.adapters.mailer import Mailer
+
+    invite(account)
+    inbox = Inbox(account)
+    body = inbox.store(reply_mail(BOB, None, method="REFRESH"), message_id="refresh-1")
+    send, resent = Mailer.send, []
+
+    def send_then_lose_the_claim(mailer, recipient, raw):
+        resent.append(send(mailer, recipient, raw))
+        # This delivery's lease ran out while it sent: a redelivery took the claim over.
+        account.dynamodb.update_item(
+            TableName=TABLE,
+            Key=to_attribute_values(attendee_key(UID, BOB)),
+            UpdateExpression="SET refresh_pending.#token = :other",
+            ExpressionAttributeNames={"#token": "token"},
+            ExpressionAttributeValues={":other": {"S": "the-redelivery"}},
+        )
+        return resent[-1]
+
+    with mock.patch.object(Mailer, "send", send_then_lose_the_claim):
+        assert account.invoke("reply", body) == {"batchItemFailures": []}
+    [message_id] = resent
+    assert account.attendee_item(UID, BOB).refreshed == ()  # recorded by the claim's new owner only
+
+    assert feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
+
+    assert account.attendee_item(UID, BOB).suppressed.message_id == message_id
+    assert outcomes(caplog)[-1]["outcome"] == "feedback_recorded"

@@ -1,7 +1,7 @@
 """Every attribute that grows has a cap (lambdas/domain/items.py), kept by the write that grows it.
 
 The long scenario drives one attendee of one series through thousands of sends, answers and
-feedback events with the real store adapters (Store, ReplyStore) on an in-memory DynamoDB
+feedback events with the real store adapter (Store) on an in-memory DynamoDB
 (tests/support/memory_dynamodb.py: moto copies every table on each transaction, which makes a
 growing item quadratic); the same scenario, shorter and with small caps, runs on moto too and must
 leave the very same items.
@@ -32,7 +32,6 @@ from lambdas.adapters.expressions import (
     to_attribute_values,
 )
 from lambdas.adapters.reply_expressions import Received
-from lambdas.adapters.reply_store import ReplyStore
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.feedback import FeedbackEvent, plan_feedback
@@ -76,7 +75,7 @@ class Series:
     db: object
 
     def __post_init__(self):
-        self.store, self.replies = Store(self.db, TABLE), ReplyStore(self.db, TABLE)
+        self.store = Store(self.db, TABLE)
 
     def update(self, sequence: int) -> str:
         now = START + timedelta(hours=sequence)
@@ -121,7 +120,7 @@ class Series:
             refused = self.store.record_feedback(UID, EMAIL, plan)
             if refused is None:
                 return plan.counter is not None
-            attendee = refused.attendee
+            attendee = refused.items
         raise AssertionError("feedback refused three times with no one else writing")
 
     def answer(self, sequence: int, partstat: PartStat) -> None:
@@ -138,10 +137,10 @@ class Series:
             comment=LONG_COMMENT,
             prodid="-//Example Corp.//Calendar Client 16.4//EN",
         )
-        event, attendee = self.replies.read(UID, EMAIL)
+        event, attendee = self.store.event_and_attendee(UID, EMAIL)
         change = decide_reply(answer, event, attendee)
         received = Received(f"inbound-{sequence}", now.isoformat(timespec="seconds"))
-        assert self.replies.record_reply(answer, change, received, event, attendee) is None
+        assert self.store.record_reply(answer, change, received, event, attendee) is None
 
     def attendee_item(self) -> dict:
         return from_item(self.db.get_item(**read_attendee(TABLE, UID, EMAIL))["Item"])
@@ -235,7 +234,7 @@ def test_the_scenario_leaves_the_same_items_on_moto(account, monkeypatch):
 
 def test_a_completion_appends_only_below_the_history_cap_and_returns_the_item_when_refused():
     update = attendee_completion(TABLE, _completion())["Update"]
-    assert "size(history) < :history_cap" in update["ConditionExpression"]
+    assert "size(#history) < :history_cap" in update["ConditionExpression"]
     assert from_item(update["ExpressionAttributeValues"])[":history_cap"] == HISTORY_CAP
     assert update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
 
@@ -254,7 +253,7 @@ def test_a_full_history_of_a_claim_still_ours_is_trimmed_then_written_again():
     assert trim == history_trim(TABLE, op["Update"]["Key"], "ours", history)
     kept = from_item(trim["ExpressionAttributeValues"])
     assert kept[":kept"] == history[-HISTORY_KEEP:] and kept[":size"] == HISTORY_CAP
-    assert trim["ConditionExpression"] == "pending.#token = :token AND size(history) = :size"
+    assert trim["ConditionExpression"] == "#pending.#token = :token AND size(#history) = :size"
     assert retry_after_refusal(operations, [ours]) == operations
 
 
@@ -300,7 +299,7 @@ class NoTransactions(MemoryDynamoDB):
         raise ClientError({"Error": {"Code": "InternalServerError"}}, "TransactWriteItems")
 
     def update_item(self, **request):
-        if request["UpdateExpression"] == "SET history = :kept" and self.fail_updates:
+        if request["UpdateExpression"] == "SET #history = :kept" and self.fail_updates:
             self.fail_updates -= 1
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
         return super().update_item(**request)
@@ -388,8 +387,8 @@ def _plan(counted: tuple[str, ...], key_id="new"):
 def test_below_the_cap_a_count_key_is_appended():
     (attendee, _counter) = feedback_write(TABLE, UID, EMAIL, _plan(("delivered#a",)))
     update = attendee["Update"]
-    assert "list_append(if_not_exists(counted_feedback, :empty), :counted)" in update["UpdateExpression"]
-    assert "size(counted_feedback)" not in update["ConditionExpression"]
+    assert "list_append(if_not_exists(#counted_feedback, :empty), :counted)" in update["UpdateExpression"]
+    assert "size(#counted_feedback)" not in update["ConditionExpression"]
 
 
 def test_at_the_cap_the_oldest_key_leaves_and_the_list_must_be_as_read():
@@ -398,9 +397,9 @@ def test_at_the_cap_the_oldest_key_leaves_and_the_list_must_be_as_read():
     update = attendee["Update"]
     values = from_item(update["ExpressionAttributeValues"])
     assert values[":counted"] == [*counted[1:], "delivered#new"]
-    assert "NOT contains(counted_feedback, :count_key)" in update["ConditionExpression"]
+    assert "NOT contains(#counted_feedback, :count_key)" in update["ConditionExpression"]
     assert (
-        f"size(counted_feedback) = :counted_size AND counted_feedback[{COUNTED_FEEDBACK_CAP - 1}] = :last"
+        f"size(#counted_feedback) = :counted_size AND #counted_feedback[{COUNTED_FEEDBACK_CAP - 1}] = :last"
         in update["ConditionExpression"]
     )
     assert (values[":counted_size"], values[":last"]) == (COUNTED_FEEDBACK_CAP, counted[-1])
@@ -417,8 +416,8 @@ def test_at_the_cap_a_key_counted_meanwhile_refuses_the_rewrite():
 
     refused = store.record_feedback(UID, EMAIL, stale)
 
-    assert refused is not None and refused.attendee.counted_feedback[-1] == "delivered#other"
-    assert store.record_feedback(UID, EMAIL, plan_feedback(refused.attendee, _event("new"))) is None
+    assert refused is not None and refused.items.counted_feedback[-1] == "delivered#other"
+    assert store.record_feedback(UID, EMAIL, plan_feedback(refused.items, _event("new"))) is None
     stored = from_item(db.get_item(**read_attendee(TABLE, UID, EMAIL))["Item"])
     assert stored["counted_feedback"] == [*counted[2:], "delivered#other", "delivered#new"]
 
@@ -461,7 +460,7 @@ def test_a_message_item_written_before_items_expired_expires_from_its_send():
 
 def test_the_message_item_carries_its_expiry_in_the_ttl_attribute():
     update = message_mapping(TABLE, "m", UID, EMAIL, "2026-03-01T09:00:00+00:00")["Update"]
-    assert update["ExpressionAttributeNames"]["#expires"] == MESSAGE_EXPIRY_ATTRIBUTE
+    assert update["ExpressionAttributeNames"]["#expires_at"] == MESSAGE_EXPIRY_ATTRIBUTE
     assert from_item(update["ExpressionAttributeValues"])[":expires"] == message_expiry(
         "2026-03-01T09:00:00+00:00"
     )

@@ -4,7 +4,7 @@ import pytest
 
 from lambdas.domain.contract import CancelIntent
 from lambdas.domain.decisions import (
-    Outcome,
+    SendOutcome,
     attendee_cancellation_sequence,
     attendee_status_after,
     cancellation_sequence,
@@ -16,6 +16,7 @@ from lambdas.domain.decisions import (
     superseded_by_update,
 )
 from lambdas.domain.items import AttendeeItem, EventItem, Pending
+from lambdas.domain.outcomes import SharedOutcome
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 
 NOW, LEASE = 1_000_000.0, 60
@@ -31,50 +32,51 @@ def event(**fields) -> EventItem:
 
 
 def test_a_cancelled_event_makes_an_invite_stale():
-    assert classify_refused_invite(None, True, 0, NOW, LEASE) is Outcome.STALE
+    assert classify_refused_invite(None, True, 0, NOW, LEASE) is SendOutcome.STALE
 
 
-def test_a_live_claim_means_retry_later():
+def test_a_live_claim_is_in_flight_and_retried():
     item = attendee(pending=Pending(since=NOW - 5))
-    assert classify_refused_invite(item, False, 0, NOW, LEASE) is Outcome.IN_FLIGHT
-    assert Outcome.IN_FLIGHT.retry
+    assert classify_refused_invite(item, False, 0, NOW, LEASE) is SendOutcome.IN_FLIGHT
+    assert SendOutcome.IN_FLIGHT.retry
 
 
-def test_an_expired_claim_explains_nothing_by_itself():
+def test_an_expired_claim_explains_nothing_by_itself_so_it_is_decided_again_later():
     item = attendee(pending=Pending(since=NOW - LEASE - 1))
-    assert classify_refused_invite(item, False, 0, NOW, LEASE) is Outcome.IN_FLIGHT
+    assert classify_refused_invite(item, False, 0, NOW, LEASE) is SharedOutcome.RETRY_LATER
 
 
 def test_same_sequence_already_sent_is_a_duplicate():
     item = attendee(sequence=2, status=AttendeeStatus.INVITED)
-    assert classify_refused_invite(item, False, 2, NOW, LEASE) is Outcome.DUPLICATE
+    assert classify_refused_invite(item, False, 2, NOW, LEASE) is SendOutcome.DUPLICATE
 
 
 def test_lower_sequence_is_stale():
     item = attendee(sequence=3, status=AttendeeStatus.INVITED)
-    assert classify_refused_invite(item, False, 2, NOW, LEASE) is Outcome.STALE
+    assert classify_refused_invite(item, False, 2, NOW, LEASE) is SendOutcome.STALE
 
 
 @pytest.mark.parametrize("status", [AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED])
 def test_an_attendee_cancelled_or_removed_at_this_sequence_makes_the_invite_stale(status):
     item = attendee(sequence=2, status=status)
-    assert classify_refused_invite(item, False, 2, NOW, LEASE) is Outcome.STALE
+    assert classify_refused_invite(item, False, 2, NOW, LEASE) is SendOutcome.STALE
 
 
 def test_cancellation_outcomes():
-    assert classify_refused_cancellation(None, NOW, LEASE) is Outcome.SKIPPED
+    assert classify_refused_cancellation(None, NOW, LEASE) is SendOutcome.SKIPPED
     assert (
         classify_refused_cancellation(attendee(status=AttendeeStatus.CANCELLED), NOW, LEASE)
-        is Outcome.DUPLICATE
+        is SendOutcome.DUPLICATE
     )
     assert (
         classify_refused_cancellation(attendee(status=AttendeeStatus.REMOVED), NOW, LEASE)
-        is Outcome.DUPLICATE
+        is SendOutcome.DUPLICATE
     )
     assert (
-        classify_refused_cancellation(attendee(pending=Pending(since=NOW)), NOW, LEASE) is Outcome.IN_FLIGHT
+        classify_refused_cancellation(attendee(pending=Pending(since=NOW)), NOW, LEASE)
+        is SendOutcome.IN_FLIGHT
     )
-    assert classify_refused_cancellation(attendee(), NOW, LEASE) is Outcome.SKIPPED
+    assert classify_refused_cancellation(attendee(), NOW, LEASE) is SendOutcome.SKIPPED
 
 
 def test_cancellation_sequence_is_strictly_above_everything_sent():
@@ -132,11 +134,6 @@ def test_a_whole_event_cancellation_reaches_invited_and_possibly_invited_attende
     assert not receives_event_cancellation(attendee(status=AttendeeStatus.REMOVED))
     assert not receives_event_cancellation(attendee(status=AttendeeStatus.CANCELLED))
     assert not receives_event_cancellation(AttendeeItem(uid=UID, email="", status=AttendeeStatus.INVITED))
-
-
-def test_only_transient_outcomes_are_retried():
-    # NOT_YET_RECORDED: feedback on an email sent moments ago, retried once (docs/feedback.md).
-    assert {o for o in Outcome if o.retry} == {Outcome.IN_FLIGHT, Outcome.FAILED, Outcome.NOT_YET_RECORDED}
 
 
 def test_an_occurrence_change_at_or_below_the_series_is_stale():

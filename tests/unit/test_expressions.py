@@ -46,6 +46,14 @@ def values(update: dict) -> dict:
     return from_item(update["ExpressionAttributeValues"])
 
 
+def assignments(update: dict) -> dict:
+    """What the SET clause of an update writes: {attribute: value} (plain assignments only)."""
+    names, written = update["ExpressionAttributeNames"], values(update)
+    clause = update["UpdateExpression"].removeprefix("SET ").split(" REMOVE ")[0].split(" ADD ")[0]
+    pairs = (part.split(" = ") for part in clause.split(", ") if " = " in part)
+    return {names[name]: written[value] for name, value in pairs if value in written}
+
+
 def test_stored_words_are_written_as_plain_strings():
     assert to_attribute_values({":s": AttendeeStatus.REMOVED, ":m": Method.CANCEL}) == {
         ":s": {"S": "removed"},
@@ -74,7 +82,7 @@ def test_a_cancellation_claim_needs_an_invited_or_claimed_attendee_and_returns_i
     request = cancellation_claim(TABLE, UID, "b@x.org", "tok", 1000.0, 90)
     assert values(request)[":invited"] == "invited"
     assert values(request)[":pending"] == {"method": "CANCEL", "token": "tok", "since": 1000}
-    assert "#status = :invited OR attribute_exists(pending)" in request["ConditionExpression"]
+    assert "#status = :invited OR attribute_exists(#pending)" in request["ConditionExpression"]
     assert request["ReturnValues"] == request["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
 
 
@@ -82,14 +90,13 @@ def test_an_attendee_completion_records_the_domain_s_status_and_asks_for_a_fresh
     invite = attendee_completion(TABLE, completion())["Update"]
     assert values(invite)[":status"] == "invited"
     assert values(invite)[":needs_action"] == "NEEDS-ACTION"
-    assert "invited_at = :at" in invite["UpdateExpression"]
+    assert assignments(invite)["invited_at"] == "2026-12-01T10:00:00+00:00"
     removal = attendee_completion(
         TABLE, completion(method=Method.CANCEL, sequence=1, attendee_status=AttendeeStatus.REMOVED)
     )["Update"]
     assert values(removal)[":status"] == "removed"
-    assert (
-        "partstat" not in removal["UpdateExpression"] and "cancelled_at = :at" in removal["UpdateExpression"]
-    )
+    assert "partstat" not in assignments(removal)
+    assert assignments(removal)["cancelled_at"] == "2026-12-01T10:00:01+00:00"
     assert values(removal)[":entry"] == [
         {
             "method": "CANCEL",
@@ -99,7 +106,7 @@ def test_an_attendee_completion_records_the_domain_s_status_and_asks_for_a_fresh
         }
     ]
     assert removal["ConditionExpression"] == (
-        "pending.#token = :token AND (attribute_not_exists(history) OR size(history) < :history_cap)"
+        "#pending.#token = :token AND (attribute_not_exists(#history) OR size(#history) < :history_cap)"
     )
 
 
@@ -114,19 +121,16 @@ def test_one_event_update_per_event_with_the_highest_sequence_s_details_and_summ
     first, second = event_updates(TABLE, batch)
     update = first["Update"]
     assert from_item(update["Key"]) == event_key(UID)
-    stored = {
-        update["ExpressionAttributeNames"][n]: values(update)[f":{n[1:]}"]
-        for n in update["ExpressionAttributeNames"]
-        if n.startswith("#d")
-    }
-    assert stored == {k: v for k, v in batch[1].event.items() if k != "sequence"}  # sequence 2's details
+    written = assignments(update)
+    details = {k: v for k, v in batch[1].event.items() if k != "sequence"}  # sequence 2's details
+    assert {k: written[k] for k in details} == details
     assert (
         values(update)[":seq"],
         values(update)[":invites"],
         values(update)[":updates"],
         values(update)[":cancellations"],
     ) == (2, 1, 2, 1)
-    assert "#seq <= :seq" in update["ConditionExpression"]
+    assert "#sequence <= :seq" in update["ConditionExpression"]
     assert from_item(second["Update"]["Key"]) == event_key("other@example.com")
 
 
@@ -139,8 +143,9 @@ def test_cancellations_only_add_to_the_counters_and_never_set_the_event_s_status
         ],
     )
     update = only["Update"]
-    assert update["UpdateExpression"] == COUNTERS
-    assert "ConditionExpression" not in update and "ExpressionAttributeNames" not in update
+    assert update["UpdateExpression"].startswith("ADD ") and "SET" not in update["UpdateExpression"]
+    assert set(update["ExpressionAttributeNames"].values()) == set(COUNTERS)
+    assert "ConditionExpression" not in update
     assert values(update) == {":invites": 0, ":updates": 0, ":cancellations": 2}
 
 
@@ -162,7 +167,8 @@ def test_a_batch_s_operations_are_its_attendees_their_message_items_then_its_eve
         ":at": "2026-12-01T10:00:00+00:00",
         ":expires": forty_five_days_later,
     }
-    assert message_a["ExpressionAttributeNames"]["#expires"] == MESSAGE_EXPIRY_ATTRIBUTE == "expires_at"
+    assert assignments(message_a)[MESSAGE_EXPIRY_ATTRIBUTE] == forty_five_days_later
+    assert MESSAGE_EXPIRY_ATTRIBUTE == "expires_at"  # the table's TTL attribute
     assert "ConditionExpression" not in message_a  # the email left, whoever records its attendee
 
 
@@ -181,7 +187,8 @@ def test_counters_only_keeps_the_key_and_the_counters_of_an_event_update():
     [update] = event_updates(TABLE, [completion(sequence=1)])
     reduced = counters_only(update)["Update"]
     assert reduced["Key"] == update["Update"]["Key"]
-    assert reduced["UpdateExpression"] == COUNTERS
+    assert reduced["UpdateExpression"].startswith("ADD ") and "SET" not in reduced["UpdateExpression"]
+    assert set(reduced["ExpressionAttributeNames"].values()) == set(COUNTERS)
     assert values(reduced) == {":invites": 0, ":updates": 1, ":cancellations": 0}
     assert "ConditionExpression" not in reduced
 
@@ -224,4 +231,35 @@ def test_an_override_is_written_with_update_item_and_keeps_only_what_the_last_ch
         "cancelled",
     }
     assert {names[n] for n in removes.split(", ")} == {"start", "end", "summary", "description", "location"}
-    assert request["ConditionExpression"] == "attribute_not_exists(#seq) OR #seq <= :seq"
+    assert request["ConditionExpression"] == "attribute_not_exists(#sequence) OR #sequence <= :seq"
+
+
+def test_every_name_and_value_goes_through_a_placeholder():
+    from lambdas.adapters.expressions import Expression
+
+    e = Expression()
+    assert e.name("pending.token") == "#pending.#token"
+    assert e.name("pending") == "#pending"  # one placeholder per name
+    occurrence = "2026-12-08T09:00:00+00:00"  # a map key from the table's data, never inline
+    assert e.name(f"occurrence_replies.{occurrence}") == "#occurrence_replies.#n3"
+    assert e.value("x", "token") == ":token" and e.value("x", "token") == ":token"
+    assert e.value(1.5) == ":v1"
+    request = e.request("t", {"pk": "p", "sk": "s"}, UpdateExpression="SET #pending = :token")
+    assert request["ExpressionAttributeNames"] == {
+        "#pending": "pending",
+        "#token": "token",
+        "#occurrence_replies": "occurrence_replies",
+        "#n3": occurrence,
+    }
+    assert from_item(request["ExpressionAttributeValues"]) == {":token": "x", ":v1": 1.5}
+
+
+def test_a_label_never_holds_two_values():
+    import pytest
+
+    from lambdas.adapters.expressions import Expression
+
+    e = Expression()
+    e.value(1, "seq")
+    with pytest.raises(ValueError, match=":seq"):
+        e.value(2, "seq")

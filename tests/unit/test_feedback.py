@@ -13,13 +13,14 @@ from botocore.stub import Stubber
 from lambdas.adapters.expressions import feedback_write, from_item
 from lambdas.adapters.mailer import Mailer
 from lambdas.domain.decisions import (
-    Outcome,
+    SendOutcome,
     classify_refused_cancellation,
     classify_refused_invite,
     suppresses,
     suppression_fields,
 )
 from lambdas.domain.feedback import (
+    FeedbackOutcome,
     FeedbackPlan,
     event_time,
     parse_feedback,
@@ -29,7 +30,7 @@ from lambdas.domain.feedback import (
 )
 from lambdas.domain.items import AttendeeItem, Delivery, EventItem, MessageItem, Suppression
 from lambdas.domain.keys import attendee_key, event_key, message_key
-from lambdas.domain.replies import Refusal, decide_refresh
+from lambdas.domain.replies import Refusal, ReplyOutcome, decide_refresh
 from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, Settings
@@ -41,6 +42,8 @@ from tests.unit.test_adapters import REQUIRED
 UID, WHO, MID = "u1", "bob@example.org", "ses-1"
 SENT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 LATER = SENT + timedelta(minutes=5)
+
+NOW_TS, LEASE = 1_000_000.0, 60  # a refresh claim's clock and lease
 
 
 def attendee(**fields) -> AttendeeItem:
@@ -163,7 +166,7 @@ def test_the_same_event_again_changes_nothing_and_is_a_duplicate():
         delivery=first.delivery, suppressed=first.suppression, counted_feedback=(first.count_key,)
     )
     assert plan_feedback(after, event).changes_nothing
-    assert unneeded_outcome(after, event) is Outcome.DUPLICATE
+    assert unneeded_outcome(after, event) is FeedbackOutcome.DUPLICATE
 
 
 def test_an_older_event_counts_its_email_but_leaves_the_newer_state():
@@ -175,7 +178,7 @@ def test_an_older_event_counts_its_email_but_leaves_the_newer_state():
     delayed = parse_feedback(json.dumps(ses_events.delivery_delay(MID, WHO, LATER, SENT)))
     older_and_uncounted = plan_feedback(attendee(delivery=newer), delayed)
     assert older_and_uncounted.changes_nothing
-    assert unneeded_outcome(attendee(delivery=newer), delayed) is Outcome.STALE
+    assert unneeded_outcome(attendee(delivery=newer), delayed) is FeedbackOutcome.STALE
 
 
 def test_the_first_suppression_stays_whatever_comes_after():
@@ -197,9 +200,14 @@ def test_only_a_permanent_bounce_or_a_complaint_suppresses():
 def test_unknown_feedback_is_retried_only_while_its_email_may_still_be_being_recorded():
     event = parse_feedback(json.dumps(ses_events.delivery(MID, WHO, LATER, SENT)))
     window = timedelta(minutes=3)
-    assert unknown_message_outcome(event, SENT + timedelta(minutes=1), window) is Outcome.NOT_YET_RECORDED
-    assert unknown_message_outcome(event, SENT + timedelta(minutes=4), window) is Outcome.UNKNOWN_MESSAGE
-    assert Outcome.NOT_YET_RECORDED.retry and not Outcome.UNKNOWN_MESSAGE.retry
+    assert (
+        unknown_message_outcome(event, SENT + timedelta(minutes=1), window)
+        is FeedbackOutcome.NOT_YET_RECORDED
+    )
+    assert (
+        unknown_message_outcome(event, SENT + timedelta(minutes=4), window) is FeedbackOutcome.UNKNOWN_MESSAGE
+    )
+    assert FeedbackOutcome.NOT_YET_RECORDED.retry and not FeedbackOutcome.UNKNOWN_MESSAGE.retry
 
 
 # --------------------------------------------------------------------------------- the claims
@@ -210,9 +218,9 @@ SUPPRESSED = Suppression(reason=DeliveryState.COMPLAINED, at="t", message_id="se
 
 def test_a_refused_claim_on_a_suppressed_attendee_is_suppressed_not_retried():
     item = attendee(suppressed=SUPPRESSED)
-    assert classify_refused_invite(item, False, 1, 1000.0, 60) is Outcome.SUPPRESSED
-    assert classify_refused_cancellation(item, 1000.0, 60) is Outcome.SUPPRESSED
-    assert not Outcome.SUPPRESSED.retry
+    assert classify_refused_invite(item, False, 1, 1000.0, 60) is SendOutcome.SUPPRESSED
+    assert classify_refused_cancellation(item, 1000.0, 60) is SendOutcome.SUPPRESSED
+    assert not SendOutcome.SUPPRESSED.retry
     assert suppression_fields(item) == {
         "reason": "complained: abuse",
         "suppressedAt": "t",
@@ -221,9 +229,12 @@ def test_a_refused_claim_on_a_suppressed_attendee_is_suppressed_not_retried():
 
 
 def test_a_suppressed_attendee_s_own_redelivery_is_still_a_duplicate():
-    assert classify_refused_invite(attendee(suppressed=SUPPRESSED), False, 0, 1000.0, 60) is Outcome.DUPLICATE
+    assert (
+        classify_refused_invite(attendee(suppressed=SUPPRESSED), False, 0, 1000.0, 60)
+        is SendOutcome.DUPLICATE
+    )
     cancelled = AttendeeItem(uid=UID, email=WHO, status=AttendeeStatus.CANCELLED, suppressed=SUPPRESSED)
-    assert classify_refused_cancellation(cancelled, 1000.0, 60) is Outcome.DUPLICATE
+    assert classify_refused_cancellation(cancelled, 1000.0, 60) is SendOutcome.DUPLICATE
 
 
 # ----------------------------------------------------------------------------------- the write
@@ -240,10 +251,10 @@ def test_the_feedback_write_is_conditional_on_what_it_was_decided_from():
 
     assert from_item(attendee_update["Key"]) == attendee_key(UID, WHO)
     condition = attendee_update["ConditionExpression"]
-    assert "attribute_exists(pk)" in condition  # never creates an attendee
-    assert "NOT contains(counted_feedback, :count_key)" in condition
-    assert "(attribute_not_exists(delivery.#at) OR delivery.#at < :at)" in condition
-    assert "suppressed = if_not_exists(suppressed, :suppressed)" in attendee_update["UpdateExpression"]
+    assert "attribute_exists(#pk)" in condition  # never creates an attendee
+    assert "NOT contains(#counted_feedback, :count_key)" in condition
+    assert "(attribute_not_exists(#delivery.#at) OR #delivery.#at < :at)" in condition
+    assert "#suppressed = if_not_exists(#suppressed, :suppressed)" in attendee_update["UpdateExpression"]
     assert attendee_update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     stored = from_item(attendee_update["ExpressionAttributeValues"])
     assert stored[":delivery"] == {
@@ -252,14 +263,14 @@ def test_the_feedback_write_is_conditional_on_what_it_was_decided_from():
         "message_id": "ses-1",
     }
     assert from_item(counter["Key"]) == event_key(UID)
-    assert counter["UpdateExpression"] == "ADD #counter :one"
-    assert counter["ExpressionAttributeNames"] == {"#counter": "bounced"}
+    assert counter["UpdateExpression"] == "ADD #bounced :one"
+    assert counter["ExpressionAttributeNames"] == {"#bounced": "bounced"}
 
 
 def test_an_older_uncounted_write_has_no_event_update_and_no_time_condition():
     plan = FeedbackPlan(suppression=Suppression(reason=DeliveryState.COMPLAINED))
     [only] = feedback_write("t", UID, WHO, plan)
-    assert only["Update"]["ConditionExpression"] == "attribute_exists(pk)"
+    assert only["Update"]["ConditionExpression"] == "attribute_exists(#pk)"
 
 
 # ------------------------------------------------------------------------------ the send path
@@ -347,6 +358,6 @@ def test_the_feedback_fields_read_back_leniently():
 
 def test_a_refresh_is_not_answered_to_a_suppressed_address():
     event = EventItem(uid=UID, sequence=0)
-    assert decide_refresh(event, attendee(), "in-1") == 0
-    refused = decide_refresh(event, attendee(suppressed=SUPPRESSED), "in-1")
-    assert refused == Refusal(Outcome.SUPPRESSED, "complained: abuse")
+    assert decide_refresh(event, attendee(), "in-1", NOW_TS, LEASE) == 0
+    refused = decide_refresh(event, attendee(suppressed=SUPPRESSED), "in-1", NOW_TS, LEASE)
+    assert refused == Refusal(ReplyOutcome.SUPPRESSED, "complained: abuse")

@@ -4,7 +4,6 @@ attendee's uncounting (replies.uncounted), and the writes that carry them."""
 from __future__ import annotations
 
 from lambdas.adapters.reply_expressions import Received, occurrence_reply_transaction, uncount_transaction
-from lambdas.domain.decisions import Outcome
 from lambdas.domain.items import OccurrenceAnswersItem
 from lambdas.domain.occurrence_answers import (
     MAX_OCCURRENCE_REPLIES,
@@ -13,7 +12,7 @@ from lambdas.domain.occurrence_answers import (
     decide_occurrence_reply,
     occurrence_uncounted,
 )
-from lambdas.domain.replies import Counts, Refusal, uncounted
+from lambdas.domain.replies import Counts, Refusal, ReplyOutcome, uncounted
 from tests.unit.test_replies import LATER, NOON, Answer, bob, ev
 
 SERIES = ev(
@@ -41,12 +40,12 @@ def test_a_recurrence_id_that_names_no_live_occurrence_is_refused_with_why():
         assert isinstance(refusal, Refusal)
         return refusal.outcome, refusal.reason
 
-    assert reason("2026-12-09T09:00:00+00:00")[0] is Outcome.STALE  # not in the rule
-    assert reason("2026-12-15T09:00:00+00:00") == (Outcome.STALE, "the occurrence is cancelled")
+    assert reason("2026-12-09T09:00:00+00:00")[0] is ReplyOutcome.STALE  # not in the rule
+    assert reason("2026-12-15T09:00:00+00:00") == (ReplyOutcome.STALE, "the occurrence is cancelled")
     removed = bob(excluded_occurrences=[SECOND])
-    assert reason(SECOND, removed) == (Outcome.STALE, "the attendee was removed from this occurrence")
+    assert reason(SECOND, removed) == (ReplyOutcome.STALE, "the attendee was removed from this occurrence")
     single = answered_occurrence(SECOND, ev(start="2026-12-08T10:00:00Z", end="2026-12-08T11:00:00Z"), bob())
-    assert single.outcome is Outcome.UNSUPPORTED
+    assert single.outcome is ReplyOutcome.UNSUPPORTED
 
 
 def test_the_first_answer_to_an_occurrence_starts_its_counts_and_a_change_of_mind_moves_one():
@@ -69,18 +68,18 @@ def test_the_first_answer_to_an_occurrence_starts_its_counts_and_a_change_of_min
     assert again.counts == Counts(0, deltas={"replies_declined": -1, "replies_accepted": 1})
     assert (
         decide_occurrence_reply(Answer("DECLINED"), SECOND, SERIES, answered, tally).outcome
-        is Outcome.DUPLICATE
+        is ReplyOutcome.DUPLICATE
     )
 
 
 def test_occurrence_answers_are_for_invited_attendees_and_bounded():
     shared = decide_occurrence_reply(Answer(), SECOND, SERIES, None, None)
-    assert shared.outcome is Outcome.SKIPPED
+    assert shared.outcome is ReplyOutcome.SKIPPED
     many = {f"2027-01-{d:02d}": {"partstat": "ACCEPTED"} for d in range(1, 32)}
     many |= {f"2027-{m:02d}-01T00:00:00+00:00": {"partstat": "ACCEPTED"} for m in range(1, 13)}
     many |= {f"x{i}": {"partstat": "ACCEPTED"} for i in range(MAX_OCCURRENCE_REPLIES)}
     full = decide_occurrence_reply(Answer(), SECOND, SERIES, bob(occurrence_replies=many), None)
-    assert full.outcome is Outcome.SKIPPED
+    assert full.outcome is ReplyOutcome.SKIPPED
 
 
 def test_the_first_occurrence_answer_writes_the_map_and_later_ones_a_key_of_it():
@@ -89,8 +88,8 @@ def test_the_first_occurrence_answer_writes_the_map_and_later_ones_a_key_of_it()
         "t", Answer("DECLINED"), change, RECEIVED, bob(), None
     )
     update = attendee["Update"]
-    assert update["UpdateExpression"].startswith("SET #n0 = :v")
-    assert "attribute_not_exists(#n0)" in update["ConditionExpression"]
+    assert update["UpdateExpression"].startswith("SET #occurrence_replies = :v")
+    assert "attribute_not_exists(#occurrence_replies)" in update["ConditionExpression"]
     assert counts["Update"]["Key"]["sk"] == {"S": f"answers#{SECOND}"}
     assert "ConditionCheck" in check
 

@@ -16,7 +16,6 @@ from lambdas.adapters.reply_expressions import (
     refresh_claim,
     reply_transaction,
 )
-from lambdas.domain.decisions import Outcome
 from lambdas.domain.inbound.itip import CalendarAnswer
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.replies import (
@@ -25,12 +24,15 @@ from lambdas.domain.replies import (
     Counts,
     Refusal,
     ReplyChange,
+    ReplyOutcome,
     decide_counter,
     decide_refresh,
     decide_reply,
     invited_sequence,
 )
 from lambdas.domain.vocabulary import Origin, PartStat
+
+NOW_TS, LEASE = 1_000_000.0, 60  # a refresh claim's clock and lease
 
 
 def ev(**stored) -> EventItem:
@@ -81,7 +83,7 @@ def answered(partstat: str, version: int = 0, dtstamp: datetime = NOON, **more) 
 def test_the_first_answer_starts_the_counts_of_its_version():
     change = decide_reply(Answer(), EVENT, BOB)
     assert change == ReplyChange(
-        outcome=Outcome.RECORDED,
+        outcome=ReplyOutcome.RECORDED,
         origin=None,
         version=0,
         counted_as="replies_accepted",
@@ -99,7 +101,7 @@ def test_a_change_of_mind_moves_one_count_to_another():
 def test_the_same_answer_restated_later_moves_no_count():
     event = ev(replies_sequence=0)
     change = decide_reply(Answer("ACCEPTED", dtstamp=LATER), event, answered("ACCEPTED"))
-    assert change.outcome is Outcome.RECORDED
+    assert change.outcome is ReplyOutcome.RECORDED
     assert change.counts is None and change.counted_as == "replies_accepted"
 
 
@@ -113,14 +115,14 @@ def test_delegation_leaves_the_counts():
 def test_an_earlier_dtstamp_is_stale_and_the_same_one_a_duplicate():
     event = ev(replies_sequence=0)
     item = answered("DECLINED", dtstamp=LATER)
-    assert decide_reply(Answer("ACCEPTED", dtstamp=NOON), event, item).outcome is Outcome.STALE
-    assert decide_reply(Answer("DECLINED", dtstamp=LATER), event, item).outcome is Outcome.DUPLICATE
+    assert decide_reply(Answer("ACCEPTED", dtstamp=NOON), event, item).outcome is ReplyOutcome.STALE
+    assert decide_reply(Answer("DECLINED", dtstamp=LATER), event, item).outcome is ReplyOutcome.DUPLICATE
 
 
 def test_a_lower_sequence_than_the_one_sent_is_stale():
     item = bob(sequence=2)
     refusal = decide_reply(Answer(sequence=1), ev(sequence=2), item)
-    assert refusal == Refusal(Outcome.STALE, "answers SEQUENCE 1; 2 was sent since")
+    assert refusal == Refusal(ReplyOutcome.STALE, "answers SEQUENCE 1; 2 was sent since")
 
 
 def test_a_higher_sequence_answers_the_one_sent():
@@ -140,7 +142,7 @@ def test_an_answer_to_an_old_version_not_yet_updated_is_recorded_but_not_counted
     # The update to sequence 1 has not reached Bob yet; the counts already describe sequence 1.
     event = ev(sequence=1, replies_sequence=1)
     change = decide_reply(Answer("ACCEPTED", sequence=0), event, BOB)
-    assert change.outcome is Outcome.RECORDED
+    assert change.outcome is ReplyOutcome.RECORDED
     assert change.counts is None and change.counted_as is None
 
 
@@ -154,7 +156,7 @@ def test_a_previous_answer_counted_at_an_older_version_is_not_subtracted():
 def test_someone_not_invited_is_recorded_as_shared_and_counted_apart():
     change = decide_reply(Answer(attendee="erin@example.net"), ev(replies_sequence=0), None)
     assert (change.outcome, change.origin, change.counted_as) == (
-        Outcome.SHARED,
+        ReplyOutcome.SHARED,
         Origin.SHARED,
         "shared_accepted",
     )
@@ -162,7 +164,7 @@ def test_someone_not_invited_is_recorded_as_shared_and_counted_apart():
 
 
 def test_a_forwarded_invitation_of_an_older_version_is_stale():
-    assert decide_reply(Answer(sequence=0), ev(sequence=2), None).outcome is Outcome.STALE
+    assert decide_reply(Answer(sequence=0), ev(sequence=2), None).outcome is ReplyOutcome.STALE
 
 
 def test_an_attendee_being_invited_right_now_is_invited():
@@ -174,7 +176,7 @@ def test_an_attendee_being_invited_right_now_is_invited():
 
 @pytest.mark.parametrize(
     ("event", "outcome"),
-    [(None, Outcome.UNKNOWN_EVENT), (ev(status="CANCELLED"), Outcome.CANCELLED_EVENT)],
+    [(None, ReplyOutcome.UNKNOWN_EVENT), (ev(status="CANCELLED"), ReplyOutcome.CANCELLED_EVENT)],
 )
 def test_only_known_open_events_take_answers(event, outcome):
     assert decide_reply(Answer(), event, BOB).outcome is outcome
@@ -182,12 +184,12 @@ def test_only_known_open_events_take_answers(event, outcome):
 
 @pytest.mark.parametrize("partstat", [None, "NEEDS-ACTION", "X-MAYBE"])
 def test_a_partstat_that_is_not_an_answer_is_malformed(partstat):
-    assert decide_reply(Answer(partstat), EVENT, BOB).outcome is Outcome.MALFORMED_CALENDAR
+    assert decide_reply(Answer(partstat), EVENT, BOB).outcome is ReplyOutcome.MALFORMED_CALENDAR
 
 
 def test_a_removed_attendee_cannot_answer():
     item = bob(status="cancelled", sequence=1)
-    assert decide_reply(Answer(sequence=1), EVENT, item).outcome is Outcome.STALE
+    assert decide_reply(Answer(sequence=1), EVENT, item).outcome is ReplyOutcome.STALE
 
 
 # ------------------------------------------------------------------------- COUNTER, REFRESH
@@ -197,21 +199,27 @@ def test_a_counter_is_recorded_unless_a_later_one_is():
     answer = Answer(None, method="COUNTER", dtstamp=LATER)
     assert decide_counter(answer, EVENT, BOB) is None
     stored = bob(counter={"dtstamp": LATER.isoformat()})
-    assert decide_counter(answer, EVENT, stored).outcome is Outcome.DUPLICATE
-    assert decide_counter(Answer(None, method="COUNTER"), EVENT, stored).outcome is Outcome.STALE
-    assert decide_counter(answer, EVENT, None).outcome is Outcome.SKIPPED
+    assert decide_counter(answer, EVENT, stored).outcome is ReplyOutcome.DUPLICATE
+    assert decide_counter(Answer(None, method="COUNTER"), EVENT, stored).outcome is ReplyOutcome.STALE
+    assert decide_counter(answer, EVENT, None).outcome is ReplyOutcome.SKIPPED
 
 
 def test_a_refresh_answers_with_the_sequence_sent_once_per_request():
-    assert decide_refresh(EVENT, BOB, "in-1") == 0
-    assert decide_refresh(EVENT, bob(refreshed=["in-1"]), "in-1").outcome is Outcome.DUPLICATE
-    assert decide_refresh(EVENT, None, "in-1").outcome is Outcome.SKIPPED
-    assert decide_refresh(ev(sequence=1), BOB, "in-1").outcome is Outcome.STALE
+    assert decide_refresh(EVENT, BOB, "in-1", NOW_TS, LEASE) == 0
+    assert (
+        decide_refresh(EVENT, bob(refreshed=["in-1"]), "in-1", NOW_TS, LEASE).outcome
+        is ReplyOutcome.DUPLICATE
+    )
+    assert decide_refresh(EVENT, None, "in-1", NOW_TS, LEASE).outcome is ReplyOutcome.SKIPPED
+    assert decide_refresh(ev(sequence=1), BOB, "in-1", NOW_TS, LEASE).outcome is ReplyOutcome.STALE
 
 
-def test_only_the_answers_and_failures_are_not_retried_by_sqs():
-    # NOT_YET_RECORDED: delivery feedback on an email sent moments ago (docs/feedback.md).
-    assert [o for o in Outcome if o.retry] == [Outcome.IN_FLIGHT, Outcome.FAILED, Outcome.NOT_YET_RECORDED]
+def test_a_refresh_another_delivery_is_answering_is_in_flight_until_its_lease_runs_out():
+    live = bob(refresh_pending={"message_id": "in-1", "token": "other", "since": NOW_TS - 5})
+    expired = bob(refresh_pending={"message_id": "in-1", "token": "other", "since": NOW_TS - LEASE - 1})
+    assert decide_refresh(EVENT, live, "in-1", NOW_TS, LEASE).outcome is ReplyOutcome.IN_FLIGHT
+    assert ReplyOutcome.IN_FLIGHT.retry
+    assert decide_refresh(EVENT, expired, "in-1", NOW_TS, LEASE) == 0  # taken over
 
 
 # -------------------------------------------------------------------------------- the writes
@@ -310,7 +318,7 @@ def test_the_mailbox_refuses_more_than_its_bound_announced_or_not():
 
 
 def test_a_refused_reply_write_hands_back_the_items_to_decide_again_on():
-    from lambdas.adapters.reply_store import _now
+    from lambdas.adapters.store import _pair_now as _now
 
     read = (EVENT, BOB)
     assert _now("u", read, [{"Code": "None"}, {"Code": "None"}]) == read  # conditions held: as read
@@ -328,7 +336,7 @@ def test_a_refused_reply_write_hands_back_the_items_to_decide_again_on():
 
 def test_refreshes_are_answered_a_bounded_number_of_times():
     many = bob(refreshed=[f"in-{i}" for i in range(MAX_REFRESHES)])
-    assert decide_refresh(EVENT, many, "in-new").outcome is Outcome.SKIPPED
+    assert decide_refresh(EVENT, many, "in-new", NOW_TS, LEASE).outcome is ReplyOutcome.SKIPPED
     claim = refresh_claim("t", "u", "bob@example.org", 0, "in-1", "tok", 1000.0, 60)
     assert "size(" in claim["ConditionExpression"]
 
