@@ -7,7 +7,8 @@ A fifth function is one more row here plus its handler package under lambdas/ (d
 "Adding a function").
 
 Plain data on purpose: cisctl imports this module, and importing it must not import the CDK. The
-stack resolves the symbolic `Grant`, `Feed` and `Setting` values to constructs.
+stack resolves the `TableAccess` and the symbolic `Grant`, `Feed` and `Setting` values to
+constructs.
 
 What every row gets without asking, because every pipeline needs it (`QueueWorker`): its work
 queue and DLQ (redrive after `tuning.MAX_RECEIVE_COUNT` receives), the function with its own role
@@ -94,8 +95,9 @@ class Pipeline:
     worker's construct id in the workers stack, which its resources' logical IDs derive from (a
     new id replaces the queues); `label` starts its outputs' descriptions. `handler` is the
     Lambda handler path ("<module>.<function>") inside the function asset, a string so that
-    synthesis never imports the function code. `fans_out`: the function splits a request into
-    one message per attendee on its own work queue.
+    synthesis never imports the function code. `table`: what its role may read and write in the
+    table, and where. `fans_out`: the function splits a request into one message per attendee on
+    its own work queue.
     """
 
     kind: str

@@ -45,8 +45,9 @@ CLIENT_FACTORY = ("lambdas.adapters.clients", "client")
 SERVICES = ("lambdas.runtime.services", "Services")
 
 # The action IAM authorises each item of a transaction with: TransactWriteItems and
-# TransactGetItems have no action of their own that suffices (DynamoDB developer guide, "Amazon
-# DynamoDB Transactions: IAM"), each item is authorised as the single-item call it is.
+# TransactGetItems are not IAM actions (DynamoDB developer guide, "Using IAM with DynamoDB
+# transactions"); each item is authorised as the single-item call it is, so a transaction needs
+# the actions of the kinds of item the code builds (`{"Update": ...}`, `{"ConditionCheck": ...}`).
 TRANSACTION_ITEM_ACTIONS = {
     "Update": "dynamodb:UpdateItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
