@@ -7,7 +7,8 @@ A fifth function is one more row here plus its handler package under lambdas/ (d
 "Adding a function").
 
 Plain data on purpose: cisctl imports this module, and importing it must not import the CDK. The
-stack resolves the symbolic `Grant`, `Feed` and `Setting` values to constructs.
+stack resolves the `TableAccess` and the symbolic `Grant`, `Feed` and `Setting` values to
+constructs.
 
 What every row gets without asking, because every pipeline needs it (`QueueWorker`): its work
 queue and DLQ (redrive after `tuning.MAX_RECEIVE_COUNT` receives), the function with its own role
@@ -21,18 +22,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from lambdas.domain.keys import EVENT_PREFIX, MESSAGE_PREFIX
+
 
 class Grant(Enum):
-    """What a function's role may do beyond what every worker may (infra/constructs/permissions.py)."""
+    """What a function's role may do beyond what every worker may and its `TableAccess`
+    (infra/constructs/permissions.py)."""
 
-    # GetItem, Query, UpdateItem, ConditionCheckItem on the table.
-    TABLE_ITEMS = "table items"
     # SES sending as the sender, through its identities and the configuration set, paced at the
     # account's rate shared by every sending instance; without `sesMaxSendRate` configured, it
     # includes reading the account's sending quota (ses:GetAccount), which pacing then needs.
     SEND_EMAIL = "send email"
     # s3:GetObject on the raw mail SES receiving stored in the inbound bucket.
     READ_INBOUND_MAIL = "read inbound mail"
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """What a function may do on the table: two statements, one to read and one to write.
+
+    `reads` and `writes` are DynamoDB actions (TransactGetItems and TransactWriteItems are
+    authorised per item, as GetItem, UpdateItem and ConditionCheckItem; the condition check
+    belongs with the writes it guards). Each statement is held to the partitions named, by the
+    prefix of their partition key (`dynamodb:LeadingKeys`, prefixes from lambdas/domain/keys.py):
+    event items and the items under them are `event#<uid>`, message items `message#<SES id>`.
+    tests/infra/test_role_covers_code.py checks the actions against what the code can call.
+    """
+
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    read_partitions: tuple[str, ...]
+    write_partitions: tuple[str, ...]
+
+
+# Both send functions read their event's items, claim and record attendees (a claim of an invite
+# is checked against the event item in the same transaction) and record each email's message item.
+SEND_TABLE_ACCESS = TableAccess(
+    reads=("GetItem", "Query"),
+    writes=("UpdateItem", "ConditionCheckItem"),
+    read_partitions=(EVENT_PREFIX,),
+    write_partitions=(EVENT_PREFIX, MESSAGE_PREFIX),
+)
 
 
 class Feed(Enum):
@@ -65,8 +95,9 @@ class Pipeline:
     worker's construct id in the workers stack, which its resources' logical IDs derive from (a
     new id replaces the queues); `label` starts its outputs' descriptions. `handler` is the
     Lambda handler path ("<module>.<function>") inside the function asset, a string so that
-    synthesis never imports the function code. `fans_out`: the function splits a request into
-    one message per attendee on its own work queue.
+    synthesis never imports the function code. `table`: what its role may read and write in the
+    table, and where. `fans_out`: the function splits a request into one message per attendee on
+    its own work queue.
     """
 
     kind: str
@@ -74,6 +105,7 @@ class Pipeline:
     label: str
     description: str
     handler: str
+    table: TableAccess
     grants: tuple[Grant, ...]
     fans_out: bool
     feed: Feed
@@ -111,7 +143,8 @@ PIPELINES: tuple[Pipeline, ...] = (
         label="Invite",
         description="Sends calendar invitations",
         handler="lambdas.send_invite.handler.lambda_handler",
-        grants=(Grant.TABLE_ITEMS, Grant.SEND_EMAIL),
+        table=SEND_TABLE_ACCESS,
+        grants=(Grant.SEND_EMAIL,),
         fans_out=True,
         feed=Feed.PRODUCERS,
         queue_output="InviteQueueUrl",
@@ -123,7 +156,14 @@ PIPELINES: tuple[Pipeline, ...] = (
         label="Cancellation",
         description="Sends calendar cancellations",
         handler="lambdas.send_cancellation.handler.lambda_handler",
-        grants=(Grant.TABLE_ITEMS, Grant.SEND_EMAIL),
+        # Its transactions (uncounting a removed attendee's answer) check nothing apart.
+        table=TableAccess(
+            reads=("GetItem", "Query"),
+            writes=("UpdateItem",),
+            read_partitions=(EVENT_PREFIX,),
+            write_partitions=(EVENT_PREFIX, MESSAGE_PREFIX),
+        ),
+        grants=(Grant.SEND_EMAIL,),
         fans_out=True,
         feed=Feed.PRODUCERS,
         queue_output="CancellationQueueUrl",
@@ -137,7 +177,9 @@ PIPELINES: tuple[Pipeline, ...] = (
         label="Reply",
         description="Records attendees' replies",
         handler="lambdas.record_reply.handler.lambda_handler",
-        grants=(Grant.TABLE_ITEMS, Grant.SEND_EMAIL, Grant.READ_INBOUND_MAIL),
+        # A REFRESH re-sent records its email's message item, as the send functions do.
+        table=SEND_TABLE_ACCESS,
+        grants=(Grant.SEND_EMAIL, Grant.READ_INBOUND_MAIL),
         fans_out=False,
         feed=Feed.INBOUND_MAIL,
         queue_output="ReplyQueueUrl",
@@ -152,7 +194,15 @@ PIPELINES: tuple[Pipeline, ...] = (
         label="Feedback",
         description="Records SES delivery feedback",
         handler="lambdas.record_feedback.handler.lambda_handler",
-        grants=(Grant.TABLE_ITEMS,),
+        # It finds the attendee by the message item and writes the attendee and event items only:
+        # it cannot rewrite which attendee an email's feedback belongs to.
+        table=TableAccess(
+            reads=("GetItem",),
+            writes=("UpdateItem",),
+            read_partitions=(EVENT_PREFIX, MESSAGE_PREFIX),
+            write_partitions=(EVENT_PREFIX,),
+        ),
+        grants=(),
         fans_out=False,
         feed=Feed.DELIVERY_FEEDBACK,
         queue_output="FeedbackQueueUrl",

@@ -16,6 +16,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
+from infra.pipelines import TableAccess
 from lambdas.runtime.config import (
     ENV_CONFIGURATION_SET,
     ENV_MAX_SEND_RATE,
@@ -23,14 +24,9 @@ from lambdas.runtime.config import (
     READ_FROM_ACCOUNT,
 )
 
-# Everything the functions do on the table. TransactWriteItems is authorised per item action,
-# so UpdateItem and ConditionCheckItem cover the transactions; no Scan, PutItem or DeleteItem.
-TABLE_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
-)
+# The condition key that holds a table statement to the items whose partition key matches.
+# ForAllValues: every partition key a request touches (each item of a transaction) must match.
+LEADING_KEYS = "dynamodb:LeadingKeys"
 # SES v2 SendEmail with raw content is authorised as both actions, on the sending identity and, for
 # a send that names a configuration set, on the configuration set as well.
 SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
@@ -57,11 +53,25 @@ class Permission:
     environment: Mapping[str, str] = field(default_factory=dict)
 
 
-def table_items(table: dynamodb.ITable) -> Permission:
-    return Permission(
-        "its table items",
-        iam.PolicyStatement(actions=list(TABLE_ACTIONS), resources=[table.table_arn]),
-    )
+def table_access(table: dynamodb.ITable, access: TableAccess) -> list[Permission]:
+    """Reading and writing the table's items, each only in the partitions the row names.
+
+    Not scoped by `dynamodb:Attributes`: every read fetches whole items, and every conditional
+    write asks for the item back when refused (ReturnValuesOnConditionCheckFailure=ALL_OLD), which
+    an attribute-limited grant does not allow (docs/architecture.md, "What the roles may write").
+    """
+
+    def statement(actions: tuple[str, ...], partitions: tuple[str, ...]) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=[f"dynamodb:{action}" for action in actions],
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {LEADING_KEYS: [f"{prefix}*" for prefix in partitions]}},
+        )
+
+    return [
+        Permission("reading its table items", statement(access.reads, access.read_partitions)),
+        Permission("writing its table items", statement(access.writes, access.write_partitions)),
+    ]
 
 
 def send_email_as(

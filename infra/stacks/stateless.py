@@ -92,7 +92,10 @@ class StatelessStack(Stack):
             rsvp_email=config.rsvp_email,
             subject_prefix=config.subject_prefix,
             max_concurrency=config.max_concurrency,
-            permissions=[granted for grant in pipeline.grants for granted in self._resolve(grant)],
+            permissions=[
+                *permissions.table_access(self.table, pipeline.table),
+                *(granted for grant in pipeline.grants for granted in self._resolve(grant)),
+            ],
             fans_out=pipeline.fans_out,
             puts_back=pipeline.puts_back,
             alarm_topic=alarm_topic,
@@ -111,8 +114,6 @@ class StatelessStack(Stack):
     def _resolve(self, grant: Grant) -> list[permissions.Permission]:
         """The statements behind one grant, made anew for each role."""
         config = self.config
-        if grant is Grant.TABLE_ITEMS:
-            return [permissions.table_items(self.table)]
         if grant is Grant.SEND_EMAIL:
             identity_arns = [
                 self.format_arn(

@@ -34,7 +34,13 @@ STATELESS = names.STATELESS_STACK_NAME
 SEND_HANDLERS = [pipeline.handler for pipeline in PIPELINES if pipeline.sends_email]
 # The event types the feedback function handles, as CloudFormation spells them.
 EVENT_TYPES = ["bounce", "complaint", "delivery", "reject", "deliveryDelay", "renderingFailure"]
-TABLE_ACTIONS = ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+# It reads message, attendee and event items, and writes attendee and event items only.
+TABLE_READS, TABLE_WRITES = ("dynamodb:GetItem",), ("dynamodb:UpdateItem",)
+SEND_TABLE_READS = ("dynamodb:GetItem", "dynamodb:Query")
+
+
+def in_partitions(*prefixes: str) -> dict[str, Any]:
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*" for prefix in prefixes]}}
 
 
 def configuration_set_id(template: dict[str, Any]) -> str:
@@ -103,8 +109,9 @@ def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(worker
     function = workers["Resources"][function_id_of(workers, FEEDBACK.handler)]["Properties"]
     log_group_id = ref_target(function["LoggingConfig"]["LogGroup"])
     found = granted(workers, FEEDBACK.handler)
-    ((table_arn,), table_condition) = found.pop(TABLE_ACTIONS)
-    assert table_condition is None
+    ((table_arn,), read_condition) = found.pop(TABLE_READS)
+    assert found.pop(TABLE_WRITES) == ((table_arn,), in_partitions("event#"))
+    assert read_condition == in_partitions("event#", "message#")
     assert found == {
         ("logs:CreateLogStream", "logs:PutLogEvents"): (("${" + log_group_id + ".Arn}",), None),
         # dead-lettering only: it never fans out, and it sends no email
@@ -119,7 +126,7 @@ def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(worker
     }
     # the table the send functions write, read from the data stack like the table name it is told
     for sender in SEND_HANDLERS:
-        assert (table_arn,) == granted(workers, sender)[TABLE_ACTIONS][0]
+        assert (table_arn,) == granted(workers, sender)[SEND_TABLE_READS][0]
         assert variables_of(workers, FEEDBACK.handler)[ENV_TABLE] == variables_of(workers, sender)[ENV_TABLE]
     assert table_arn.startswith("${" + names.STATEFUL_STACK_NAME + ":")
 

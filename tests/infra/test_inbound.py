@@ -192,13 +192,12 @@ def test_the_reply_role_holds_exactly_these_actions_on_these_resources(synth, wo
     log_group_id = ref_target(function["LoggingConfig"]["LogGroup"])
     config = synth.stacks.config
     found = granted(workers, REPLY.handler)
-    table_actions = (
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-    )
-    assert found.pop(table_actions)[1] is None  # its resource: see the next test
+    # its resource: see the next test; it reads event items only, and writes them and, for a
+    # REFRESH re-sent, the email's message item
+    reads = found.pop(("dynamodb:GetItem", "dynamodb:Query"))[1]
+    writes = found.pop(("dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"))[1]
+    assert reads == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["event#*"]}}
+    assert writes == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["event#*", "message#*"]}}
     if config.ses_max_send_rate is None:  # the SES rate read from the account (test_templates.py)
         assert found.pop(("ses:GetAccount",)) == (("*",), None)
     assert found == {
@@ -218,11 +217,13 @@ def test_the_reply_role_holds_exactly_these_actions_on_these_resources(synth, wo
     }
 
 
-def test_the_table_statement_names_the_table(workers):
+def test_the_table_statements_name_the_table(workers):
     role_id = ref_target(workers["Resources"][reply_function_id(workers)]["Properties"]["Role"])
-    (table,) = [s for s in statements(workers, role_id) if "dynamodb:GetItem" in actions(s)]
-    (resource,) = as_list(table["Resource"])
-    assert "Fn::GetStackOutput" in resource
+    tables = [s for s in statements(workers, role_id) if any(a.startswith("dynamodb:") for a in actions(s))]
+    assert len(tables) == 2
+    for table in tables:
+        (resource,) = as_list(table["Resource"])
+        assert "Fn::GetStackOutput" in resource
 
 
 # --- receiveReplies=false ----------------------------------------------------------------------------

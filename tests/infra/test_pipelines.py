@@ -8,11 +8,13 @@ infra/constructs/permissions.py, so that a grant the stack resolves wrongly fail
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import pytest
 
 from infra import names, tuning
 from infra.pipelines import PIPELINES, Feed, Grant, Pipeline, Setting, deployed
+from lambdas.domain import keys
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, ENV_SENDING_INSTANCES, ENV_TRUSTED_RELAY_DOMAINS
 from tests.infra.helpers import actions, as_list, ref_target, resources, statements
 from tests.infra.pipelines import (
@@ -40,14 +42,25 @@ EVERY_WORKER_ACTIONS = {
     "sqs:GetQueueUrl",
 }
 GRANT_ACTIONS = {
-    Grant.TABLE_ITEMS: {
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-        "dynamodb:ConditionCheckItem",
-    },
     Grant.SEND_EMAIL: {"ses:SendEmail", "ses:SendRawEmail"},
     Grant.READ_INBOUND_MAIL: {"s3:GetObject"},
+}
+# What each function does on the table: {actions: the partition key prefixes they are held to}.
+# A read statement and a write statement (ConditionCheckItem guards the writes of a transaction).
+SEND_TABLE = {
+    ("dynamodb:GetItem", "dynamodb:Query"): ["event#*"],
+    ("dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"): ["event#*", "message#*"],
+}
+TABLE = {
+    "invite": SEND_TABLE,
+    # its transactions check nothing apart from what they write
+    "cancellation": {
+        ("dynamodb:GetItem", "dynamodb:Query"): ["event#*"],
+        ("dynamodb:UpdateItem",): ["event#*", "message#*"],
+    },
+    "reply": SEND_TABLE,  # a REFRESH re-sent records its message item
+    # it reads the message item an event names, and never writes one
+    "feedback": {("dynamodb:GetItem",): ["event#*", "message#*"], ("dynamodb:UpdateItem",): ["event#*"]},
 }
 # The construct each feed's topic belongs to.
 FEED_TOPICS = {Feed.DELIVERY_FEEDBACK: "DeliveryFeedback", Feed.INBOUND_MAIL: "InboundMail"}
@@ -138,10 +151,39 @@ def test_each_row_s_queue_is_fed_by_its_topic_only(workers, pipeline):
 def test_each_role_allows_exactly_the_row_s_grants(synth, workers, pipeline):
     found = statements(workers, role_id(workers, pipeline))
     assert all(statement["Effect"] == "Allow" for statement in found)
-    expected = EVERY_WORKER_ACTIONS.union(*(GRANT_ACTIONS[grant] for grant in pipeline.grants))
+    expected = EVERY_WORKER_ACTIONS.union(
+        *(GRANT_ACTIONS[grant] for grant in pipeline.grants), *TABLE[pipeline.kind]
+    )
     if pipeline.sends_email and synth.stacks.config.ses_max_send_rate is None:
         expected.add("ses:GetAccount")  # pacing reads the account's rate
     assert {action for statement in found for action in actions(statement)} == expected
+
+
+@ROWS
+def test_each_role_reads_and_writes_the_table_only_in_its_partitions(workers, pipeline):
+    table = {
+        tuple(sorted(actions(statement))): statement.get("Condition")
+        for statement in statements(workers, role_id(workers, pipeline))
+        if any(action.startswith("dynamodb:") for action in actions(statement))
+    }
+    assert table == {
+        found: {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": prefixes}}
+        for found, prefixes in TABLE[pipeline.kind].items()
+    }
+
+
+def test_every_item_s_partition_key_is_in_a_partition_the_rows_name():
+    """Every key builder of lambdas/domain/keys.py: a key shape outside the partitions the rows
+    name would be refused by every role (dynamodb:LeadingKeys), so it must be added to a row."""
+    named = {prefix for pipeline in PIPELINES for prefix in pipeline.table.read_partitions}
+    shapes = {}
+    for name in dir(keys):
+        builder = getattr(keys, name)
+        signature = inspect.signature(builder) if inspect.isfunction(builder) else None
+        if signature and "dict" in str(signature.return_annotation):  # a key, not a reader of one
+            shapes[name] = builder(*["x"] * len(signature.parameters))[keys.PARTITION_KEY]
+    assert {"event_key", "attendee_key", "message_key"} <= set(shapes)
+    assert {name: pk for name, pk in shapes.items() if not pk.startswith(tuple(named))} == {}
 
 
 @ROWS
