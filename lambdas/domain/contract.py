@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.envelopes import decode_body
-from lambdas.domain.recurrence import Recurrence, parse_recurrence, read_occurrence_start
 from lambdas.domain.validation import (
     ErrorCollector,
     FieldError,
@@ -25,6 +24,11 @@ from lambdas.domain.validation import (
     read_timezone,
     read_when,
 )
+
+if TYPE_CHECKING:
+    # The recurrence rules are imported by the first series or occurrence only: a single event's
+    # cold start never loads them (docs/performance.md, "Cold start").
+    from lambdas.domain.recurrence import Recurrence
 
 MAX_ATTENDEES = 1000
 MAX_UID = 255
@@ -75,9 +79,13 @@ class EventDetails:
         return not isinstance(self.start, datetime)
 
     @property
-    def recurrence(self):
+    def recurrence(self) -> Recurrence | None:
         """The series as a ``Recurrence``, or None for a single event or one occurrence."""
-        return Recurrence(self.rrule, self.start, self.exdates) if self.rrule else None
+        if not self.rrule:
+            return None
+        from lambdas.domain.recurrence import Recurrence
+
+        return Recurrence(self.rrule, self.start, self.exdates)
 
     def as_dict(self) -> dict[str, Any]:
         """The contract form of the event, as stored and as re-enqueued on fan-out."""
@@ -300,6 +308,13 @@ def _event(raw: Any, name: str, errors: ErrorCollector, *, stored_names: bool = 
 def _series(raw: dict, name: str, start, timezone: str, errors: ErrorCollector) -> tuple | None:
     """(rrule, exdates, occurrence): a series, one of its occurrences, or neither."""
     has_rule = raw.get("rrule") not in (None, "")
+    if not has_rule and raw.get("occurrence") in (None, ""):
+        if raw.get("exdates") not in (None, []):
+            errors.add(f"{name}.exdates", "needs event.rrule")
+            return None
+        return "", (), None
+    from lambdas.domain.recurrence import parse_recurrence, read_occurrence_start  # series only
+
     if raw.get("occurrence") not in (None, ""):
         if has_rule:
             errors.add(f"{name}.occurrence", "give rrule (the series) or occurrence (one of it), not both")
@@ -309,11 +324,6 @@ def _series(raw: dict, name: str, start, timezone: str, errors: ErrorCollector) 
             errors.add(f"{name}.occurrence", value)
             return None
         return "", (), value
-    if not has_rule:
-        if raw.get("exdates") not in (None, []):
-            errors.add(f"{name}.exdates", "needs event.rrule")
-            return None
-        return "", (), None
     recurrence, found = parse_recurrence(raw["rrule"], raw.get("exdates"), start, timezone)
     errors.errors.extend(FieldError(e.field.replace("event.", f"{name}.", 1), e.reason) for e in found)
     return None if recurrence is None else (recurrence.rrule, recurrence.exdates, None)

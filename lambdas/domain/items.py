@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lambdas.domain.contract import EventDetails, Person
-from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import (
     AttendeeStatus,
     BounceType,
@@ -37,6 +36,9 @@ from lambdas.domain.vocabulary import (
     Origin,
     PartStat,
 )
+
+if TYPE_CHECKING:
+    from lambdas.domain.series import Override  # built by OverrideItem.override, for series only
 
 T = TypeVar("T")
 
@@ -333,6 +335,8 @@ class OverrideItem:
         if self.cancelled or None in (occurrence, start, end) or self.sequence is None:
             return None
         summary, description, location = self.summary or None, self.description, self.location
+        from lambdas.domain.series import Override
+
         return Override(occurrence, start, end, self.sequence, summary, description, location)
 
 

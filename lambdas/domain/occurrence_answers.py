@@ -16,6 +16,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.contract import EventDetails
@@ -31,8 +32,10 @@ from lambdas.domain.replies import (
     count_moves,
     invited_sequence,
 )
-from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import AttendeeStatus
+
+if TYPE_CHECKING:
+    from lambdas.domain.series import Override
 
 # An occurrence's counters: only invited attendees answer single occurrences (below).
 OCCURRENCE_COUNTERS = tuple(INVITED_PREFIX + name for name in COUNTED_ANSWERS.values())

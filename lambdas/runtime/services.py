@@ -16,11 +16,11 @@ from lambdas.adapters.mailer import Mailer, account_send_rate
 from lambdas.adapters.pacing import TokenBucket
 from lambdas.adapters.queues import Queues
 from lambdas.adapters.store import Store
-from lambdas.domain.message import Envelope
 from lambdas.runtime import config
 
 if TYPE_CHECKING:
     from lambdas.adapters.reply_store import ReplyStore
+    from lambdas.domain.message import Envelope
 
 # The rate a container paces at when SES cannot tell the account's: the SES sandbox's, the lowest
 # any account has. Slow, never throttled; the records it cannot send in time go back to the queue.
@@ -57,6 +57,10 @@ class Services:
 
     @property
     def envelope(self) -> Envelope:
+        # The email rendering code is loaded by the first email sent: record feedback never sends,
+        # record reply only for a REFRESH (docs/performance.md, "Cold start").
+        from lambdas.domain.message import Envelope
+
         s = self.settings
         return Envelope(sender=s.sender, reply_to=s.rsvp_email, subject_prefix=s.subject_prefix)
 
