@@ -12,7 +12,6 @@ from typing import Any
 
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
-from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.decisions import Outcome, itip_status, suppression_fields
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
@@ -241,6 +240,9 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         details, overrides = without_excluded(details, overrides, attendee.excluded_occurrences)
     if occurrence is not None:
         details, overrides = one_occurrence(details, overrides, occurrence), ()
+    # The REFRESH is the one answer that sends an email: the rendering is loaded by the first one.
+    from lambdas.domain.calendar import ItipMessage
+
     itip = ItipMessage(
         method=Method.REQUEST,
         event=details,
