@@ -7,7 +7,6 @@ clients go there); the human organizer is its CN, as Apple's CalendarServer does
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar, Event, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.frozen import frozen
 from lambdas.domain.icaltime import add_time
 from lambdas.domain.vocabulary import EventStatus, Method, PartStat
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
 
 
-@dataclass(frozen=True)
+@frozen
 class ItipMessage:
     method: Method
     event: EventDetails

@@ -9,13 +9,13 @@ is what makes header and iCalendar injection impossible further down.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.envelopes import decode_body
+from lambdas.domain.frozen import frozen
 from lambdas.domain.validation import (
     ErrorCollector,
     FieldError,
@@ -47,7 +47,7 @@ _EMAIL = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Person:
     email: str
     name: str = ""
@@ -56,7 +56,7 @@ class Person:
         return {"email": self.email, "name": self.name} if self.name else {"email": self.email}
 
 
-@dataclass(frozen=True)
+@frozen
 class EventDetails:
     uid: str
     sequence: int
@@ -107,7 +107,7 @@ class EventDetails:
         return data
 
 
-@dataclass(frozen=True)
+@frozen
 class InviteRequest:
     """Send (or update) one attendee's invitation."""
 
@@ -115,7 +115,7 @@ class InviteRequest:
     attendee: Person
 
 
-@dataclass(frozen=True)
+@frozen
 class InviteFanOut:
     """An invitation to many attendees, split into one InviteRequest per attendee."""
 
@@ -147,7 +147,7 @@ FAN_OUT_FIELD = "fan_out"
 EVENT_CANCELLATION_FAN_OUT = "event-cancellation"
 
 
-@dataclass(frozen=True)
+@frozen
 class CancelRequest:
     """A cancellation; ``intent`` says what it asks for.
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.contract import EventDetails
 from lambdas.domain.decisions import Outcome
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, occurrence_text
 from lambdas.domain.replies import (
     COUNTED_ANSWERS,
@@ -45,7 +45,7 @@ MAX_OCCURRENCE_REPLIES = 200
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
+@frozen
 class OccurrenceChange:
     occurrence: str  # the original start, as in the keys
     version: int

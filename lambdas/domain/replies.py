@@ -14,11 +14,11 @@ never counted with answers to the current one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from lambdas.domain.decisions import Outcome, suppression_fields
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import REFRESHED_CAP, AttendeeItem, EventItem
 from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
 
@@ -55,7 +55,7 @@ class Answer(Protocol):
     dtstamp: datetime
 
 
-@dataclass(frozen=True)
+@frozen
 class Refusal:
     """The answer changes nothing; ``reason`` goes into its log line."""
 
@@ -63,7 +63,7 @@ class Refusal:
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Counts:
     """How the event's counters move: ``reset_to`` starts a new version's counts (all counters SET,
     ``replies_sequence`` moves forward); otherwise ``deltas`` are ADDed (a change of mind is -1/+1)."""
@@ -73,7 +73,7 @@ class Counts:
     deltas: dict[str, int] | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplyChange:
     """Record the answer: the attendee item's new reply state, and the event's counters."""
 

@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from icalendar import Event, vRecur
 
+from lambdas.domain.frozen import frozen
 from lambdas.domain.icaltime import add_time
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ _SERIES_ONLY = ("RRULE", "RDATE", "EXDATE")
 _OWN = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS")
 
 
-@dataclass(frozen=True)
+@frozen
 class Override:
     """One occurrence changed: ``occurrence`` is its original start (the RECURRENCE-ID)."""
 

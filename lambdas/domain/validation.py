@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lambdas.domain.frozen import frozen
+
 # C0 controls, DEL, C1 controls and the Unicode line/paragraph separators (a character class, for
 # patterns built on it).
 CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
@@ -21,7 +23,7 @@ CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u20
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
+@frozen
 class FieldError:
     field: str
     reason: str

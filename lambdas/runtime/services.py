@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from lambdas.adapters.mailer import Mailer, account_send_rate
 from lambdas.adapters.pacing import TokenBucket
 from lambdas.adapters.queues import Queues
 from lambdas.adapters.store import Store
+from lambdas.domain.frozen import frozen
 from lambdas.runtime import config
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _new_token() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True)
+@frozen
 class Services:
     settings: config.Settings
     store: Store
