@@ -70,3 +70,50 @@ def test_assignment_is_refused_and_replace_fields_asdict_work():
     assert dataclasses.is_dataclass(cheap)
     assert [f.name for f in dataclasses.fields(Cheap)] == ["name", "tags", "note", "secret"]
     assert dataclasses.asdict(cheap) == {"name": "a", "tags": (), "note": "", "secret": ""}
+
+
+@frozen
+class WithFactory:
+    name: str
+    items: list[str] = field(default_factory=list)
+    derived: str = field(default="unset", init=False)
+
+
+def test_the_initialiser_takes_fields_by_position_or_name_with_defaults_and_fresh_factories():
+    assert Cheap("a", ("x",)) == Cheap(name="a", tags=("x",))
+    first, second = WithFactory("a"), WithFactory("b")
+    assert first.items == [] and first.items is not second.items
+    assert first.derived == "unset"
+    assert WithFactory("a", ["given"]).items == ["given"]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: Cheap(), "missing required arguments \\['name'\\]"),
+        (lambda: Cheap("a", (), "", "", "extra"), "takes 4 arguments but 5 were given"),
+        (lambda: Cheap("a", name="b"), "multiple values for arguments \\['name'\\]"),
+        (lambda: Cheap(name="a", colour="red"), "unexpected keyword arguments \\['colour'\\]"),
+        (lambda: WithFactory("a", derived="x"), "unexpected keyword arguments \\['derived'\\]"),
+    ],
+)
+def test_the_initialiser_refuses_what_the_dataclass_one_refuses(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_what_frozen_does_not_support_is_refused_when_the_class_is_defined():
+    with pytest.raises(TypeError, match="__post_init__"):
+
+        @frozen
+        class Checked:
+            name: str
+
+            def __post_init__(self):
+                pass
+
+    with pytest.raises(TypeError, match="kw_only"):
+
+        @frozen
+        class KeywordOnly:
+            name: str = field(kw_only=True)

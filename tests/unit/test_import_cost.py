@@ -54,6 +54,7 @@ def loaded(modules: set[str], *names: str) -> list[str]:
 def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_feedback_code(function):
     modules = handler_imports(function)
     assert f"lambdas.{function}.workflow" in modules  # the import did load the function
+    assert "lambdas.domain.message" in modules  # every record renders: loaded at init, not deferred
     assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK) == []
 
 
