@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.domain.contract import Person
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     COUNTED_FEEDBACK_CAP,
     HISTORY_CAP,
@@ -72,7 +73,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@frozen
 class Completion:
     """A sent email to record: the attendee item, and a share of its event's counters."""
 

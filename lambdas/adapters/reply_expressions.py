@@ -14,6 +14,7 @@ from typing import Any
 
 from lambdas.adapters.expressions import to_attribute_values
 from lambdas.domain.contract import MAX_EMAIL
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     HISTORY_CAP,
     HISTORY_COMMENT_CAP,
@@ -114,7 +115,7 @@ def _attendee_as_read(expression: Expression, attendee: AttendeeItem | None) -> 
     return " AND ".join(conditions)
 
 
-@dataclass(frozen=True)
+@frozen
 class Received:
     """Where an answer came from: the inbound mail's SES id and when it was recorded."""
 

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from lambdas.adapters import expressions
 from lambdas.adapters.expressions import CONDITION_FAILED, Completion, Operation, from_item
 from lambdas.domain.contract import Person
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     HISTORY_CAP,
     AttendeeItem,
@@ -40,14 +41,14 @@ TRANSACTION_LIMIT = 100  # items per TransactWriteItems
 CONFLICT_ATTEMPTS = 4  # TransactionConflict is not retried by botocore; retry it here, then let SQS
 
 
-@dataclass(frozen=True)
+@frozen
 class ClaimResult:
     claimed: bool
     attendee: AttendeeItem | None = None  # the item as it was (ALL_OLD), when known
     event_refused: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedbackRefused:
     """A feedback write whose condition failed: the attendee item as it was then (None: gone)."""
 

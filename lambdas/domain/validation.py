@@ -8,7 +8,6 @@ are what keeps header and iCalendar injection impossible, in what we accept and 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,11 +43,11 @@ class InvalidRequest(ValueError):
         return [e.field for e in self.errors]
 
 
-@dataclass
 class ErrorCollector:
     """Every problem of one request, so that a producer sees all its mistakes at once."""
 
-    errors: list[FieldError] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
 
     def add(self, name: str, reason: str) -> None:
         self.errors.append(FieldError(name, reason))
