@@ -40,8 +40,10 @@ MAX_EMAIL = 254
 MAX_SEQUENCE = 2**31 - 1  # RFC 5545 SEQUENCE is an INTEGER (signed 32-bit)
 
 # Dot-atom addresses only (RFC 5322 §3.4.1 without quoted strings or comments). Rejecting the exotic
-# forms keeps every accepted address safe to put in a header and in a mailto: URI unchanged.
-_EMAIL = re.compile(
+# forms keeps every accepted address safe to put in a header and in a mailto: URI unchanged. A
+# pattern, compiled (and cached by `re`) by the first address read: the functions that read no
+# requests never pay for it (docs/performance.md, "Cold start").
+_EMAIL = (
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
@@ -371,7 +373,7 @@ def _email(raw: Any, name: str, errors: ErrorCollector) -> str | None:
     if not isinstance(raw, str):
         errors.add(name, "must be a string")
         return None
-    if len(raw) > MAX_EMAIL or not _EMAIL.fullmatch(raw):
+    if len(raw) > MAX_EMAIL or not re.fullmatch(_EMAIL, raw):
         errors.add(name, "is not a valid email address")
         return None
     return raw
