@@ -35,7 +35,7 @@ def _reply():
 
 
 def _imports():
-    from bench.process import imports
+    from bench.imports import imports
 
     return imports()
 

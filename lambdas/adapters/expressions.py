@@ -19,6 +19,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.domain.contract import Person
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     COUNTED_FEEDBACK_CAP,
     HISTORY_CAP,
@@ -141,7 +142,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@frozen
 class Completion:
     """A sent email to record: the attendee item, and a share of its event's counters."""
 

@@ -8,12 +8,12 @@ back. This is what keeps the counters exact when the same reply arrives twelve t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lambdas.adapters.expressions import Expression
 from lambdas.domain.contract import MAX_EMAIL
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     HISTORY_CAP,
     HISTORY_COMMENT_CAP,
@@ -74,7 +74,7 @@ def _attendee_as_read(expression: Expression, attendee: AttendeeItem | None) -> 
     return " AND ".join(conditions)
 
 
-@dataclass(frozen=True)
+@frozen
 class Received:
     """Where an answer came from: the inbound mail's SES id and when it was recorded."""
 

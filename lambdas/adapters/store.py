@@ -16,11 +16,11 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lambdas.adapters import expressions, reply_expressions
+from lambdas.adapters import expressions
 from lambdas.adapters.expressions import (
     CONDITION_FAILED,
     Completion,
@@ -31,9 +31,9 @@ from lambdas.adapters.expressions import (
     read_event,
     read_occurrence_answers,
 )
-from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.contract import Person
 from lambdas.domain.decide_again import Refused
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     HISTORY_CAP,
     AttendeeItem,
@@ -50,11 +50,16 @@ from lambdas.domain.keys import (
     email_in_key,
 )
 
+if TYPE_CHECKING:
+    from lambdas.adapters.reply_expressions import Received
+
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
+
+
 CONFLICT_ATTEMPTS = 4  # TransactionConflict is not retried by botocore; retry it here, then let SQS
 
 
-@dataclass(frozen=True)
+@frozen
 class ClaimResult:
     claimed: bool
     attendee: AttendeeItem | None = None  # the item as it was (ALL_OLD), when known
@@ -254,13 +259,19 @@ class Store:
         event, attendee = (from_item(r.get("Item")) for r in response["Responses"])
         return _event(uid, event), _attendee(uid, attendee)
 
+    # The writes that record answers import their requests (reply_expressions) when they run, at the
+    # first answer recorded: the send functions and record feedback never record one, so their cold
+    # starts skip that module (docs/performance.md, "Cold start").
+
     def record_reply(
         self, answer, change, received: Received, event: EventItem, attendee: AttendeeItem | None
     ) -> Refused[Pair] | None:
         """Write the answer (a ``ReplyChange``) and move the counters. None when written; when
         either item changed since it was read, both items as they are now (DynamoDB returns the
         changed one with the refusal, so deciding again needs no new read)."""
-        items = reply_expressions.reply_transaction(self._table, answer, change, received, event, attendee)
+        from lambdas.adapters import reply_expressions as answers
+
+        items = answers.reply_transaction(self._table, answer, change, received, event, attendee)
         try:
             self._transact(items)
         except TransactionRefused as refused:
@@ -287,45 +298,47 @@ class Store:
     ) -> bool:
         """Write an answer for one occurrence and move its counts; False when any item changed
         since it was read (decide again on a new read)."""
-        items = reply_expressions.occurrence_reply_transaction(
-            self._table, answer, change, received, attendee, tally
-        )
+        from lambdas.adapters import reply_expressions as answers
+
+        items = answers.occurrence_reply_transaction(self._table, answer, change, received, attendee, tally)
         return self._transact_if(items)
 
     def uncount(self, uid: str, attendee: AttendeeItem, deltas: dict[str, int], event: EventItem) -> bool:
         """Clear a removed attendee's counted answer and take it out of the event's counts; False
         when either item changed since it was read."""
-        return self._transact_if(
-            reply_expressions.uncount_transaction(self._table, uid, attendee, deltas, event)
-        )
+        from lambdas.adapters import reply_expressions as answers
+
+        return self._transact_if(answers.uncount_transaction(self._table, uid, attendee, deltas, event))
 
     def uncount_occurrence(
         self, uid: str, attendee: AttendeeItem, occurrence: str, deltas: dict[str, int], tally
     ) -> bool:
         """As ``uncount``, for the attendee's answer to one occurrence and that occurrence's counts."""
-        items = reply_expressions.occurrence_uncount_transaction(
-            self._table, uid, attendee, occurrence, deltas, tally
-        )
+        from lambdas.adapters import reply_expressions as answers
+
+        items = answers.occurrence_uncount_transaction(self._table, uid, attendee, occurrence, deltas, tally)
         return self._transact_if(items)
 
     def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
         """Keep an unproven answer apart; False when the attendee item changed since it was read."""
-        return self._update_if(
-            reply_expressions.unverified_update(self._table, answer, trust, received, attendee)
-        )
+        from lambdas.adapters import reply_expressions as answers
+
+        return self._update_if(answers.unverified_update(self._table, answer, trust, received, attendee))
 
     def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
         """Keep a proposal; False when the attendee item changed since it was read."""
-        return self._update_if(reply_expressions.counter_update(self._table, answer, received, attendee))
+        from lambdas.adapters import reply_expressions as answers
+
+        return self._update_if(answers.counter_update(self._table, answer, received, attendee))
 
     def claim_refresh(
         self, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
     ) -> ClaimResult:
+        from lambdas.adapters import reply_expressions as answers
+
         return self._claim(
             uid,
-            reply_expressions.refresh_claim(
-                self._table, uid, email, sequence, ses_message_id, token, now, lease
-            ),
+            answers.refresh_claim(self._table, uid, email, sequence, ses_message_id, token, now, lease),
         )
 
     def record_refresh(
@@ -337,7 +350,9 @@ class Store:
         Refused when the claim was taken over after its lease ran out: the new owner records its
         own send, but this email left too, so its message item is still written (unconditional,
         like the send path's): a bounce of it must still suppress the address."""
-        record = reply_expressions.refresh_record(self._table, uid, email, ses_message_id, token, entry)
+        from lambdas.adapters import reply_expressions as answers
+
+        record = answers.refresh_record(self._table, uid, email, ses_message_id, token, entry)
         mapping = message_mapping(self._table, entry["message_id"], uid, email, entry["at"])
         try:
             self._transact([{"Update": record}, mapping])
@@ -347,7 +362,9 @@ class Store:
         return True
 
     def release_refresh(self, uid: str, email: str, token: str) -> None:
-        self._update_if(reply_expressions.refresh_release(self._table, uid, email, token))
+        from lambdas.adapters import reply_expressions as answers
+
+        self._update_if(answers.refresh_release(self._table, uid, email, token))
 
     # ---------------------------------------------------------------------------------- events
 

@@ -7,22 +7,26 @@ clients go there); the human organizer is its CN, as Apple's CalendarServer does
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event, vCalAddress
 
 from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.frozen import frozen
 from lambdas.domain.icaltime import add_time
-from lambdas.domain.series import Override, add_recurrence, cancelled_occurrence_vevent, override_vevent
-from lambdas.domain.timezones import UnsupportedZone, vtimezone
 from lambdas.domain.vocabulary import EventStatus, Method, PartStat
+
+if TYPE_CHECKING:
+    # Imported where a series or a zoned event is written: a single UTC event's cold start never
+    # loads the series code or the time zone tables (docs/performance.md, "Cold start").
+    from lambdas.domain.series import Override
 
 PRODID = "-//Calendar Invite Server//iTIP 1.0//EN"
 
 
-@dataclass(frozen=True)
+@frozen
 class ItipMessage:
     method: Method
     event: EventDetails
@@ -76,11 +80,14 @@ def build_calendar(message: ItipMessage) -> bytes:
 def _vevents(message: ItipMessage, vevent: Event, timezone: str) -> list[Event]:
     """The event alone; a series' master and its overrides; or one occurrence (docs/recurrence.md)."""
     event = message.event
+    if not event.rrule and event.occurrence is None:
+        return [vevent]
+    # Loaded by the first series message only (a single event never needs it).
+    from lambdas.domain.series import Override, add_recurrence, cancelled_occurrence_vevent, override_vevent
+
     if event.rrule:
         add_recurrence(vevent, event.recurrence, timezone)
         return [vevent, *(override_vevent(vevent, o, timezone) for o in message.overrides)]
-    if event.occurrence is None:
-        return [vevent]
     if message.method is Method.REQUEST:
         change = Override(event.occurrence, event.start, event.end, message.sequence)
         return [override_vevent(vevent, change, timezone, status=message.status)]
@@ -106,6 +113,8 @@ _CALENDAR_END = b"END:VCALENDAR\r\n"
 def _zone_component(timezone: str, since) -> bytes | None:
     if not timezone:
         return None
+    from lambdas.domain.timezones import UnsupportedZone, vtimezone  # zoned events only
+
     try:
         return vtimezone(timezone, since=since)
     except UnsupportedZone:

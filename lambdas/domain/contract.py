@@ -9,14 +9,13 @@ is what makes header and iCalendar injection impossible further down.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.envelopes import decode_body
-from lambdas.domain.recurrence import Recurrence, parse_recurrence, read_occurrence_start
+from lambdas.domain.frozen import frozen
 from lambdas.domain.validation import (
     ErrorCollector,
     FieldError,
@@ -25,6 +24,11 @@ from lambdas.domain.validation import (
     read_timezone,
     read_when,
 )
+
+if TYPE_CHECKING:
+    # The recurrence rules are imported by the first series or occurrence only: a single event's
+    # cold start never loads them (docs/performance.md, "Cold start").
+    from lambdas.domain.recurrence import Recurrence
 
 MAX_ATTENDEES = 1000
 MAX_UID = 255
@@ -36,14 +40,16 @@ MAX_EMAIL = 254
 MAX_SEQUENCE = 2**31 - 1  # RFC 5545 SEQUENCE is an INTEGER (signed 32-bit)
 
 # Dot-atom addresses only (RFC 5322 §3.4.1 without quoted strings or comments). Rejecting the exotic
-# forms keeps every accepted address safe to put in a header and in a mailto: URI unchanged.
-_EMAIL = re.compile(
+# forms keeps every accepted address safe to put in a header and in a mailto: URI unchanged. A
+# pattern, compiled (and cached by `re`) by the first address read: the functions that read no
+# requests never pay for it (docs/performance.md, "Cold start").
+_EMAIL = (
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Person:
     email: str
     name: str = ""
@@ -52,7 +58,7 @@ class Person:
         return {"email": self.email, "name": self.name} if self.name else {"email": self.email}
 
 
-@dataclass(frozen=True)
+@frozen
 class EventDetails:
     uid: str
     sequence: int
@@ -75,9 +81,13 @@ class EventDetails:
         return not isinstance(self.start, datetime)
 
     @property
-    def recurrence(self):
+    def recurrence(self) -> Recurrence | None:
         """The series as a ``Recurrence``, or None for a single event or one occurrence."""
-        return Recurrence(self.rrule, self.start, self.exdates) if self.rrule else None
+        if not self.rrule:
+            return None
+        from lambdas.domain.recurrence import Recurrence
+
+        return Recurrence(self.rrule, self.start, self.exdates)
 
     def as_dict(self) -> dict[str, Any]:
         """The contract form of the event, as stored and as re-enqueued on fan-out."""
@@ -99,7 +109,7 @@ class EventDetails:
         return data
 
 
-@dataclass(frozen=True)
+@frozen
 class InviteRequest:
     """Send (or update) one attendee's invitation."""
 
@@ -107,7 +117,7 @@ class InviteRequest:
     attendee: Person
 
 
-@dataclass(frozen=True)
+@frozen
 class InviteFanOut:
     """An invitation to many attendees, split into one InviteRequest per attendee."""
 
@@ -139,7 +149,7 @@ FAN_OUT_FIELD = "fan_out"
 EVENT_CANCELLATION_FAN_OUT = "event-cancellation"
 
 
-@dataclass(frozen=True)
+@frozen
 class CancelRequest:
     """A cancellation; ``intent`` says what it asks for.
 
@@ -300,6 +310,13 @@ def _event(raw: Any, name: str, errors: ErrorCollector, *, stored_names: bool = 
 def _series(raw: dict, name: str, start, timezone: str, errors: ErrorCollector) -> tuple | None:
     """(rrule, exdates, occurrence): a series, one of its occurrences, or neither."""
     has_rule = raw.get("rrule") not in (None, "")
+    if not has_rule and raw.get("occurrence") in (None, ""):
+        if raw.get("exdates") not in (None, []):
+            errors.add(f"{name}.exdates", "needs event.rrule")
+            return None
+        return "", (), None
+    from lambdas.domain.recurrence import parse_recurrence, read_occurrence_start  # series only
+
     if raw.get("occurrence") not in (None, ""):
         if has_rule:
             errors.add(f"{name}.occurrence", "give rrule (the series) or occurrence (one of it), not both")
@@ -309,11 +326,6 @@ def _series(raw: dict, name: str, start, timezone: str, errors: ErrorCollector) 
             errors.add(f"{name}.occurrence", value)
             return None
         return "", (), value
-    if not has_rule:
-        if raw.get("exdates") not in (None, []):
-            errors.add(f"{name}.exdates", "needs event.rrule")
-            return None
-        return "", (), None
     recurrence, found = parse_recurrence(raw["rrule"], raw.get("exdates"), start, timezone)
     errors.errors.extend(FieldError(e.field.replace("event.", f"{name}.", 1), e.reason) for e in found)
     return None if recurrence is None else (recurrence.rrule, recurrence.exdates, None)
@@ -361,7 +373,7 @@ def _email(raw: Any, name: str, errors: ErrorCollector) -> str | None:
     if not isinstance(raw, str):
         errors.add(name, "must be a string")
         return None
-    if len(raw) > MAX_EMAIL or not _EMAIL.fullmatch(raw):
+    if len(raw) > MAX_EMAIL or not re.fullmatch(_EMAIL, raw):
         errors.add(name, "is not a valid email address")
         return None
     return raw

@@ -12,8 +12,9 @@ later (``SharedOutcome.RETRY_LATER``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from lambdas.domain.frozen import frozen
 
 DECIDE_ATTEMPTS = 5
 
@@ -21,7 +22,7 @@ Items = TypeVar("Items")
 Decision = TypeVar("Decision")
 
 
-@dataclass(frozen=True)
+@frozen
 class Refused(Generic[Items]):
     """A conditional write refused: the items as they are now (the refusal's copy of each one whose
     condition failed, the others as read; None for an item that is gone)."""
@@ -29,7 +30,7 @@ class Refused(Generic[Items]):
     items: Items
 
 
-@dataclass(frozen=True)
+@frozen
 class Settled(Generic[Items, Decision]):
     decision: Decision  # the last decision
     items: Items  # the items it was made from

@@ -11,12 +11,12 @@ its reason); the rest is read leniently, since SES adds fields over time. The ru
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lambdas.domain.decisions import suppresses
 from lambdas.domain.envelopes import decode_body
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import AttendeeItem, Delivery, Suppression
 from lambdas.domain.outcomes import RETRIED, Outcome
 from lambdas.domain.validation import CONTROL_CHARACTERS, FieldError, InvalidRequest
@@ -59,7 +59,7 @@ COUNTERS: dict[DeliveryState, str] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedbackEvent:
     event_type: str  # SES's eventType
     ses_message_id: str  # mail.messageId: what SendEmail returned
@@ -167,7 +167,7 @@ def _text(raw: Any, limit: int) -> str:
 # ------------------------------------------------------------------------------------- decisions
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedbackPlan:
     """What one feedback event changes on its attendee item and its event's counters."""
 

@@ -19,15 +19,14 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lambdas.domain.contract import EventDetails, Person
-from lambdas.domain.series import Override
+from lambdas.domain.frozen import frozen
 from lambdas.domain.vocabulary import (
     AttendeeStatus,
     BounceType,
@@ -37,6 +36,9 @@ from lambdas.domain.vocabulary import (
     Origin,
     PartStat,
 )
+
+if TYPE_CHECKING:
+    from lambdas.domain.series import Override  # built by OverrideItem.override, for series only
 
 T = TypeVar("T")
 
@@ -77,7 +79,7 @@ def message_expiry(sent_at: str) -> int:
     return int((sent + MESSAGE_RETENTION).timestamp())
 
 
-@dataclass(frozen=True)
+@frozen
 class Pending:
     """A claim on an attendee: an email is being sent (see docs/idempotency.md)."""
 
@@ -87,7 +89,7 @@ class Pending:
     since: float = 0.0  # epoch seconds
 
 
-@dataclass(frozen=True)
+@frozen
 class HistoryEntry:
     """One entry of an attendee's history: an email that left through SES, or an answer received
     (REPLY, COUNTER; ``message_id`` is then the inbound mail's SES message id)."""
@@ -105,7 +107,7 @@ class HistoryEntry:
     refresh_of: str = ""  # a REQUEST sent again for a REFRESH: the inbound mail's SES message id
 
 
-@dataclass(frozen=True)
+@frozen
 class Proposal:
     """What a COUNTER proposes (values as the attendee sent them, ISO 8601 for times)."""
 
@@ -115,7 +117,7 @@ class Proposal:
     location: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class CounterProposal:
     """The attendee's latest COUNTER, kept for the organizer (docs/replies.md, "Recording")."""
 
@@ -127,7 +129,7 @@ class CounterProposal:
     message_id: str = ""  # the inbound mail's SES message id
 
 
-@dataclass(frozen=True)
+@frozen
 class UnverifiedAnswer:
     """The latest answer that may be the attendee's but is not proven to be (relayed mail, DMARC
     FAIL under p=none: docs/replies.md, "Trust"). Shown to the organizer, never counted."""
@@ -143,7 +145,7 @@ class UnverifiedAnswer:
     message_id: str = ""  # the inbound mail's SES message id
 
 
-@dataclass(frozen=True)
+@frozen
 class OccurrenceReply:
     """An attendee's answer for one occurrence of a series (a REPLY with RECURRENCE-ID); the
     series answer stays in the attendee's own attributes (docs/replies.md, "Answers per occurrence")."""
@@ -158,7 +160,7 @@ class OccurrenceReply:
     counted_sequence: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class RefreshClaim:
     """A REFRESH being answered: the inbound mail it answers, like ``Pending`` for an invitation."""
 
@@ -167,7 +169,7 @@ class RefreshClaim:
     since: float = 0.0  # epoch seconds
 
 
-@dataclass(frozen=True)
+@frozen
 class Delivery:
     """What SES last told about the attendee's email: the newest feedback event (docs/feedback.md)."""
 
@@ -179,7 +181,7 @@ class Delivery:
     diagnostic: str = ""  # the remote server's answer, the complaint type, the reject reason
 
 
-@dataclass(frozen=True)
+@frozen
 class Suppression:
     """The address hard-bounced or complained: nothing more is sent to it (docs/feedback.md)."""
 
@@ -189,7 +191,7 @@ class Suppression:
     detail: str = ""  # bounce type/subtype and diagnostic, or the complaint's feedback type
 
 
-@dataclass(frozen=True)
+@frozen
 class AttendeeItem:
     uid: str
     email: str  # as last sent; the key holds it lower-cased
@@ -236,7 +238,7 @@ class AttendeeItem:
         return read(cls, stored, uid=uid, email=email)
 
 
-@dataclass(frozen=True)
+@frozen
 class EventItem:
     uid: str
     status: EventStatus | None = None
@@ -305,7 +307,7 @@ class EventItem:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class OverrideItem:
     """One occurrence of a series, changed or cancelled (its own item: see keys.occurrence_key)."""
 
@@ -333,6 +335,8 @@ class OverrideItem:
         if self.cancelled or None in (occurrence, start, end) or self.sequence is None:
             return None
         summary, description, location = self.summary or None, self.description, self.location
+        from lambdas.domain.series import Override
+
         return Override(occurrence, start, end, self.sequence, summary, description, location)
 
 
@@ -379,7 +383,7 @@ def occurrence_text(value: date | datetime) -> str:
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()
 
 
-@dataclass(frozen=True)
+@frozen
 class OccurrenceAnswersItem:
     """The counts of the answers for one occurrence of a series, like the event's ``replies_*``:
     invited attendees whose current answer for it, to version ``replies_sequence``, is that answer."""
@@ -396,7 +400,7 @@ class OccurrenceAnswersItem:
         return read(cls, stored, uid=uid, occurrence=occurrence)
 
 
-@dataclass(frozen=True)
+@frozen
 class MessageItem:
     """One sent email, by its SES message id: where its feedback belongs (docs/feedback.md)."""
 

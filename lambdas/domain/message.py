@@ -17,7 +17,6 @@ add a header.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.headerregistry import Address
@@ -26,19 +25,20 @@ from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.calendar import ItipMessage, build_calendar
+from lambdas.domain.frozen import frozen
 from lambdas.domain.vocabulary import Method
 
 ATTACHMENT_NAME = "invite.ics"
 
 
-@dataclass(frozen=True)
+@frozen
 class Envelope:
     sender: str  # the SES-verified SENDER address
     reply_to: str  # RSVP_EMAIL
     subject_prefix: str
 
 
-@dataclass(frozen=True)
+@frozen
 class RenderedEmail:
     subject: str
     raw: bytes

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.contract import EventDetails
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, occurrence_text
 from lambdas.domain.replies import (
     COUNTED_ANSWERS,
@@ -31,8 +32,10 @@ from lambdas.domain.replies import (
     count_moves,
     invited_sequence,
 )
-from lambdas.domain.series import Override
 from lambdas.domain.vocabulary import AttendeeStatus
+
+if TYPE_CHECKING:
+    from lambdas.domain.series import Override
 
 # An occurrence's counters: only invited attendees answer single occurrences (below).
 OCCURRENCE_COUNTERS = tuple(INVITED_PREFIX + name for name in COUNTED_ANSWERS.values())
@@ -42,7 +45,7 @@ MAX_OCCURRENCE_REPLIES = 200
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
+@frozen
 class OccurrenceChange:
     occurrence: str  # the original start, as in the keys
     version: int

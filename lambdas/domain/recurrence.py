@@ -10,13 +10,14 @@ rule part) or ``event.exdates[i]``. Expansion is dateutil's, always bounded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as dateutil_rrule
+
+from lambdas.domain.frozen import frozen
 
 # The readers the contract uses too, so that an exdate is read exactly as start is.
 from lambdas.domain.validation import CONTROL, ErrorCollector, FieldError, read_when
@@ -38,7 +39,7 @@ _UNTIL_DATE = re.compile(r"\d{8}")
 _UNTIL_UTC = re.compile(r"\d{8}T\d{6}Z")
 
 
-@dataclass(frozen=True)
+@frozen
 class Recurrence:
     """A validated series: its RRULE value (normalised), its start and the starts it leaves out."""
 

@@ -15,11 +15,11 @@ never counted with answers to the current one.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from lambdas.domain.decisions import suppression_fields
+from lambdas.domain.frozen import frozen
 from lambdas.domain.items import REFRESHED_CAP, AttendeeItem, EventItem
 from lambdas.domain.outcomes import RETRIED, Outcome
 from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
@@ -81,7 +81,7 @@ class Answer(Protocol):
     dtstamp: datetime
 
 
-@dataclass(frozen=True)
+@frozen
 class Refusal:
     """The answer changes nothing; ``reason`` goes into its log line."""
 
@@ -89,7 +89,7 @@ class Refusal:
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Counts:
     """How the event's counters move: ``reset_to`` starts a new version's counts (all counters SET,
     ``replies_sequence`` moves forward); otherwise ``deltas`` are ADDed (a change of mind is -1/+1)."""
@@ -99,7 +99,7 @@ class Counts:
     deltas: dict[str, int] | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplyChange:
     """Record the answer: the attendee item's new reply state, and the event's counters."""
 

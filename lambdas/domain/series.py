@@ -11,13 +11,16 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from icalendar import Event, vRecur
 
+from lambdas.domain.frozen import frozen
 from lambdas.domain.icaltime import add_time
-from lambdas.domain.recurrence import Recurrence
+
+if TYPE_CHECKING:
+    from lambdas.domain.recurrence import Recurrence
 
 # What a copy of the master for one occurrence must not keep (RFC 5545 §3.8.4.4: an override is one
 # instance, not a second series).
@@ -25,7 +28,7 @@ _SERIES_ONLY = ("RRULE", "RDATE", "EXDATE")
 _OWN = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS")
 
 
-@dataclass(frozen=True)
+@frozen
 class Override:
     """One occurrence changed: ``occurrence`` is its original start (the RECURRENCE-ID)."""
 

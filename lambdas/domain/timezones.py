@@ -24,12 +24,13 @@ import re
 import struct
 import zoneinfo
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from dateutil import rrule
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
+from lambdas.domain.frozen import frozen
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Where an observance with no earlier transition starts: Windows' conventional origin, which every
@@ -61,7 +62,7 @@ class UnsupportedZone(ValueError):
 # ------------------------------------------------------------------------------------ POSIX rules
 
 
-@dataclass(frozen=True)
+@frozen
 class Onset:
     """One yearly change: weekday ``weekday`` (0 = Sunday) of week ``week`` (5 = last) of ``month``,
     ``seconds`` after that day's midnight in the local time in effect before it (may be negative or
@@ -81,7 +82,7 @@ class Onset:
         return datetime(year, self.month, day) + timedelta(seconds=self.seconds)
 
 
-@dataclass(frozen=True)
+@frozen
 class PosixRule:
     std_name: str
     std_offset: timedelta  # east of UTC, as iCalendar writes it (POSIX writes the opposite sign)
@@ -202,7 +203,7 @@ def _month_day(onset: Onset, offset: int) -> tuple[int, int]:
 # --------------------------------------------------------------------------------- TZif and zones
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     """One transition of the zone, as zoneinfo reads it."""
 
@@ -213,7 +214,7 @@ class Change:
     daylight: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Zone:
     tzid: str
     rule: PosixRule

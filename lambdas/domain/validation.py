@@ -8,10 +8,11 @@ are what keeps header and iCalendar injection impossible, in what we accept and 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lambdas.domain.frozen import frozen
 
 # C0 controls, DEL, C1 controls and the Unicode line/paragraph separators (a character class, for
 # patterns built on it).
@@ -21,7 +22,7 @@ CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u20
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
+@frozen
 class FieldError:
     field: str
     reason: str
@@ -42,11 +43,11 @@ class InvalidRequest(ValueError):
         return [e.field for e in self.errors]
 
 
-@dataclass
 class ErrorCollector:
     """Every problem of one request, so that a producer sees all its mistakes at once."""
 
-    errors: list[FieldError] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
 
     def add(self, name: str, reason: str) -> None:
         self.errors.append(FieldError(name, reason))

@@ -14,7 +14,6 @@ from typing import Any
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import Pair
-from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.decide_again import DECIDE_ATTEMPTS, Refused, decide_and_write
 from lambdas.domain.decisions import itip_status
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
@@ -257,6 +256,9 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         details, overrides = without_excluded(details, overrides, attendee.excluded_occurrences)
     if occurrence is not None:
         details, overrides = one_occurrence(details, overrides, occurrence), ()
+    # The REFRESH is the one answer that sends an email: the rendering is loaded by the first one.
+    from lambdas.domain.calendar import ItipMessage
+
     itip = ItipMessage(
         method=Method.REQUEST,
         event=details,

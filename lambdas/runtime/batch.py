@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
 from lambdas.adapters.store import CompletionReport
 from lambdas.domain.envelopes import decode_body
+from lambdas.domain.frozen import frozen
 from lambdas.domain.outcomes import Outcome, SharedOutcome
 from lambdas.domain.validation import InvalidRequest
 
 
-@dataclass
+@frozen
 class RecordResult:
     outcome: Outcome
     completion: Completion | None = None

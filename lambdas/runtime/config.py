@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from lambdas.domain.frozen import frozen
 
 # Environment variable names; the CDK stack imports these so the two can never drift apart.
 ENV_REGION = "REGION"
@@ -45,7 +46,7 @@ class ConfigurationError(RuntimeError):
     """The function's environment is incomplete; raised on the first invocation, not at import."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     region: str
     table_name: str

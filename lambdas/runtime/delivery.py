@@ -6,19 +6,20 @@ import contextlib
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
-from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.decisions import SendOutcome, attendee_status_after
 from lambdas.domain.items import occurrence_text
-from lambdas.domain.message import render_email
 from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.runtime.batch import AddressSuppressed, RecordResult
 from lambdas.runtime.services import Services
+
+if TYPE_CHECKING:
+    from lambdas.domain.calendar import ItipMessage
 
 # SES refuses these for good (e.g. an unverified recipient in the sandbox): retrying cannot help,
 # so the request goes to the DLQ with SES's reason, to be redriven once the cause is fixed.
@@ -118,6 +119,10 @@ def send_itip(services: Services, itip: ItipMessage, *, release: Callable[[], No
 
     On failure the claim is given back (``release``) so a redelivery need not wait for its lease,
     and a permanent SES refusal becomes InvalidRequest (the DLQ, with SES's reason)."""
+    # Loaded by the first email sent, not at import: this module's dead-lettering serves every
+    # function, and record feedback never renders an email (docs/performance.md, "Cold start").
+    from lambdas.domain.message import render_email
+
     try:
         rendered = render_email(itip, services.envelope)
         return services.mailer.send(itip.attendee.email, rendered.raw)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from lambdas.adapters import clients
 from lambdas.adapters.mailbox import Mailbox
@@ -15,8 +16,11 @@ from lambdas.adapters.mailer import Mailer, account_send_rate
 from lambdas.adapters.pacing import TokenBucket
 from lambdas.adapters.queues import Queues
 from lambdas.adapters.store import Store
-from lambdas.domain.message import Envelope
+from lambdas.domain.frozen import frozen
 from lambdas.runtime import config
+
+if TYPE_CHECKING:
+    from lambdas.domain.message import Envelope
 
 # The rate a container paces at when SES cannot tell the account's: the SES sandbox's, the lowest
 # any account has. Slow, never throttled; the records it cannot send in time go back to the queue.
@@ -33,7 +37,7 @@ def _new_token() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True)
+@frozen
 class Services:
     settings: config.Settings
     store: Store
@@ -45,6 +49,10 @@ class Services:
 
     @property
     def envelope(self) -> Envelope:
+        # The email rendering code is loaded by the first email sent: record feedback never sends,
+        # record reply only for a REFRESH (docs/performance.md, "Cold start").
+        from lambdas.domain.message import Envelope
+
         s = self.settings
         return Envelope(sender=s.sender, reply_to=s.rsvp_email, subject_prefix=s.subject_prefix)
 

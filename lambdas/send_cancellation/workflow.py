@@ -27,7 +27,6 @@ from lambdas.domain.decisions import (
     suppression_fields,
 )
 from lambdas.domain.items import AttendeeItem, EventItem, occurrence_text
-from lambdas.domain.recurrence import read_occurrence_start
 from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
@@ -72,6 +71,8 @@ def _one_occurrence(series: EventDetails, written: str) -> EventDetails:
     """The series' details for one of its occurrences, read like the series' start."""
     if series.recurrence is None:
         raise InvalidRequest([NOT_A_SERIES])
+    from lambdas.domain.recurrence import read_occurrence_start  # series only: see EventDetails.recurrence
+
     occurrence = read_occurrence_start(written, series.start, series.timezone)
     if isinstance(occurrence, str):
         raise InvalidRequest([FieldError("event.occurrence", occurrence)])

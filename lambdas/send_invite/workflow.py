@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.contract import EventDetails, InviteFanOut, parse_invite
@@ -14,12 +14,14 @@ from lambdas.domain.decisions import (
     suppression_fields,
 )
 from lambdas.domain.items import occurrence_text, series_with_overrides, without_excluded
-from lambdas.domain.series import Override
 from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.delivery import fan_out, send_claimed
 from lambdas.runtime.services import Services
+
+if TYPE_CHECKING:
+    from lambdas.domain.series import Override
 
 NO_STORED_SERIES = FieldError("event.occurrence", "no stored series has this uid: invite the series first")
 NOT_AN_OCCURRENCE = FieldError("event.occurrence", "is not an occurrence of the stored series")

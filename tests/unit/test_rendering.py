@@ -183,13 +183,14 @@ def test_a_zone_icalendar_deems_utc_keeps_its_tzid_and_local_time():
 
 
 def test_a_zone_whose_rule_no_rrule_expresses_is_written_in_utc(monkeypatch):
-    import lambdas.domain.calendar as calendar_module
+    import lambdas.domain.timezones as timezones_module
     from lambdas.domain.timezones import UnsupportedZone
 
     def unsupported(tzid, since):
         raise UnsupportedZone("day-of-year rule 'J60'")
 
-    monkeypatch.setattr(calendar_module, "vtimezone", unsupported)
+    # calendar imports vtimezone when it writes a zoned event, so the module's is the one it calls.
+    monkeypatch.setattr(timezones_module, "vtimezone", unsupported)
     ics = build_calendar(
         itip(start="2026-12-01T10:00:00", end="2026-12-01T11:00:00", timezone="Europe/Paris")
     )

@@ -16,13 +16,13 @@ import dataclasses
 import io
 import re
 import typing
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
+from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.itip import CalendarAnswer, read_calendar
 from lambdas.domain.validation import CONTROL
 
@@ -51,7 +51,7 @@ _AUTOMATIC_SENDERS = frozenset({"mailer-daemon", "postmaster", "listserv", "majo
 _PARSER = BytesParser(policy=policy.default)
 
 
-@dataclass(frozen=True)
+@frozen
 class InboundEmail:
     from_address: str  # lower-cased addr-spec of From:, "" when missing, ambiguous or unparseable
     subject: str

@@ -13,12 +13,13 @@ sender meant). A calendar with neither is a plain event, not a message: it is no
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar
 from icalendar.timezone import tzp
 
+from lambdas.domain.frozen import frozen
 from lambdas.domain.validation import CONTROL, CONTROL_EXCEPT_NEWLINE_TAB
 
 MAX_VEVENTS = 50  # a reply to a series carries one VEVENT per answered instance; more is not a reply
@@ -30,7 +31,7 @@ MAX_COMMENT = 2000
 _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@frozen
 class CalendarAnswer:
     """One VEVENT of an iTIP message that came back: what one attendee says about one event."""
 
@@ -64,7 +65,7 @@ class CalendarAnswer:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class CalendarReading:
     answers: tuple[CalendarAnswer, ...]
     error: str | None

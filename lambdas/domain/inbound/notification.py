@@ -9,18 +9,18 @@ empty, extra fields are ignored (SES adds fields over time).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from lambdas.domain.envelopes import decode_body
+from lambdas.domain.frozen import frozen
 from lambdas.domain.validation import FieldError, InvalidRequest
 
 MAX_KEY = 1024  # S3's own limit on an object key, in UTF-8 bytes
 MAX_BUCKET = 63
 
 
-@dataclass(frozen=True)
+@frozen
 class Verdicts:
     """SES receipt verdicts, upper-case ("PASS", "FAIL", "GRAY", "PROCESSING_FAILED"); "" when absent."""
 
@@ -34,7 +34,7 @@ class Verdicts:
     dmarc_policy: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class ReceivedMail:
     """What the notification says: where the raw email is stored, and SES's verdicts on it."""
 

@@ -19,9 +19,9 @@ The threat model, level by level: docs/replies.md, "Trust".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.email import InboundEmail
 from lambdas.domain.inbound.itip import CalendarAnswer
 from lambdas.domain.inbound.notification import ReceivedMail
@@ -47,7 +47,7 @@ class TrustLevel(StrEnum):
     UNTRUSTED = "untrusted"
 
 
-@dataclass(frozen=True)
+@frozen
 class Trust:
     level: TrustLevel
     reason: str = ""  # why not verified (or "trusted_relay"); "" for plain verified mail

@@ -1,0 +1,125 @@
+"""What a cold start imports: each handler loads the code every record needs, and the rest (series,
+time zones, inbound parsing, email rendering) only on the path that uses it (docs/performance.md,
+"Cold start"). Each check runs in a fresh interpreter, so nothing another test imported counts.
+How long the imports take is a figure of `make bench` (`python -m bench imports`), not a test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+INBOUND = "lambdas.domain.inbound"
+REPLY_CODE = (
+    "lambdas.domain.replies",
+    "lambdas.domain.occurrence_answers",
+    "lambdas.adapters.reply_expressions",
+)
+SERIES = ("lambdas.domain.series", "lambdas.domain.recurrence")
+TIME_ZONES = "lambdas.domain.timezones"
+RENDERING = ("lambdas.domain.message", "lambdas.domain.calendar")
+FEEDBACK = "lambdas.domain.feedback"
+
+
+def loaded_after(script: str) -> dict[str, list[str]]:
+    """Run ``script`` in a fresh interpreter; it calls ``checkpoint(name)`` to note which of our
+    modules are loaded at that point."""
+    prelude = (
+        "import json, sys\n"
+        "seen = {}\n"
+        "def checkpoint(name):\n"
+        "    seen[name] = sorted(m for m in sys.modules if m.split('.')[0] == 'lambdas')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + script + "\nprint(json.dumps(seen))"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def handler_imports(function: str) -> set[str]:
+    return set(loaded_after(f"import lambdas.{function}.handler\ncheckpoint('import')")["import"])
+
+
+def loaded(modules: set[str], *names: str) -> list[str]:
+    """Those of ``names`` (modules or packages) that are among ``modules``."""
+    return sorted(m for m in modules for name in names if m == name or m.startswith(name + "."))
+
+
+@pytest.mark.parametrize("function", ["send_invite", "send_cancellation"])
+def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_feedback_code(function):
+    modules = handler_imports(function)
+    assert f"lambdas.{function}.workflow" in modules  # the import did load the function
+    assert "lambdas.domain.message" in modules  # every record renders: loaded at init, not deferred
+    assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK) == []
+
+
+@pytest.mark.parametrize("function", ["send_invite", "send_cancellation", "record_reply", "record_feedback"])
+def test_no_handler_loads_the_series_code_or_the_time_zone_tables_at_import(function):
+    modules = handler_imports(function)
+    assert "lambdas.domain.items" in modules
+    assert loaded(modules, *SERIES, TIME_ZONES) == []
+
+
+def test_record_feedback_loads_no_email_rendering_and_no_inbound_reader():
+    modules = handler_imports("record_feedback")
+    assert FEEDBACK in modules
+    assert loaded(modules, *RENDERING, INBOUND, *REPLY_CODE) == []
+
+
+def test_record_reply_loads_the_inbound_reader_but_renders_only_to_answer_a_refresh():
+    modules = handler_imports("record_reply")
+    assert loaded(modules, INBOUND) != []
+    assert loaded(modules, *RENDERING) == []
+
+
+_EVENT = {
+    "uid": "cold@example.com",
+    "summary": "Planning",
+    "start": "2026-12-01T10:00:00Z",
+    "end": "2026-12-01T11:00:00Z",
+    "organizer": {"email": "organizer@example.com"},
+}
+
+
+def test_a_single_event_is_rendered_without_the_series_code_and_a_series_loads_it():
+    local_times = {"start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00"}
+    zoned = {**_EVENT, **local_times, "timezone": "Europe/Paris"}
+    series = {**zoned, "rrule": "FREQ=WEEKLY;COUNT=4"}
+    script = f"""
+from datetime import UTC, datetime
+from lambdas.domain.calendar import ItipMessage
+from lambdas.domain.contract import parse_invite
+from lambdas.domain.message import Envelope, render_email
+from lambdas.domain.vocabulary import EventStatus, Method
+
+def render(event):
+    request = parse_invite(json.dumps({{"event": event, "attendee": {{"email": "guest@example.org"}}}}))
+    message = ItipMessage(
+        method=Method.REQUEST, event=request.event, attendee=request.attendee, sequence=0,
+        organizer_mailbox="rsvp@example.com", dtstamp=datetime(2026, 11, 1, tzinfo=UTC),
+        status=EventStatus.CONFIRMED,
+    )
+    envelope = Envelope("invites@example.com", "rsvp@example.com", "")
+    assert b"BEGIN:VCALENDAR" in render_email(message, envelope).raw
+
+render({json.dumps(_EVENT)})
+checkpoint("single UTC event")
+render({json.dumps(zoned)})
+checkpoint("single zoned event")
+render({json.dumps(series)})
+checkpoint("series")
+"""
+    seen = {name: set(modules) for name, modules in loaded_after(script).items()}
+    assert loaded(seen["single UTC event"], *SERIES, TIME_ZONES) == []
+    assert loaded(seen["single zoned event"], *SERIES) == []
+    assert TIME_ZONES in seen["single zoned event"]
+    assert loaded(seen["series"], *SERIES) == sorted(SERIES)
