@@ -73,7 +73,9 @@ class Feed(Enum):
     # The SES configuration set's event destination topic, in its SNS envelope.
     DELIVERY_FEEDBACK = "delivery feedback topic"
     # The inbound topic SES receiving notifies, in its SNS envelope; it exists only with the
-    # `receiveReplies` context switch on, so a pipeline it feeds exists only then too.
+    # `receiveReplies` context switch on, so a pipeline it feeds exists only then too. Its function
+    # is told the receipt origin (the topic's ARN, the bucket, the key prefix) and dead-letters any
+    # notification naming another, unread (docs/replies.md, "The notification").
     INBOUND_MAIL = "inbound mail topic"
 
 

@@ -20,7 +20,23 @@ def _no_real_aws(monkeypatch):
 @pytest.fixture
 def account():
     with mock_aws(), fresh_function_services():
-        yield Account()
+        account = Account()
+        account.extra_env.update(_receipt_origin_of(account))
+        yield account
+
+
+def _receipt_origin_of(account: Account) -> dict[str, str]:
+    """The receipt origin the stack tells the reply function, for the receiving that
+    ``Account.receive_replies`` builds (its topic, bucket and prefix)."""
+    from lambdas.runtime import config
+    from local.account import INBOUND_BUCKET
+
+    account_id = account.client("sts").get_caller_identity()["Account"]
+    return {
+        config.ENV_INBOUND_TOPIC_ARN: f"arn:aws:sns:{account.region}:{account_id}:calendar-invites-inbound",
+        config.ENV_INBOUND_BUCKET: INBOUND_BUCKET,
+        config.ENV_INBOUND_KEY_PREFIX: "inbound/",
+    }
 
 
 @pytest.fixture(autouse=True, scope="session")

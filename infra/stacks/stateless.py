@@ -28,7 +28,12 @@ from infra.constructs.reputation_alarms import ReputationAlarms, ReputationRate
 from infra.guard import add_placeholder_guard, add_rsvp_placeholder_guard
 from infra.pipelines import Feed, Grant, Pipeline, Setting, deployed
 from infra.receiving import require_receiving_region
-from lambdas.runtime.config import ENV_TRUSTED_RELAY_DOMAINS
+from lambdas.runtime.config import (
+    ENV_INBOUND_BUCKET,
+    ENV_INBOUND_KEY_PREFIX,
+    ENV_INBOUND_TOPIC_ARN,
+    ENV_TRUSTED_RELAY_DOMAINS,
+)
 
 RSVP_DOMAIN_WARNING_ID = "calendar-invite:rsvp-domain-not-verified-here"
 
@@ -100,7 +105,7 @@ class StatelessStack(Stack):
             puts_back=pipeline.puts_back,
             alarm_topic=alarm_topic,
         )
-        for name, value in self._settings(pipeline).items():
+        for name, value in {**self._settings(pipeline), **self._origin(pipeline.feed)}.items():
             worker.function.add_environment(name, value)
         topic = self._topic(pipeline.feed)
         if topic is not None:
@@ -145,6 +150,18 @@ class StatelessStack(Stack):
         if feed is Feed.INBOUND_MAIL:
             return self._inbound_mail().topic
         return None
+
+    def _origin(self, feed: Feed) -> dict[str, str]:
+        """What a function fed by the inbound topic checks each notification against, to refuse
+        one that the receipt rule did not send (lambdas/domain/inbound/origin.py)."""
+        if feed is not Feed.INBOUND_MAIL:
+            return {}
+        inbound = self._inbound_mail()
+        return {
+            ENV_INBOUND_TOPIC_ARN: inbound.topic.topic_arn,
+            ENV_INBOUND_BUCKET: inbound.bucket.bucket_name,
+            ENV_INBOUND_KEY_PREFIX: inbound.object_key_prefix,
+        }
 
     def _inbound_mail(self) -> InboundMail:
         if self.inbound is None:  # pipelines.deployed leaves such a row out without receiveReplies

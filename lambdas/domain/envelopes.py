@@ -10,10 +10,17 @@ from lambdas.domain.validation import FieldError, InvalidRequest
 
 def decode_body(body: Any) -> dict[str, Any]:
     """JSON object from an SQS body, unwrapping an SNS notification envelope if present."""
+    return decode_sns_body(body)[0]
+
+
+def decode_sns_body(body: Any) -> tuple[dict[str, Any], str]:
+    """As ``decode_body``, with the envelope's ``TopicArn``: the topic SNS says it delivers from
+    ("" for a body without an SNS envelope, or an envelope without a string ``TopicArn``)."""
     document = _load_json(body, "body")
     if document.get("Type") == "Notification" and "Message" in document:
-        document = _load_json(document["Message"], "Message")
-    return document
+        topic = document.get("TopicArn")
+        return _load_json(document["Message"], "Message"), topic if isinstance(topic, str) else ""
+    return document, ""
 
 
 def _load_json(raw: Any, name: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Record Reply: one SES receipt notification in, one outcome out.
 
-notification -> the raw email from S3 (streamed, bounded) -> its iTIP answers -> for each answer:
-trust, then the table's rules (lambdas.domain.replies), written with optimistic concurrency:
+notification -> its origin (the receipt rule's own, else the DLQ) and SES's verdicts (what they
+condemn is refused unread) -> the raw email from S3 (streamed, bounded) -> its iTIP answers -> for
+each answer: trust, then the table's rules (lambdas.domain.replies), written with optimistic concurrency:
 decided, written as read, decided again on refusal (lambdas.domain.decide_again).
 The rules and their reasons: docs/replies.md, "Recording".
 """
@@ -18,7 +19,8 @@ from lambdas.domain.decide_again import DECIDE_ATTEMPTS, Refused, decide_and_wri
 from lambdas.domain.decisions import itip_status
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
-from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
+from lambdas.domain.inbound.origin import check_origin
+from lambdas.domain.inbound.trust import Trust, TrustLevel, condemned_by_verdicts, trust
 from lambdas.domain.items import series_with_overrides, without_excluded
 from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply, one_occurrence
 from lambdas.domain.outcomes import Outcome, SharedOutcome
@@ -47,7 +49,15 @@ def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordRe
         mail = parse_receipt_notification(record.get("body"))  # InvalidRequest: the DLQ, with its reason
     except SetupNotification as setup:
         return RecordResult(ReplyOutcome.IGNORED, fields={"reason": f"SES setup notification: {setup}"})
+    # Decided from the notification alone, so that S3 is never read for a forgery or for mail SES
+    # condemned (docs/replies.md, "One record"). A forgery: InvalidRequest, the DLQ, with its reason.
+    check_origin(mail, services.settings.required_receipt_origin())
     where = {"sesMessageId": mail.ses_message_id, "bucket": mail.bucket, "key": mail.object_key}
+    condemned = condemned_by_verdicts(mail.verdicts)
+    if condemned:
+        # From: and Subject: as SES read them (mail.commonHeaders): the mail itself is never opened.
+        fields = {**where, "from": mail.sender, "subject": mail.subject[:MAX_SUBJECT_LOGGED]}
+        return RecordResult(ReplyOutcome.UNTRUSTED, fields={**fields, "reason": condemned})
     email = _read_stored_email(services, mail)
     fields = {**where, "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}
     if not email.answers:

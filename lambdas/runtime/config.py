@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from lambdas.domain.frozen import frozen
+
+if TYPE_CHECKING:
+    from lambdas.domain.inbound.origin import ReceiptOrigin
 
 # Environment variable names; the CDK stack imports these so the two can never drift apart.
 ENV_REGION = "REGION"
@@ -26,6 +30,14 @@ ENV_SENDING_INSTANCES = "SES_SENDING_INSTANCES"
 READ_FROM_ACCOUNT = "account"
 # Comma-separated mail domains whose relayed answers count as the attendee's own (docs/replies.md).
 ENV_TRUSTED_RELAY_DOMAINS = "TRUSTED_RELAY_DOMAINS"
+
+# The record reply function's receipt origin (lambdas/domain/inbound/origin.py): the inbound topic's
+# ARN, the inbound bucket and the receipt rule's object key prefix. A notification naming anything
+# else is dead-lettered unread. Set by the stack on the reply function only; all three or none.
+ENV_INBOUND_TOPIC_ARN = "INBOUND_TOPIC_ARN"
+ENV_INBOUND_BUCKET = "INBOUND_BUCKET"
+ENV_INBOUND_KEY_PREFIX = "INBOUND_KEY_PREFIX"
+RECEIPT_ORIGIN = (ENV_INBOUND_TOPIC_ARN, ENV_INBOUND_BUCKET, ENV_INBOUND_KEY_PREFIX)
 
 REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
 
@@ -62,6 +74,7 @@ class Settings:
     send_rate_from_account: bool = False  # read the rate from SES GetAccount (else, if no rate: unpaced)
     sending_instances: int = 1
     trusted_relay_domains: frozenset[str] = frozenset()  # lower-case mail domains
+    receipt_origin: ReceiptOrigin | None = None  # None: not configured (the functions that do not receive)
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -86,11 +99,43 @@ class Settings:
             trusted_relay_domains=frozenset(
                 d.strip().lower() for d in env.get(ENV_TRUSTED_RELAY_DOMAINS, "").split(",") if d.strip()
             ),
+            receipt_origin=_receipt_origin(env),
         )
+
+    def required_receipt_origin(self) -> ReceiptOrigin:
+        """The receipt origin, for the function that reads received mail; without it, no
+        notification could be told from a forgery."""
+        if self.receipt_origin is None:
+            raise ConfigurationError(
+                f"missing environment variables: {', '.join(RECEIPT_ORIGIN)} "
+                "(the inbound topic, bucket and key prefix that received mail must come from)"
+            )
+        return self.receipt_origin
 
     @property
     def paced(self) -> bool:
         return self.max_send_rate is not None or self.send_rate_from_account
+
+
+def _receipt_origin(env) -> ReceiptOrigin | None:
+    given = {name: env.get(name, "").strip() for name in RECEIPT_ORIGIN}
+    if not any(given.values()):
+        return None
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ConfigurationError(
+            f"missing environment variables: {', '.join(missing)} (the receipt origin needs all of "
+            f"{', '.join(RECEIPT_ORIGIN)})"
+        )
+    # Only the function that receives mail is told its origin: the others never load the inbound code.
+    from lambdas.domain.inbound.origin import ReceiptOrigin
+
+    return ReceiptOrigin(
+        topic_arn=given[ENV_INBOUND_TOPIC_ARN],
+        bucket=given[ENV_INBOUND_BUCKET],
+        key_prefix=given[ENV_INBOUND_KEY_PREFIX],
+        recipient=env[ENV_RSVP_EMAIL].strip().lower(),
+    )
 
 
 def _send_rate(env) -> float | None:

@@ -12,6 +12,13 @@ from infra.config import AppConfig, ConfigError
 from infra.guard import RSVP_GUARD_RULE_ID, add_rsvp_placeholder_guard
 from infra.pipelines import PIPELINES, Feed
 from infra.receiving import RECEIVING_REGIONS, REGION_RULE_ID, require_receiving_region
+from lambdas.runtime.config import (
+    ENV_INBOUND_BUCKET,
+    ENV_INBOUND_KEY_PREFIX,
+    ENV_INBOUND_TOPIC_ARN,
+    ENV_RSVP_EMAIL,
+    RECEIPT_ORIGIN,
+)
 from tests.infra.helpers import actions, as_list, only, ref_target, resources, statements, text
 from tests.infra.pipelines import (
     SECURE_TRANSPORT_DENY,
@@ -90,6 +97,25 @@ def test_the_rule_stores_mail_for_the_rsvp_address_in_the_bucket_and_notifies_th
             }
         ],
     }
+
+
+def test_the_reply_function_is_told_the_origin_the_rule_gives_every_notification(synth, workers):
+    """The topic, bucket and prefix it accepts notifications from are the rule's own: a notification
+    naming any other is dead-lettered unread (lambdas/domain/inbound/origin.py)."""
+    _, rule = only(workers, "AWS::SES::ReceiptRule")
+    [action] = rule["Properties"]["Rule"]["Actions"]
+    variables = workers["Resources"][reply_function_id(workers)]["Properties"]["Environment"]["Variables"]
+    told = {name: variables[name] for name in RECEIPT_ORIGIN}
+    assert told == {
+        ENV_INBOUND_TOPIC_ARN: action["S3Action"]["TopicArn"],
+        ENV_INBOUND_BUCKET: action["S3Action"]["BucketName"],
+        ENV_INBOUND_KEY_PREFIX: action["S3Action"]["ObjectKeyPrefix"],
+    }
+    assert (
+        variables[ENV_RSVP_EMAIL]
+        == rule["Properties"]["Rule"]["Recipients"][0]
+        == synth.stacks.config.rsvp_email
+    )
 
 
 def test_the_rule_is_created_after_the_policies_ses_checks_at_creation(workers):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra import names, tuning
-from infra.pipelines import PIPELINES, Setting
+from infra.pipelines import PIPELINES, Feed, Setting
 from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.runtime.config import (
@@ -21,6 +21,7 @@ from lambdas.runtime.config import (
     ENV_TABLE,
     ENV_TRUSTED_RELAY_DOMAINS,
     READ_FROM_ACCOUNT,
+    RECEIPT_ORIGIN,
     REQUIRED,
 )
 from tests.infra.helpers import actions, as_list, ref_target, resources, statements
@@ -34,6 +35,7 @@ HANDLERS = {pipeline.handler for pipeline in PIPELINES}
 TOLD_RELAYS = {
     pipeline.handler for pipeline in PIPELINES if Setting.TRUSTED_RELAY_DOMAINS in pipeline.settings
 }
+FED_BY_INBOUND_MAIL = {pipeline.handler for pipeline in PIPELINES if pipeline.feed is Feed.INBOUND_MAIL}
 SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
@@ -97,6 +99,9 @@ def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers)
         variables = fn["Properties"]["Environment"]["Variables"]
         if fn["Properties"]["Handler"] in TOLD_RELAYS and ENV_TRUSTED_RELAY_DOMAINS in variables:
             expected = {*expected, ENV_TRUSTED_RELAY_DOMAINS}
+        # only the function the inbound topic feeds is told the receipt origin (test_inbound.py)
+        if fn["Properties"]["Handler"] in FED_BY_INBOUND_MAIL:
+            expected = {*expected, *RECEIPT_ORIGIN}
         assert set(variables) == expected
 
 

@@ -7,25 +7,38 @@ import uuid
 
 import boto3
 
-from local.account import REGION, Account
-from tests.unit.inbound.ses import ses_notification, sns_envelope
+from lambdas.runtime import config
+from local.account import REGION, RSVP, Account
+from tests.unit.inbound.ses import TOPIC_ARN, ses_notification, sns_envelope
 
 BUCKET = "cis-inbox-test"
+PREFIX = "inbound/"
 
 
 class Inbox:
-    """The inbound bucket, and SES receiving's notification for each stored email."""
+    """The inbound bucket, and SES receiving's notification for each stored email.
+
+    It plays the receipt rule, so it tells the reply function the origin its notifications have
+    (the topic, this bucket, the prefix): as the stack does."""
 
     def __init__(self, account: Account):
         self.account = account
         self.s3 = boto3.client("s3", region_name=REGION)
         self.s3.create_bucket(Bucket=BUCKET)
+        account.extra_env.update(
+            {
+                config.ENV_INBOUND_TOPIC_ARN: TOPIC_ARN,
+                config.ENV_INBOUND_BUCKET: BUCKET,
+                config.ENV_INBOUND_KEY_PREFIX: PREFIX,
+            }
+        )
 
     def store(self, raw: bytes, message_id: str | None = None, **notification) -> str:
-        """Store the email; returns the SQS body that announces it."""
+        """Store the email; returns the SQS body that announces it (for RSVP, from the topic)."""
         message_id = message_id or uuid.uuid4().hex
-        key = f"inbound/{message_id}"
+        key = f"{PREFIX}{message_id}"
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=raw)
+        notification = {"recipients": (RSVP,), **notification}
         return sns_envelope(ses_notification(message_id=message_id, bucket=BUCKET, key=key, **notification))
 
     def deliver(self, raw: bytes, **notification) -> dict:

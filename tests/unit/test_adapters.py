@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdas.adapters.queues import QueueError, Queues
+from lambdas.domain.inbound.origin import ReceiptOrigin
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, ConfigurationError, Settings
 
 
@@ -55,6 +56,25 @@ def test_settings_default_to_what_the_stack_deploys():
 def test_missing_settings_are_all_named():
     with pytest.raises(ConfigurationError, match="SENDER, RSVP_EMAIL"):
         Settings.from_environ({k: v for k, v in REQUIRED.items() if k not in ("SENDER", "RSVP_EMAIL")})
+
+
+def test_the_receipt_origin_is_all_three_variables_or_none():
+    origin = {
+        "INBOUND_TOPIC_ARN": "arn:aws:sns:eu-west-1:1:inbound",
+        "INBOUND_BUCKET": "b",
+        "INBOUND_KEY_PREFIX": "in/",
+    }
+    settings = Settings.from_environ({**REQUIRED, **origin})
+    assert settings.required_receipt_origin() == ReceiptOrigin(
+        "arn:aws:sns:eu-west-1:1:inbound", "b", "in/", REQUIRED["RSVP_EMAIL"].lower()
+    )
+    with pytest.raises(ConfigurationError, match="missing environment variables: INBOUND_BUCKET"):
+        Settings.from_environ({**REQUIRED, **origin, "INBOUND_BUCKET": " "})
+    # The functions that do not receive mail have none; the one that does says what it misses.
+    unconfigured = Settings.from_environ(REQUIRED)
+    assert unconfigured.receipt_origin is None
+    with pytest.raises(ConfigurationError, match="INBOUND_TOPIC_ARN, INBOUND_BUCKET, INBOUND_KEY_PREFIX"):
+        unconfigured.required_receipt_origin()
 
 
 def test_bad_numbers_are_refused():

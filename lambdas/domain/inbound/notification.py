@@ -10,14 +10,17 @@ empty, extra fields are ignored (SES adds fields over time).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from typing import Any
 
-from lambdas.domain.envelopes import decode_body
+from lambdas.domain.envelopes import decode_sns_body
 from lambdas.domain.frozen import frozen
-from lambdas.domain.validation import FieldError, InvalidRequest
+from lambdas.domain.validation import CONTROL, FieldError, InvalidRequest
 
 MAX_KEY = 1024  # S3's own limit on an object key, in UTF-8 bytes
 MAX_BUCKET = 63
+MAX_ADDRESS = 320  # RFC 5321: 64 for the local part, 255 for the domain, and the "@"
+MAX_SUBJECT = 998  # RFC 5322's line limit; the log line cuts it shorter
 
 
 @frozen
@@ -45,6 +48,12 @@ class ReceivedMail:
     verdicts: Verdicts
     # mail.timestamp: when SES received it, the same on every redelivery; None if absent or unreadable
     received_at: datetime | None = None
+    # The SNS envelope's TopicArn: "" for a bare notification (lambdas.domain.inbound.origin).
+    topic_arn: str = ""
+    # mail.commonHeaders, as SES read them: the one From: address (lower-cased; "" unless exactly one)
+    # and the Subject:. Only for the log line of mail refused before it is read.
+    sender: str = ""
+    subject: str = ""
 
 
 # When a receipt rule with a topic is created, SES proves it can deliver: it publishes a test
@@ -62,7 +71,7 @@ def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
 
     Raises ``SetupNotification`` for SES's test notification of a new rule (it arrives once per
     deployment, and must neither reach the DLQ nor raise its alarm)."""
-    document = decode_body(body)
+    document, topic_arn = decode_sns_body(body)
     if _is_setup(document):
         raise SetupNotification(str(document.get("message") or SETUP_OBJECT)[:300])
     errors: list[FieldError] = []
@@ -80,6 +89,8 @@ def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
         key = _string(action, "objectKey", "receipt.action.objectKey", errors, MAX_KEY)
     if errors:
         raise InvalidRequest(errors)
+    common = mail.get("commonHeaders")
+    common = common if isinstance(common, dict) else {}
     return ReceivedMail(
         ses_message_id=message_id,
         bucket=bucket,
@@ -94,6 +105,9 @@ def parse_receipt_notification(body: str | bytes | None) -> ReceivedMail:
             virus=_verdict(receipt, "virusVerdict"),
             dmarc_policy=_policy(receipt.get("dmarcPolicy")),
         ),
+        topic_arn=topic_arn,
+        sender=_sender(common.get("from")),
+        subject=common["subject"][:MAX_SUBJECT] if isinstance(common.get("subject"), str) else "",
     )
 
 
@@ -130,6 +144,13 @@ def _recipients(raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list):
         return ()
     return tuple(item.strip().lower() for item in raw if isinstance(item, str) and item.strip())
+
+
+def _sender(raw: Any) -> str:
+    if not isinstance(raw, list) or len(raw) != 1 or not isinstance(raw[0], str):
+        return ""
+    address = parseaddr(raw[0])[1].strip().lower()
+    return address if "@" in address and len(address) <= MAX_ADDRESS and not CONTROL.search(address) else ""
 
 
 def _verdict(receipt: dict[str, Any], name: str) -> str:

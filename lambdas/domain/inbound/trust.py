@@ -24,7 +24,7 @@ from enum import StrEnum
 from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.email import InboundEmail
 from lambdas.domain.inbound.itip import CalendarAnswer
-from lambdas.domain.inbound.notification import ReceivedMail
+from lambdas.domain.inbound.notification import ReceivedMail, Verdicts
 
 # Machine reasons, as they appear in log lines and on the attendee item.
 VIRUS = "virus"
@@ -62,15 +62,10 @@ def trust(
 ) -> Trust:
     """The answer's trust level and why. ``trusted_relays``: lower-case domains whose relayed
     answers count as the attendee's own."""
-    verdicts = mail.verdicts
-    if verdicts.virus == "FAIL":
-        return _untrusted(VIRUS)
-    if verdicts.spam == "FAIL":
-        return _untrusted(SPAM)
-    dmarc_failed = verdicts.dmarc == "FAIL"
-    # GRAY (no policy published) and PROCESSING_FAILED are not an accusation.
-    if dmarc_failed and verdicts.dmarc_policy not in _NO_ACTION_POLICIES:
-        return _untrusted(DMARC_FAIL)
+    condemned = condemned_by_verdicts(mail.verdicts)
+    if condemned:
+        return _untrusted(condemned)
+    dmarc_failed = mail.verdicts.dmarc == "FAIL"  # under p=none, by now: unverified at most
     if not email.from_address:
         return _untrusted(NO_FROM)
     attendee = answer.attendee.lower()
@@ -86,6 +81,23 @@ def trust(
     if _domain(relay) in trusted_relays:
         return Trust(TrustLevel.VERIFIED, TRUSTED_RELAY, relay)
     return Trust(TrustLevel.UNVERIFIED, RELAYED, relay)
+
+
+def condemned_by_verdicts(verdicts: Verdicts) -> str | None:
+    """The reason SES's verdicts alone make every answer of the mail untrusted, else None.
+
+    The first rules of ``trust``, and all of them that need nothing but the notification: the
+    caller decides them before reading the mail. A DMARC FAIL under ``p=none`` is not among them:
+    it makes an answer unverified or untrusted depending on the mail's From: (read from the mail).
+    """
+    if verdicts.virus == "FAIL":
+        return VIRUS
+    if verdicts.spam == "FAIL":
+        return SPAM
+    # GRAY (no policy published) and PROCESSING_FAILED are not an accusation.
+    if verdicts.dmarc == "FAIL" and verdicts.dmarc_policy not in _NO_ACTION_POLICIES:
+        return DMARC_FAIL
+    return None
 
 
 def distrust(mail: ReceivedMail, email: InboundEmail, answer: CalendarAnswer) -> str | None:

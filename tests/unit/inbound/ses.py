@@ -8,6 +8,7 @@ from typing import Any
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "replies"
 
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:cis-inbound"
 PASS_ALL = {"spf": "PASS", "dkim": "PASS", "dmarc": "PASS", "spam": "PASS", "virus": "PASS"}
 
 
@@ -47,7 +48,7 @@ def ses_notification(
             **({"dmarcPolicy": dmarc_policy} if dmarc_policy is not None else {}),
             "action": {
                 "type": "S3",
-                "topicArn": "arn:aws:sns:us-east-1:123456789012:cis-inbound",
+                "topicArn": TOPIC_ARN,
                 "bucketName": bucket,
                 "objectKeyPrefix": "inbound/",
                 "objectKey": key if key is not None else f"inbound/{message_id}",
@@ -56,14 +57,14 @@ def ses_notification(
     }
 
 
-def sns_envelope(notification: dict[str, Any] | str) -> str:
+def sns_envelope(notification: dict[str, Any] | str, topic_arn: str = TOPIC_ARN) -> str:
     """The SQS body a queue subscribed to the topic receives (raw message delivery off)."""
     message = notification if isinstance(notification, str) else json.dumps(notification)
     return json.dumps(
         {
             "Type": "Notification",
             "MessageId": "20d761e764214d408a51799020c47766",
-            "TopicArn": "arn:aws:sns:us-east-1:123456789012:cis-inbound",
+            "TopicArn": topic_arn,
             "Subject": "Amazon SES Email Receipt Notification",
             "Message": message,
             "Timestamp": "2026-11-24T12:00:05.500Z",

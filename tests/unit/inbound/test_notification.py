@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -32,6 +33,9 @@ def test_the_shared_fixture_envelope():
         recipients=("rsvp@cis.example.com",),
         verdicts=Verdicts(spf="PASS", dkim="PASS", dmarc="PASS", spam="PASS", virus="PASS"),
         received_at=datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC),
+        topic_arn="arn:aws:sns:us-east-1:123456789012:cis-inbound",
+        sender="ana@example.org",  # commonHeaders.from: "Ana Lima <ana@example.org>"
+        subject="Accepted: Project kickoff",
     )
 
 
@@ -42,12 +46,37 @@ def test_an_unreadable_receipt_time_reads_as_none(timestamp):
     assert parse_receipt_notification(json.dumps(notification)).received_at is None
 
 
-def test_bare_notification_and_envelope_read_the_same():
+def test_bare_notification_and_envelope_read_the_same_but_for_the_topic():
     notification = ses_notification(key="inbound/abc", verdicts={"dmarc": "fail"})
     bare = parse_receipt_notification(json.dumps(notification))
-    assert bare == parse_receipt_notification(sns_envelope(notification))
+    enveloped = parse_receipt_notification(sns_envelope(notification, topic_arn="arn:aws:sns:x:1:t"))
+    assert (bare.topic_arn, enveloped.topic_arn) == ("", "arn:aws:sns:x:1:t")
+    assert bare == dataclasses.replace(enveloped, topic_arn="")
     assert bare.object_key == "inbound/abc"
     assert bare.verdicts.dmarc == "FAIL"  # upper-cased
+
+
+@pytest.mark.parametrize(
+    "senders, sender",
+    [
+        (["Ana <ANA@Example.org>"], "ana@example.org"),
+        (["ana@example.org", "eve@example.net"], ""),  # not one sender: none logged
+        ([], ""),
+        ("ana@example.org", ""),  # not a list
+        (["no address"], ""),
+        (["a" * 320 + "@example.org"], ""),  # longer than any address
+    ],
+)
+def test_the_sender_is_the_one_from_address_ses_read(senders, sender):
+    notification = ses_notification()
+    notification["mail"]["commonHeaders"]["from"] = senders
+    assert parse_receipt_notification(json.dumps(notification)).sender == sender
+
+
+def test_an_envelope_without_a_string_topic_has_none():
+    envelope = json.loads(sns_envelope(ses_notification()))
+    envelope["TopicArn"] = ["arn:aws:sns:us-east-1:123456789012:cis-inbound"]
+    assert parse_receipt_notification(json.dumps(envelope)).topic_arn == ""
 
 
 def test_bytes_body_is_accepted():
