@@ -14,9 +14,9 @@ from cisctl import ops
 from cisctl.cli import main
 from cisctl.target import CliError, Target
 from infra import names
-from local import ses_events
+from local import shapes
 from local.account import REGION, TABLE, invite_body, record, reply_mail
-from local.ses_events import sns_envelope
+from local.shapes import sns_envelope
 
 UID = "kickoff-2026@example.com"
 ANA, BEN, CHLOE, DAN = "ana@example.org", "ben@example.org", "chloe@example.org", "dan@example.org"
@@ -507,9 +507,9 @@ LATER = SENT + timedelta(minutes=30)
 def _feedback(deployed, ids: dict[str, str], *more: dict) -> None:
     """SES's feedback, SNS-wrapped: Ana's invitation delivered, Ben's hard-bounced, Chloé complained."""
     records = [
-        ses_events.delivery(ids[ANA], ANA, LATER, SENT),
-        ses_events.bounce(ids[BEN], BEN, LATER, SENT),
-        ses_events.complaint(ids[CHLOE], CHLOE, LATER, SENT),
+        shapes.delivery(ids[ANA], ANA, LATER, SENT),
+        shapes.bounce(ids[BEN], BEN, LATER, SENT),
+        shapes.complaint(ids[CHLOE], CHLOE, LATER, SENT),
         *more,
     ]
     bodies = [record(sns_envelope(r), f"fb-{i}") for i, r in enumerate(records)]
@@ -526,8 +526,8 @@ def test_status_shows_answers_delivery_states_and_counts(capsys, deployed):
     _feedback(
         deployed,
         ids,
-        ses_events.delivery_delay(ids[DAN], DAN, LATER, SENT),
-        ses_events.reject(ids["eve@example.org"], "eve@example.org", LATER, SENT),
+        shapes.delivery_delay(ids[DAN], DAN, LATER, SENT),
+        shapes.reject(ids["eve@example.org"], "eve@example.org", LATER, SENT),
     )
     _reply(deployed, reply_mail(uid=UID, attendee=ANA, partstat="ACCEPTED"))
 
@@ -575,9 +575,7 @@ def test_suppressed_lists_the_bounced_and_complained_attendees(capsys, deployed)
     code, out, _ = run(capsys, "--region", REGION, "suppressed", UID)
     assert (code, out) == (0, f"Suppressed attendees of {UID}: none\n")
     ids = _invite_and_send(capsys, deployed, ANA, BEN, CHLOE)
-    transient = ses_events.bounce(
-        ids[ANA], ANA, LATER + timedelta(minutes=1), SENT, "Transient", "MailboxFull"
-    )
+    transient = shapes.bounce(ids[ANA], ANA, LATER + timedelta(minutes=1), SENT, "Transient", "MailboxFull")
     _feedback(deployed, ids, transient)
 
     code, out, _ = run(capsys, "--region", REGION, "suppressed", UID)

@@ -1,14 +1,17 @@
-"""SES "Received" notifications for tests, shaped like the shared fixture (an S3 action with a topic)."""
+"""SES "Received" notifications for tests, shaped like the shared fixture (an S3 action with a topic),
+built by local/shapes.py as the local runtime's SES receiving builds them."""
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "replies"
+from local import shapes
 
-PASS_ALL = {"spf": "PASS", "dkim": "PASS", "dmarc": "PASS", "spam": "PASS", "virus": "PASS"}
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "replies"
+INBOUND_TOPIC = "arn:aws:sns:us-east-1:123456789012:cis-inbound"
+RECEIVED_AT = datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC)
 
 
 def fixture(name: str) -> bytes:
@@ -23,50 +26,21 @@ def ses_notification(
     sender: str = "ana@example.org",
     recipients: tuple[str, ...] = ("rsvp@cis.example.com",),
     verdicts: dict[str, str] | None = None,
-    timestamp: str = "2026-11-24T12:00:05.000Z",
     dmarc_policy: str | None = None,
 ) -> dict[str, Any]:
-    """The bare SES notification (what SNS carries in ``Message``)."""
-    verdicts = {**PASS_ALL, **(verdicts or {})}
-    return {
-        "notificationType": "Received",
-        "mail": {
-            "timestamp": timestamp,
-            "source": sender,
-            "messageId": message_id,
-            "destination": list(recipients),
-            "headersTruncated": False,
-            "commonHeaders": {"returnPath": sender, "from": [sender], "to": list(recipients)},
-        },
-        "receipt": {
-            "timestamp": "2026-11-24T12:00:05.000Z",
-            "processingTimeMillis": 400,
-            "recipients": list(recipients),
-            **{f"{name}Verdict": {"status": status} for name, status in verdicts.items()},
-            # SES sends the From: domain's DMARC policy only with a FAIL verdict.
-            **({"dmarcPolicy": dmarc_policy} if dmarc_policy is not None else {}),
-            "action": {
-                "type": "S3",
-                "topicArn": "arn:aws:sns:us-east-1:123456789012:cis-inbound",
-                "bucketName": bucket,
-                "objectKeyPrefix": "inbound/",
-                "objectKey": key if key is not None else f"inbound/{message_id}",
-            },
-        },
-    }
+    """The bare SES notification (what SNS carries in ``Message``); every verdict PASS unless given."""
+    return shapes.receipt_notification(
+        shapes.received_mail(message_id, sender, recipients, RECEIVED_AT),
+        verdicts={name: "PASS" for name in shapes.VERDICTS} | (verdicts or {}),
+        bucket=bucket,
+        key=key if key is not None else f"inbound/{message_id}",
+        prefix="inbound/",
+        topic_arn=INBOUND_TOPIC,
+        at=RECEIVED_AT,
+        dmarc_policy=dmarc_policy,
+    )
 
 
 def sns_envelope(notification: dict[str, Any] | str) -> str:
-    """The SQS body a queue subscribed to the topic receives (raw message delivery off)."""
-    message = notification if isinstance(notification, str) else json.dumps(notification)
-    return json.dumps(
-        {
-            "Type": "Notification",
-            "MessageId": "20d761e764214d408a51799020c47766",
-            "TopicArn": "arn:aws:sns:us-east-1:123456789012:cis-inbound",
-            "Subject": "Amazon SES Email Receipt Notification",
-            "Message": message,
-            "Timestamp": "2026-11-24T12:00:05.500Z",
-            "SignatureVersion": "1",
-        }
-    )
+    """The SQS body a queue subscribed to the inbound topic receives (raw message delivery off)."""
+    return shapes.sns_envelope(notification, topic_arn=INBOUND_TOPIC, subject=shapes.RECEIPT_SUBJECT)
