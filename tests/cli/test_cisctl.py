@@ -13,9 +13,8 @@ import pytest
 from cisctl import ops
 from cisctl.cli import main
 from cisctl.target import CliError, Target
-from infra import names
 from local import shapes
-from local.account import REGION, TABLE, invite_body, record, reply_mail
+from local.samples import REGION, invite_body, record, reply_mail
 from local.shapes import sns_envelope
 
 UID = "kickoff-2026@example.com"
@@ -205,28 +204,14 @@ def test_output_keys_are_matched_tolerantly():
 
 @pytest.fixture
 def deployed(account, monkeypatch):
-    """The mocked account of local/account.py, with the stack outputs the CDK app publishes."""
+    """The app's template deployed by the local runtime, which publishes the stacks' outputs."""
     monkeypatch.setattr(ops, "PEEK_WAIT_SECONDS", 0)  # moto would wait out every empty long poll
-    outputs = {
-        names.OUTPUT_INVITE_QUEUE_URL: account.queues["invite"][0],
-        names.OUTPUT_INVITE_DLQ_URL: account.queues["invite"][1],
-        names.OUTPUT_CANCELLATION_QUEUE_URL: account.queues["cancel"][0],
-        names.OUTPUT_CANCELLATION_DLQ_URL: account.queues["cancel"][1],
-        names.OUTPUT_FEEDBACK_QUEUE_URL: account.queues["feedback"][0],
-        names.OUTPUT_FEEDBACK_DLQ_URL: account.queues["feedback"][1],
-        names.OUTPUT_TABLE_NAME: TABLE,
-        # No reply queue: a stack deployed with receiveReplies off.
-    }
-    template = {
-        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        boto3.client("cloudformation", region_name=REGION).create_stack(
-            StackName=names.STATELESS_STACK_NAME, TemplateBody=json.dumps(template)
-        )
     return account
+
+
+def queue_names(deployed) -> dict[str, tuple[str, str]]:
+    """function -> (work queue, DLQ) names, as the template names them."""
+    return {f: (q.rsplit("/", 1)[1], d.rsplit("/", 1)[1]) for f, (q, d) in deployed.queues.items()}
 
 
 def test_cancelling_one_occurrence_says_so_rather_than_the_whole_event(capsys, deployed):
@@ -246,9 +231,10 @@ def test_cancelling_one_occurrence_says_so_rather_than_the_whole_event(capsys, d
 
 
 def test_a_missing_stack_is_a_clear_error(capsys, account):
-    code, _, err = run(capsys, "--region", REGION, "status", UID)
+    # The app is deployed in the emulated account's us-east-1, not in its eu-west-1.
+    code, _, err = run(capsys, "--region", "eu-west-1", "status", UID)
     assert code == 1
-    assert "stacks 'CalendarInviteWorkers', 'CalendarInviteData' not found in region us-east-1." in err
+    assert "stacks 'CalendarInviteWorkers', 'CalendarInviteData' not found in region eu-west-1." in err
     code, _, err = run(capsys, "--region", REGION, "--stack", "Elsewhere", "dlq")
     assert "stack 'Elsewhere' not found" in err
     assert "make deploy" in err
@@ -259,9 +245,8 @@ def test_invite_status_and_dlq_against_a_deployed_stack(capsys, deployed):
         capsys, "--region", REGION, "invite", *INVITE_FLAGS, "--attendee", "Ana Lima <ana@example.org>"
     )
     assert code == 0
-    assert out.startswith(
-        f"enqueued invite for {UID} (sequence 0) to ana@example.org on invite-queue (message "
-    )
+    queue = queue_names(deployed)["invite"][0]
+    assert out.startswith(f"enqueued invite for {UID} (sequence 0) to ana@example.org on {queue} (message ")
     deployed.drain("invite")
     assert [s.recipient for s in deployed.sent()] == ["ana@example.org"]
 
@@ -288,7 +273,7 @@ def test_invite_status_and_dlq_against_a_deployed_stack(capsys, deployed):
     code, _, err = run(capsys, "--region", REGION, "status", "nobody@example.com")
     assert (code, err.strip()) == (
         1,
-        f"python -m cisctl: error: no event with uid 'nobody@example.com' in table {TABLE}",
+        f"python -m cisctl: error: no event with uid 'nobody@example.com' in table {deployed.table}",
     )
 
 
@@ -300,13 +285,12 @@ def test_dlq_lists_reasons_and_redrives_to_the_source_queue(capsys, deployed):
     code, out, _ = run(capsys, "--region", REGION, "dlq")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "invite DLQ (invite-dlq): 1 message"
+    names = queue_names(deployed)
+    assert lines[0] == f"invite DLQ ({names['invite'][1]}): 1 message"
     assert lines[1] == "  1. reason: event.end: must be after start"
     assert lines[2].startswith("     id:     ")
-    assert lines[-2:] == [
-        "cancellation DLQ (cancel-dlq): 0 messages",
-        "feedback DLQ (feedback-dlq): 0 messages",
-    ]
+    for function, kind in (("cancel", "cancellation"), ("reply", "reply"), ("feedback", "feedback")):
+        assert f"{kind} DLQ ({names[function][1]}): 0 messages" in lines[3:]
     listed = json.loads(run(capsys, "--region", REGION, "dlq", "--json")[1])
     [letter] = listed["invite"]
     assert letter["errors"] == [{"field": "event.end", "reason": "must be after start"}]
@@ -317,7 +301,7 @@ def test_dlq_lists_reasons_and_redrives_to_the_source_queue(capsys, deployed):
         capsys, "--region", REGION, "dlq", "--queue", "invite", "--redrive", "--id", letter["message_id"]
     )
     assert code == 0
-    assert out.splitlines()[0] == "invite: moved 1 message back to invite-queue"
+    assert out.splitlines()[0] == f"invite: moved 1 message back to {names['invite'][0]}"
     assert deployed.dead_letters("invite") == []
     sqs = boto3.client("sqs", region_name=REGION)
     [moved] = sqs.receive_message(QueueUrl=deployed.queues["invite"][0], MessageAttributeNames=["All"])[
@@ -517,7 +501,6 @@ def _feedback(deployed, ids: dict[str, str], *more: dict) -> None:
 
 
 def _reply(deployed, raw: bytes) -> None:
-    deployed.receive_replies()
     assert deployed.invoke("reply", deployed.receive(raw)) == {"batchItemFailures": []}
 
 
@@ -642,15 +625,34 @@ def test_dlq_lists_and_redrives_the_reply_and_feedback_queues(
 
 
 def test_dlq_all_skips_an_absent_reply_queue_and_naming_it_is_a_clear_error(capsys, deployed):
-    code, out, err = run(capsys, "--region", REGION, "dlq", "--queue", "all")
+    """A stack deployed with receiveReplies off: its outputs, without the reply queue's."""
+    outputs = {k: v for k, v in deployed.runtime.outputs().items() if not k.startswith("Reply")}
+    template = {
+        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    cloudformation = deployed.client("cloudformation")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cloudformation.create_stack(StackName="WithoutReplies", TemplateBody=json.dumps(template))
+    try:
+        _without_replies(capsys, queue_names(deployed))
+    finally:
+        cloudformation.delete_stack(StackName="WithoutReplies")
+
+
+def _without_replies(capsys, names) -> None:
+    stack = ("--region", REGION, "--stack", "WithoutReplies")
+    code, out, err = run(capsys, *stack, "dlq", "--queue", "all")
     assert code == 0
     assert [line.partition(" DLQ")[0] for line in out.splitlines()] == ["invite", "cancellation", "feedback"]
     assert err == "note: no reply queue: it was deployed with the receiveReplies context switch off\n"
-    assert run(capsys, "--region", REGION, "dlq", "--redrive")[:2] == (
+    assert run(capsys, *stack, "dlq", "--redrive")[:2] == (
         0,
-        "invite: moved 0 messages back to invite-queue\ncancellation: moved 0 messages back to cancel-queue\n"
-        "feedback: moved 0 messages back to feedback-queue\n",
+        f"invite: moved 0 messages back to {names['invite'][0]}\n"
+        f"cancellation: moved 0 messages back to {names['cancel'][0]}\n"
+        f"feedback: moved 0 messages back to {names['feedback'][0]}\n",
     )
-    code, out, err = run(capsys, "--region", REGION, "dlq", "--queue", "reply")
+    code, out, err = run(capsys, *stack, "dlq", "--queue", "reply")
     assert (code, out) == (1, "")
     assert "the stack has no reply queue: it was deployed with the receiveReplies context switch off" in err

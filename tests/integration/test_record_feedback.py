@@ -14,8 +14,8 @@ from lambdas.record_reply.handler import lambda_handler as reply_handler
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from local import shapes
-from local.account import TABLE, invite_body, record, reply_mail
 from local.lambda_logs import json_lines
+from local.samples import invite_body, record, reply_mail
 from local.shapes import sns_envelope
 from tests.support.inbox import Inbox
 
@@ -245,12 +245,11 @@ def test_feedback_on_an_unknown_message_is_logged_and_dropped(account, caplog):
 
 def test_feedback_on_an_expired_message_is_unknown_though_dynamodb_has_not_deleted_it_yet(account, caplog):
     message_id = invite(account)
-    item = account.dynamodb.get_item(TableName=TABLE, Key=to_attribute_values(message_key(message_id)))[
-        "Item"
-    ]
+    key = to_attribute_values(message_key(message_id))
+    item = account.dynamodb.get_item(TableName=account.table, Key=key)["Item"]
     assert int(item[MESSAGE_EXPIRY_ATTRIBUTE]["N"]) > NOW.timestamp()  # written with its expiry
     account.dynamodb.update_item(  # its time has come; DynamoDB deletes lazily, so it is still there
-        TableName=TABLE,
+        TableName=account.table,
         Key=to_attribute_values(message_key(message_id)),
         UpdateExpression="SET #expires = :past",
         ExpressionAttributeNames={"#expires": MESSAGE_EXPIRY_ATTRIBUTE},
@@ -319,7 +318,7 @@ def test_the_suppressed_attendees_of_an_event_are_listed(account):
 def test_a_recorded_delivery_without_a_time_is_replaced_not_retried_forever(account):
     message_id = invite(account)
     account.dynamodb.update_item(
-        TableName=TABLE,
+        TableName=account.table,
         Key=to_attribute_values(attendee_key(UID, BOB)),
         UpdateExpression="SET delivery = :d",
         ExpressionAttributeValues=to_attribute_values({":d": {"state": "delivered"}}),

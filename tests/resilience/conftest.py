@@ -1,4 +1,5 @@
-"""The functions against moto over HTTP (local.transport), with a virtual clock for leases."""
+"""The functions of the app's template against moto over HTTP (local.transport), with a virtual
+clock for leases."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import pytest
 from botocore.retries import standard
 
-from local.account import Account
+from local.driver import driven
 from local.sandbox import fresh_function_services
 from local.transport import LocalAws
 from tests.resilience.harness import Outcomes, Recorder, VirtualClock, use_clock
@@ -79,5 +80,7 @@ def server(local_aws, monkeypatch, backoff, clock):
 
 
 @pytest.fixture
-def account(server):
-    return Account()
+def account(server, app_assembly, tmp_path):
+    """The app's template deployed on the transport's moto, its functions driven one at a time."""
+    with driven(app_assembly, tmp_path / "runtime", server.attach()) as driver:
+        yield driver

@@ -17,9 +17,9 @@ from unittest import mock
 
 from lambdas.adapters.queues import Queues
 from lambdas.runtime import config
-from local.account import record
 from local.lambda_logs import OutcomeLog
 from local.outbox import SentEmail, sent_emails
+from local.samples import record
 from local.sources.sqs import FunctionCrash, invoke_batch
 
 LEASE = config.DEFAULT_CLAIM_LEASE_SECONDS

@@ -11,7 +11,7 @@ import pytest
 from lambdas.domain.vocabulary import DeliveryState
 from lambdas.runtime import services
 from local import shapes
-from local.account import invite_body, record
+from local.samples import invite_body, record
 from local.shapes import sns_envelope
 from tests.resilience.harness import Outcomes
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-import boto3
-
-from local.account import REGION, Account
+from local.driver import Driver
 from tests.unit.inbound.ses import ses_notification, sns_envelope
 
 BUCKET = "cis-inbox-test"
@@ -16,9 +14,9 @@ BUCKET = "cis-inbox-test"
 class Inbox:
     """The inbound bucket, and SES receiving's notification for each stored email."""
 
-    def __init__(self, account: Account):
+    def __init__(self, account: Driver):
         self.account = account
-        self.s3 = boto3.client("s3", region_name=REGION)
+        self.s3 = account.client("s3")
         self.s3.create_bucket(Bucket=BUCKET)
 
     def store(self, raw: bytes, message_id: str | None = None, **notification) -> str:

@@ -27,10 +27,13 @@ def ses_notification(
     recipients: tuple[str, ...] = ("rsvp@cis.example.com",),
     verdicts: dict[str, str] | None = None,
     dmarc_policy: str | None = None,
+    timestamp: str | None = None,
 ) -> dict[str, Any]:
-    """The bare SES notification (what SNS carries in ``Message``); every verdict PASS unless given."""
+    """The bare SES notification (what SNS carries in ``Message``); every verdict PASS unless given,
+    ``timestamp`` the mail's (when SES received it)."""
+    received = datetime.fromisoformat(timestamp) if timestamp else RECEIVED_AT
     return shapes.receipt_notification(
-        shapes.received_mail(message_id, sender, recipients, RECEIVED_AT),
+        shapes.received_mail(message_id, sender, recipients, received),
         verdicts={name: "PASS" for name in shapes.VERDICTS} | (verdicts or {}),
         bucket=bucket,
         key=key if key is not None else f"inbound/{message_id}",
