@@ -61,8 +61,10 @@ def reply_mail(
     event_lines: tuple[str, ...] = (),
     attachments: tuple[bytes, ...] = (),
     headers: dict[str, str] | None = None,
+    rsvp: str = RSVP,
+    summary: str = "Quarterly planning",
 ) -> bytes:
-    """A reply as a calendar client sends it: a text part and an inline text/calendar."""
+    """A reply as a calendar client sends it: a text part and an inline text/calendar, to ``rsvp``."""
     params = f";PARTSTAT={partstat}" if partstat else ""
     lines = [
         "BEGIN:VCALENDAR",
@@ -73,7 +75,7 @@ def reply_mail(
         f"UID:{uid}",
         *([f"DTSTAMP:{dtstamp}"] if dtstamp else []),
         f"SEQUENCE:{sequence}",
-        f"ORGANIZER:mailto:{RSVP}",
+        f"ORGANIZER:mailto:{rsvp}",
         f"ATTENDEE{params};CN={attendee.split('@')[0].title()}:mailto:{attendee}",
         *([f"COMMENT:{comment}"] if comment else []),
         *event_lines,
@@ -82,8 +84,8 @@ def reply_mail(
     ]
     message = EmailMessage()
     message["From"] = sender or attendee
-    message["To"] = RSVP
-    message["Subject"] = f"{(partstat or method).title()}: Quarterly planning"
+    message["To"] = rsvp
+    message["Subject"] = f"{(partstat or method).title()}: {summary}"
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(f"{attendee} answered.")
