@@ -165,14 +165,19 @@ def _by_operation(counted: Counter) -> dict[str, int]:
 
 
 def latency() -> list[Figure]:
-    from lambdas.runtime import services
+    from lambdas.runtime import config, services
 
     figures = []
     with local_aws() as (server, account):
         for workers in (None, BATCH):
+            # Unpaced: the batch's own cost (bench/pacing.py times it under a share of the SES rate).
             account.overrides.clear()
-            account.overrides.update({} if workers is None else {"BATCH_MAX_WORKERS": str(workers)})
-            label_workers = "default 8 workers" if workers is None else f"{workers} workers"
+            account.overrides[config.ENV_MAX_SEND_RATE] = ""
+            if workers is not None:
+                account.overrides[config.ENV_MAX_WORKERS] = str(workers)
+            label_workers = (
+                f"default {config.DEFAULT_MAX_WORKERS} workers" if workers is None else f"{workers} workers"
+            )
             # Against moto: records its answers, warms the clients; then with the delay.
             server.configure(latency=0.0)
             _timed_batch(account)

@@ -26,7 +26,7 @@ CASES = [(None, 1), (14.0, 6), (14.0, 1), (200.0, 6)]
 def batch_seconds(account, rate: float | None, instances: int) -> float:
     from local.sandbox import fresh_function_services
 
-    account.overrides.pop(config.ENV_MAX_SEND_RATE, None)
+    account.overrides[config.ENV_MAX_SEND_RATE] = ""  # unpaced, unless a rate is given
     if rate is not None:
         account.overrides[config.ENV_MAX_SEND_RATE] = str(rate)
         account.overrides[config.ENV_SENDING_INSTANCES] = str(instances)

@@ -129,6 +129,18 @@ class InProcessMoto:
     def reset(self) -> None:
         """Nothing to forget: each ``start`` begins with an empty account."""
 
+    @contextlib.contextmanager
+    def intercepting(self) -> Iterator[None]:
+        """AWS calls reach this moto only inside the block (its resources stay between blocks), so
+        code that runs between two tests is not answered by a deployment it does not know of."""
+        from moto.core.models import botocore_stubber
+
+        botocore_stubber.enabled = True
+        try:
+            yield
+        finally:
+            botocore_stubber.enabled = False
+
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):  # never started
             self._mock.stop()

@@ -1,4 +1,6 @@
+import contextlib
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -33,13 +35,19 @@ class _Deployment:
         self.assembly, self.work_dir = assembly, work_dir
         self.runtime: LocalRuntime | None = None
 
-    def fresh(self) -> LocalRuntime:
-        if self.runtime is not None and self.runtime.is_intact():
-            self.runtime.empty()
-            return self.runtime
-        self.close()  # gone with a reset of moto (a served runtime's in this process): deploy again
-        self.runtime = LocalRuntime(self.assembly, work_dir=self.work_dir, moto=InProcessMoto()).start()
-        return self.runtime
+    @contextlib.contextmanager
+    def fresh(self) -> Iterator[LocalRuntime]:
+        """The deployment, emptied; moto answers AWS calls only for the duration of the block."""
+        if self.runtime is not None:
+            with self.runtime.server.intercepting():
+                if self.runtime.is_intact():
+                    self.runtime.empty()
+                else:  # gone with a reset of moto (a served runtime's in this process)
+                    self.close()
+        if self.runtime is None:
+            self.runtime = LocalRuntime(self.assembly, work_dir=self.work_dir, moto=InProcessMoto()).start()
+        with self.runtime.server.intercepting():
+            yield self.runtime
 
     def close(self) -> None:
         if self.runtime is not None:
@@ -57,8 +65,7 @@ def _deployment(app_assembly, tmp_path_factory):
 @pytest.fixture
 def account(_deployment):
     """The app's functions, driven one at a time (local/driver.py) on the template-built runtime."""
-    runtime = _deployment.fresh()
-    with fresh_function_services():
+    with _deployment.fresh() as runtime, fresh_function_services():
         yield Driver(runtime)
 
 
