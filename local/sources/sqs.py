@@ -1,8 +1,8 @@
 """Lambda's SQS poller: records in Lambda's shape, the partial batch response, what is deleted.
 
 The one emulation of an SQS event source mapping, used by the local runtime (on the queues of the
-template), by the tests' hand-built account and by the resilience harness (on its virtual-clock
-queue), with the records ``local.shapes.sqs_record`` builds:
+template), by local/driver.py (a function's own queue, for the tests and the bench) and by the
+resilience harness (on its virtual-clock queue), with the records ``local.shapes.sqs_record`` builds:
 
 * ``QueuePoller.receive`` takes up to ``batch_size`` messages (ReceiveMessage returns at most 10);
 * ``invoke_batch`` calls the handler with ``{"Records": [...]}``: with ``ReportBatchItemFailures``

@@ -598,7 +598,7 @@ def test_dlq_lists_and_redrives_the_reply_and_feedback_queues(
     )
     monkeypatch.setenv("CISCTL_LOCAL_STATE", str(state))
     target = Target.local(region=None, stacks=None)
-    body = json.dumps({"Type": "Notification", "MessageId": "sns-1", "Message": json.dumps(event)})
+    body = sns_envelope(event)
     sqs = runtime.client("sqs")
     sqs.send_message(QueueUrl=target.queue_url(kind), MessageBody=body)
     runtime.drain()

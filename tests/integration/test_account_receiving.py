@@ -1,5 +1,5 @@
-"""The hand-built account's SES receiving is local/sources/ses_receiving.py on moto: what the
-reply function gets from it is what it gets from the local runtime (and from SES)."""
+"""The driver's SES receiving is the runtime's (local/sources/ses_receiving.py, the template's
+receipt rule): what the reply function gets from it is what it gets from SES."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_SUBJECT_
 from lambdas.send_invite.handler import lambda_handler as invite_handler
 from local.lambda_logs import json_lines
 from local.samples import RSVP, SENDER, invite_body, record
+from local.shapes import sns_envelope
 from tests.support.oracles import check_imip
 
 UID = "evt-42@example.com"
@@ -244,8 +245,7 @@ def test_every_outcome_is_one_structured_log_line(account, caplog):
 
 
 def test_sns_envelope_is_unwrapped(account):
-    envelope = {"Type": "Notification", "MessageId": "sns-1", "Message": json.dumps(invite_body())}
-    assert account.invoke("invite", envelope) == {"batchItemFailures": []}
+    assert account.invoke("invite", sns_envelope(invite_body())) == {"batchItemFailures": []}
     assert len(account.sent()) == 1
 
 
