@@ -35,6 +35,7 @@ def local_aws() -> Iterator[tuple[object, object]]:
 
     from local import assembly
     from local.driver import PACKAGES, driven
+    from local.samples import CONTEXT
     from local.server import AttachedMoto
     from local.transport import RemoteAws
 
@@ -44,7 +45,7 @@ def local_aws() -> Iterator[tuple[object, object]]:
     with (
         RemoteAws() as server,
         tempfile.TemporaryDirectory(prefix="bench-") as work_dir,
-        driven(assembly.locate(), Path(work_dir), AttachedMoto(server.endpoint_url)) as driver,
+        driven(assembly.locate(context=CONTEXT), Path(work_dir), AttachedMoto(server.endpoint_url)) as driver,
     ):
         yield server, driver
 

@@ -94,6 +94,7 @@ class LocalRuntime:
         self._outbox_position = 0  # where new_emails reads on (moto's outbox is append-only)
         self._session: boto3.session.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
+        self._births: dict[str, Any] = {}  # table -> creation time, to tell whether it is still ours
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -159,6 +160,7 @@ class LocalRuntime:
             step(self.site)
         for stack in self.assembly.stacks:
             self._publish_outputs(self.deployment.stack(stack.name))
+        self._births = self._table_births()
 
     def _create(self, state: StackState, logical_id: str) -> None:
         definition = state.resources[logical_id]
@@ -191,10 +193,21 @@ class LocalRuntime:
             )
 
     def is_intact(self) -> bool:
-        """Its tables are still there (a reset of the shared moto, e.g. by a served runtime in
-        the same process, would have removed everything)."""
-        names = set(self.client("dynamodb").list_tables()["TableNames"])
-        return all(table.name in names for table in self.tables)
+        """Its tables are the ones it created (a reset of the shared moto, e.g. by a served runtime
+        in the same process, removes everything, and that runtime may create tables of the same
+        names)."""
+        return self._table_births() == self._births
+
+    def _table_births(self) -> dict[str, Any]:
+        dynamodb, births = self.client("dynamodb"), {}
+        for table in self.tables:
+            try:
+                births[table.name] = dynamodb.describe_table(TableName=table.name)["Table"][
+                    "CreationDateTime"
+                ]
+            except dynamodb.exceptions.ResourceNotFoundException:
+                births[table.name] = None
+        return births
 
     def empty(self) -> None:
         """Forget every item, message, stored object and sent email, keeping the deployed

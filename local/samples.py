@@ -1,7 +1,8 @@
 """Sample requests and mails, as the tests and the benchmark send them to the functions.
 
-The addresses are those the app's template gives the functions with cdk.json's context: the
-placeholder sender, which is also the RSVP address (``rsvpEmail`` unset).
+They deploy the app with ``CONTEXT`` (an RSVP address of its own, as a deployment that receives
+replies at another mailbox than it sends from), so that a test tells the sender from the RSVP
+address; the sender is cdk.json's placeholder.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from local.sandbox import REGION
 from local.shapes import sqs_record
 
 SENDER = config.PLACEHOLDER_SENDER
-RSVP = SENDER
+RSVP = "rsvp@example.com"
+CONTEXT = {"rsvpEmail": RSVP}  # on top of cdk.json's
 UID = "evt-42@example.com"  # the event of invite_body
 
-__all__ = ["REGION", "RSVP", "SENDER", "UID", "invite_body", "plain_mail", "record", "reply_mail"]
+__all__ = ["CONTEXT", "REGION", "RSVP", "SENDER", "UID", "invite_body", "plain_mail", "record", "reply_mail"]
 
 
 def record(body, message_id: str | None = None) -> dict:

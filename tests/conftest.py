@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from local import assembly as assemblies
+from local import samples
 from local.driver import Driver
 from local.runtime import LocalRuntime
 from local.sandbox import fresh_function_services, throwaway_aws
@@ -56,8 +57,14 @@ class _Deployment:
 
 
 @pytest.fixture(scope="session")
-def _deployment(app_assembly, tmp_path_factory):
-    deployment = _Deployment(app_assembly, tmp_path_factory.mktemp("app-runtime"))
+def samples_assembly() -> assemblies.Assembly:
+    """The CDK app synthesized with the samples' context (local/samples.py: its own RSVP address)."""
+    return assemblies.locate(assemblies.ROOT, prefer_cdk_out=False, context=samples.CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def _deployment(samples_assembly, tmp_path_factory):
+    deployment = _Deployment(samples_assembly, tmp_path_factory.mktemp("app-runtime"))
     yield deployment
     deployment.close()
 

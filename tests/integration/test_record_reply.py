@@ -630,11 +630,11 @@ def local_aws():
 
 
 @pytest.fixture
-def served(local_aws, app_assembly, tmp_path):
+def served(local_aws, samples_assembly, tmp_path):
     """The app deployed on moto over loopback HTTP: concurrent requests really interleave."""
     local_aws.reset()
     local_aws.latency = 0.005  # each request waits outside the emulator's lock, as on a network
-    with driven(app_assembly, tmp_path / "served", local_aws.attach()) as account:
+    with driven(samples_assembly, tmp_path / "served", local_aws.attach()) as account:
         yield account, Inbox(account)
     local_aws.latency = 0.0
     local_aws.faults = None
@@ -709,12 +709,15 @@ def test_counts_stay_exact_when_dynamodb_fails_and_sqs_redelivers(served, local_
     assert counts(account) == {"replies_accepted": 2, "replies_declined": 2, "replies_tentative": 2}
 
 
-def test_a_ten_megabyte_email_is_read_in_bounded_memory(app_assembly, tmp_path):
+def test_a_ten_megabyte_email_is_read_in_bounded_memory(samples_assembly, tmp_path):
     attachments = tuple(uuid.uuid4().bytes * (1024 * 1024 // 16) for _ in range(8))  # 8 MiB, 11 MB in base64
     raw = reply_mail(BOB, "ACCEPTED", attachments=attachments)
     assert len(raw) > 10_000_000
     # moto in a child process: its copy of the object is not measured
-    with RemoteAws() as server, driven(app_assembly, tmp_path, AttachedMoto(server.endpoint_url)) as account:
+    with (
+        RemoteAws() as server,
+        driven(samples_assembly, tmp_path, AttachedMoto(server.endpoint_url)) as account,
+    ):
         inbox = Inbox(account)
         invite(account)
         body = inbox.store(raw)

@@ -80,7 +80,7 @@ def server(local_aws, monkeypatch, backoff, clock):
 
 
 @pytest.fixture
-def account(server, app_assembly, tmp_path):
+def account(server, samples_assembly, tmp_path):
     """The app's template deployed on the transport's moto, its functions driven one at a time."""
-    with driven(app_assembly, tmp_path / "runtime", server.attach()) as driver:
+    with driven(samples_assembly, tmp_path / "runtime", server.attach()) as driver:
         yield driver
