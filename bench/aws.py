@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 from bench.figures import Figure, at_most
 
@@ -27,16 +28,26 @@ LATENCY_GOAL_MS = 150.0
 
 @contextlib.contextmanager
 def local_aws() -> Iterator[tuple[object, object]]:
-    """(server, Account) with the functions' environment pointed at a fresh local moto server."""
-    from local.sandbox import IsolatedAws, fresh_function_services
+    """(server, Driver): the app's template deployed on a fresh local moto server, its functions
+    driven one at a time (local/driver.py)."""
+    import importlib
+    import tempfile
+
+    from local import assembly
+    from local.driver import PACKAGES, driven
+    from local.samples import CONTEXT
+    from local.server import AttachedMoto
     from local.transport import RemoteAws
 
-    with RemoteAws() as server, IsolatedAws(server.endpoint_url):
-        with _quiet_function_logs():
-            from local.account import Account
-
-        with fresh_function_services():
-            yield server, Account()
+    with _quiet_function_logs():  # imported here, not by the deployment, so that their logs go nowhere
+        for package in PACKAGES.values():
+            importlib.import_module(f"lambdas.{package}.handler")
+    with (
+        RemoteAws() as server,
+        tempfile.TemporaryDirectory(prefix="bench-") as work_dir,
+        driven(assembly.locate(context=CONTEXT), Path(work_dir), AttachedMoto(server.endpoint_url)) as driver,
+    ):
+        yield server, driver
 
 
 _SINK = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
@@ -51,7 +62,7 @@ def _quiet_function_logs():
 
 
 def _invite(uid: str, attendee: str, sequence: int = 0) -> dict:
-    from local.account import invite_body
+    from local.samples import invite_body
 
     return invite_body(uid=uid, attendee=attendee, sequence=sequence)
 
@@ -80,6 +91,9 @@ def _counted(server, account, function: str, bodies: list[dict]) -> Counter:
 def calls() -> list[Figure]:
     figures = []
     with local_aws() as (server, account):
+        # Warm instances, as the figures are per batch: each reads the account's sending rate once.
+        _counted(server, account, "invite", [_invite("warm@example.com", "w@example.org")])
+        _counted(server, account, "cancel", [_cancel("warm@example.com", "w@example.org")])
         for shape, pairs in _shapes("calls").items():
             invites = _counted(server, account, "invite", [_invite(uid, a) for uid, a in pairs])
             cancels = _counted(server, account, "cancel", [_cancel(uid, a) for uid, a in pairs])
@@ -106,7 +120,7 @@ def calls() -> list[Figure]:
 
 def _fan_out_calls(server, account) -> list[Figure]:
     """End to end through the fan-out records: what one multi-attendee request costs per email."""
-    from local.account import invite_body
+    from local.samples import invite_body
 
     uid = "fanout@example.com"
     attendees = [f"guest{i}@example.org" for i in range(BATCH)]
@@ -152,14 +166,19 @@ def _by_operation(counted: Counter) -> dict[str, int]:
 
 
 def latency() -> list[Figure]:
-    from lambdas.runtime import services
+    from lambdas.runtime import config, services
 
     figures = []
     with local_aws() as (server, account):
         for workers in (None, BATCH):
-            account.extra_env.clear()
-            account.extra_env.update({} if workers is None else {"BATCH_MAX_WORKERS": str(workers)})
-            label_workers = "default 8 workers" if workers is None else f"{workers} workers"
+            # Unpaced: the batch's own cost (bench/pacing.py times it under a share of the SES rate).
+            account.overrides.clear()
+            account.overrides[config.ENV_MAX_SEND_RATE] = ""
+            if workers is not None:
+                account.overrides[config.ENV_MAX_WORKERS] = str(workers)
+            label_workers = (
+                f"default {config.DEFAULT_MAX_WORKERS} workers" if workers is None else f"{workers} workers"
+            )
             # Against moto: records its answers, warms the clients; then with the delay.
             server.configure(latency=0.0)
             _timed_batch(account)

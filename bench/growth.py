@@ -53,7 +53,7 @@ def probe(size: int, *, profile: bool = False) -> dict:
     )
     from bench.sampling import StackSampler
     from cisctl import ops
-    from local.account import invite_body
+    from local.samples import invite_body
 
     uid = f"growth-{size}@example.com"
     attendees = [f"guest{i:05d}@example.org" for i in range(size)]

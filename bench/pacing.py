@@ -26,10 +26,10 @@ CASES = [(None, 1), (14.0, 6), (14.0, 1), (200.0, 6)]
 def batch_seconds(account, rate: float | None, instances: int) -> float:
     from local.sandbox import fresh_function_services
 
-    account.extra_env.pop(config.ENV_MAX_SEND_RATE, None)
+    account.overrides[config.ENV_MAX_SEND_RATE] = ""  # unpaced, unless a rate is given
     if rate is not None:
-        account.extra_env[config.ENV_MAX_SEND_RATE] = str(rate)
-        account.extra_env[config.ENV_SENDING_INSTANCES] = str(instances)
+        account.overrides[config.ENV_MAX_SEND_RATE] = str(rate)
+        account.overrides[config.ENV_SENDING_INSTANCES] = str(instances)
     timings = []
     with fresh_function_services():  # a new instance: its bucket starts with one token
         account.invoke("invite", _invite(f"warm-{uuid.uuid4().hex}@example.com", "w@example.org"))

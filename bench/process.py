@@ -60,7 +60,7 @@ def memory() -> list[Figure]:
     path = asset_builder.build()
     figures = []
     with local_aws() as (_server, account):
-        from local.account import record
+        from local.samples import record
 
         # The cancellation batch needs invited attendees: invite them first, in this process.
         uid = "rss@example.com"

@@ -21,7 +21,7 @@ def _itip(changed_occurrences: int = 0, **overrides):
     from lambdas.domain.contract import parse_invite
     from lambdas.domain.series import Override
     from lambdas.domain.vocabulary import EventStatus, Method
-    from local.account import invite_body
+    from local.samples import invite_body
 
     request = parse_invite(json.dumps(invite_body(**overrides)))
     occurrences = request.event.recurrence.occurrences(limit=20) if request.event.rrule else []

@@ -111,7 +111,7 @@ def attendees(prefix: str, count: int) -> list[str]:
 def run(profile: Profile, log=print) -> tuple[Soak, dict]:
     from bench.local_runtime import RssSampler, started, target
     from cisctl import ops
-    from local.account import invite_body
+    from local.samples import invite_body
     from local.transport import RandomFaults
 
     soak = Soak(profile)
@@ -203,7 +203,7 @@ def _answer(soak: Soak, runtime, events: list[tuple[str, list[str]]], deadline: 
     """``answers`` first answers, spread over the events, received in rounds of 100; the
     invocations that recorded them."""
     from bench.local_runtime import drain
-    from local.account import reply_mail
+    from local.samples import reply_mail
 
     people = [(uid, person) for uid, group in events for person in group]
     step = max(1, len(people) // max(1, soak.profile.answers))

@@ -132,18 +132,23 @@ def _dependency_order(stacks: list[StackTemplate]) -> list[StackTemplate]:
 
 
 def locate(
-    root: Path = ROOT, *, prefer_cdk_out: bool = True, log: Callable[[str], None] | None = None
+    root: Path = ROOT,
+    *,
+    prefer_cdk_out: bool = True,
+    log: Callable[[str], None] | None = None,
+    context: dict[str, str] | None = None,
 ) -> Assembly:
-    """The assembly for this checkout: a fresh ``cdk.out``, else a (cached) synthesis."""
+    """The assembly for this checkout: a fresh ``cdk.out``, else a (cached) synthesis. ``context``:
+    values on top of cdk.json's (``-c key=value``), synthesized and cached apart."""
     root = Path(root)
     cdk_out = root / "cdk.out"
-    if prefer_cdk_out and _is_fresh(cdk_out, root):
+    if prefer_cdk_out and not context and _is_fresh(cdk_out, root):
         return load(cdk_out, "cdk.out")
     if not (root / "cdk.json").is_file():
         raise AssemblyError(
             f"no cdk.out and no cdk.json in {root}: nothing to read the stacks from (run `make synth`)"
         )
-    return synthesize_cached(root, log=log)
+    return synthesize_cached(root, log=log, context=context)
 
 
 def synthesis_inputs(root: Path) -> list[Path]:
@@ -159,8 +164,8 @@ def synthesis_inputs(root: Path) -> list[Path]:
     return files
 
 
-def input_digest(root: Path) -> str:
-    digest = hashlib.sha256()
+def input_digest(root: Path, context: dict[str, str] | None = None) -> str:
+    digest = hashlib.sha256(json.dumps(context or {}, sort_keys=True).encode())
     for path in synthesis_inputs(root):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -174,10 +179,12 @@ def _is_fresh(cdk_out: Path, root: Path) -> bool:
     return all(path.stat().st_mtime <= built for path in synthesis_inputs(root))
 
 
-def synthesize_cached(root: Path, *, log: Callable[[str], None] | None = None) -> Assembly:
+def synthesize_cached(
+    root: Path, *, log: Callable[[str], None] | None = None, context: dict[str, str] | None = None
+) -> Assembly:
     """Synthesize into the cache unless this exact input was synthesized before."""
     cache = root / CACHE
-    digest = input_digest(root)[:16]
+    digest = input_digest(root, context)[:16]
     target = cache / digest
     source = f"{CACHE / digest} ({_app_command(root)[-1]} synthesized, bundling skipped)"
     if (target / "manifest.json").is_file():
@@ -189,7 +196,7 @@ def synthesize_cached(root: Path, *, log: Callable[[str], None] | None = None) -
                 log(f"synthesizing the CDK app into {CACHE / digest} (no bundling, takes a few seconds)...")
             scratch = Path(tempfile.mkdtemp(prefix="synth-", dir=cache))
             try:
-                synthesize(root, scratch)
+                synthesize(root, scratch, context)
                 scratch.rename(target)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -197,13 +204,14 @@ def synthesize_cached(root: Path, *, log: Callable[[str], None] | None = None) -
     return load(target, source)
 
 
-def synthesize(root: Path, outdir: Path) -> None:
+def synthesize(root: Path, outdir: Path, extra_context: dict[str, str] | None = None) -> None:
     """Run the CDK app like ``cdk synth`` does, but without the CLI and without asset bundling."""
     config = json.loads((root / "cdk.json").read_text())
     context = dict(config.get("context", {}))
     context_file = root / "cdk.context.json"
     if context_file.is_file():
         context.update(json.loads(context_file.read_text()))
+    context.update(extra_context or {})
     context["aws:cdk:bundling-stacks"] = []  # no stack needs its assets built
     environment = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
     # The app command is trusted: it is this repository's own cdk.json.

@@ -10,11 +10,11 @@ became of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 from cisctl import ops
 from local.assembly import ROOT
 from local.resources import label
+from local.samples import reply_mail
 from local.sources.ses_receiving import as_sent
 
 FIXTURES = ROOT / "tests" / "fixtures" / "replies"
@@ -38,44 +38,11 @@ class Reply:
         return as_sent((FIXTURES / self.fixture).read_bytes())
 
 
-def built_reply(
-    attendee: str,
-    partstat: str,
-    *,
-    uid: str,
-    sequence: int,
-    rsvp: str,
-    recurrence_id: str = "",
-    relay: str = "",
-    prodid: str = "-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN",
-) -> bytes:
-    """A REPLY as a client sends it: for one occurrence with ``recurrence_id`` (Outlook's "this
-    event only"); relayed with ``relay`` (Nextcloud's IMipPlugin: From: its no-reply address,
-    Reply-To: the attendee)."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        f"PRODID:{prodid}",
-        "VERSION:2.0",
-        "METHOD:REPLY",
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        *([f"RECURRENCE-ID:{recurrence_id}"] if recurrence_id else []),
-        "DTSTAMP:20270320T090000Z",
-        f"SEQUENCE:{sequence}",
-        f"ORGANIZER:mailto:{rsvp}",
-        f"ATTENDEE;PARTSTAT={partstat}:mailto:{attendee}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    message = EmailMessage()
-    message["From"] = f"Nextcloud <{relay}>" if relay else attendee
-    if relay:
-        message["Reply-To"] = attendee
-    message["To"] = rsvp
-    message["Subject"] = f"{partstat.title()}: Weekly sync"
-    message.set_content(f"{attendee} answered.")
-    message.add_alternative("\r\n".join(lines) + "\r\n", subtype="calendar", params={"method": "REPLY"})
-    return message.as_bytes()
+def built_reply(attendee: str, partstat: str, *, uid: str, rsvp: str, **client) -> bytes:
+    """A REPLY to the weekly series, as a client sends it (sequence 1 was sent); Outlook's by default."""
+    outlook = {"prodid": "-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN", "dtstamp": "20270320T090000Z"}
+    client = {**outlook, **client}
+    return reply_mail(attendee, partstat, uid=uid, sequence=1, rsvp=rsvp, summary="Weekly sync", **client)
 
 
 def series_replies(uid: str, rsvp: str) -> tuple[Reply, ...]:
@@ -88,21 +55,20 @@ def series_replies(uid: str, rsvp: str) -> tuple[Reply, ...]:
                 "ben@example.org",
                 "DECLINED",
                 uid=uid,
-                sequence=1,
                 rsvp=rsvp,
-                recurrence_id="20270330T073000Z",
+                event_lines=("RECURRENCE-ID:20270330T073000Z",),
             ),
         ),
         Reply(
             "Chloé accepts the series through a Nextcloud server (From: its no-reply, Reply-To: Chloé)",
             "built: relayed as Nextcloud sends it",
-            built_reply(
+            built_reply(  # as Nextcloud's IMipPlugin relays it
                 "chloe@example.org",
                 "ACCEPTED",
                 uid=uid,
-                sequence=1,
                 rsvp=rsvp,
-                relay="no-reply@cloud.example.net",
+                sender="Nextcloud <no-reply@cloud.example.net>",
+                headers={"Reply-To": "chloe@example.org"},
                 prodid="-//Sabre//Sabre VObject 4.5.4//EN",
             ),
         ),

@@ -107,6 +107,15 @@ def emails_after(
     return [email for message in messages if (email := _sent_email(message))], position + len(messages)
 
 
+def forget_sent(
+    region: str = REGION, lock: AbstractContextManager | None = None, account: str = ACCOUNT
+) -> None:
+    """Empty SES's outbox (LocalRuntime.empty)."""
+    backend = get_backend("ses")[account][region]
+    with lock or contextlib.nullcontext():
+        backend.sent_messages.clear()
+
+
 def _sent_email(message) -> SentEmail | None:
     raw = getattr(message, "raw_data", None)
     if raw is None:

@@ -28,18 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from moto.backends import get_backend
 
 from cisctl.target import LOCAL_RECEIVE_PATH
 from local import resources, sources
 from local.assembly import Assembly
-from local.outbox import SentEmail, emails_after, sent_emails
+from local.outbox import SentEmail, emails_after, forget_sent, sent_emails
 from local.resources import Creation, Inventory, Site, label
 from local.resources.dynamodb import Table
 from local.resources.lambda_function import Function
 from local.resources.ses import Identity
 from local.resources.sqs import Queue
 from local.sandbox import ACCOUNT, CREDENTIALS, REGION, IsolatedAws, fresh_function_services
-from local.server import MotoServer, WsgiApp
+from local.server import AttachedMoto, InProcessMoto, MotoServer, WsgiApp
 from local.sources.ses_feedback import Published, publish_delivery_event
 from local.sources.ses_receiving import Receipt, receive_email, receiving_route
 from local.sources.sqs import Invocation, SqsEventSourceMapping
@@ -72,15 +73,19 @@ class LocalRuntime:
         port: int = 0,
         log: Callable[[str], None] | None = None,
         front: Callable[[WsgiApp], WsgiApp] | None = None,
+        moto: InProcessMoto | AttachedMoto | None = None,
     ):
         """``front``: a WSGI layer in front of moto, e.g. ``local.transport.LocalAws.front`` (the
-        benchmark's round trip, counts and injected faults)."""
+        benchmark's round trip, counts and injected faults). ``moto``: instead of serving moto on
+        ``port``, deploy into moto patched into this process (``InProcessMoto``: no endpoint for
+        cisctl, but no HTTP round trip per call, what the tests use) or into one served by someone
+        else (``AttachedMoto``)."""
         self.assembly = assembly
         self.region = region
         self.work_dir = Path(work_dir)
         self.log_dir = self.work_dir / "logs"
         self._log = log or (lambda _message: None)
-        self.server = MotoServer(port=port, front=front)
+        self.server = moto or MotoServer(port=port, front=front)
         self.deployment = Deployment(assembly, region, ACCOUNT)
         self.inventory = Inventory(log_dir=self.log_dir)
         self.site = Site(self.inventory, region, ACCOUNT, self.client, self.server.locked)
@@ -89,6 +94,7 @@ class LocalRuntime:
         self._outbox_position = 0  # where new_emails reads on (moto's outbox is append-only)
         self._session: boto3.session.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
+        self._births: dict[str, Any] = {}  # table -> creation time, to tell whether it is still ours
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -154,6 +160,7 @@ class LocalRuntime:
             step(self.site)
         for stack in self.assembly.stacks:
             self._publish_outputs(self.deployment.stack(stack.name))
+        self._births = self._table_births()
 
     def _create(self, state: StackState, logical_id: str) -> None:
         definition = state.resources[logical_id]
@@ -184,6 +191,54 @@ class LocalRuntime:
             self.client("cloudformation").create_stack(
                 StackName=state.name, TemplateBody=json.dumps(template)
             )
+
+    def is_intact(self) -> bool:
+        """Its tables are the ones it created (a reset of the shared moto, e.g. by a served runtime
+        in the same process, removes everything, and that runtime may create tables of the same
+        names)."""
+        return self._table_births() == self._births
+
+    def _table_births(self) -> dict[str, Any]:
+        dynamodb, births = self.client("dynamodb"), {}
+        for table in self.tables:
+            try:
+                births[table.name] = dynamodb.describe_table(TableName=table.name)["Table"][
+                    "CreationDateTime"
+                ]
+            except dynamodb.exceptions.ResourceNotFoundException:
+                births[table.name] = None
+        return births
+
+    def empty(self) -> None:
+        """Forget every item, message, stored object and sent email, keeping the deployed
+        resources: a fresh account for the next test without deploying again."""
+        dynamodb, s3 = self.client("dynamodb"), self.client("s3")
+        for table in self.tables:
+            names = [name for name, _ in table.keys]
+            scan = {
+                "TableName": table.name,
+                "ProjectionExpression": ", ".join(f"#{i}" for i in range(len(names))),
+            }
+            scan["ExpressionAttributeNames"] = {f"#{i}": name for i, name in enumerate(names)}
+            for page in dynamodb.get_paginator("scan").paginate(**scan):
+                for start in range(0, len(page["Items"]), 25):
+                    deletes = [{"DeleteRequest": {"Key": key}} for key in page["Items"][start : start + 25]]
+                    dynamodb.batch_write_item(RequestItems={table.name: deletes})
+        sqs = get_backend("sqs")[self.site.account][self.region]
+        with self.server.locked():
+            for queue in self.queues.values():
+                sqs.get_queue(queue.name).last_purged_at = None  # a caller's own purge is not "in progress"
+                sqs.purge_queue(queue.name)
+                sqs.get_queue(queue.name).last_purged_at = None
+        for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                if page.get("Contents"):
+                    objects = [{"Key": o["Key"]} for o in page["Contents"]]
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+            if bucket not in self.inventory.buckets:  # one a caller made
+                s3.delete_bucket(Bucket=bucket)
+        forget_sent(self.region, self.server.locked(), self.site.account)
+        self._outbox_position = 0
 
     # ------------------------------------------------------------------------------ lookups
 

@@ -13,6 +13,7 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 
+from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
@@ -98,3 +99,70 @@ class MotoServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+
+
+class InProcessMoto:
+    """moto patched into this process (``mock_aws``) instead of served: the same account for the
+    runtime's resources and functions, without a server's round trips (what the tests deploy into).
+    Its clients take no endpoint (``url`` is None), and the tests' conftest serialises its requests."""
+
+    url = None
+
+    def __init__(self):
+        moto_transactions.install()
+        moto_instances.install()
+        moto_clock.install()
+        ses_account.install()
+        self.routes: dict[str, WsgiApp] = {}  # no HTTP: cisctl receive needs a served runtime
+        self._mock = mock_aws()
+        self._lock = threading.RLock()
+
+    def start(self) -> InProcessMoto:
+        self._mock.start()
+        return self
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def reset(self) -> None:
+        """Nothing to forget: each ``start`` begins with an empty account."""
+
+    @contextlib.contextmanager
+    def intercepting(self) -> Iterator[None]:
+        """AWS calls reach this moto only inside the block (its resources stay between blocks), so
+        code that runs between two tests is not answered by a deployment it does not know of."""
+        from moto.core.models import botocore_stubber
+
+        botocore_stubber.enabled = True
+        try:
+            yield
+        finally:
+            botocore_stubber.enabled = False
+
+    def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # never started
+            self._mock.stop()
+
+
+class AttachedMoto:
+    """A moto served by someone else (local.transport's ``LocalAws`` or ``RemoteAws``, with their
+    counts, latency and faults): the runtime deploys there and leaves it running."""
+
+    def __init__(self, url: str, lock: Callable[[], contextlib.AbstractContextManager] | None = None):
+        self.url = url
+        self.routes: dict[str, WsgiApp] = {}
+        self._lock = lock or contextlib.nullcontext
+
+    def start(self) -> AttachedMoto:
+        return self
+
+    def locked(self) -> contextlib.AbstractContextManager:
+        return self._lock()
+
+    def reset(self) -> None:
+        """The owner resets it (each test or benchmark run starts from an empty account)."""
+
+    def stop(self) -> None:
+        pass

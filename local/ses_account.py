@@ -3,7 +3,8 @@
 The sending functions read the account's rate from GetAccount when no `sesMaxSendRate` is
 configured (the default), and pace themselves at a share of it. The local SES never throttles, so
 the quota it reports is one that local speeds never reach: the pacing code runs, and does not
-slow a local run down (docs/local-runtime.md).
+slow a local run down (docs/local-runtime.md). The served moto answers it in front of moto
+(local/server.py); ``install`` teaches it to moto patched into the process (``mock_aws``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 
 PATH = "/v2/email/account"
-MAX_SEND_RATE = 1000.0  # emails per second; a fan-out runs at well under 100/s locally
+MAX_SEND_RATE = 1_000_000.0  # emails per second: each sending instance's share spaces sends by µs
 MAX_24_HOUR_SEND = 10_000_000.0
 
 
@@ -21,7 +22,19 @@ def is_get_account(environ: dict) -> bool:
 
 
 def get_account(start_response: Callable) -> Iterable[bytes]:
-    body = json.dumps(
+    body = _account().encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def install() -> None:
+    from moto.sesv2.responses import SESV2Response
+
+    SESV2Response.get_account = lambda _response: _account()
+
+
+def _account() -> str:
+    return json.dumps(
         {
             "DedicatedIpAutoWarmupEnabled": False,
             "EnforcementStatus": "HEALTHY",
@@ -33,6 +46,4 @@ def get_account(start_response: Callable) -> Iterable[bytes]:
                 "SentLast24Hours": 0.0,
             },
         }
-    ).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
+    )

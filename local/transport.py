@@ -35,7 +35,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from local.server import MotoServer, WsgiApp
+from local.server import AttachedMoto, MotoServer, WsgiApp
 
 Operation = tuple[str, str]  # (service, operation), e.g. ("dynamodb", "TransactWriteItems")
 
@@ -198,6 +198,10 @@ class LocalAws:
     @property
     def endpoint_url(self) -> str:
         return self._server.url
+
+    def attach(self) -> AttachedMoto:
+        """This server, for a local runtime to deploy into (``LocalRuntime(moto=...)``)."""
+        return AttachedMoto(self.endpoint_url, self._server.locked)
 
     @property
     def replay_url(self) -> str:

@@ -15,7 +15,7 @@ import importlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +48,8 @@ class Function:
     def label(self) -> str:
         return label(self.logical_id)
 
-    def lambda_environment(self) -> dict[str, str]:
-        """The function's variables and Lambda's reserved ones."""
+    def lambda_environment(self, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The function's variables (``overrides`` replacing some) and Lambda's reserved ones."""
         reserved = {
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
@@ -59,7 +59,7 @@ class Function:
             "_HANDLER": self.handler,
             "LAMBDA_TASK_ROOT": str(Path(importlib.import_module("lambdas").__file__).parent.parent),
         }
-        return {**self.environment, **reserved}
+        return {**self.environment, **(overrides or {}), **reserved}
 
     @contextlib.contextmanager
     def invocation(self) -> Iterator[tuple[Callable[[dict], object], OutcomeLog]]:

@@ -3,7 +3,7 @@
 moto accepts an email and delivers it nowhere, so nothing ever bounces, is delivered or reported
 as spam. ``publish_delivery_event(site, ses_message_id, "Bounce", bounce_type="Permanent")`` plays
 what SES does when the recipient's server answers: it finds the email moto accepted under that
-message id, builds the event-publishing record in the shape SES documents (local/ses_events.py:
+message id, builds the event-publishing record in the shape SES documents (local/shapes.py:
 ``eventType``, ``mail`` with this ``messageId``, its ``destination``, its ``source`` and the
 configuration set's tag, and the ``bounce``/``complaint``/``delivery``/... object), and publishes
 it to the topic of every enabled SNS event destination of the configuration set that matches the
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
-from local import ses_events
+from local import shapes
 from local.outbox import SentEmail, sent_emails
 from local.resources.base import Site
 
@@ -54,8 +54,8 @@ def publish_delivery_event(
     """Publish the ``event_type`` record (Delivery, Bounce, Complaint, DeliveryDelay, Reject) for the
     email moto accepted as ``ses_message_id``, through the configuration set's event destinations
     (``configuration_set``: by default the assembly's only one)."""
-    if event_type not in ses_events.BUILDERS:
-        raise ValueError(f"unknown event type {event_type!r}; known: {', '.join(ses_events.BUILDERS)}")
+    if event_type not in shapes.BUILDERS:
+        raise ValueError(f"unknown event type {event_type!r}; known: {', '.join(shapes.BUILDERS)}")
     email = _sent(site, ses_message_id)
     name = configuration_set or _only_configuration_set(site)
     topics = tuple(
@@ -66,14 +66,14 @@ def publish_delivery_event(
     if not topics:
         raise NoDestination(f"configuration set {name!r} has no enabled destination for {event_type} events")
     sent = datetime.now(UTC)  # moto keeps no send time; the email was accepted moments ago
-    sender = ses_events.Sender(
+    sender = shapes.Sender(
         source=parseaddr(str(email.message["From"] or ""))[1],
         account=site.account,
         region=site.region,
         configuration_set=name,
         subject=email.subject,
     )
-    build = ses_events.BUILDERS[event_type]
+    build = shapes.BUILDERS[event_type]
     when = at or sent + ANSWER_DELAY
     if event_type == "Bounce":
         record = build(ses_message_id, email.recipient, when, sent, bounce_type, bounce_subtype, sender)

@@ -33,8 +33,9 @@ from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs
 
-SUBJECT = "Amazon SES Email Receipt Notification"
-VERDICTS = ("spam", "virus", "spf", "dkim", "dmarc")
+from local import shapes
+from local.shapes import VERDICTS
+
 # The headers SES adds at the top of a received message (stripped again by ``as_sent``).
 INBOUND_HEADERS = (
     "return-path",
@@ -108,14 +109,23 @@ def receive_email(
             s3_action = action["S3Action"]
             key = f"{s3_action.get('ObjectKeyPrefix', '')}{message_id}"
             site.client("s3").put_object(Bucket=s3_action["BucketName"], Key=key, Body=stored)
-            notification = {
-                "notificationType": "Received",
-                "mail": mail,
-                "receipt": _receipt(statuses, recipient, received_at, s3_action, key),
-            }
             topic = s3_action.get("TopicArn")
+            notification = shapes.receipt_notification(
+                mail,
+                verdicts=statuses,
+                bucket=s3_action["BucketName"],
+                key=key,
+                prefix=s3_action.get("ObjectKeyPrefix", ""),
+                topic_arn=topic,
+                at=received_at,
+                processing_ms=max(1, int((datetime.now(UTC) - received_at).total_seconds() * 1000)),
+                # SES sends the domain's policy only when DMARC fails
+                dmarc_policy="reject" if statuses["dmarc"] == "FAIL" else None,
+            )
             if topic:
-                site.client("sns").publish(TopicArn=topic, Subject=SUBJECT, Message=json.dumps(notification))
+                site.client("sns").publish(
+                    TopicArn=topic, Subject=shapes.RECEIPT_SUBJECT, Message=json.dumps(notification)
+                )
             receipts.append(
                 Receipt(message_id, rule["Name"], s3_action["BucketName"], key, topic, notification, stored)
             )
@@ -188,15 +198,10 @@ def _mail(stored: bytes, message_id: str, recipient: str, received_at: datetime)
     for key, name in (("date", "Date"), ("messageId", "Message-ID"), ("subject", "Subject")):
         if headers.get(name) is not None:
             common[key] = _unfold(headers[name])
-    return {
-        "timestamp": _iso(received_at),
-        "source": source,
-        "messageId": message_id,
-        "destination": [recipient],
-        "headersTruncated": False,
-        "headers": [{"name": name, "value": _unfold(value)} for name, value in headers.items()],
-        "commonHeaders": common,
-    }
+    headers_list = [{"name": name, "value": _unfold(value)} for name, value in headers.items()]
+    return shapes.received_mail(
+        message_id, source, [recipient], received_at, common_headers=common, headers=headers_list
+    )
 
 
 def _headers(raw: bytes, header_policy: policy.Policy):
@@ -205,25 +210,6 @@ def _headers(raw: bytes, header_policy: policy.Policy):
     (a byte that is not UTF-8 becomes U+FFFD) rather than let the parser hand back ``Header``
     objects or surrogates that cannot be put in the JSON notification."""
     return HeaderParser(policy=header_policy).parsestr(raw.decode("utf-8", errors="replace"))
-
-
-def _receipt(statuses: dict, recipient: str, received_at: datetime, s3_action: dict, key: str) -> dict:
-    receipt = {
-        "timestamp": _iso(received_at),
-        "processingTimeMillis": max(1, int((datetime.now(UTC) - received_at).total_seconds() * 1000)),
-        "recipients": [recipient],
-        **{f"{name}Verdict": {"status": statuses[name]} for name in VERDICTS},
-        "action": {
-            "type": "S3",
-            **({"topicArn": s3_action["TopicArn"]} if s3_action.get("TopicArn") else {}),
-            "bucketName": s3_action["BucketName"],
-            "objectKeyPrefix": s3_action.get("ObjectKeyPrefix", ""),
-            "objectKey": key,
-        },
-    }
-    if statuses["dmarc"] == "FAIL":
-        receipt["dmarcPolicy"] = "reject"  # present only when DMARC fails; the domain's policy
-    return receipt
 
 
 def _split_list(value: str) -> list[str]:
@@ -237,10 +223,6 @@ def _split_list(value: str) -> list[str]:
 
 def _unfold(value: str) -> str:
     return re.sub(r"\r?\n[ \t]+", " ", str(value)).strip()
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def receiving_route(receive: Callable[..., list[Receipt]]) -> Callable:

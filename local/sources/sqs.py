@@ -1,8 +1,8 @@
 """Lambda's SQS poller: records in Lambda's shape, the partial batch response, what is deleted.
 
 The one emulation of an SQS event source mapping, used by the local runtime (on the queues of the
-template), by the tests' hand-built account and by the resilience harness (on its virtual-clock
-queue):
+template), by local/driver.py (a function's own queue, for the tests and the bench) and by the
+resilience harness (on its virtual-clock queue), with the records ``local.shapes.sqs_record`` builds:
 
 * ``QueuePoller.receive`` takes up to ``batch_size`` messages (ReceiveMessage returns at most 10);
 * ``invoke_batch`` calls the handler with ``{"Records": [...]}``: with ``ReportBatchItemFailures``
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from local.execution import FunctionTimedOut
 from local.resources.base import label
+from local.shapes import sqs_record
 from local.sources.base import maps
 
 if TYPE_CHECKING:
@@ -53,41 +53,6 @@ class BatchOutcome:
     crashed: bool = False
     timed_out: bool = False
     seconds: float = 0.0
-
-
-def sqs_record(
-    body: str,
-    message_id: str | None = None,
-    *,
-    queue_arn: str = "",
-    region: str = "",
-    message: dict | None = None,
-) -> dict:
-    """The SQS record as Lambda passes it to the handler; ``message`` is ReceiveMessage's entry."""
-    message = message or {}
-    record = {
-        "messageId": message.get("MessageId") or message_id or str(uuid.uuid4()),
-        "receiptHandle": message.get("ReceiptHandle", ""),
-        "body": body,
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": value.get("BinaryValue"),
-                "stringListValues": value.get("StringListValues", []),
-                "binaryListValues": value.get("BinaryListValues", []),
-                "dataType": value["DataType"],
-            }
-            for name, value in message.get("MessageAttributes", {}).items()
-        },
-        "md5OfBody": message.get("MD5OfBody"),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
-    if "MD5OfMessageAttributes" in message:
-        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
-    return record
 
 
 def reported_failures(response: Any, ids: list[str]) -> list[str]:

@@ -13,11 +13,10 @@ import pytest
 from cisctl import ops
 from cisctl.cli import main
 from cisctl.target import CliError, Target
-from infra import names
 from infra.pipelines import PIPELINES
-from local import ses_events
-from local.account import REGION, TABLE, invite_body, record, reply_mail
-from local.ses_events import sns_envelope
+from local import shapes
+from local.samples import REGION, invite_body, record, reply_mail
+from local.shapes import sns_envelope
 
 UID = "kickoff-2026@example.com"
 ANA, BEN, CHLOE, DAN = "ana@example.org", "ben@example.org", "chloe@example.org", "dan@example.org"
@@ -212,25 +211,14 @@ def test_output_keys_are_matched_tolerantly():
 
 @pytest.fixture
 def deployed(account, monkeypatch):
-    """The mocked account of local/account.py, with the stack outputs the CDK app publishes."""
+    """The app's template deployed by the local runtime, which publishes the stacks' outputs."""
     monkeypatch.setattr(ops, "PEEK_WAIT_SECONDS", 0)  # moto would wait out every empty long poll
-    outputs = {
-        **dict(zip(names.QUEUE_OUTPUTS["invite"], account.queues["invite"], strict=True)),
-        **dict(zip(names.QUEUE_OUTPUTS["cancellation"], account.queues["cancel"], strict=True)),
-        **dict(zip(names.QUEUE_OUTPUTS["feedback"], account.queues["feedback"], strict=True)),
-        names.OUTPUT_TABLE_NAME: TABLE,
-        # No reply queue: a stack deployed with receiveReplies off.
-    }
-    template = {
-        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        boto3.client("cloudformation", region_name=REGION).create_stack(
-            StackName=names.STATELESS_STACK_NAME, TemplateBody=json.dumps(template)
-        )
     return account
+
+
+def queue_names(deployed) -> dict[str, tuple[str, str]]:
+    """function -> (work queue, DLQ) names, as the template names them."""
+    return {f: (q.rsplit("/", 1)[1], d.rsplit("/", 1)[1]) for f, (q, d) in deployed.queues.items()}
 
 
 def test_cancelling_one_occurrence_says_so_rather_than_the_whole_event(capsys, deployed):
@@ -250,9 +238,10 @@ def test_cancelling_one_occurrence_says_so_rather_than_the_whole_event(capsys, d
 
 
 def test_a_missing_stack_is_a_clear_error(capsys, account):
-    code, _, err = run(capsys, "--region", REGION, "status", UID)
+    # The app is deployed in the emulated account's us-east-1, not in its eu-west-1.
+    code, _, err = run(capsys, "--region", "eu-west-1", "status", UID)
     assert code == 1
-    assert "stacks 'CalendarInviteWorkers', 'CalendarInviteData' not found in region us-east-1." in err
+    assert "stacks 'CalendarInviteWorkers', 'CalendarInviteData' not found in region eu-west-1." in err
     code, _, err = run(capsys, "--region", REGION, "--stack", "Elsewhere", "dlq")
     assert "stack 'Elsewhere' not found" in err
     assert "make deploy" in err
@@ -263,9 +252,8 @@ def test_invite_status_and_dlq_against_a_deployed_stack(capsys, deployed):
         capsys, "--region", REGION, "invite", *INVITE_FLAGS, "--attendee", "Ana Lima <ana@example.org>"
     )
     assert code == 0
-    assert out.startswith(
-        f"enqueued invite for {UID} (sequence 0) to ana@example.org on invite-queue (message "
-    )
+    queue = queue_names(deployed)["invite"][0]
+    assert out.startswith(f"enqueued invite for {UID} (sequence 0) to ana@example.org on {queue} (message ")
     deployed.drain("invite")
     assert [s.recipient for s in deployed.sent()] == ["ana@example.org"]
 
@@ -292,7 +280,7 @@ def test_invite_status_and_dlq_against_a_deployed_stack(capsys, deployed):
     code, _, err = run(capsys, "--region", REGION, "status", "nobody@example.com")
     assert (code, err.strip()) == (
         1,
-        f"bin/cisctl: error: no event with uid 'nobody@example.com' in table {TABLE}",
+        f"bin/cisctl: error: no event with uid 'nobody@example.com' in table {deployed.table}",
     )
 
 
@@ -304,13 +292,12 @@ def test_dlq_lists_reasons_and_redrives_to_the_source_queue(capsys, deployed):
     code, out, _ = run(capsys, "--region", REGION, "dlq")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "invite DLQ (invite-dlq): 1 message"
+    names = queue_names(deployed)
+    assert lines[0] == f"invite DLQ ({names['invite'][1]}): 1 message"
     assert lines[1] == "  1. reason: event.end: must be after start"
     assert lines[2].startswith("     id:     ")
-    assert lines[-2:] == [
-        "cancellation DLQ (cancel-dlq): 0 messages",
-        "feedback DLQ (feedback-dlq): 0 messages",
-    ]
+    for function, kind in (("cancel", "cancellation"), ("reply", "reply"), ("feedback", "feedback")):
+        assert f"{kind} DLQ ({names[function][1]}): 0 messages" in lines[3:]
     listed = json.loads(run(capsys, "--region", REGION, "dlq", "--json")[1])
     [letter] = listed["invite"]
     assert letter["errors"] == [{"field": "event.end", "reason": "must be after start"}]
@@ -321,7 +308,7 @@ def test_dlq_lists_reasons_and_redrives_to_the_source_queue(capsys, deployed):
         capsys, "--region", REGION, "dlq", "--queue", "invite", "--redrive", "--id", letter["message_id"]
     )
     assert code == 0
-    assert out.splitlines()[0] == "invite: moved 1 message back to invite-queue"
+    assert out.splitlines()[0] == f"invite: moved 1 message back to {names['invite'][0]}"
     assert deployed.dead_letters("invite") == []
     sqs = boto3.client("sqs", region_name=REGION)
     [moved] = sqs.receive_message(QueueUrl=deployed.queues["invite"][0], MessageAttributeNames=["All"])[
@@ -511,9 +498,9 @@ LATER = SENT + timedelta(minutes=30)
 def _feedback(deployed, ids: dict[str, str], *more: dict) -> None:
     """SES's feedback, SNS-wrapped: Ana's invitation delivered, Ben's hard-bounced, Chloé complained."""
     records = [
-        ses_events.delivery(ids[ANA], ANA, LATER, SENT),
-        ses_events.bounce(ids[BEN], BEN, LATER, SENT),
-        ses_events.complaint(ids[CHLOE], CHLOE, LATER, SENT),
+        shapes.delivery(ids[ANA], ANA, LATER, SENT),
+        shapes.bounce(ids[BEN], BEN, LATER, SENT),
+        shapes.complaint(ids[CHLOE], CHLOE, LATER, SENT),
         *more,
     ]
     bodies = [record(sns_envelope(r), f"fb-{i}") for i, r in enumerate(records)]
@@ -521,7 +508,6 @@ def _feedback(deployed, ids: dict[str, str], *more: dict) -> None:
 
 
 def _reply(deployed, raw: bytes) -> None:
-    deployed.receive_replies()
     assert deployed.invoke("reply", deployed.receive(raw)) == {"batchItemFailures": []}
 
 
@@ -530,8 +516,8 @@ def test_status_shows_answers_delivery_states_and_counts(capsys, deployed):
     _feedback(
         deployed,
         ids,
-        ses_events.delivery_delay(ids[DAN], DAN, LATER, SENT),
-        ses_events.reject(ids["eve@example.org"], "eve@example.org", LATER, SENT),
+        shapes.delivery_delay(ids[DAN], DAN, LATER, SENT),
+        shapes.reject(ids["eve@example.org"], "eve@example.org", LATER, SENT),
     )
     _reply(deployed, reply_mail(uid=UID, attendee=ANA, partstat="ACCEPTED"))
 
@@ -579,9 +565,7 @@ def test_suppressed_lists_the_bounced_and_complained_attendees(capsys, deployed)
     code, out, _ = run(capsys, "--region", REGION, "suppressed", UID)
     assert (code, out) == (0, f"Suppressed attendees of {UID}: none\n")
     ids = _invite_and_send(capsys, deployed, ANA, BEN, CHLOE)
-    transient = ses_events.bounce(
-        ids[ANA], ANA, LATER + timedelta(minutes=1), SENT, "Transient", "MailboxFull"
-    )
+    transient = shapes.bounce(ids[ANA], ANA, LATER + timedelta(minutes=1), SENT, "Transient", "MailboxFull")
     _feedback(deployed, ids, transient)
 
     code, out, _ = run(capsys, "--region", REGION, "suppressed", UID)
@@ -621,7 +605,7 @@ def test_dlq_lists_and_redrives_the_reply_and_feedback_queues(
     )
     monkeypatch.setenv("CISCTL_LOCAL_STATE", str(state))
     target = Target.local(region=None, stacks=None)
-    body = json.dumps({"Type": "Notification", "MessageId": "sns-1", "Message": json.dumps(event)})
+    body = sns_envelope(event)
     sqs = runtime.client("sqs")
     sqs.send_message(QueueUrl=target.queue_url(kind), MessageBody=body)
     runtime.drain()
@@ -648,15 +632,34 @@ def test_dlq_lists_and_redrives_the_reply_and_feedback_queues(
 
 
 def test_dlq_all_skips_an_absent_reply_queue_and_naming_it_is_a_clear_error(capsys, deployed):
-    code, out, err = run(capsys, "--region", REGION, "dlq", "--queue", "all")
+    """A stack deployed with receiveReplies off: its outputs, without the reply queue's."""
+    outputs = {k: v for k, v in deployed.runtime.outputs().items() if not k.startswith("Reply")}
+    template = {
+        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    cloudformation = deployed.client("cloudformation")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cloudformation.create_stack(StackName="WithoutReplies", TemplateBody=json.dumps(template))
+    try:
+        _without_replies(capsys, queue_names(deployed))
+    finally:
+        cloudformation.delete_stack(StackName="WithoutReplies")
+
+
+def _without_replies(capsys, names) -> None:
+    stack = ("--region", REGION, "--stack", "WithoutReplies")
+    code, out, err = run(capsys, *stack, "dlq", "--queue", "all")
     assert code == 0
     assert [line.partition(" DLQ")[0] for line in out.splitlines()] == ["invite", "cancellation", "feedback"]
     assert err == "note: no reply queue: it was deployed with the receiveReplies context switch off\n"
-    assert run(capsys, "--region", REGION, "dlq", "--redrive")[:2] == (
+    assert run(capsys, *stack, "dlq", "--redrive")[:2] == (
         0,
-        "invite: moved 0 messages back to invite-queue\ncancellation: moved 0 messages back to cancel-queue\n"
-        "feedback: moved 0 messages back to feedback-queue\n",
+        f"invite: moved 0 messages back to {names['invite'][0]}\n"
+        f"cancellation: moved 0 messages back to {names['cancel'][0]}\n"
+        f"feedback: moved 0 messages back to {names['feedback'][0]}\n",
     )
-    code, out, err = run(capsys, "--region", REGION, "dlq", "--queue", "reply")
+    code, out, err = run(capsys, *stack, "dlq", "--queue", "reply")
     assert (code, out) == (1, "")
     assert "the stack has no reply queue: it was deployed with the receiveReplies context switch off" in err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from local.account import REGION, reply_mail
+from local.samples import REGION, reply_mail
 from tests.cli.test_cisctl import ANA, BEN, INVITE_FLAGS, UID, _invite_and_send, deployed, run
 
 __all__ = ["deployed"]  # the fixture, used by name
@@ -14,7 +14,6 @@ RELAY = "no-reply@cloud.example.com"
 
 
 def _receive(deployed, *raws: bytes) -> None:
-    deployed.receive_replies()
     for raw in raws:
         assert deployed.invoke("reply", deployed.receive(raw)) == {"batchItemFailures": []}
 

@@ -19,7 +19,7 @@ from lambdas.domain.message import Envelope, render_email, subject_for
 from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
-from local.account import RSVP, SENDER
+from local.samples import RSVP, SENDER
 from tests.fuzz.strategies import FUZZ, body_of, invite_documents
 from tests.support.oracles import check_imip
 

@@ -1,16 +1,15 @@
-"""The hand-built account's SES receiving is local/sources/ses_receiving.py on moto: what the
-reply function gets from it is what it gets from the local runtime (and from SES)."""
+"""The driver's SES receiving is the runtime's (local/sources/ses_receiving.py, the template's
+receipt rule): what the reply function gets from it is what it gets from SES."""
 
 from __future__ import annotations
 
 import json
 
-from local.account import RSVP, invite_body, reply_mail
+from local.samples import RSVP, invite_body, reply_mail
 
 
 def test_an_email_received_for_rsvp_reaches_the_reply_function_in_the_sns_envelope(account):
     account.invoke("invite", invite_body(attendee="bob@example.org"))
-    account.receive_replies()
 
     body = account.receive(reply_mail("bob@example.org", "ACCEPTED"), verdicts={"spam": "GRAY"})
 

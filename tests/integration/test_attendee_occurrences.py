@@ -3,7 +3,7 @@ back, whatever the series' later updates; everyone else keeps it."""
 
 from __future__ import annotations
 
-from local.account import reply_mail
+from local.samples import reply_mail
 from tests.integration.test_series import (
     GUESTS,
     UID,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.account import reply_mail
+from local.samples import reply_mail
 from tests.integration.test_record_reply import BOB, UID, counts, invite, last_outcome, outcomes
 from tests.support.inbox import Inbox
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdas.domain.inbound.email import read_email
-from local.account import RSVP, invite_body
+from local.samples import RSVP, invite_body
 from tests.integration.test_record_reply import FIXTURE_GUESTS, invite, outcomes
 from tests.integration.test_reply_corpus import CORPUS
 from tests.support.inbox import Inbox

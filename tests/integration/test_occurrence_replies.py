@@ -12,7 +12,8 @@ from lambdas.adapters.expressions import from_item, to_attribute_values
 from lambdas.domain.items import OccurrenceAnswersItem
 from lambdas.domain.keys import occurrence_answers_key
 from lambdas.record_reply.handler import lambda_handler as reply_handler
-from local.account import RSVP, TABLE, Account, record, reply_mail
+from local.driver import Driver
+from local.samples import RSVP, record, reply_mail
 from tests.integration.test_record_reply import (
     BOB,
     CAROL,
@@ -39,11 +40,11 @@ def inbox(account) -> Inbox:
     return Inbox(account)
 
 
-def tally(account: Account, occurrence: str, uid: str = UID) -> dict[str, int]:
+def tally(account: Driver, occurrence: str, uid: str = UID) -> dict[str, int]:
     stored = from_item(
         account.client("dynamodb")
         .get_item(
-            TableName=TABLE,
+            TableName=account.table,
             Key=to_attribute_values(occurrence_answers_key(uid, occurrence)),
             ConsistentRead=True,
         )

@@ -13,10 +13,10 @@ from lambdas.record_feedback.handler import lambda_handler as feedback_handler
 from lambdas.record_reply.handler import lambda_handler as reply_handler
 from lambdas.send_cancellation.handler import lambda_handler as cancellation_handler
 from lambdas.send_invite.handler import lambda_handler as invite_handler
-from local import ses_events
-from local.account import TABLE, invite_body, record, reply_mail
+from local import shapes
 from local.lambda_logs import json_lines
-from local.ses_events import sns_envelope
+from local.samples import invite_body, record, reply_mail
+from local.shapes import sns_envelope
 from tests.support.inbox import Inbox
 
 UID = "evt-42@example.com"
@@ -59,7 +59,7 @@ def counts(account) -> tuple[int, int, int]:
 def test_a_permanent_bounce_is_recorded_counted_and_suppresses_the_address(account, caplog):
     message_id = invite(account)
 
-    assert feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
+    assert feedback(account, shapes.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
 
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.BOUNCED
@@ -79,7 +79,7 @@ def test_a_permanent_bounce_is_recorded_counted_and_suppresses_the_address(accou
 
 def test_a_transient_bounce_is_recorded_but_the_next_update_is_still_sent(account):
     message_id = invite(account)
-    feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT, "Transient", "MailboxFull"))
+    feedback(account, shapes.bounce(message_id, BOB, at(1), SENT, "Transient", "MailboxFull"))
 
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.BOUNCED
@@ -94,7 +94,7 @@ def test_a_transient_bounce_is_recorded_but_the_next_update_is_still_sent(accoun
 def test_an_update_and_a_cancellation_to_a_hard_bounced_address_are_not_sent(account, caplog):
     message_id = invite(account)
     invite(account, who=ANA)
-    feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT))
+    feedback(account, shapes.bounce(message_id, BOB, at(1), SENT))
 
     update = account.invoke("invite", invite_body(uid=UID, attendee=BOB, sequence=1))
     cancel = account.invoke("cancel", {"event": {"uid": UID}, "attendee": {"email": BOB}})
@@ -115,7 +115,7 @@ def test_an_update_and_a_cancellation_to_a_hard_bounced_address_are_not_sent(acc
 def test_a_whole_event_cancellation_reaches_everyone_but_the_suppressed(account, caplog):
     message_id = invite(account)
     invite(account, who=ANA)
-    feedback(account, ses_events.complaint(message_id, BOB, at(5), SENT))
+    feedback(account, shapes.complaint(message_id, BOB, at(5), SENT))
 
     account.invoke("cancel", {"event": {"uid": UID}})
     account.drain("cancel")
@@ -131,13 +131,13 @@ def test_a_whole_event_cancellation_reaches_everyone_but_the_suppressed(account,
 
 def test_a_delivery_then_a_complaint_count_once_each_and_the_complaint_suppresses(account):
     message_id = invite(account)
-    feedback(account, ses_events.delivery(message_id, BOB, at(1), SENT))
+    feedback(account, shapes.delivery(message_id, BOB, at(1), SENT))
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.DELIVERED
     assert item.delivery.diagnostic == "250 2.6.0 Message received"
     assert item.suppressed is None
 
-    feedback(account, ses_events.complaint(message_id, BOB, at(30), SENT))
+    feedback(account, shapes.complaint(message_id, BOB, at(30), SENT))
 
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.COMPLAINED
@@ -148,7 +148,7 @@ def test_a_delivery_then_a_complaint_count_once_each_and_the_complaint_suppresse
 
 def test_a_delay_is_recorded_uncounted_and_does_not_suppress(account):
     message_id = invite(account)
-    feedback(account, ses_events.delivery_delay(message_id, BOB, at(1), SENT))
+    feedback(account, shapes.delivery_delay(message_id, BOB, at(1), SENT))
 
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.DELAYED
@@ -161,7 +161,7 @@ def test_a_delay_is_recorded_uncounted_and_does_not_suppress(account):
 
 def test_a_reject_is_recorded_at_the_time_of_the_email(account):
     message_id = invite(account)
-    feedback(account, ses_events.reject(message_id, BOB, at(1), SENT))
+    feedback(account, shapes.reject(message_id, BOB, at(1), SENT))
 
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.REJECTED
@@ -174,9 +174,7 @@ def test_a_reject_is_recorded_at_the_time_of_the_email(account):
 def test_each_email_of_an_attendee_is_counted(account):
     first = invite(account)
     second = invite(account, sequence=1)
-    feedback(
-        account, ses_events.delivery(first, BOB, at(1), SENT), ses_events.delivery(second, BOB, at(2), SENT)
-    )
+    feedback(account, shapes.delivery(first, BOB, at(1), SENT), shapes.delivery(second, BOB, at(2), SENT))
 
     assert counts(account) == (2, 0, 0)
     assert account.attendee_item(UID, BOB).delivery.message_id == second
@@ -184,7 +182,7 @@ def test_each_email_of_an_attendee_is_counted(account):
 
 def test_a_bare_record_without_its_sns_envelope_is_read_too(account):
     message_id = invite(account)
-    body = json.dumps(ses_events.delivery(message_id, BOB, at(1), SENT))
+    body = json.dumps(shapes.delivery(message_id, BOB, at(1), SENT))
     assert account.invoke("feedback", records=[record(body)]) == {"batchItemFailures": []}
     assert counts(account) == (1, 0, 0)
 
@@ -194,7 +192,7 @@ def test_a_bare_record_without_its_sns_envelope_is_read_too(account):
 
 def test_a_redelivered_event_counts_once(account, caplog):
     message_id = invite(account)
-    event = ses_events.bounce(message_id, BOB, at(1), SENT)
+    event = shapes.bounce(message_id, BOB, at(1), SENT)
 
     feedback(account, event)
     feedback(account, event)  # SQS at-least-once
@@ -207,9 +205,9 @@ def test_a_redelivered_event_counts_once(account, caplog):
 
 def test_an_older_event_never_overwrites_a_newer_one_but_its_email_still_counts(account, caplog):
     message_id = invite(account)
-    feedback(account, ses_events.complaint(message_id, BOB, at(30), SENT))
-    feedback(account, ses_events.delivery(message_id, BOB, at(1), SENT))  # arrives late
-    feedback(account, ses_events.delivery_delay(message_id, BOB, at(0), SENT))  # later still
+    feedback(account, shapes.complaint(message_id, BOB, at(30), SENT))
+    feedback(account, shapes.delivery(message_id, BOB, at(1), SENT))  # arrives late
+    feedback(account, shapes.delivery_delay(message_id, BOB, at(0), SENT))  # later still
 
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.COMPLAINED
@@ -221,10 +219,10 @@ def test_an_older_event_never_overwrites_a_newer_one_but_its_email_still_counts(
 
 def test_a_suppression_stays_when_a_newer_event_is_not_suppressing(account):
     message_id = invite(account)
-    feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT))
+    feedback(account, shapes.bounce(message_id, BOB, at(1), SENT))
     later = invite(account, who=BOB, sequence=0)  # a duplicate: nothing new is sent
     assert later == message_id
-    feedback(account, ses_events.delivery_delay(message_id, BOB, at(9), SENT))
+    feedback(account, shapes.delivery_delay(message_id, BOB, at(9), SENT))
 
     item = account.attendee_item(UID, BOB)
     assert item.delivery.state is DeliveryState.DELAYED  # the newest news
@@ -236,7 +234,7 @@ def test_a_suppression_stays_when_a_newer_event_is_not_suppressing(account):
 
 def test_feedback_on_an_unknown_message_is_logged_and_dropped(account, caplog):
     invite(account)
-    response = feedback(account, ses_events.bounce("not-ours-000000", BOB, at(1), SENT))
+    response = feedback(account, shapes.bounce("not-ours-000000", BOB, at(1), SENT))
 
     assert response == {"batchItemFailures": []}  # never retried
     [line] = outcomes(caplog)
@@ -247,19 +245,18 @@ def test_feedback_on_an_unknown_message_is_logged_and_dropped(account, caplog):
 
 def test_feedback_on_an_expired_message_is_unknown_though_dynamodb_has_not_deleted_it_yet(account, caplog):
     message_id = invite(account)
-    item = account.dynamodb.get_item(TableName=TABLE, Key=to_attribute_values(message_key(message_id)))[
-        "Item"
-    ]
+    key = to_attribute_values(message_key(message_id))
+    item = account.dynamodb.get_item(TableName=account.table, Key=key)["Item"]
     assert int(item[MESSAGE_EXPIRY_ATTRIBUTE]["N"]) > NOW.timestamp()  # written with its expiry
     account.dynamodb.update_item(  # its time has come; DynamoDB deletes lazily, so it is still there
-        TableName=TABLE,
+        TableName=account.table,
         Key=to_attribute_values(message_key(message_id)),
         UpdateExpression="SET #expires = :past",
         ExpressionAttributeNames={"#expires": MESSAGE_EXPIRY_ATTRIBUTE},
         ExpressionAttributeValues=to_attribute_values({":past": int(NOW.timestamp()) - 1}),
     )
 
-    response = feedback(account, ses_events.delivery(message_id, BOB, at(1), SENT))
+    response = feedback(account, shapes.delivery(message_id, BOB, at(1), SENT))
 
     assert response == {"batchItemFailures": []}  # dropped, not retried
     [line] = outcomes(caplog)
@@ -271,7 +268,7 @@ def test_feedback_on_an_expired_message_is_unknown_though_dynamodb_has_not_delet
 def test_feedback_on_an_email_sent_moments_ago_is_retried_until_its_record_can_exist(account, caplog):
     just_now = datetime.now(UTC)
     response = feedback(
-        account, ses_events.delivery("racing-000000", BOB, just_now, just_now), message_ids=["r1"]
+        account, shapes.delivery("racing-000000", BOB, just_now, just_now), message_ids=["r1"]
     )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "r1"}]}
@@ -301,7 +298,7 @@ def test_a_malformed_event_goes_to_the_dlq_naming_each_field(account, caplog):
 
 def test_an_event_type_that_is_not_feedback_is_ignored(account, caplog):
     message_id = invite(account)
-    send = {"eventType": "Send", "send": {}, "mail": ses_events.mail(message_id, BOB, SENT)}
+    send = {"eventType": "Send", "send": {}, "mail": shapes.mail(message_id, BOB, SENT)}
     assert feedback(account, send) == {"batchItemFailures": []}
     assert outcomes(caplog)[0]["outcome"] == "ignored"
     assert account.attendee_item(UID, BOB).delivery is None
@@ -310,8 +307,8 @@ def test_an_event_type_that_is_not_feedback_is_ignored(account, caplog):
 def test_the_suppressed_attendees_of_an_event_are_listed(account):
     bounced, complained = invite(account), invite(account, who=ANA)
     invite(account, who="carol@example.org")
-    feedback(account, ses_events.bounce(bounced, BOB, at(1), SENT))
-    feedback(account, ses_events.complaint(complained, ANA, at(2), SENT))
+    feedback(account, shapes.bounce(bounced, BOB, at(1), SENT))
+    feedback(account, shapes.complaint(complained, ANA, at(2), SENT))
 
     listed = {a.email: a.suppressed.reason for a in account.store.suppressed(UID)}
     assert listed == {ANA: DeliveryState.COMPLAINED, BOB: DeliveryState.BOUNCED}
@@ -321,13 +318,13 @@ def test_the_suppressed_attendees_of_an_event_are_listed(account):
 def test_a_recorded_delivery_without_a_time_is_replaced_not_retried_forever(account):
     message_id = invite(account)
     account.dynamodb.update_item(
-        TableName=TABLE,
+        TableName=account.table,
         Key=to_attribute_values(attendee_key(UID, BOB)),
         UpdateExpression="SET delivery = :d",
         ExpressionAttributeValues=to_attribute_values({":d": {"state": "delivered"}}),
     )
 
-    assert feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
+    assert feedback(account, shapes.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
     assert account.attendee_item(UID, BOB).delivery.state is DeliveryState.BOUNCED
 
 
@@ -343,7 +340,7 @@ def test_a_refresh_answer_is_mapped_for_feedback_and_not_sent_once_suppressed(ac
     assert answer.refresh_of == "refresh-1"
     assert account.store.get_message(answer.message_id).email == BOB
 
-    feedback(account, ses_events.complaint(answer.message_id, BOB, at(5), SENT))
+    feedback(account, shapes.complaint(answer.message_id, BOB, at(5), SENT))
     sent_before = len(account.sent())
     second = inbox.store(reply_mail(BOB, None, method="REFRESH"), message_id="refresh-2")
     assert account.invoke("reply", second) == {"batchItemFailures": []}
@@ -370,7 +367,7 @@ def test_a_refresh_answer_whose_claim_was_taken_over_still_maps_its_email_for_fe
         resent.append(send(mailer, recipient, raw))
         # This delivery's lease ran out while it sent: a redelivery took the claim over.
         account.dynamodb.update_item(
-            TableName=TABLE,
+            TableName=account.table,
             Key=to_attribute_values(attendee_key(UID, BOB)),
             UpdateExpression="SET refresh_pending.#token = :other",
             ExpressionAttributeNames={"#token": "token"},
@@ -383,7 +380,7 @@ def test_a_refresh_answer_whose_claim_was_taken_over_still_maps_its_email_for_fe
     [message_id] = resent
     assert account.attendee_item(UID, BOB).refreshed == ()  # recorded by the claim's new owner only
 
-    assert feedback(account, ses_events.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
+    assert feedback(account, shapes.bounce(message_id, BOB, at(1), SENT)) == {"batchItemFailures": []}
 
     assert account.attendee_item(UID, BOB).suppressed.message_id == message_id
     assert outcomes(caplog)[-1]["outcome"] == "feedback_recorded"

@@ -17,9 +17,10 @@ import pytest
 from lambdas.domain.items import Proposal
 from lambdas.domain.replies import MAX_REFRESHES
 from lambdas.record_reply.handler import lambda_handler as reply_handler
-from local.account import TABLE, Account, invite_body, plain_mail, record, reply_mail
+from local.driver import Driver, driven
 from local.lambda_logs import json_lines
-from local.sandbox import fresh_function_services
+from local.samples import invite_body, plain_mail, record, reply_mail
+from local.server import AttachedMoto
 from local.transport import LocalAws, RandomFaults, RemoteAws
 from tests.support.inbox import BUCKET, Inbox
 from tests.support.oracles import check_imip
@@ -39,12 +40,12 @@ def inbox(account) -> Inbox:
     return Inbox(account)
 
 
-def invite(account: Account, attendees=(BOB, CAROL), uid: str = UID, sequence: int = 0, **event) -> None:
+def invite(account: Driver, attendees=(BOB, CAROL), uid: str = UID, sequence: int = 0, **event) -> None:
     account.invoke("invite", invite_body(uid=uid, attendee=list(attendees), sequence=sequence, **event))
     account.drain("invite")
 
 
-def counts(account: Account, uid: str = UID) -> dict[str, int]:
+def counts(account: Driver, uid: str = UID) -> dict[str, int]:
     event = account.event_item(uid)
     names = [
         f"{kind}_{answer}"
@@ -405,7 +406,7 @@ def test_a_refresh_being_answered_elsewhere_is_retried_and_taken_over_once_its_l
 
     def claimed_since(since: float) -> None:  # another delivery's claim on this very refresh
         account.dynamodb.update_item(
-            TableName=TABLE,
+            TableName=account.table,
             Key={"pk": {"S": f"event#{UID}"}, "sk": {"S": f"attendee#{BOB}"}},
             UpdateExpression="SET refresh_pending = :claim",
             ExpressionAttributeValues={
@@ -558,7 +559,7 @@ def deliver_fixture(inbox: Inbox, name: str) -> dict:
     return inbox.deliver((FIXTURES / name).read_bytes(), sender=sender)
 
 
-def invite_fixture_guests(account: Account, update_for: str | None = None) -> None:
+def invite_fixture_guests(account: Driver, update_for: str | None = None) -> None:
     invite(account, attendees=FIXTURE_GUESTS, uid=FIXTURE_UID)
     if update_for:  # Thunderbird's answers are to the update (SEQUENCE:1) this guest was sent
         invite(account, attendees=(update_for,), uid=FIXTURE_UID, sequence=1)
@@ -629,13 +630,11 @@ def local_aws():
 
 
 @pytest.fixture
-def served(local_aws, monkeypatch):
-    """An account on moto over loopback HTTP: concurrent requests really interleave."""
+def served(local_aws, samples_assembly, tmp_path):
+    """The app deployed on moto over loopback HTTP: concurrent requests really interleave."""
     local_aws.reset()
     local_aws.latency = 0.005  # each request waits outside the emulator's lock, as on a network
-    monkeypatch.setenv("AWS_ENDPOINT_URL", local_aws.endpoint_url)
-    with fresh_function_services():
-        account = Account()
+    with driven(samples_assembly, tmp_path / "served", local_aws.attach()) as account:
         yield account, Inbox(account)
     local_aws.latency = 0.0
     local_aws.faults = None
@@ -710,31 +709,29 @@ def test_counts_stay_exact_when_dynamodb_fails_and_sqs_redelivers(served, local_
     assert counts(account) == {"replies_accepted": 2, "replies_declined": 2, "replies_tentative": 2}
 
 
-def test_a_ten_megabyte_email_is_read_in_bounded_memory():
+def test_a_ten_megabyte_email_is_read_in_bounded_memory(samples_assembly, tmp_path):
     attachments = tuple(uuid.uuid4().bytes * (1024 * 1024 // 16) for _ in range(8))  # 8 MiB, 11 MB in base64
     raw = reply_mail(BOB, "ACCEPTED", attachments=attachments)
     assert len(raw) > 10_000_000
-    with RemoteAws() as server:  # moto in a child process: its copy of the object is not measured
-        env = {"AWS_ENDPOINT_URL": server.endpoint_url}
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in env.items():
-                patch.setenv(name, value)
-            with fresh_function_services():
-                account = Account()
-                inbox = Inbox(account)
-                invite(account)
-                body = inbox.store(raw)
-                del raw, attachments
-                with account.environment_of("reply"):
-                    reply_handler({"Records": [record(inbox.store(reply_mail(CAROL, "DECLINED")))]}, None)
-                    tracemalloc.start()
-                    try:
-                        response = reply_handler({"Records": [record(body)]}, None)
-                        _, peak = tracemalloc.get_traced_memory()
-                    finally:
-                        tracemalloc.stop()
-                assert response == {"batchItemFailures": []}
-                assert account.attendee_item(UID, BOB).partstat == "ACCEPTED"
+    # moto in a child process: its copy of the object is not measured
+    with (
+        RemoteAws() as server,
+        driven(samples_assembly, tmp_path, AttachedMoto(server.endpoint_url)) as account,
+    ):
+        inbox = Inbox(account)
+        invite(account)
+        body = inbox.store(raw)
+        del raw, attachments
+        with account.environment_of("reply"):
+            reply_handler({"Records": [record(inbox.store(reply_mail(CAROL, "DECLINED")))]}, None)
+            tracemalloc.start()
+            try:
+                response = reply_handler({"Records": [record(body)]}, None)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert response == {"batchItemFailures": []}
+        assert account.attendee_item(UID, BOB).partstat == "ACCEPTED"
     # ~0.25 MB measured: the attachments stream past, only the calendar part is kept.
     assert peak < 1024 * 1024, f"peak {peak / 1e6:.1f} MB while reading a 10 MB email"
 

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from local.account import RSVP, invite_body
+from local.samples import RSVP, invite_body
 from tests.integration.test_occurrence_replies import tally
 from tests.integration.test_record_reply import counts, last_outcome
 from tests.support.inbox import Inbox

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from lambdas.adapters.mailbox import Mailbox
-from local.account import RSVP, record, reply_mail
+from local.samples import RSVP, record, reply_mail
 from tests.integration.test_record_reply import BOB, CAROL, UID, counts, invite, last_outcome
 from tests.support.inbox import BUCKET, Inbox
 from tests.unit.inbound.ses import ses_notification, sns_envelope
@@ -77,7 +77,7 @@ def test_an_unverified_answer_for_someone_not_invited_creates_nothing(account, i
 
 
 def test_a_trusted_relay_domain_counts_as_verified(account, inbox, caplog):
-    account.extra_env["TRUSTED_RELAY_DOMAINS"] = "Cloud.Example.com, other.example.net"
+    account.overrides["TRUSTED_RELAY_DOMAINS"] = "Cloud.Example.com, other.example.net"
     invite(account)
     inbox.deliver(nextcloud_reply(BOB, "TENTATIVE"))
 

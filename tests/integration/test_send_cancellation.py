@@ -14,7 +14,7 @@ from lambdas.adapters.mailer import Mailer
 from lambdas.domain.keys import event_key
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
-from local.account import RSVP, TABLE, invite_body, record
+from local.samples import RSVP, invite_body, record
 from tests.support.oracles import check_imip
 
 UID = "evt-42@example.com"
@@ -203,7 +203,7 @@ def test_a_failure_on_one_cancellation_is_retried_alone(account):
 def test_cancellation_with_full_details_needs_no_stored_event(account):
     body = invite_body()
     account.invoke("invite", body)
-    account.dynamodb.delete_item(TableName=TABLE, Key=to_attribute_values(event_key(UID)))
+    account.dynamodb.delete_item(TableName=account.table, Key=to_attribute_values(event_key(UID)))
 
     account.invoke("cancel", {"event": body["event"], "attendee": body["attendee"]})
 
@@ -313,7 +313,7 @@ def test_an_event_stored_under_older_looser_rules_can_still_be_cancelled_by_uid(
     invite_guests(account, guests=[BOB])
     # Stored before display names with a backslash were refused by the contract.
     account.dynamodb.update_item(
-        TableName=TABLE,
+        TableName=account.table,
         Key=to_attribute_values(event_key(UID)),
         UpdateExpression="SET organizer = :organizer",
         ExpressionAttributeValues=to_attribute_values(

@@ -15,8 +15,9 @@ from lambdas.domain.contract import Person
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
 from lambdas.runtime.config import DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_SUBJECT_PREFIX
 from lambdas.send_invite.handler import lambda_handler as invite_handler
-from local.account import RSVP, SENDER, TABLE, invite_body, record
 from local.lambda_logs import json_lines
+from local.samples import RSVP, SENDER, invite_body, record
+from local.shapes import sns_envelope
 from tests.support.oracles import check_imip
 
 UID = "evt-42@example.com"
@@ -89,7 +90,7 @@ def test_all_day_event_uses_date_values(account):
 
 
 def test_subject_prefix_comes_from_the_environment(account):
-    account.extra_env["SUBJECT_PREFIX"] = "Acme"
+    account.overrides["SUBJECT_PREFIX"] = "Acme"
     account.invoke("invite", invite_body())
     assert account.sent()[0].message["Subject"] == "Acme Event Invite: Quarterly planning"
 
@@ -244,8 +245,7 @@ def test_every_outcome_is_one_structured_log_line(account, caplog):
 
 
 def test_sns_envelope_is_unwrapped(account):
-    envelope = {"Type": "Notification", "MessageId": "sns-1", "Message": json.dumps(invite_body())}
-    assert account.invoke("invite", envelope) == {"batchItemFailures": []}
+    assert account.invoke("invite", sns_envelope(invite_body())) == {"batchItemFailures": []}
     assert len(account.sent()) == 1
 
 
@@ -265,7 +265,7 @@ def test_ses_rejection_is_dead_lettered_with_the_ses_reason(account):
 
 
 def test_a_claim_left_by_a_crashed_delivery_is_taken_over_after_its_lease(account):
-    store = Store(account.dynamodb, TABLE)
+    store = Store(account.dynamodb, account.table)
     lease = DEFAULT_CLAIM_LEASE_SECONDS
     assert store.claim_invite(UID, Person("bob@example.org"), 0, "live-run", time.time(), lease).claimed
 

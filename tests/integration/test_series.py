@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus
-from local.account import invite_body
+from local.samples import invite_body
 from tests.support.icaljs import series_starts
 from tests.support.oracles import check_imip
 
@@ -201,7 +201,7 @@ def test_a_weekly_series_at_one_instant_written_in_utc_stays_weekly_in_utc(accou
 
 
 def test_a_refresh_sends_the_series_as_it_stands_with_its_changed_and_cancelled_occurrences(account):
-    from local.account import reply_mail
+    from local.samples import reply_mail
     from tests.support.inbox import Inbox
 
     invite_series(account)

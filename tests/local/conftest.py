@@ -26,9 +26,3 @@ def start_runtime(tmp_path):
     yield start
     for runtime in reversed(started):
         runtime.stop()
-
-
-@pytest.fixture(scope="session")
-def app_assembly() -> assemblies.Assembly:
-    """The real CDK app, synthesized without bundling (cached in .cache/, shared by the workers)."""
-    return assemblies.locate(assemblies.ROOT, prefer_cdk_out=False)

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from infra.pipelines import PIPELINE_BY_KIND, PIPELINES
 from lambdas.adapters.mailer import Mailer
 from lambdas.runtime import config
-from local.account import invite_body
+from local.samples import invite_body
 
 UID = "evt-42@example.com"
 GUESTS = ["ana@example.org", "ben@example.org", "chloe@example.org"]

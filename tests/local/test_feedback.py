@@ -9,7 +9,7 @@ from cisctl import ops
 from cisctl.target import Target
 from infra import names
 from lambdas.domain.vocabulary import BounceType, DeliveryState
-from local.account import invite_body
+from local.samples import invite_body
 from local.sources.ses_feedback import NoDestination
 
 UID = "evt-42@example.com"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from local.sources.ses_receiving import SUBJECT, NotAccepted, as_sent
+from local.shapes import RECEIPT_SUBJECT as SUBJECT
+from local.sources.ses_receiving import NotAccepted, as_sent
 from tests.local import fixture, handlers
 
 TEST_HANDLER = "tests.local.handlers.handler"

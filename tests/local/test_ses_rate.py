@@ -8,7 +8,7 @@ import logging
 
 from lambdas.runtime import config
 from local import ses_account
-from local.account import invite_body
+from local.samples import invite_body
 
 GUESTS = ["ana@example.org", "ben@example.org", "chloe@example.org"]
 

@@ -1,4 +1,5 @@
-"""The functions against moto over HTTP (local.transport), with a virtual clock for leases."""
+"""The functions of the app's template against moto over HTTP (local.transport), with a virtual
+clock for leases."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import threading
 import pytest
 from botocore.retries import standard
 
-from local.account import Account
+from lambdas.runtime import config
+from local.driver import driven
 from local.sandbox import fresh_function_services
 from local.transport import LocalAws
 from tests.resilience.harness import Outcomes, Recorder, VirtualClock, use_clock
@@ -79,5 +81,11 @@ def server(local_aws, monkeypatch, backoff, clock):
 
 
 @pytest.fixture
-def account(server):
-    return Account()
+def account(server, samples_assembly, tmp_path):
+    """The app's template deployed on the transport's moto, its functions driven one at a time."""
+    with driven(samples_assembly, tmp_path / "runtime", server.attach()) as driver:
+        # A configured rate (`sesMaxSendRate`), as a deployment may set: these tests refuse a share of
+        # every AWS call, and a container whose one GetAccount was refused paces at the fallback
+        # rate (1 email/s) for its lifetime, which the virtual clock would wait out for ever.
+        driver.overrides[config.ENV_MAX_SEND_RATE] = "1000"
+        yield driver

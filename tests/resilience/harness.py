@@ -17,9 +17,10 @@ from unittest import mock
 
 from lambdas.adapters.queues import Queues
 from lambdas.runtime import config
-from local.account import record
 from local.lambda_logs import OutcomeLog
 from local.outbox import SentEmail, sent_emails
+from local.sandbox import REGION
+from local.shapes import sqs_record
 from local.sources.sqs import FunctionCrash, invoke_batch
 
 LEASE = config.DEFAULT_CLAIM_LEASE_SECONDS
@@ -65,6 +66,11 @@ class Message:
     receives: int = 0
     visible_at: float = 0.0
     attributes: dict[str, str] = field(default_factory=dict)
+
+    def received(self) -> dict:
+        """As ReceiveMessage returns it."""
+        attributes = {k: {"StringValue": v, "DataType": "String"} for k, v in self.attributes.items()}
+        return {"MessageId": self.message_id, "Body": self.body, "MessageAttributes": attributes}
 
 
 @dataclass
@@ -127,17 +133,12 @@ class Queue:
     def deliver(self, account, function: str, batch: list[Message]) -> set[str]:
         """One invocation with these messages; returns the ids SQS would make visible again."""
         self.invocations += 1
-        records = [_with_attributes(record(m.body, message_id=m.message_id), m) for m in batch]
+        records = [sqs_record(m.body, region=REGION, message=m.received()) for m in batch]
         outcome = invoke_batch(account.handler(function), records)
         if outcome.error:
             raise AssertionError(f"{function} raised: {outcome.error}")
         self.crashes += outcome.crashed
         return set(outcome.failed)
-
-
-def _with_attributes(sqs_record: dict, message: Message) -> dict:
-    attributes = {k: {"stringValue": v, "dataType": "String"} for k, v in message.attributes.items()}
-    return {**sqs_record, "messageAttributes": attributes}
 
 
 # ------------------------------------------------------------------------------------------- oracles

@@ -11,7 +11,7 @@ from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person, event_cancellation_share
 from lambdas.domain.vocabulary import AttendeeStatus, Method
-from local.account import invite_body
+from local.samples import invite_body
 from tests.resilience.harness import VISIBILITY, Crash, Queue, by_request, outbox
 
 UID = "evt-crash@example.com"

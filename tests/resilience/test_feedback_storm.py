@@ -10,9 +10,9 @@ import pytest
 
 from lambdas.domain.vocabulary import DeliveryState
 from lambdas.runtime import services
-from local import ses_events
-from local.account import invite_body, record
-from local.ses_events import sns_envelope
+from local import shapes
+from local.samples import invite_body, record
+from local.shapes import sns_envelope
 from tests.resilience.harness import Outcomes
 
 UID = "evt-feedback-storm@example.com"
@@ -72,7 +72,7 @@ def test_12_concurrent_copies_of_one_bounce_count_once(server, account, feedback
     server.latency = 0.02  # a real round trip, so that the copies' writes are in flight together
     message_id = sent_invitation(account)
     sent = datetime.now(UTC) - timedelta(hours=1)
-    body = sns_envelope(ses_events.bounce(message_id, WHO, sent + timedelta(minutes=1), sent))
+    body = sns_envelope(shapes.bounce(message_id, WHO, sent + timedelta(minutes=1), sent))
 
     storm(account, [body] * COPIES)
 
@@ -91,8 +91,8 @@ def test_12_concurrent_deliveries_and_complaints_of_one_email_count_once_each_an
     server.latency = 0.02
     message_id = sent_invitation(account)
     sent = datetime.now(UTC) - timedelta(hours=1)
-    delivered = sns_envelope(ses_events.delivery(message_id, WHO, sent + timedelta(minutes=1), sent))
-    complained = sns_envelope(ses_events.complaint(message_id, WHO, sent + timedelta(minutes=20), sent))
+    delivered = sns_envelope(shapes.delivery(message_id, WHO, sent + timedelta(minutes=1), sent))
+    complained = sns_envelope(shapes.complaint(message_id, WHO, sent + timedelta(minutes=20), sent))
 
     storm(account, [delivered, complained] * (COPIES // 2))
 

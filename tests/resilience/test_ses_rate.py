@@ -11,7 +11,7 @@ import pytest
 
 from lambdas.adapters import mailer
 from lambdas.runtime.delivery import MAX_SES_REFUSALS, SES_REFUSALS_ATTRIBUTE
-from local.account import invite_body, record
+from local.samples import invite_body, record
 from local.transport import Fault
 from tests.resilience.harness import by_request, outbox
 

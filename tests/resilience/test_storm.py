@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from lambdas.runtime import services
-from local.account import invite_body, record
+from local.samples import invite_body, record
 from tests.resilience.harness import LEASE, outbox
 
 UID = "evt-storm@example.com"

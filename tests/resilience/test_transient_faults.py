@@ -14,7 +14,7 @@ import random
 import pytest
 
 from lambdas.domain.vocabulary import AttendeeStatus
-from local.account import invite_body
+from local.samples import invite_body
 from local.transport import RandomFaults
 from tests.resilience.harness import MAX_RECEIVE_COUNT, Queue, by_request, outbox
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-import boto3
-
 from lambdas.runtime import config
-from local.account import REGION, RSVP, Account
+from local.driver import Driver
 from tests.unit.inbound.ses import TOPIC_ARN, ses_notification, sns_envelope
 
 BUCKET = "cis-inbox-test"
@@ -19,13 +17,13 @@ class Inbox:
     """The inbound bucket, and SES receiving's notification for each stored email.
 
     It plays the receipt rule, so it tells the reply function the origin its notifications have
-    (the topic, this bucket, the prefix): as the stack does."""
+    (the topic, this bucket, the prefix), in place of the template's: as the stack does."""
 
-    def __init__(self, account: Account):
+    def __init__(self, account: Driver):
         self.account = account
-        self.s3 = boto3.client("s3", region_name=REGION)
+        self.s3 = account.client("s3")
         self.s3.create_bucket(Bucket=BUCKET)
-        account.extra_env.update(
+        account.overrides.update(
             {
                 config.ENV_INBOUND_TOPIC_ARN: TOPIC_ARN,
                 config.ENV_INBOUND_BUCKET: BUCKET,
@@ -38,7 +36,7 @@ class Inbox:
         message_id = message_id or uuid.uuid4().hex
         key = f"{PREFIX}{message_id}"
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=raw)
-        notification = {"recipients": (RSVP,), **notification}
+        notification = {"recipients": (self.account.rsvp,), **notification}
         return sns_envelope(ses_notification(message_id=message_id, bucket=BUCKET, key=key, **notification))
 
     def deliver(self, raw: bytes, **notification) -> dict:

@@ -20,7 +20,7 @@ from lambdas.domain.contract import (
     parse_invite,
 )
 from lambdas.domain.validation import InvalidRequest
-from local.account import invite_body
+from local.samples import invite_body
 
 
 def rejected_fields(body) -> list[str]:

@@ -35,8 +35,8 @@ from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, Settings
 from lambdas.runtime.delivery import ses_suppression_refusal
-from local import ses_events
-from local.ses_events import sns_envelope
+from local import shapes
+from local.shapes import sns_envelope
 from tests.unit.test_adapters import REQUIRED
 
 UID, WHO, MID = "u1", "bob@example.org", "ses-1"
@@ -54,7 +54,7 @@ def attendee(**fields) -> AttendeeItem:
 
 
 def test_a_documented_bounce_is_read_from_its_sns_envelope():
-    event = parse_feedback(sns_envelope(ses_events.bounce(MID, WHO, LATER, SENT)))
+    event = parse_feedback(sns_envelope(shapes.bounce(MID, WHO, LATER, SENT)))
     assert event.event_type == "Bounce" and event.ses_message_id == MID
     assert (event.state, event.bounce_type, event.bounce_subtype) == (
         DeliveryState.BOUNCED,
@@ -69,22 +69,22 @@ def test_a_documented_bounce_is_read_from_its_sns_envelope():
 @pytest.mark.parametrize(
     ("record", "state", "diagnostic", "suppressing"),
     [
-        (ses_events.complaint(MID, WHO, LATER, SENT), DeliveryState.COMPLAINED, "abuse", True),
+        (shapes.complaint(MID, WHO, LATER, SENT), DeliveryState.COMPLAINED, "abuse", True),
         (
-            ses_events.delivery(MID, WHO, LATER, SENT),
+            shapes.delivery(MID, WHO, LATER, SENT),
             DeliveryState.DELIVERED,
             "250 2.6.0 Message received",
             False,
         ),
         (
-            ses_events.delivery_delay(MID, WHO, LATER, SENT),
+            shapes.delivery_delay(MID, WHO, LATER, SENT),
             DeliveryState.DELAYED,
             "MailboxFull: smtp; 452 4.2.2 Mailbox full",
             False,
         ),
-        (ses_events.reject(MID, WHO, LATER, SENT), DeliveryState.REJECTED, "Bad content", False),
+        (shapes.reject(MID, WHO, LATER, SENT), DeliveryState.REJECTED, "Bad content", False),
         (
-            ses_events.bounce(MID, WHO, LATER, SENT, "Transient", "MailboxFull"),
+            shapes.bounce(MID, WHO, LATER, SENT, "Transient", "MailboxFull"),
             DeliveryState.BOUNCED,
             "smtp; 452 4.2.2 mailbox full: 4.2.2",
             False,
@@ -101,7 +101,7 @@ def test_a_rendering_failure_in_either_spelling_is_a_rejection():
         record = {
             "eventType": spelling,
             "failure": {"errorMessage": "Attribute 'name' is not present", "templateName": "t"},
-            "mail": ses_events.mail(MID, WHO, SENT),
+            "mail": shapes.mail(MID, WHO, SENT),
         }
         event = parse_feedback(json.dumps(record))
         assert event.state is DeliveryState.REJECTED and event.at == event.sent_at
@@ -109,7 +109,7 @@ def test_a_rendering_failure_in_either_spelling_is_a_rejection():
 
 def test_events_that_are_not_feedback_are_read_without_a_state():
     for event_type in ("Send", "Open", "Click", "Subscription"):
-        record = {"eventType": event_type, "mail": ses_events.mail(MID, WHO, SENT)}
+        record = {"eventType": event_type, "mail": shapes.mail(MID, WHO, SENT)}
         assert parse_feedback(json.dumps(record)).state is None
 
 
@@ -118,7 +118,7 @@ def test_a_record_that_cannot_be_placed_or_ordered_names_every_bad_field():
         parse_feedback(json.dumps({"eventType": "Bounce", "bounce": {"bounceType": "Soft"}, "mail": {}}))
     assert raised.value.fields == ["mail.messageId", "bounce.timestamp", "bounce.bounceType"]
     with pytest.raises(InvalidRequest) as raised:
-        parse_feedback(json.dumps({"eventType": "Bounced", "mail": ses_events.mail(MID, WHO, SENT)}))
+        parse_feedback(json.dumps({"eventType": "Bounced", "mail": shapes.mail(MID, WHO, SENT)}))
     assert raised.value.fields == ["eventType"]
     with pytest.raises(InvalidRequest) as raised:
         parse_feedback(json.dumps({"eventType": "Complaint", "mail": "x"}))
@@ -126,7 +126,7 @@ def test_a_record_that_cannot_be_placed_or_ordered_names_every_bad_field():
 
 
 def test_diagnostics_lose_their_control_characters_and_are_bounded():
-    record = ses_events.delivery(MID, WHO, LATER, SENT)
+    record = shapes.delivery(MID, WHO, LATER, SENT)
     record["delivery"]["smtpResponse"] = "250 ok\r\nInjected: yes" + "x" * 5000
     diagnostic = parse_feedback(json.dumps(record)).diagnostic
     assert "\r" not in diagnostic and "\n" not in diagnostic and len(diagnostic) == 1000
@@ -144,7 +144,7 @@ def test_times_are_fixed_width_utc_so_that_text_order_is_time_order():
 
 
 def test_a_first_event_counts_records_and_may_suppress():
-    event = parse_feedback(json.dumps(ses_events.bounce(MID, WHO, LATER, SENT)))
+    event = parse_feedback(json.dumps(shapes.bounce(MID, WHO, LATER, SENT)))
     plan = plan_feedback(attendee(), event)
     assert (plan.counter, plan.count_key) == ("bounced", f"bounced#{MID}")
     assert plan.delivery == Delivery(
@@ -160,7 +160,7 @@ def test_a_first_event_counts_records_and_may_suppress():
 
 
 def test_the_same_event_again_changes_nothing_and_is_a_duplicate():
-    event = parse_feedback(json.dumps(ses_events.bounce(MID, WHO, LATER, SENT)))
+    event = parse_feedback(json.dumps(shapes.bounce(MID, WHO, LATER, SENT)))
     first = plan_feedback(attendee(), event)
     after = attendee(
         delivery=first.delivery, suppressed=first.suppression, counted_feedback=(first.count_key,)
@@ -171,11 +171,11 @@ def test_the_same_event_again_changes_nothing_and_is_a_duplicate():
 
 def test_an_older_event_counts_its_email_but_leaves_the_newer_state():
     newer = Delivery(state=DeliveryState.COMPLAINED, at=event_time("2026-12-01T11:00:00Z"), message_id=MID)
-    delivered = parse_feedback(json.dumps(ses_events.delivery(MID, WHO, LATER, SENT)))
+    delivered = parse_feedback(json.dumps(shapes.delivery(MID, WHO, LATER, SENT)))
     plan = plan_feedback(attendee(delivery=newer), delivered)
     assert plan.counter == "delivered" and plan.delivery is None and plan.suppression is None
 
-    delayed = parse_feedback(json.dumps(ses_events.delivery_delay(MID, WHO, LATER, SENT)))
+    delayed = parse_feedback(json.dumps(shapes.delivery_delay(MID, WHO, LATER, SENT)))
     older_and_uncounted = plan_feedback(attendee(delivery=newer), delayed)
     assert older_and_uncounted.changes_nothing
     assert unneeded_outcome(attendee(delivery=newer), delayed) is FeedbackOutcome.STALE
@@ -183,7 +183,7 @@ def test_an_older_event_counts_its_email_but_leaves_the_newer_state():
 
 def test_the_first_suppression_stays_whatever_comes_after():
     kept = Suppression(reason=DeliveryState.BOUNCED, at="2026-12-01T10:01:00.000000Z", message_id="ses-0")
-    complaint = parse_feedback(json.dumps(ses_events.complaint(MID, WHO, LATER, SENT)))
+    complaint = parse_feedback(json.dumps(shapes.complaint(MID, WHO, LATER, SENT)))
     plan = plan_feedback(attendee(suppressed=kept), complaint)
     assert plan.suppression is None and plan.counter == "complained" and plan.delivery is not None
 
@@ -198,7 +198,7 @@ def test_only_a_permanent_bounce_or_a_complaint_suppresses():
 
 
 def test_unknown_feedback_is_retried_only_while_its_email_may_still_be_being_recorded():
-    event = parse_feedback(json.dumps(ses_events.delivery(MID, WHO, LATER, SENT)))
+    event = parse_feedback(json.dumps(shapes.delivery(MID, WHO, LATER, SENT)))
     window = timedelta(minutes=3)
     assert (
         unknown_message_outcome(event, SENT + timedelta(minutes=1), window)

@@ -8,7 +8,7 @@ from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.items import AttendeeItem, EventItem, HistoryEntry, Pending, as_dict
 from lambdas.domain.keys import event_key
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
-from local.account import invite_body
+from local.samples import invite_body
 
 UID = "evt-1@example.com"
 

@@ -15,7 +15,7 @@ from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.message import Envelope, render_email, subject_for
 from lambdas.domain.vocabulary import EventStatus, Method
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX
-from local.account import RSVP, SENDER, invite_body
+from local.samples import RSVP, SENDER, invite_body
 from tests.support.icaljs import event_times
 from tests.support.oracles import check_imip
 

@@ -1,15 +1,17 @@
-"""SES "Received" notifications for tests, shaped like the shared fixture (an S3 action with a topic)."""
+"""SES "Received" notifications for tests, shaped like the shared fixture (an S3 action with a topic),
+built by local/shapes.py as the local runtime's SES receiving builds them."""
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "replies"
+from local import shapes
 
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "replies"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:cis-inbound"
-PASS_ALL = {"spf": "PASS", "dkim": "PASS", "dmarc": "PASS", "spam": "PASS", "virus": "PASS"}
+RECEIVED_AT = datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC)
 
 
 def fixture(name: str) -> bytes:
@@ -24,50 +26,25 @@ def ses_notification(
     sender: str = "ana@example.org",
     recipients: tuple[str, ...] = ("rsvp@cis.example.com",),
     verdicts: dict[str, str] | None = None,
-    timestamp: str = "2026-11-24T12:00:05.000Z",
     dmarc_policy: str | None = None,
+    timestamp: str | None = None,
 ) -> dict[str, Any]:
-    """The bare SES notification (what SNS carries in ``Message``)."""
-    verdicts = {**PASS_ALL, **(verdicts or {})}
-    return {
-        "notificationType": "Received",
-        "mail": {
-            "timestamp": timestamp,
-            "source": sender,
-            "messageId": message_id,
-            "destination": list(recipients),
-            "headersTruncated": False,
-            "commonHeaders": {"returnPath": sender, "from": [sender], "to": list(recipients)},
-        },
-        "receipt": {
-            "timestamp": "2026-11-24T12:00:05.000Z",
-            "processingTimeMillis": 400,
-            "recipients": list(recipients),
-            **{f"{name}Verdict": {"status": status} for name, status in verdicts.items()},
-            # SES sends the From: domain's DMARC policy only with a FAIL verdict.
-            **({"dmarcPolicy": dmarc_policy} if dmarc_policy is not None else {}),
-            "action": {
-                "type": "S3",
-                "topicArn": TOPIC_ARN,
-                "bucketName": bucket,
-                "objectKeyPrefix": "inbound/",
-                "objectKey": key if key is not None else f"inbound/{message_id}",
-            },
-        },
-    }
+    """The bare SES notification (what SNS carries in ``Message``); every verdict PASS unless given,
+    ``timestamp`` the mail's (when SES received it)."""
+    received = datetime.fromisoformat(timestamp) if timestamp else RECEIVED_AT
+    return shapes.receipt_notification(
+        shapes.received_mail(message_id, sender, recipients, received),
+        verdicts={name: "PASS" for name in shapes.VERDICTS} | (verdicts or {}),
+        bucket=bucket,
+        key=key if key is not None else f"inbound/{message_id}",
+        prefix="inbound/",
+        topic_arn=TOPIC_ARN,
+        at=RECEIVED_AT,
+        dmarc_policy=dmarc_policy,
+    )
 
 
 def sns_envelope(notification: dict[str, Any] | str, topic_arn: str = TOPIC_ARN) -> str:
-    """The SQS body a queue subscribed to the topic receives (raw message delivery off)."""
-    message = notification if isinstance(notification, str) else json.dumps(notification)
-    return json.dumps(
-        {
-            "Type": "Notification",
-            "MessageId": "20d761e764214d408a51799020c47766",
-            "TopicArn": topic_arn,
-            "Subject": "Amazon SES Email Receipt Notification",
-            "Message": message,
-            "Timestamp": "2026-11-24T12:00:05.500Z",
-            "SignatureVersion": "1",
-        }
-    )
+    """The SQS body a queue subscribed to the topic (the inbound one by default) receives (raw
+    message delivery off)."""
+    return shapes.sns_envelope(notification, topic_arn=topic_arn, subject=shapes.RECEIPT_SUBJECT)

@@ -1,10 +1,16 @@
-"""SES event-publishing records, in the shapes of the SES developer guide ("Examples of event data
-that Amazon SES publishes to Amazon SNS"), and the SNS envelope the feedback queue receives.
+"""The AWS message shapes the functions receive, each built here and nowhere else.
 
-The local runtime's feedback emulation (local/sources/ses_feedback.py) publishes them for the
-emails moto accepted; the tests build them directly. Each builder takes the email's SES message
-id, its recipient, the event's time and the send's, and optionally the ``Sender`` (source address,
-account, region, configuration set) the email went out with.
+* ``sqs_record``: an SQS message as Lambda passes it to a handler (local/sources/sqs.py's poller,
+  and the tests and benchmark that invoke a handler directly);
+* ``sns_envelope``: the body a queue subscribed to a topic receives (raw message delivery off);
+* ``receipt_notification`` (with ``received_mail``): the "Received" notification an SES receipt
+  rule's S3 action publishes (local/sources/ses_receiving.py, and the tests' inbox);
+* ``bounce``, ``complaint``, ``delivery``, ``delivery_delay``, ``reject``: the event-publishing
+  records of a configuration set, in the shapes of the SES developer guide ("Examples of event
+  data that Amazon SES publishes to Amazon SNS"); local/sources/ses_feedback.py publishes them
+  for the emails moto accepted, the tests build them directly. Each takes the email's SES message
+  id, its recipient, the event's time and the send's, and optionally the ``Sender`` (source
+  address, account, region, configuration set) the email went out with.
 """
 
 from __future__ import annotations
@@ -125,14 +131,15 @@ BUILDERS = {
 }
 
 
-def sns_envelope(record: dict) -> str:
-    """The SQS body when the subscription is not raw: SNS's Notification around the record."""
+def sns_envelope(message: dict | str, *, topic_arn: str = TOPIC_ARN, subject: str | None = None) -> str:
+    """The SQS body when the subscription is not raw: SNS's Notification around the message."""
     return json.dumps(
         {
             "Type": "Notification",
             "MessageId": str(uuid.uuid4()),
-            "TopicArn": TOPIC_ARN,
-            "Message": json.dumps(record),
+            "TopicArn": topic_arn,
+            **({"Subject": subject} if subject is not None else {}),
+            "Message": message if isinstance(message, str) else json.dumps(message),
             "Timestamp": iso(datetime.now(UTC)),
             "SignatureVersion": "1",
             "Signature": "EXAMPLE",
@@ -140,3 +147,97 @@ def sns_envelope(record: dict) -> str:
             "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
         }
     )
+
+
+def sqs_record(
+    body: str,
+    message_id: str | None = None,
+    *,
+    queue_arn: str = "",
+    region: str = "",
+    message: dict | None = None,
+) -> dict:
+    """The SQS record as Lambda passes it to the handler; ``message`` is ReceiveMessage's entry."""
+    message = message or {}
+    record = {
+        "messageId": message.get("MessageId") or message_id or str(uuid.uuid4()),
+        "receiptHandle": message.get("ReceiptHandle", ""),
+        "body": body,
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": value.get("StringListValues", []),
+                "binaryListValues": value.get("BinaryListValues", []),
+                "dataType": value["DataType"],
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+# ------------------------------------------------------------------ SES receiving
+
+RECEIPT_SUBJECT = "Amazon SES Email Receipt Notification"  # the SNS subject of a receipt notification
+VERDICTS = ("spam", "virus", "spf", "dkim", "dmarc")
+
+
+def received_mail(
+    message_id: str,
+    source: str,
+    recipients: list[str] | tuple[str, ...],
+    at: datetime,
+    *,
+    common_headers: dict | None = None,
+    headers: list[dict] | None = None,
+) -> dict:
+    """The ``mail`` object of a receipt notification (``headers``: every header, name and value)."""
+    mail = {
+        "timestamp": iso(at),
+        "source": source,
+        "messageId": message_id,
+        "destination": list(recipients),
+        "headersTruncated": False,
+        **({"headers": headers} if headers is not None else {}),
+        "commonHeaders": common_headers or {"returnPath": source, "from": [source], "to": list(recipients)},
+    }
+    return mail
+
+
+def receipt_notification(
+    mail: dict,
+    *,
+    verdicts: dict[str, str],
+    bucket: str,
+    key: str,
+    prefix: str = "",
+    topic_arn: str | None = None,
+    at: datetime,
+    processing_ms: int = 400,
+    dmarc_policy: str | None = None,
+) -> dict:
+    """The "Received" notification of an S3 action (``verdicts``: status per check of VERDICTS;
+    ``dmarc_policy``: the From: domain's, which SES sends only with a FAIL verdict)."""
+    receipt = {
+        "timestamp": iso(at),
+        "processingTimeMillis": processing_ms,
+        "recipients": list(mail["destination"]),
+        **{f"{name}Verdict": {"status": status} for name, status in verdicts.items()},
+        **({"dmarcPolicy": dmarc_policy} if dmarc_policy is not None else {}),
+        "action": {
+            "type": "S3",
+            **({"topicArn": topic_arn} if topic_arn else {}),
+            "bucketName": bucket,
+            "objectKeyPrefix": prefix,
+            "objectKey": key,
+        },
+    }
+    return {"notificationType": "Received", "mail": mail, "receipt": receipt}
