@@ -122,19 +122,24 @@ class QueuePoller:
         self.batch_size = batch_size
 
     def receive(self) -> list[dict]:
-        messages: list[dict] = []
+        """Up to the mapping's batch size, ten per ReceiveMessage. It stops at the first receive
+        that finds fewer messages than it asked for: asking again would only catch a message of this
+        very batch whose short visibility timeout ran out meanwhile (a second or two, on a busy
+        machine), received twice and counted twice toward maxReceiveCount."""
+        messages: dict[str, dict] = {}
         while len(messages) < self.batch_size:
+            wanted = min(RECEIVE_LIMIT, self.batch_size - len(messages))
             received = self.sqs.receive_message(
                 QueueUrl=self.url,
-                MaxNumberOfMessages=min(RECEIVE_LIMIT, self.batch_size - len(messages)),
+                MaxNumberOfMessages=wanted,
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
                 WaitTimeSeconds=0,
             ).get("Messages", [])
-            if not received:
+            messages.update((m["MessageId"], m) for m in received)  # once each, its newest receipt
+            if len(received) < wanted:
                 break
-            messages += received
-        return messages
+        return list(messages.values())
 
     def records(self, messages: list[dict]) -> list[dict]:
         return [sqs_record(m["Body"], queue_arn=self.arn, region=self.region, message=m) for m in messages]
