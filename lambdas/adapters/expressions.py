@@ -303,10 +303,11 @@ def _pending(method: Method, token: str, now: float, sequence: int | None = None
     return pending
 
 
-def release(table: str, uid: str, email: str, token: str) -> dict:
-    """UpdateItem: give a claim back, if this delivery still holds it."""
+def release(table: str, uid: str, email: str, token: str, claim: str = "pending") -> dict:
+    """UpdateItem: give a claim back, if this delivery still holds it (``claim``: the send's, or a
+    REFRESH answer's ``refresh_pending``)."""
     e = Expression()
-    pending = e.name("pending")
+    pending = e.name(claim)
     return e.request(
         table,
         attendee_key(uid, email),

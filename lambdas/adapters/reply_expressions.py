@@ -433,14 +433,3 @@ def refresh_record(
         UpdateExpression=expression,
         ConditionExpression=f"{refresh}.{e.name('token')} = {e.value(token)}",
     )
-
-
-def refresh_release(table: str, uid: str, email: str, token: str) -> dict[str, Any]:
-    e = Expression()
-    refresh = e.name("refresh_pending")
-    return e.request(
-        table,
-        attendee_key(uid, email),
-        UpdateExpression=f"REMOVE {refresh}",
-        ConditionExpression=f"{refresh}.{e.name('token')} = {e.value(token)}",
-    )

@@ -362,9 +362,7 @@ class Store:
         return True
 
     def release_refresh(self, uid: str, email: str, token: str) -> None:
-        from lambdas.adapters import reply_expressions as answers
-
-        self._update_if(answers.refresh_release(self._table, uid, email, token))
+        self._update_if(expressions.release(self._table, uid, email, token, claim="refresh_pending"))
 
     # ---------------------------------------------------------------------------------- events
 

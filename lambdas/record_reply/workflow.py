@@ -10,6 +10,7 @@ The rules and their reasons: docs/replies.md, "Recording".
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
@@ -21,7 +22,7 @@ from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_emai
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
 from lambdas.domain.inbound.origin import check_origin
 from lambdas.domain.inbound.trust import Trust, TrustLevel, condemned_by_verdicts, trust
-from lambdas.domain.items import series_with_overrides, without_excluded
+from lambdas.domain.items import AttendeeItem, EventItem, series_with_overrides, without_excluded
 from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply, one_occurrence
 from lambdas.domain.outcomes import Outcome, SharedOutcome
 from lambdas.domain.replies import (
@@ -154,9 +155,30 @@ def _contended(what: str) -> Answered:
     }
 
 
-def _read_again(services: Services, answer: CalendarAnswer, written: bool) -> Refused[Pair] | None:
-    """For a write whose refusal returns no item: the items read again, to decide again on."""
-    return None if written else Refused(services.store.event_and_attendee(answer.uid, answer.attendee))
+def _kept_on_attendee(
+    services: Services,
+    answer: CalendarAnswer,
+    decide: Callable[[CalendarAnswer, EventItem | None, AttendeeItem | None], Refusal | None],
+    keep: Callable[[AttendeeItem], bool],
+) -> Answered | None:
+    """An answer kept on the attendee item alone (a proposal, an unverified answer): decided on the
+    event and attendee items, kept with a write conditioned on the attendee item, decided again on
+    both items read again when that write is refused (its refusal returns no item). None once kept."""
+
+    def write(_, items: Pair) -> Refused[Pair] | None:
+        if keep(items[1]):
+            return None
+        return Refused(services.store.event_and_attendee(answer.uid, answer.attendee))
+
+    settled = decide_and_write(
+        services.store.event_and_attendee(answer.uid, answer.attendee),
+        decide=lambda items: decide(answer, *items),
+        writes=lambda refusal: refusal is None,
+        write=write,
+    )
+    if settled is None:
+        return _contended("the attendee item")
+    return _refused(settled.decision) if not settled.written else None
 
 
 def _reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
@@ -205,35 +227,24 @@ def _unverified(services: Services, answer: CalendarAnswer, trusted: Trust, rece
     """Keep an answer that may be the attendee's, apart from their own and out of the counts."""
     if answer.method != Method.REPLY:
         return ReplyOutcome.SKIPPED, {"reason": f"a {answer.method} is answered only for verified mail"}
-    settled = decide_and_write(
-        services.store.event_and_attendee(answer.uid, answer.attendee),
-        decide=lambda items: decide_unverified(answer, *items),
-        writes=lambda refusal: refusal is None,
-        write=lambda _, items: _read_again(
-            services, answer, services.store.record_unverified(answer, trusted, received, items[1])
-        ),
+
+    def keep(attendee: AttendeeItem) -> bool:
+        return services.store.record_unverified(answer, trusted, received, attendee)
+
+    return _kept_on_attendee(services, answer, decide_unverified, keep) or (
+        ReplyOutcome.UNVERIFIED,
+        {"reason": trusted.reason},
     )
-    if settled is None:
-        return _contended("the attendee item")
-    if not settled.written:
-        return _refused(settled.decision)
-    return ReplyOutcome.UNVERIFIED, {"reason": trusted.reason}
 
 
 def _counter(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
-    settled = decide_and_write(
-        services.store.event_and_attendee(answer.uid, answer.attendee),
-        decide=lambda items: decide_counter(answer, *items),
-        writes=lambda refusal: refusal is None,
-        write=lambda _, items: _read_again(
-            services, answer, services.store.record_counter(answer, received, items[1])
-        ),
+    def keep(attendee: AttendeeItem) -> bool:
+        return services.store.record_counter(answer, received, attendee)
+
+    return _kept_on_attendee(services, answer, decide_counter, keep) or (
+        ReplyOutcome.COUNTER_RECORDED,
+        {"proposed": dict(answer.proposed)},
     )
-    if settled is None:
-        return _contended("the attendee item")
-    if not settled.written:
-        return _refused(settled.decision)
-    return ReplyOutcome.COUNTER_RECORDED, {"proposed": dict(answer.proposed)}
 
 
 def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
