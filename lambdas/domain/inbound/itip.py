@@ -76,17 +76,28 @@ def read_calendar(text: str, mime_method: str = "", replier: str = "") -> Calend
     when a VEVENT lists several (a delegation names the delegate too)."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     text = floating_unresolvable_tzids(text.replace("\n ", "").replace("\n\t", ""))
+    errors: list[str] = []
     try:
         components = Calendar.from_ical(text, multiple=True)
     except Exception as error:  # icalendar raises ValueError, and worse on hostile input
-        return CalendarReading((), f"unreadable calendar: {_short(error)}")
+        # A VTIMEZONE icalendar cannot build a zone from (rules without DTSTART) stops the whole
+        # parse, unless that TZID happens to be cached from an earlier calendar in the process. An
+        # answer needs no zone: read it again without them, their TZIDs then as unknown zones.
+        unreadable = CalendarReading((), f"unreadable calendar: {_short(error)}")
+        without_zones = _VTIMEZONE.sub("", text)
+        if without_zones == text:
+            return unreadable
+        try:
+            components = Calendar.from_ical(floating_unresolvable_tzids(without_zones), multiple=True)
+        except Exception:
+            return unreadable
+        errors.append(f"VTIMEZONE not read ({_short(error)}): its times read without their zone")
     calendars = [c for c in components if getattr(c, "name", None) == "VCALENDAR"]
     if not calendars:
         return CalendarReading(
             (), "no complete VCALENDAR (BEGIN:VCALENDAR to END:VCALENDAR) in the calendar part"
         )
     answers: list[CalendarAnswer] = []
-    errors: list[str] = []
     seen_events = 0
     for calendar in calendars:
         method = _text(calendar.get("METHOD"), MAX_TEXT).upper() or mime_method.strip().upper()
@@ -254,6 +265,8 @@ def _bounded(uid: str, name: str, compute):
 
 # TZID=<value> as a parameter (an escaped "\\;" in a TEXT value is not one).
 _TZID_PARAMETER = re.compile(r'(?<!\\);TZID=("[^"]*"|[^;:\n]*)', re.IGNORECASE)
+# A whole VTIMEZONE component, in unfolded text with "\n" line ends.
+_VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE\n.*?^END:VTIMEZONE\n?", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 
 
 def floating_unresolvable_tzids(text: str) -> str:

@@ -219,3 +219,19 @@ def test_a_calendar_without_vevent():
     )
     assert reading.answers == ()
     assert "without a VEVENT" in reading.error
+
+
+def test_a_vtimezone_no_time_zone_can_be_built_from_loses_no_answer():
+    # A VTIMEZONE whose rules lack DTSTART makes icalendar's parser raise as it caches the zone,
+    # unless a zone of that TZID is already cached in the process: whether the answer was read
+    # depended on which mail came first. A REPLY needs no zone; the zone is read as unknown.
+    broken_zone = (
+        "BEGIN:VTIMEZONE\r\nTZID:Broken Rules Zone\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:-0400\r\n"
+        "TZOFFSETTO:-0500\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+    cal = calendar(method="COUNTER", extra="DTSTART;TZID=Broken Rules Zone:20261201T110000")
+    cal = cal.replace(b"BEGIN:VEVENT", broken_zone.encode() + b"BEGIN:VEVENT", 1)
+    reading = read(cal)
+    (answer,) = reading.answers
+    assert (answer.partstat, answer.proposed["start"]) == ("ACCEPTED", "2026-12-01T11:00:00")
+    assert "VTIMEZONE" in reading.error
