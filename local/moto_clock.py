@@ -60,9 +60,9 @@ def rewind() -> None:
         _offset = 0.0
 
 
-def until_next_message(queue_name: str, account: str, region: str) -> float | None:
-    """Seconds until the queue's next message is visible and not delayed (0 if one is now); None
-    when the queue is empty. Read from moto's backend: the SQS API tells how many, not when."""
+def ready_in(queue_name: str, account: str, region: str) -> list[float]:
+    """For each message of the queue, the seconds until it is visible and not delayed (0: it is).
+    Read from moto's backend: the SQS API tells how many messages wait, not when they are due."""
     queue = get_backend("sqs")[account][region].get_queue(queue_name)
-    ready_at = [max(m.visible_at, m.delayed_until) / 1000.0 for m in list(queue._messages)]
-    return max(0.0, min(ready_at) - (time.time() + _offset)) if ready_at else None
+    now = time.time() + _offset
+    return [max(0.0, max(m.visible_at, m.delayed_until) / 1000.0 - now) for m in list(queue._messages)]

@@ -42,8 +42,7 @@ def test_300_requests_under_30_percent_transient_faults(server, account, clock, 
     queue = WorkQueue(account, "invite")
     messages = requests()
     assert len(messages) == 300
-    for body in messages:
-        queue.send(body)
+    queue.send_all(messages)
 
     queue.run(concurrency=4)
     server.faults = None
