@@ -6,16 +6,19 @@ the SES outbox, not from the code under test. Delivery itself is Lambda's poller
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from lambdas.runtime import config
 from local import moto_clock
 from local.lambda_logs import OutcomeLog
 from local.outbox import SentEmail, sent_emails
 from local.sources.sqs import FunctionCrash, QueuePoller
+from local.transport import Fault, Operation
 
 LEASE = config.DEFAULT_CLAIM_LEASE_SECONDS
 
@@ -102,6 +105,47 @@ class WorkQueue:
             if not received:
                 return list(letters.values())
             letters.update((m["MessageId"], m) for m in received)
+
+
+# ------------------------------------------- fault policies the throttling tests give local.transport
+
+
+@dataclass
+class ScriptedFaults:
+    """Let ``skip`` requests of one operation through, answer the next ``count`` with ``fault``,
+    then let the rest through."""
+
+    operation: Operation
+    fault: Fault
+    count: int
+    skip: int = 0
+    seen: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
+        if operation != self.operation:
+            return None
+        with self._lock:
+            self.seen += 1
+            return self.fault if self.skip < self.seen <= self.skip + self.count else None
+
+
+@dataclass
+class EveryCallFails:
+    """Fail the first ``attempts`` attempts of every call to the given services with ``fault``."""
+
+    faults: dict[str, Fault]
+    attempts: int
+    _seen: collections.Counter = field(default_factory=collections.Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
+        fault = self.faults.get(operation[0])
+        if fault is None:
+            return None
+        with self._lock:
+            self._seen[call_id] += 1
+            return fault if self._seen[call_id] <= self.attempts else None
 
 
 # ------------------------------------------------------------------------------------------- oracles
