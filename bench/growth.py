@@ -24,7 +24,18 @@ from collections import Counter
 from pathlib import Path
 
 from bench.figures import Figure, at_most
-from bench.local_runtime import STORED_OVERHEAD
+from bench.local_runtime import (
+    STORED_OVERHEAD,
+    RssSampler,
+    dead_lettered,
+    drain,
+    function_calls,
+    requests,
+    rss_kb,
+    started,
+    stored_bytes,
+    target,
+)
 
 SIZES = (100, 1_000, 10_000)
 SIZES_ENV = "BENCH_GROWTH_SIZES"
@@ -37,16 +48,6 @@ DEFECTS = ("attendees_without_email", "attendees_with_duplicates", "dead_lettere
 
 def probe(size: int) -> dict:
     """Invite ``size`` attendees to one event through a fresh runtime; what it cost."""
-    from bench.local_runtime import (
-        RssSampler,
-        dead_lettered,
-        drain,
-        function_calls,
-        requests,
-        rss_kb,
-        started,
-        target,
-    )
     from cisctl import ops
     from local.samples import invite_body
 
@@ -66,7 +67,7 @@ def probe(size: int) -> dict:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         counted = transport.snapshot()
         emails = Counter(e.recipient.lower() for e in runtime.new_emails())
-        stored_kb = _stored_kb(runtime)
+        stored_kb = stored_bytes(runtime) / 1024
         dead = dead_lettered(runtime)
     functions = function_calls(counted, client_messages=len(bodies))
     return {
@@ -91,21 +92,6 @@ def probe(size: int) -> dict:
         "attendees_with_duplicates": sum(1 for n in emails.values() if n > 1),
         "dead_lettered": sum(dead.values()),
     }
-
-
-def _stored_kb(runtime) -> float:
-    """What moto holds for the run: the raw emails SES accepted and the table's items (as JSON)."""
-    from moto.backends import get_backend
-
-    from local.sandbox import ACCOUNT
-
-    emails = sum(len(e.raw) for e in runtime.sent_emails())
-    items = 0
-    with runtime.server.locked():
-        for table in get_backend("dynamodb")[ACCOUNT][runtime.region].tables.values():
-            for item in table.all_items():
-                items += len(json.dumps(item.to_json()))
-    return (emails + items) / 1024
 
 
 def _run_probe(size: int) -> dict:
