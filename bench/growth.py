@@ -9,13 +9,11 @@ time per attendee stays the same; memory stays flat when the process grows by no
 moto, in this process, keeps for the event (every item and email, as the table and SES do) times
 ``STORED_OVERHEAD``.
 
-``BENCH_GROWTH_SIZES=100,1000 python -m bench growth`` measures fewer sizes;
-``BENCH_GROWTH_PROFILE=1`` adds where each size's busy time went, by package (bench/sampling.py).
+``BENCH_GROWTH_SIZES=100,1000 python -m bench growth`` measures fewer sizes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -26,11 +24,21 @@ from collections import Counter
 from pathlib import Path
 
 from bench.figures import Figure, at_most
-from bench.local_runtime import STORED_OVERHEAD
+from bench.local_runtime import (
+    STORED_OVERHEAD,
+    RssSampler,
+    dead_lettered,
+    drain,
+    function_calls,
+    requests,
+    rss_kb,
+    started,
+    stored_bytes,
+    target,
+)
 
 SIZES = (100, 1_000, 10_000)
 SIZES_ENV = "BENCH_GROWTH_SIZES"
-PROFILE_ENV = "BENCH_GROWTH_PROFILE"  # set: each size also says where its busy time went
 # Time per attendee at the largest size over that at the smallest: 1.0 is perfectly linear.
 LINEAR_GOAL = 1.25
 SECONDS_PER_ATTENDEE_LIMIT = 1.0  # a probe gives up after this much wall time per attendee (+ 5 min)
@@ -38,20 +46,8 @@ COMMAND = "python -m bench growth"
 DEFECTS = ("attendees_without_email", "attendees_with_duplicates", "dead_lettered")
 
 
-def probe(size: int, *, profile: bool = False) -> dict:
-    """Invite ``size`` attendees to one event through a fresh runtime; what it cost.
-
-    ``profile``: also where the busy time went, by package, across all threads (bench.sampling)."""
-    from bench.local_runtime import (
-        RssSampler,
-        dead_lettered,
-        drain,
-        function_calls,
-        requests,
-        rss_kb,
-        started,
-    )
-    from bench.sampling import StackSampler
+def probe(size: int) -> dict:
+    """Invite ``size`` attendees to one event through a fresh runtime; what it cost."""
     from cisctl import ops
     from local.samples import invite_body
 
@@ -62,19 +58,16 @@ def probe(size: int, *, profile: bool = False) -> dict:
         tempfile.TemporaryDirectory(prefix="bench-growth-") as work,
         started(Path(work)) as (runtime, transport),
     ):
-        from bench.local_runtime import target
-
         where = target(runtime)
         ready_kb = rss_kb()
-        stacks = StackSampler() if profile else contextlib.nullcontext()
-        with RssSampler() as sampler, stacks:
+        with RssSampler() as sampler:
             wall, cpu = time.perf_counter(), time.process_time()
             ops.enqueue(where, "invite", bodies)  # what `cisctl invite --file` does
             invocations = drain(runtime, seconds=300 + SECONDS_PER_ATTENDEE_LIMIT * size)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         counted = transport.snapshot()
         emails = Counter(e.recipient.lower() for e in runtime.new_emails())
-        stored_kb = _stored_kb(runtime)
+        stored_kb = stored_bytes(runtime) / 1024
         dead = dead_lettered(runtime)
     functions = function_calls(counted, client_messages=len(bodies))
     return {
@@ -98,36 +91,12 @@ def probe(size: int, *, profile: bool = False) -> dict:
         "attendees_without_email": sum(1 for a in attendees if emails[a] == 0),
         "attendees_with_duplicates": sum(1 for n in emails.values() if n > 1),
         "dead_lettered": sum(dead.values()),
-        **(
-            {
-                "busy_share_by_package": stacks.shares(),
-                "waiting_share": stacks.waiting / max(1, stacks.samples),
-            }
-            if profile
-            else {}
-        ),
     }
 
 
-def _stored_kb(runtime) -> float:
-    """What moto holds for the run: the raw emails SES accepted and the table's items (as JSON)."""
-    from moto.backends import get_backend
-
-    from local.sandbox import ACCOUNT
-
-    emails = sum(len(e.raw) for e in runtime.sent_emails())
-    items = 0
-    with runtime.server.locked():
-        for table in get_backend("dynamodb")[ACCOUNT][runtime.region].tables.values():
-            for item in table.all_items():
-                items += len(json.dumps(item.to_json()))
-    return (emails + items) / 1024
-
-
 def _run_probe(size: int) -> dict:
-    profile = ["--profile"] if os.environ.get(PROFILE_ENV) else []
     result = subprocess.run(  # noqa: S603 - this interpreter, this module
-        [sys.executable, "-m", "bench.growth", "--probe", str(size), *profile],
+        [sys.executable, "-m", "bench.growth", "--probe", str(size)],
         capture_output=True,
         text=True,
         check=False,
@@ -150,11 +119,7 @@ def growth() -> list[Figure]:
     figures = []
     for run in runs:
         size = run["size"]
-        defects = {
-            k: run[k]
-            for k in ("attendees_without_email", "attendees_with_duplicates", "dead_lettered")
-            if run[k]
-        }
+        defects = {k: run[k] for k in DEFECTS if run[k]}
         if defects:
             raise RuntimeError(f"{size:,} attendees: {defects}")
         per_attendee_ms = run["wall_s"] * 1000 / size
@@ -255,10 +220,10 @@ def _added_beyond_stored_kb(run: dict) -> float:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) in (2, 3) and argv[0] == "--probe" and argv[2:] in ([], ["--profile"]):
-        print(json.dumps(probe(int(argv[1]), profile=argv[2:] == ["--profile"])))
+    if len(argv) == 2 and argv[0] == "--probe":
+        print(json.dumps(probe(int(argv[1]))))
         return 0
-    print("usage: python -m bench.growth --probe SIZE [--profile] (`python -m bench growth`: the figures)")
+    print("usage: python -m bench.growth --probe SIZE (`python -m bench growth`: the figures)")
     return 2
 
 

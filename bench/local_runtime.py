@@ -10,6 +10,7 @@ runs them; so does moto, whose stored items and emails are part of this process'
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import threading
@@ -134,6 +135,17 @@ def function_calls(counted: Counter, *, client_messages: int = 0) -> Counter:
 
 
 # ------------------------------------------------------------------------------------------ memory
+
+
+def stored_bytes(runtime) -> int:
+    """What moto holds for the run: the raw emails SES accepted and the table's items (as JSON)."""
+    from moto.backends import get_backend
+
+    total = sum(len(e.raw) for e in runtime.sent_emails())
+    with runtime.server.locked():
+        for table in get_backend("dynamodb")[runtime.site.account][runtime.region].tables.values():
+            total += sum(len(json.dumps(item.to_json())) for item in table.all_items())
+    return total
 
 
 def rss_kb(field_name: str = "VmRSS") -> int:

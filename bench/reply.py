@@ -1,7 +1,6 @@
 """AWS calls per recorded reply, measured at the transport in front of moto (local.transport).
 
-``bench_reply_calls()`` returns the figures for ``make bench`` (register it in ``bench/run.py``'s
-SUITES, e.g. ``"reply": _reply_calls`` with ``from bench.reply import bench_reply_calls``). It
+``bench_reply_calls()`` returns the figures for ``make bench`` (``python -m bench reply``). It
 stores replies in the inbound bucket as SES receiving does, delivers their SNS-wrapped receipt
 notifications to the real handler in batches of ten, and counts every HTTP request the function
 made, retries included:

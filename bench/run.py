@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -16,65 +17,23 @@ from bench.figures import Figure
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
-def _calls():
-    from bench.aws import calls
-
-    return calls()
-
-
-def _latency():
-    from bench.aws import latency
-
-    return latency()
-
-
-def _reply():
-    from bench.reply import bench_reply_calls
-
-    return bench_reply_calls()
-
-
-def _imports():
-    from bench.imports import imports
-
-    return imports()
-
-
-def _memory():
-    from bench.process import memory
-
-    return memory()
-
-
-def _asset():
-    from bench.asset import asset
-
-    return asset()
-
-
-def _render():
-    from bench.render import render
-
-    return render()
-
-
-def _growth():
-    from bench.growth import growth
-
-    return growth()
-
-
-# In this order: the asset is built once and reused by the import and memory figures.
+# Each set's module and function, imported only when it runs (growth and asset pull in heavy
+# dependencies). In this order: the asset is built once and reused by the import and memory figures.
 SUITES = {
-    "calls": _calls,
-    "reply": _reply,
-    "latency": _latency,
-    "asset": _asset,
-    "imports": _imports,
-    "memory": _memory,
-    "render": _render,
-    "growth": _growth,  # last: minutes, through the whole local runtime
+    "calls": "bench.aws:calls",
+    "reply": "bench.reply:bench_reply_calls",
+    "latency": "bench.aws:latency",
+    "asset": "bench.asset:asset",
+    "imports": "bench.imports:imports",
+    "memory": "bench.process:memory",
+    "render": "bench.render:render",
+    "growth": "bench.growth:growth",  # last: minutes, through the whole local runtime
 }
+
+
+def measure(name: str) -> list[Figure]:
+    module, _, function = SUITES[name].partition(":")
+    return getattr(importlib.import_module(module), function)()
 
 
 def main(argv: list[str]) -> int:
@@ -90,7 +49,7 @@ def main(argv: list[str]) -> int:
         start = time.perf_counter()
         print(f"... {name}", file=sys.stderr, flush=True)
         try:
-            figures += SUITES[name]()
+            figures += measure(name)
         except Exception as error:
             traceback.print_exc()
             errors[name] = repr(error)

@@ -47,7 +47,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.aws import RTT_SECONDS
-from bench.local_runtime import STORED_OVERHEAD
+from bench.local_runtime import (
+    STORED_OVERHEAD,
+    RssSampler,
+    dead_lettered,
+    drain,
+    requests,
+    rss_kb,
+    started,
+    stored_bytes,
+    target,
+)
 from bench.soak_checks import COUNTED, counter_mismatches, email_defects, emails_by_counter, version_of
 
 RESULTS = Path(__file__).resolve().parent / "soak-results.json"
@@ -109,7 +119,6 @@ def attendees(prefix: str, count: int) -> list[str]:
 
 
 def run(profile: Profile, log=print) -> tuple[Soak, dict]:
-    from bench.local_runtime import RssSampler, started, target
     from cisctl import ops
     from local.samples import invite_body
     from local.transport import RandomFaults
@@ -133,11 +142,11 @@ def run(profile: Profile, log=print) -> tuple[Soak, dict]:
         big = attendees("big", profile.big)
         event = invite_body(uid=big_uid)["event"]
         with phase("1. invite the large event"):
-            ops.enqueue(where, "invite", _requests(event, big))
+            ops.enqueue(where, "invite", requests(event, big))
             _expect(soak, big_uid, big, "REQUEST:0")
         with phase("2. update it (SEQUENCE 1)"):
             moved = {**event, "sequence": 1, "start": "2026-12-02T15:00:00Z", "end": "2026-12-02T16:00:00Z"}
-            ops.enqueue(where, "invite", _requests(moved, big))
+            ops.enqueue(where, "invite", requests(moved, big))
             _expect(soak, big_uid, big, "REQUEST:1")
         with phase("3. cancel it"):
             ops.enqueue(where, "cancellation", [{"event": {"uid": big_uid}}])
@@ -148,7 +157,7 @@ def run(profile: Profile, log=print) -> tuple[Soak, dict]:
                 uid = f"soak-{'series' if number % 2 == 0 else 'single'}-{number}@example.com"
                 people = attendees(f"e{number}-", profile.per_event)
                 details = invite_body(uid=uid, **(SERIES if number % 2 == 0 else {}))["event"]
-                ops.enqueue(where, "invite", _requests(details, people))
+                ops.enqueue(where, "invite", requests(details, people))
                 _expect(soak, uid, people, "REQUEST:0")
                 events.append((uid, people))
         with phase("5. answers through SES receiving") as answered:
@@ -163,12 +172,6 @@ def run(profile: Profile, log=print) -> tuple[Soak, dict]:
     return soak, figures
 
 
-def _requests(event: dict, people: list[str]) -> list[dict]:
-    from bench.local_runtime import requests
-
-    return requests(event, people)
-
-
 def _expect(soak: Soak, uid: str, people: list[str], version: str) -> None:
     for person in people:
         soak.expected[(uid, person)].add(version)
@@ -176,8 +179,6 @@ def _expect(soak: Soak, uid: str, people: list[str], version: str) -> None:
 
 @contextlib.contextmanager
 def _phase(soak: Soak, runtime, sampler, name: str, deadline: float, log) -> Iterator[Phase]:
-    from bench.local_runtime import drain, rss_kb
-
     sampler.phase = name
     phase = Phase(name)
     started = time.monotonic()
@@ -191,7 +192,7 @@ def _phase(soak: Soak, runtime, sampler, name: str, deadline: float, log) -> Ite
         if name.startswith("4."):
             soak.invited.append((sent.uid, sent.recipient.lower(), sent.ses_id))
     phase.rss_end_mb = rss_kb() / 1024
-    phase.stored_end_mb = _stored_mb(runtime)
+    phase.stored_end_mb = stored_bytes(runtime) / 1e6
     soak.phases.append(phase)
     log(
         f"    {phase.seconds:.1f} s, {phase.invocations} invocations, {phase.emails} emails,"
@@ -202,7 +203,6 @@ def _phase(soak: Soak, runtime, sampler, name: str, deadline: float, log) -> Ite
 def _answer(soak: Soak, runtime, events: list[tuple[str, list[str]]], deadline: float) -> int:
     """``answers`` first answers, spread over the events, received in rounds of 100; the
     invocations that recorded them."""
-    from bench.local_runtime import drain
     from local.samples import reply_mail
 
     people = [(uid, person) for uid, group in events for person in group]
@@ -223,26 +223,10 @@ def _feedback(soak: Soak, runtime) -> None:
         runtime.publish_delivery_event(ses_id, event_type, **details)
 
 
-def _stored_mb(runtime) -> float:
-    """What moto holds: the raw emails SES accepted and the table's items (as JSON)."""
-    from moto.backends import get_backend
-
-    from local.sandbox import ACCOUNT
-
-    total = 0
-    with runtime.server.locked():
-        total += sum(len(m.raw_data or "") for m in get_backend("ses")[ACCOUNT][runtime.region].sent_messages)
-        for table in get_backend("dynamodb")[ACCOUNT][runtime.region].tables.values():
-            total += sum(len(json.dumps(item.to_json())) for item in table.all_items())
-    return total / 1e6
-
-
 # ------------------------------------------------------------------------------------------ checks
 
 
 def _check(soak: Soak, runtime, where, sampler, uids: list[str]) -> dict:
-    from bench.local_runtime import dead_lettered
-
     missing, duplicated, unexpected = email_defects(soak.expected, soak.emails)
     _verdict(
         soak,

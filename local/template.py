@@ -1,19 +1,16 @@
 """CloudFormation intrinsic functions, resolved against the resources the local runtime created.
 
 Only what a synthesized CDK template uses is supported: ``Ref`` (resources, parameters and pseudo
-parameters), ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ``Fn::Select``, ``Fn::Split``, ``Fn::If``,
-``Fn::FindInMap``, ``Fn::Base64``, ``Fn::ImportValue`` (exports of any stack of the assembly),
-``Fn::GetStackOutput`` (CDK's "weak" cross-stack references) and the condition functions; each is
-tested in tests/local/test_template.py.
+parameters), ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ``Fn::If``, ``Fn::ImportValue`` (exports
+of any stack of the assembly), ``Fn::GetStackOutput`` (CDK's "weak" cross-stack references),
+``Fn::Equals``, ``Fn::Not`` and ``Condition``; each is tested in tests/local/test_template.py.
 Anything else raises :class:`TemplateError` naming the function, so an unsupported template fails
 loudly instead of running with a wrong value.
 """
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,31 +250,9 @@ def _sub(stack: StackState, argument: Any) -> str:
     return _SUB_VARIABLE.sub(replace, text)
 
 
-def _select(stack: StackState, argument: list) -> Any:
-    index, values = stack.resolve(argument[0]), stack.resolve(argument[1])
-    return values[int(index)]
-
-
-def _split(stack: StackState, argument: list) -> list[str]:
-    delimiter, text = stack.resolve(argument[0]), stack.resolve(argument[1])
-    return text.split(delimiter)
-
-
 def _if(stack: StackState, argument: list) -> Any:
     condition, when_true, when_false = argument
     return stack.resolve(when_true if stack.condition(condition) else when_false)
-
-
-def _find_in_map(stack: StackState, argument: list) -> Any:
-    name, top, second = (stack.resolve(a) for a in argument[:3])
-    try:
-        return stack.template["Mappings"][name][top][second]
-    except KeyError:
-        raise TemplateError(f"{stack.name}: Fn::FindInMap {name}.{top}.{second} not found") from None
-
-
-def _base64(stack: StackState, argument: Any) -> str:
-    return base64.b64encode(str(stack.resolve(argument)).encode()).decode()
 
 
 def _import_value(stack: StackState, argument: Any) -> Any:
@@ -299,14 +274,6 @@ def _equals(stack: StackState, argument: list) -> bool:
     return str(left) == str(right)
 
 
-def _and(stack: StackState, argument: Iterable) -> bool:
-    return all(_truth(stack, a) for a in argument)
-
-
-def _or(stack: StackState, argument: Iterable) -> bool:
-    return any(_truth(stack, a) for a in argument)
-
-
 def _not(stack: StackState, argument: list) -> bool:
     return not _truth(stack, argument[0])
 
@@ -325,16 +292,10 @@ _FUNCTIONS = {
     "Fn::GetAtt": _get_att,
     "Fn::Join": _join,
     "Fn::Sub": _sub,
-    "Fn::Select": _select,
-    "Fn::Split": _split,
     "Fn::If": _if,
-    "Fn::FindInMap": _find_in_map,
-    "Fn::Base64": _base64,
     "Fn::ImportValue": _import_value,
     "Fn::GetStackOutput": _get_stack_output,
     "Fn::Equals": _equals,
-    "Fn::And": _and,
-    "Fn::Or": _or,
     "Fn::Not": _not,
     "Condition": _condition,
 }

@@ -136,44 +136,6 @@ class RandomFaults:
         return fault
 
 
-@dataclass
-class ScriptedFaults:
-    """Let ``skip`` requests of one operation through, answer the next ``count`` with ``fault``,
-    then let the rest through."""
-
-    operation: Operation
-    fault: Fault
-    count: int
-    skip: int = 0
-    seen: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
-        if operation != self.operation:
-            return None
-        with self._lock:
-            self.seen += 1
-            return self.fault if self.skip < self.seen <= self.skip + self.count else None
-
-
-@dataclass
-class EveryCallFails:
-    """Fail the first ``attempts`` attempts of every call to the given services with ``fault``."""
-
-    faults: dict[str, Fault]
-    attempts: int
-    _seen: collections.Counter = field(default_factory=collections.Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
-        fault = self.faults.get(operation[0])
-        if fault is None:
-            return None
-        with self._lock:
-            self._seen[call_id] += 1
-            return fault if self._seen[call_id] <= self.attempts else None
-
-
 class LocalAws:
     """A moto server on 127.0.0.1 behind the counting, delaying and failing transport layer."""
 

@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from email import policy
 from email.parser import HeaderParser
 from email.utils import format_datetime, getaddresses, parseaddr
-from typing import Protocol
 from urllib.parse import parse_qs
 
 from local import shapes
+from local.resources.base import Site
 from local.shapes import VERDICTS
 
 # The headers SES adds at the top of a received message (stripped again by ``as_sent``).
@@ -48,14 +48,6 @@ INBOUND_HEADERS = (
     "x-ses-dkim-signature",
 )
 _HEADER_START = re.compile(rb"^([A-Za-z0-9-]+):")
-
-
-class Account(Protocol):
-    """Where the mail arrives: the local runtime's Site, or cisctl's Target on its endpoint."""
-
-    region: str
-
-    def client(self, service: str): ...
 
 
 class NotAccepted(RuntimeError):
@@ -74,7 +66,7 @@ class Receipt:
 
 
 def receive_email(
-    site: Account, raw: bytes, *, recipient: str | None = None, verdicts: dict[str, str] | None = None
+    site: Site, raw: bytes, *, recipient: str | None = None, verdicts: dict[str, str] | None = None
 ) -> list[Receipt]:
     """Receive ``raw`` (the message as the sender's server transmits it) for ``recipient``.
 

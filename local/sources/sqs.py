@@ -2,7 +2,8 @@
 
 The one emulation of an SQS event source mapping, used by the local runtime (on the queues of the
 template), by local/driver.py (a function's own queue, for the tests and the bench) and by the
-resilience harness (on its virtual-clock queue), with the records ``local.shapes.sqs_record`` builds:
+resilience harness (the same queues, moto's clock moved forward), with the records
+``local.shapes.sqs_record`` builds:
 
 * ``QueuePoller.receive`` takes up to ``batch_size`` messages (ReceiveMessage returns at most 10);
 * ``invoke_batch`` calls the handler with ``{"Records": [...]}``: with ``ReportBatchItemFailures``

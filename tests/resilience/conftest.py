@@ -1,19 +1,21 @@
-"""The functions of the app's template against moto over HTTP (local.transport), with a virtual
-clock for leases."""
+"""The functions of the app's template against moto over HTTP (local.transport), on moto's clock,
+which the tests move forward (local.moto_clock)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
 import pytest
 from botocore.retries import standard
 
-from lambdas.runtime import config
+from lambdas.runtime import config, services
+from local import moto_clock
 from local.driver import driven
 from local.sandbox import fresh_function_services
 from local.transport import LocalAws
-from tests.resilience.harness import Outcomes, Recorder, VirtualClock, use_clock
+from tests.resilience.harness import Outcomes, Recorder
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +54,12 @@ def backoff(monkeypatch):
 
 @pytest.fixture
 def clock(monkeypatch):
-    virtual = VirtualClock()
-    use_clock(monkeypatch, virtual)
-    return virtual
+    """moto's SQS clock (visibility timeouts, delays), which the functions read too (``Services.clock``:
+    their claims' leases): ``clock.advance(seconds)`` moves both."""
+    build = services.build
+    monkeypatch.setattr(services, "build", lambda s: dataclasses.replace(build(s), clock=moto_clock.now))
+    yield moto_clock
+    moto_clock.rewind()
 
 
 @pytest.fixture
@@ -86,6 +91,6 @@ def account(server, samples_assembly, tmp_path):
     with driven(samples_assembly, tmp_path / "runtime", server.attach()) as driver:
         # A configured rate (`sesMaxSendRate`), as a deployment may set: these tests refuse a share of
         # every AWS call, and a container whose one GetAccount was refused paces at the fallback
-        # rate (1 email/s) for its lifetime, which the virtual clock would wait out for ever.
+        # rate (1 email/s) for its lifetime, which the moved clock would wait out for ever.
         driver.overrides[config.ENV_MAX_SEND_RATE] = "1000"
         yield driver

@@ -1,144 +1,151 @@
-"""What the resilience tests drive the functions with: a virtual clock, an SQS queue on that clock,
-and oracles that read the outcome from the transport and the SES outbox, not from the code under
-test. Delivery itself is Lambda's poller emulation (local.sources.sqs), the same the local runtime
-runs."""
+"""What the resilience tests drive the functions with: a function's own work queue as the template
+deployed it on the local runtime's SQS (its visibility timeout and redrive policy, moto's clock
+moved forward instead of waited for), and oracles that read the outcome from the transport and
+the SES outbox, not from the code under test. Delivery itself is Lambda's poller emulation
+(local.sources.sqs), the same the local runtime runs."""
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 import json
 import threading
-import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from unittest import mock
 
-from lambdas.adapters.queues import Queues
 from lambdas.runtime import config
+from local import moto_clock
 from local.lambda_logs import OutcomeLog
 from local.outbox import SentEmail, sent_emails
-from local.sandbox import REGION
-from local.shapes import sqs_record
-from local.sources.sqs import FunctionCrash, invoke_batch
+from local.sources.sqs import FunctionCrash, QueuePoller
+from local.transport import Fault, Operation
 
 LEASE = config.DEFAULT_CLAIM_LEASE_SECONDS
-VISIBILITY = 6 * LEASE + 2  # the stack's rule: 6x the function timeout (= lease) + batching window
-MAX_RECEIVE_COUNT = 5
 
 
 class Crash(FunctionCrash):
     """The process dies here: no handler in the function catches it; the whole batch comes back."""
 
 
-class VirtualClock:
-    """The functions' clock (``Services.clock``): leases expire when the test says so."""
+class WorkQueue:
+    """A function's work queue and DLQ in the local runtime, delivered to its handler on the caller's
+    threads. A record reported as failed (or a whole batch whose invocation crashed) comes back
+    after the queue's visibility timeout, and moto moves a message received ``max_receive_count``
+    times to the DLQ; a record the function puts back (throttled by SES) is a new message, visible
+    after its delay."""
 
-    def __init__(self):
-        self._now = datetime.now(UTC).timestamp()
+    def __init__(self, account, function: str):
+        self.account = account
+        self.function = function
+        self.url, self.dlq_url = account.queues[function]
+        self.sqs = account.sqs
+        self.poller = QueuePoller(self.sqs, self.url, region=account.region)
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["All"])["Attributes"]
+        self.visibility_timeout = int(attributes["VisibilityTimeout"])
+        self.max_receive_count = int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"])
+        self.invocations = 0
+        self.crashes = 0
         self._lock = threading.Lock()
 
-    def now(self) -> datetime:
+    def send(self, body: dict) -> str:
+        return self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))["MessageId"]
+
+    def send_all(self, bodies: list[dict]) -> None:
+        for start in range(0, len(bodies), 10):
+            entries = [
+                {"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(bodies[start : start + 10])
+            ]
+            assert not self.sqs.send_message_batch(QueueUrl=self.url, Entries=entries).get("Failed")
+
+    def deliver(self) -> set[str] | None:
+        """One receive and, if anything came, one invocation: the ids SQS makes visible again."""
+        messages, outcome, _deleted = self.poller.poll(self.account.handler(self.function))
+        if not messages:
+            return None
+        if outcome.error:
+            raise AssertionError(f"{self.function} raised: {outcome.error}")
         with self._lock:
-            return datetime.fromtimestamp(self._now, UTC)
+            self.invocations += 1
+            self.crashes += outcome.crashed
+        return set(outcome.failed)
 
-    def time(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-
-def use_clock(monkeypatch, clock: VirtualClock) -> None:
-    from lambdas.runtime import services
-
-    build = services.build
-    monkeypatch.setattr(services, "build", lambda s: dataclasses.replace(build(s), clock=clock.now))
-
-
-@dataclass
-class Message:
-    message_id: str
-    body: str
-    receives: int = 0
-    visible_at: float = 0.0
-    attributes: dict[str, str] = field(default_factory=dict)
-
-    def received(self) -> dict:
-        """As ReceiveMessage returns it."""
-        attributes = {k: {"StringValue": v, "DataType": "String"} for k, v in self.attributes.items()}
-        return {"MessageId": self.message_id, "Body": self.body, "MessageAttributes": attributes}
-
-
-@dataclass
-class Queue:
-    """SQS's timing on the virtual clock: batches of 10, a record reported as failed (or a whole
-    batch whose invocation crashed) comes back after the visibility timeout, and a message received
-    MAX_RECEIVE_COUNT times without success moves to the DLQ. A record the function puts back on
-    its queue (throttled by SES) joins it as a new message, visible after its delay."""
-
-    clock: VirtualClock
-    messages: list[Message] = field(default_factory=list)
-    dead: list[Message] = field(default_factory=list)
-    invocations: int = 0
-    crashes: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def send(self, body: dict, message_id: str) -> None:
-        self.messages.append(Message(message_id, json.dumps(body), visible_at=self.clock.time()))
+    def redeliver(self) -> set[str] | None:
+        """What SQS does after the visibility timeout: deliver what came back."""
+        moto_clock.advance(self.visibility_timeout)
+        return self.deliver()
 
     # A throttled record comes back as a new message and may be throttled again: rounds are many,
     # and cheap while nothing is visible (the clock jumps to the next message).
-    def run(self, account, function: str, *, concurrency: int = 4, max_rounds: int = 1000) -> None:
-        with (
-            account.environment_of(function),  # once, before the threads start
-            mock.patch.object(Queues, "put_back", self._put_back),
-        ):
-            self._run(account, function, concurrency, max_rounds)
+    def run(self, *, concurrency: int = 4, max_rounds: int = 1000) -> None:
+        runtime = self.account.runtime
+        name = runtime.queue(self.url).name
+        with self.account.environment_of(self.function):  # once, before the threads start
+            for _ in range(max_rounds):
+                with runtime.server.locked():
+                    waits = moto_clock.ready_in(name, runtime.site.account, runtime.region)
+                if not waits:
+                    return
+                moto_clock.advance(min(waits))
+                ready = sum(1 for wait in waits if wait <= min(waits))
+                batches = min(concurrency, -(-ready // 10))  # a receive takes at most 10
+                with ThreadPoolExecutor(max_workers=batches) as pool:
+                    list(pool.map(lambda _: self.deliver(), range(batches)))
+        raise AssertionError(f"{self.function}'s queue still held messages after {max_rounds} rounds")
 
-    def _put_back(self, body: str, delay_seconds: float, attributes: dict[str, str]) -> int:
-        delay = round(delay_seconds)
-        message = Message(uuid.uuid4().hex, body, visible_at=self.clock.time() + delay, attributes=attributes)
+    def dead_letters(self) -> list[dict]:
+        """Every message of the DLQ (each read once more: its ApproximateReceiveCount counts this read)."""
+        letters: dict[str, dict] = {}
+        while True:
+            received = self.sqs.receive_message(
+                QueueUrl=self.dlq_url,
+                MaxNumberOfMessages=10,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                VisibilityTimeout=60,
+            ).get("Messages", [])
+            if not received:
+                return list(letters.values())
+            letters.update((m["MessageId"], m) for m in received)
+
+
+# ------------------------------------------- fault policies the throttling tests give local.transport
+
+
+@dataclass
+class ScriptedFaults:
+    """Let ``skip`` requests of one operation through, answer the next ``count`` with ``fault``,
+    then let the rest through."""
+
+    operation: Operation
+    fault: Fault
+    count: int
+    skip: int = 0
+    seen: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
+        if operation != self.operation:
+            return None
         with self._lock:
-            self.messages.append(message)
-        return delay
+            self.seen += 1
+            return self.fault if self.skip < self.seen <= self.skip + self.count else None
 
-    def _run(self, account, function: str, concurrency: int, max_rounds: int) -> None:
-        for _ in range(max_rounds):
-            if not self.messages:
-                return
-            now = self.clock.time()
-            visible = [m for m in self.messages if m.visible_at <= now]
-            if not visible:
-                self.clock.advance(min(m.visible_at for m in self.messages) - now)
-                continue
-            batches = [visible[i : i + 10] for i in range(0, len(visible), 10)]
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                outcomes = list(pool.map(lambda batch: self.deliver(account, function, batch), batches))
-            for batch, failed in zip(batches, outcomes, strict=True):
-                for message in batch:
-                    message.receives += 1
-                    if message.message_id not in failed:
-                        self.messages.remove(message)
-                    elif message.receives >= MAX_RECEIVE_COUNT:
-                        self.messages.remove(message)
-                        self.dead.append(message)
-                    else:
-                        message.visible_at = self.clock.time() + VISIBILITY
-        raise AssertionError(f"{len(self.messages)} messages still queued after {max_rounds} rounds")
 
-    def deliver(self, account, function: str, batch: list[Message]) -> set[str]:
-        """One invocation with these messages; returns the ids SQS would make visible again."""
-        self.invocations += 1
-        records = [sqs_record(m.body, region=REGION, message=m.received()) for m in batch]
-        outcome = invoke_batch(account.handler(function), records)
-        if outcome.error:
-            raise AssertionError(f"{function} raised: {outcome.error}")
-        self.crashes += outcome.crashed
-        return set(outcome.failed)
+@dataclass
+class EveryCallFails:
+    """Fail the first ``attempts`` attempts of every call to the given services with ``fault``."""
+
+    faults: dict[str, Fault]
+    attempts: int
+    _seen: collections.Counter = field(default_factory=collections.Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, operation: Operation, call_id: str = "") -> Fault | None:
+        fault = self.faults.get(operation[0])
+        if fault is None:
+            return None
+        with self._lock:
+            self._seen[call_id] += 1
+            return fault if self._seen[call_id] <= self.attempts else None
 
 
 # ------------------------------------------------------------------------------------------- oracles

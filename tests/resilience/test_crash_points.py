@@ -12,7 +12,7 @@ from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person, event_cancellation_share
 from lambdas.domain.vocabulary import AttendeeStatus, Method
 from local.samples import invite_body
-from tests.resilience.harness import VISIBILITY, Crash, Queue, by_request, outbox
+from tests.resilience.harness import Crash, WorkQueue, by_request, outbox
 
 UID = "evt-crash@example.com"
 WHO = "bob@example.org"
@@ -63,23 +63,22 @@ def ids(points):
 def test_invite_crash_then_redelivery(server, account, clock, outcomes, monkeypatch, point, expected):
     owner, name, when = point
     fired = arm(monkeypatch, owner, name, when)
-    queue = Queue(clock)
-    queue.send(invite_body(uid=UID, attendee=WHO), "m1")
+    queue = WorkQueue(account, "invite")
+    message = queue.send(invite_body(uid=UID, attendee=WHO))
 
-    first = queue.deliver(account, "invite", queue.messages)
-    assert fired and first == {"m1"} and queue.crashes == 1
+    first = queue.deliver()
+    assert fired and first == {message} and queue.crashes == 1
 
     holds_claim = point not in {(Store, "claim_invite", "before"), (Store, "complete", "after")}
     if holds_claim:
         # Within the lease a copy of the request (a producer retry) must not send: in flight.
-        copy = Queue(clock)
-        copy.send(invite_body(uid=UID, attendee=WHO), "copy")
-        assert copy.deliver(account, "invite", copy.messages) == {"copy"}
+        copy = account.invoke("invite", invite_body(uid=UID, attendee=WHO))
+        assert len(copy["batchItemFailures"]) == 1
         assert outcomes.count()["in_flight"] == 1
     sent_before = len(outbox())
 
-    clock.advance(VISIBILITY)  # SQS redelivers after its visibility timeout, 6x the lease
-    assert queue.deliver(account, "invite", queue.messages) == set()
+    # SQS redelivers after its visibility timeout (6x the lease, the template's)
+    assert queue.redeliver() == set()
 
     emails = outbox()
     assert len(emails) == expected
@@ -102,13 +101,12 @@ def test_cancellation_crash_then_redelivery(server, account, clock, outcomes, mo
     assert account.invoke("invite", invite_body(uid=UID, attendee=WHO)) == {"batchItemFailures": []}
     owner, name, when = point
     fired = arm(monkeypatch, owner, name, when)
-    queue = Queue(clock)
+    queue = WorkQueue(account, "cancel")
     invite = invite_body(uid=UID, attendee=WHO)
-    queue.send(event_cancellation_share(invite["event"], Person(**invite["attendee"])), "c1")
+    message = queue.send(event_cancellation_share(invite["event"], Person(**invite["attendee"])))
 
-    assert queue.deliver(account, "cancel", queue.messages) == {"c1"} and fired
-    clock.advance(VISIBILITY)
-    assert queue.deliver(account, "cancel", queue.messages) == set()
+    assert queue.deliver() == {message} and fired
+    assert queue.redeliver() == set()
 
     cancels = [e for e in outbox() if e.method == "CANCEL"]
     assert len(cancels) == expected
@@ -125,15 +123,14 @@ def test_a_crash_in_a_batch_redelivers_the_batch_and_only_unrecorded_sends_repea
     """One record dies after its send: the whole invocation fails, so no record of the batch was
     recorded. Every record whose email SES had accepted is in the window; the rest send once."""
     arm(monkeypatch, Mailer, "send", "after")
-    queue = Queue(clock)
+    queue = WorkQueue(account, "invite")
     for i in range(5):
-        queue.send(invite_body(uid=UID, attendee=f"guest{i}@example.org"), f"m{i}")
+        queue.send(invite_body(uid=UID, attendee=f"guest{i}@example.org"))
 
-    assert len(queue.deliver(account, "invite", queue.messages)) == 5
+    assert len(queue.deliver()) == 5
     window = {e.recipient for e in outbox()}
     assert len(window) >= 1
-    clock.advance(VISIBILITY)
-    assert queue.deliver(account, "invite", queue.messages) == set()
+    assert queue.redeliver() == set()
 
     for who, emails in {k[1]: v for k, v in by_request(outbox()).items()}.items():
         assert len(emails) == (2 if who in window else 1), who

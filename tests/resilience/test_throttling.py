@@ -12,8 +12,8 @@ from lambdas.adapters import clients
 from lambdas.adapters.mailer import MAX_PACING_WAIT_SECONDS
 from lambdas.domain.vocabulary import AttendeeStatus
 from local.samples import invite_body
-from local.transport import EveryCallFails, Fault, ScriptedFaults
-from tests.resilience.harness import LEASE, outbox
+from local.transport import Fault
+from tests.resilience.harness import LEASE, EveryCallFails, ScriptedFaults, outbox
 
 UID = "evt-throttle@example.com"
 WHO = "bob@example.org"
