@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from lambdas.domain.frozen import frozen
 from lambdas.domain.outcomes import Outcome
 
 
@@ -32,3 +33,11 @@ class OrganizerOutcome(Outcome):
     NOT_CALENDAR = "not_calendar"  # no calendar in the mail (an auto-reply, a person writing)
     MALFORMED_CALENDAR = "malformed_calendar", False, logging.WARNING  # every problem named
     UNSUPPORTED = "unsupported"  # another METHOD (PUBLISH, REPLY, COUNTER...), or RDATE
+
+
+@frozen
+class Refused:
+    """Why nothing is changed: the record's outcome, and the reason its log line gives."""
+
+    outcome: OrganizerOutcome
+    reason: str

@@ -9,14 +9,13 @@ from typing import Any
 
 from lambdas.domain.items import EventItem, as_dict
 from lambdas.domain.organizer.decisions import Apply, OrganizerRecord, decide
-from lambdas.domain.organizer.outcomes import OrganizerOutcome
+from lambdas.domain.organizer.outcomes import OrganizerOutcome, Refused
 from lambdas.domain.organizer.reading import (
     OrganizerMessage,
     OrganizerReading,
     read_organizer_calendar,
     read_organizer_email,
 )
-from lambdas.domain.organizer.trust import Refused
 from lambdas.domain.vocabulary import EventStatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "organizer"
