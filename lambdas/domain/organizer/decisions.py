@@ -35,6 +35,7 @@ class OrganizerRecord:
     (read with the table model's lenient reader), written by this function only."""
 
     source: str = ""  # CALENDAR_SOURCE, or "" for an event created through the queue
+    organizer_uid: str = ""  # the UID in the organizer's calendar (answered with it: their REPLY)
     organizer_sequence: int | None = None  # the SEQUENCE of the organizer's latest message
     organizer_dtstamp: str = ""  # its DTSTAMP, ISO 8601 UTC ("" when it had none)
 
@@ -63,8 +64,13 @@ class Apply:
     replaces_occurrences: bool = False
 
 
-def decide(message: OrganizerMessage, stored: EventItem | None, record: OrganizerRecord) -> Apply | Refused:
-    """What ``message`` changes, on the event item (None: not stored) and its organizer record."""
+def decide(
+    message: OrganizerMessage, stored: EventItem | None, record: OrganizerRecord, uid: str | None = None
+) -> Apply | Refused:
+    """What ``message`` changes, on the event item (None: not stored) and its organizer record.
+    ``uid``: the UID the attendees' copies carry (``identity.attendee_uid``), which the event item
+    is stored under; None keeps the organizer's own (the record keeps it either way)."""
+    message = _as_attendees_see_it(message, uid or message.uid)
     kind = message.kind
     if stored is None:
         if kind is ChangeKind.EVENT:
@@ -123,6 +129,20 @@ def decide(message: OrganizerMessage, stored: EventItem | None, record: Organize
     return dataclasses.replace(change, outcome=OrganizerOutcome.CANCELLED)
 
 
+def _as_attendees_see_it(message: OrganizerMessage, uid: str) -> OrganizerMessage:
+    if uid == message.uid:
+        return message
+    event = dataclasses.replace(message.event, uid=uid) if message.event is not None else None
+    occurrences = tuple(dataclasses.replace(o, uid=uid) for o in message.occurrences)
+    return dataclasses.replace(
+        message,
+        uid=uid,
+        event=event,
+        occurrences=occurrences,
+        organizer_uid=message.organizer_uid or message.uid,
+    )
+
+
 def _order(message: OrganizerMessage, stored: EventItem, record: OrganizerRecord) -> int:
     """1 newer than what is stored, 0 the same version, -1 older. An event created through the
     queue has no organizer record: its own sequence stands for the organizer's."""
@@ -163,7 +183,12 @@ def _like(value: date | datetime, start: date | datetime) -> date | datetime:
 def _record(message: OrganizerMessage, previous: OrganizerRecord | None = None) -> OrganizerRecord:
     stamp = message.dtstamp.astimezone(UTC).isoformat() if message.dtstamp else ""
     source = previous.source if previous is not None else CALENDAR_SOURCE
-    return OrganizerRecord(source=source, organizer_sequence=message.sequence, organizer_dtstamp=stamp)
+    return OrganizerRecord(
+        source=source,
+        organizer_uid=message.organizer_uid or message.uid,
+        organizer_sequence=message.sequence,
+        organizer_dtstamp=stamp,
+    )
 
 
 def _stamp(text: str) -> datetime | None:

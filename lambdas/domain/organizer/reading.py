@@ -71,6 +71,8 @@ class OrganizerMessage:
     cancelled: tuple[date | datetime, ...] = ()
     attendees: tuple[Person, ...] = ()  # the organizer's own ATTENDEEs (the event address among them)
     prodid: str = ""
+    # Set when ``uid`` was replaced by the attendees' one (decisions): the organizer's own UID.
+    organizer_uid: str = ""
 
     @property
     def kind(self) -> ChangeKind:

@@ -13,6 +13,7 @@ import pytest
 from lambdas.domain.contract import Person
 from lambdas.domain.items import EventItem
 from lambdas.domain.organizer.decisions import CALENDAR_SOURCE, Apply, OrganizerRecord, decide
+from lambdas.domain.organizer.identity import attendee_uid
 from lambdas.domain.organizer.outcomes import OrganizerOutcome, Refused
 from lambdas.domain.vocabulary import EventStatus
 from tests.unit.organizer.fixtures import Table, message
@@ -48,7 +49,12 @@ def test_outlook_event_created_moved_and_cancelled():
     assert (created.attendee_sequence, moved.attendee_sequence, cancelled.attendee_sequence) == (0, 1, 2)
     stored, record = table.read(created.event.uid)
     assert stored.is_cancelled
-    assert record == OrganizerRecord(CALENDAR_SOURCE, 2, "2021-11-22T09:15:00+00:00")
+    assert record == OrganizerRecord(
+        source=CALENDAR_SOURCE,
+        organizer_uid=created.event.uid,
+        organizer_sequence=2,
+        organizer_dtstamp="2021-11-22T09:15:00+00:00",
+    )
     # The update is what the attendees' copies now carry: new time, new place, the organizer's zone.
     assert (moved.event.start, moved.event.location) == (
         datetime(2021, 11, 28, 14, 0, tzinfo=KYIV),
@@ -190,9 +196,11 @@ def test_the_attendees_sequence_goes_up_even_when_the_organizers_does_not_keep_p
         uid=message(OUTLOOK_CREATE).uid,
     )
     update = dataclasses.replace(message(OUTLOOK_UPDATE), sequence=8)
-    record = OrganizerRecord(CALENDAR_SOURCE, 1, "2021-11-22T08:15:00+00:00")
+    record = OrganizerRecord(
+        CALENDAR_SOURCE, organizer_sequence=1, organizer_dtstamp="2021-11-22T08:15:00+00:00"
+    )
     assert decide(update, stored, record).attendee_sequence == 8
-    record = OrganizerRecord(CALENDAR_SOURCE, 0, "")
+    record = OrganizerRecord(CALENDAR_SOURCE, organizer_sequence=0)
     assert decide(message(OUTLOOK_UPDATE), stored, record).attendee_sequence == 8
 
 
@@ -281,3 +289,34 @@ def test_twelve_concurrent_copies_make_one_change(names):
     changed = [d for d in final if d.outcome is not OrganizerOutcome.DUPLICATE]
     assert len(changed) == 1
     assert sum(1 for d in final if isinstance(d, Apply) and d.fan_out) == (0 if len(names) == 1 else 1)
+
+
+# ----------------------------------------------------------------- the attendees' own UID
+
+
+def test_the_event_is_stored_under_the_attendees_uid_and_remembers_the_organizers():
+    created = message(OUTLOOK_CREATE)
+    uid = attendee_uid(created.organizer.email, created.uid, "cis.example.com")
+    decision = decide(created, None, OrganizerRecord(), uid)
+    assert decision.event.uid == uid
+    assert decision.record.organizer_uid == created.uid
+    stored = EventItem.read({**decision.event.as_dict(), "sequence": 0}, uid=uid)
+    update = decide(message(OUTLOOK_UPDATE), stored, decision.record, uid)
+    assert (update.outcome, update.event.uid, update.record.organizer_uid) == (
+        OrganizerOutcome.UPDATED,
+        uid,
+        created.uid,
+    )
+    moved = message("comm-central/exception-major.eml")
+    series = decide(message(SERIES), None, OrganizerRecord(), "cal-x@cis.example.com")
+    stored = EventItem.read({**series.event.as_dict(), "sequence": 0}, uid="cal-x@cis.example.com")
+    (occurrence,) = decide(moved, stored, series.record, "cal-x@cis.example.com").occurrences
+    assert occurrence.uid == "cal-x@cis.example.com"
+
+
+def test_the_attendees_uid_is_the_same_for_every_copy_and_differs_per_organizer():
+    uid = attendee_uid("Marge@Example.org", "ABC", "CIS.example.com")
+    assert uid == attendee_uid("marge@example.org", "ABC", "cis.example.com")
+    assert uid.startswith("cal-") and uid.endswith("@cis.example.com") and len(uid) == 4 + 32 + 16
+    assert attendee_uid("lisa@example.org", "ABC", "cis.example.com") != uid
+    assert attendee_uid("marge@example.org", "abc", "cis.example.com") != uid  # UIDs are case-sensitive
