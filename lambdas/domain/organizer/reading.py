@@ -38,11 +38,13 @@ from lambdas.domain.contract import (
 from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.email import InboundEmail, read_calendar_parts
 from lambdas.domain.inbound.itip import address_of, floating_unresolvable_tzids
+from lambdas.domain.organizer.outcomes import OrganizerOutcome, Refused
 from lambdas.domain.validation import CONTROL, CONTROL_EXCEPT_NEWLINE_TAB, FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 
 MAX_VEVENTS = 50  # a series with its changed occurrences; more is not an organizer's message
 ORGANIZER_METHODS = frozenset({Method.REQUEST, Method.CANCEL})
+_UNSUPPORTED_FIELDS = frozenset({"METHOD", "RDATE"})
 
 
 class ChangeKind(StrEnum):
@@ -93,6 +95,16 @@ class OrganizerReading:
     @property
     def reason(self) -> str:
         return "; ".join(f"{p.field}: {p.reason}" for p in self.problems)
+
+    @property
+    def refusal(self) -> Refused | None:
+        """How a record without a message ends: ``unsupported`` for another METHOD or an RDATE
+        (what this server does not take), ``malformed_calendar`` for the rest."""
+        if self.message is not None:
+            return None
+        unsupported = any(p.field in _UNSUPPORTED_FIELDS for p in self.problems)
+        outcome = OrganizerOutcome.UNSUPPORTED if unsupported else OrganizerOutcome.MALFORMED_CALENDAR
+        return Refused(outcome, self.reason or "no organizer's message")
 
 
 def read_organizer_email(source: bytes | typing.BinaryIO) -> tuple[InboundEmail, OrganizerReading | None]:
@@ -239,10 +251,10 @@ class _Message:
             "organizer": organizer.as_dict(),
         }
         if "RECURRENCE-ID" in vevent:
-            occurrence, _ = self._time(vevent, "RECURRENCE-ID", label, zone)
+            occurrence, _ = self._time(vevent, "RECURRENCE-ID", label)
             if occurrence is None:
                 return None
-            document["occurrence"] = occurrence.isoformat()
+            document["occurrence"] = _in_zone(occurrence, zone).isoformat()
         elif "RRULE" in vevent:
             document["rrule"] = _rrule(vevent)
             document["exdates"] = [t.isoformat() for t in self._exdates(vevent, zone, label)]
@@ -257,21 +269,14 @@ class _Message:
             return None
         return request.event
 
-    def _time(
-        self, vevent, name: str, label: str, zone: str | None = None
-    ) -> tuple[date | datetime | None, str]:
-        """The time and the IANA zone it is kept in ("" for UTC or a date)."""
+    def _time(self, vevent, name: str, label: str) -> tuple[date | datetime | None, str]:
+        """The time, and the IANA zone it is kept in ("" for UTC or a date)."""
         value = _decoded(vevent, name)
         if isinstance(value, datetime):
-            tzid = _tzid(vevent.get(name))
-            iana = zone if zone is not None and tzid else _iana(tzid) if tzid else ""
             if value.tzinfo is None:
                 self.problems.append(FieldError(f"{label}.{name}", "is a floating time: give a TZID or UTC"))
                 return None, ""
-            if iana:
-                # The organizer's wall-clock time in the IANA zone, whatever rules the VTIMEZONE wrote.
-                return value.replace(tzinfo=ZoneInfo(iana)), iana
-            return value.astimezone(UTC), ""
+            return _kept(value, _tzid(vevent.get(name)))
         if isinstance(value, date):
             return value, ""
         self.problems.append(FieldError(f"{label}.{name}", "is required and must be a date or date-time"))
@@ -304,7 +309,7 @@ class _Message:
                     if value.tzinfo is None:
                         self.problems.append(FieldError(f"{label}.EXDATE", "is a floating time"))
                         continue
-                    value = value.replace(tzinfo=ZoneInfo(zone)) if zone and tzid else value.astimezone(UTC)
+                    value = _in_zone(_kept(value, tzid)[0], zone)
                 found.append(value)
         return found
 
@@ -332,6 +337,20 @@ def _person(value) -> Person | None:
     if "=?" in name or name.lower() == address:
         name = ""
     return Person(email=address, name=name)
+
+
+def _kept(value: datetime, tzid: str) -> tuple[datetime, str]:
+    """An aware date-time as it is kept: the organizer's wall-clock time in the IANA zone its TZID
+    names (whatever rules the mail's VTIMEZONE wrote), else the same instant in UTC."""
+    iana = _iana(tzid) if tzid else ""
+    if iana:
+        return value.replace(tzinfo=ZoneInfo(iana)), iana
+    return value.astimezone(UTC), ""
+
+
+def _in_zone(value: date | datetime, zone: str) -> date | datetime:
+    """A RECURRENCE-ID or EXDATE in the event's own zone (it may name another): the same instant."""
+    return value.astimezone(ZoneInfo(zone)) if isinstance(value, datetime) and zone else value
 
 
 def _tzid(value) -> str:

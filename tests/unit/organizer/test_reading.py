@@ -14,6 +14,7 @@ from icalendar import Calendar, vRecur
 from lambdas.domain.calendar import ItipMessage, build_calendar
 from lambdas.domain.contract import Person, parse_invite
 from lambdas.domain.items import EventItem
+from lambdas.domain.organizer.outcomes import OrganizerOutcome
 from lambdas.domain.organizer.reading import ChangeKind, read_organizer_calendar, read_organizer_email
 from lambdas.domain.vocabulary import EventStatus, Method
 from tests.unit.organizer.fixtures import FIXTURES, message, reading
@@ -370,6 +371,44 @@ def test_what_cannot_be_stored_is_refused_with_the_property_named(lines, field, 
     found = read_organizer_calendar(_calendar(*lines))
     assert found.message is None
     assert any(p.field == field and reason in p.reason for p in found.problems), found.problems
+
+
+@pytest.mark.parametrize(
+    ("lines", "method", "outcome"),
+    [
+        (GOOD, "PUBLISH", OrganizerOutcome.UNSUPPORTED),
+        ((*GOOD, "RDATE:20260320T090000Z"), "REQUEST", OrganizerOutcome.UNSUPPORTED),
+        (_without("ORGANIZER"), "REQUEST", OrganizerOutcome.MALFORMED_CALENDAR),
+        (_without("DTSTART", "DTSTART:20260310T100000"), "REQUEST", OrganizerOutcome.MALFORMED_CALENDAR),
+    ],
+)
+def test_a_calendar_without_a_message_ends_unsupported_or_malformed(lines, method, outcome):
+    found = read_organizer_calendar(_calendar(*lines, method=method))
+    assert found.refusal.outcome is outcome
+    assert found.refusal.reason == found.reason != ""
+    assert read_organizer_calendar(_calendar(*GOOD)).refusal is None
+
+
+def test_recurrence_id_and_exdate_in_other_zones_name_the_same_instants():
+    """A series in Berlin; its EXDATE in UTC and an occurrence's RECURRENCE-ID in New York time."""
+    series = (*GOOD, "RRULE:FREQ=WEEKLY;COUNT=4", "EXDATE:20260317T090000Z")
+    moved = (
+        *_without("DTSTART", "DTSTART;TZID=Europe/Berlin:20260324T140000"),
+        "RECURRENCE-ID;TZID=America/New_York:20260324T050000",
+    )
+    moved = (
+        *(line for line in moved if not line.startswith("DTEND")),
+        "DTEND;TZID=Europe/Berlin:20260324T150000",
+    )
+    text = _calendar(*series).replace(
+        "END:VCALENDAR", "BEGIN:VEVENT\r\n" + "\r\n".join(moved) + "\r\nEND:VEVENT\r\nEND:VCALENDAR"
+    )
+    msg = read_organizer_calendar(text).message
+    berlin = ZoneInfo("Europe/Berlin")
+    assert msg.event.exdates == (datetime(2026, 3, 17, 10, 0, tzinfo=berlin),)
+    (occurrence,) = msg.occurrences
+    assert occurrence.occurrence == datetime(2026, 3, 24, 10, 0, tzinfo=berlin)
+    assert occurrence.start == datetime(2026, 3, 24, 14, 0, tzinfo=berlin)
 
 
 def test_a_vevent_for_another_uid_in_the_same_message_is_refused():
