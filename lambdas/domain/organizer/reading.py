@@ -73,6 +73,10 @@ class OrganizerMessage:
     cancelled: tuple[date | datetime, ...] = ()
     attendees: tuple[Person, ...] = ()  # the organizer's own ATTENDEEs (the event address among them)
     prodid: str = ""
+    # STATUS as sent. A CANCEL without STATUS:CANCELLED is what a client sends an attendee it removed
+    # from an event that goes on (RFC 5546 §3.2.5): here, the event address removed. It cancels all
+    # the same (docs/organizer.md, "What is read"); kept so the log line can tell.
+    status: str = ""
     # Set when ``uid`` was replaced by the attendees' one (decisions): the organizer's own UID.
     organizer_uid: str = ""
 
@@ -168,6 +172,10 @@ class _Message:
             return _refused("VEVENT", "more than one without RECURRENCE-ID", self.method)
         master = masters[0] if masters else None
         organizer = self._organizer(master if master is not None else self.vevents[0])
+        named = {p.email for p in (_person(v.get("ORGANIZER")) for v in self.vevents) if p is not None}
+        if organizer is not None and named != {organizer.email}:
+            # Each VEVENT is checked against From: through the one ORGANIZER the message names.
+            self.problems.append(FieldError("ORGANIZER", "differs between the VEVENTs of one message"))
         for vevent in self.vevents:
             if "RDATE" in vevent:
                 # The contract has no RDATE (lambdas.domain.recurrence): refused rather than dropped,
@@ -182,7 +190,7 @@ class _Message:
                 occurrences = tuple(
                     o for o in (self._event(v, organizer, event) for v in instances) if o is not None
                 )
-            else:
+            elif master is None:  # with the event itself, a CANCEL cancels all of it
                 cancelled = tuple(t for t in (self._occurrence(v) for v in instances) if t is not None)
         if self.problems or organizer is None:
             return OrganizerReading(None, self.method, tuple(self.problems))
@@ -197,6 +205,7 @@ class _Message:
             cancelled=cancelled,
             attendees=self._attendees(master if master is not None else self.vevents[0]),
             prodid=_line(self.calendar.get("PRODID"), 255),
+            status=_line((master if master is not None else self.vevents[0]).get("STATUS"), 32).upper(),
         )
         return OrganizerReading(message, self.method)
 

@@ -500,3 +500,30 @@ def test_an_unreadable_calendar_is_a_problem_not_an_error():
 def test_reading_the_fixtures_finds_no_problem():
     for name in [*REQUESTS, *CANCELS]:
         assert reading(name).problems == (), name
+
+
+def _two_vevents(first: tuple[str, ...], second: tuple[str, ...], method: str) -> str:
+    return _calendar(*first, method=method).replace(
+        "END:VCALENDAR", "BEGIN:VEVENT\r\n" + "\r\n".join(second) + "\r\nEND:VEVENT\r\nEND:VCALENDAR"
+    )
+
+
+def test_every_vevent_must_name_the_same_organizer():
+    moved = (
+        *_without("ORGANIZER", "ORGANIZER:mailto:mallory@example.net"),
+        "RECURRENCE-ID;TZID=Europe/Berlin:20260317T100000",
+    )
+    found = read_organizer_calendar(_two_vevents((*GOOD, "RRULE:FREQ=WEEKLY;COUNT=4"), moved, "REQUEST"))
+    assert found.message is None
+    assert any(p.field == "ORGANIZER" and "differs" in p.reason for p in found.problems)
+
+
+def test_a_cancel_carrying_the_event_cancels_all_of_it():
+    instance = (*GOOD, "RECURRENCE-ID;TZID=Europe/Berlin:20260317T100000")
+    msg = read_organizer_calendar(_two_vevents((*GOOD, "STATUS:CANCELLED"), instance, "CANCEL")).message
+    assert (msg.kind, msg.cancelled, msg.status) == (ChangeKind.CANCEL_EVENT, (), "CANCELLED")
+
+
+def test_a_cancel_without_status_is_read_and_says_so():
+    msg = read_organizer_calendar(_calendar(*GOOD, method="CANCEL")).message
+    assert (msg.kind, msg.status) == (ChangeKind.CANCEL_EVENT, "")
