@@ -25,13 +25,15 @@ class OrganizerOutcome(Outcome):
     STALE = "stale"  # an older version than the one stored: nothing changes
     # Refused, nothing changed, nothing sent: the sender failed the checks (docs/organizer.md, "Trust").
     UNTRUSTED = "untrusted", False, logging.WARNING  # a verdict, no From:, or relayed mail
-    NOT_ALLOWED = "organizer_not_allowed", False, logging.WARNING  # From: is not on the allow-list
+    # Anyone may invite the event address (a forwarded invitation, an organizer not yet listed):
+    # logged with its reason, not a warning. The two below are someone reaching for another's event.
+    NOT_ALLOWED = "organizer_not_allowed"  # From: is not on the allow-list
     ANOTHER_ORGANIZER = "another_organizer", False, logging.WARNING  # ORGANIZER is not the sender
     OWNED_BY_ANOTHER = "owned_by_another_organizer", False, logging.WARNING  # the UID is someone else's
     UNKNOWN_EVENT = "unknown_event"  # a change or cancellation of an event this server does not hold
     CANCELLED_EVENT = "cancelled_event"  # a REQUEST for an event already cancelled
     NOT_CALENDAR = "not_calendar"  # no calendar in the mail (an auto-reply, a person writing)
-    MALFORMED_CALENDAR = "malformed_calendar", False, logging.WARNING  # every problem named
+    MALFORMED_CALENDAR = "malformed_calendar"  # every problem named (as record reply logs it)
     UNSUPPORTED = "unsupported"  # another METHOD (PUBLISH, REPLY, COUNTER...), or RDATE
 
 

@@ -4,6 +4,7 @@ an allowed sender who is the ORGANIZER, in mail SES did not condemn, gets throug
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 
@@ -12,7 +13,9 @@ from lambdas.domain.inbound.trust import DMARC_FAIL, DMARC_FAIL_POLICY_NONE, NO_
 from lambdas.domain.organizer.outcomes import OrganizerOutcome
 from lambdas.domain.organizer.reading import read_organizer_email
 from lambdas.domain.organizer.trust import OrganizerPolicy, check_sender
+from lambdas.domain.outcomes import SharedOutcome
 from tests.unit.organizer.fixtures import FIXTURES
+from tests.unit.test_outcomes import FUNCTIONS
 
 PASS = Verdicts(spf="PASS", dkim="PASS", dmarc="PASS", spam="PASS", virus="PASS")
 OUTLOOK = "comm-central/outlook-test-invite.eml"  # From: and ORGANIZER marge@example.org
@@ -118,12 +121,18 @@ def test_the_verdicts_come_first_even_for_an_allowed_organizer():
     assert refused.outcome is OrganizerOutcome.UNTRUSTED
 
 
-def test_refusals_are_logged_as_warnings_and_never_retried():
-    for outcome in (
+def test_refusals_are_never_retried_and_reaching_for_anothers_event_is_a_warning():
+    assert not any(outcome.retry for outcome in OrganizerOutcome)
+    warned = {o for o in OrganizerOutcome if o.level == logging.WARNING}
+    assert warned == {
         OrganizerOutcome.UNTRUSTED,
-        OrganizerOutcome.NOT_ALLOWED,
         OrganizerOutcome.ANOTHER_ORGANIZER,
         OrganizerOutcome.OWNED_BY_ANOTHER,
-    ):
-        assert outcome.retry is False
-        assert outcome.level == 30
+    }
+
+
+def test_a_value_means_what_it_means_in_every_other_function():
+    """The log readers match on the value alone (tests/unit/test_outcomes.py)."""
+    others = {o.value: (o.retry, o.level) for kind in (*FUNCTIONS, SharedOutcome) for o in kind}
+    for outcome in OrganizerOutcome:
+        assert others.get(outcome.value, (outcome.retry, outcome.level)) == (outcome.retry, outcome.level)
