@@ -26,7 +26,7 @@ from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.itip import CalendarAnswer, read_calendar
 from lambdas.domain.validation import CONTROL
 
-__all__ = ["CalendarAnswer", "InboundEmail", "read_email"]
+__all__ = ["CalendarAnswer", "CalendarPart", "InboundEmail", "read_calendar_parts", "read_email"]
 
 MAX_HEADER_BYTES = 256 * 1024  # the message's own header block (SES prepends a few KB of its own)
 MAX_PART_HEADER_BYTES = 16 * 1024  # one MIME part's header block
@@ -108,6 +108,50 @@ def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
         reply_to=_addresses(headers, "reply-to"),
         sender_address=next(iter(_addresses(headers, "sender")), ""),
     )
+
+
+@frozen
+class CalendarPart:
+    """One distinct calendar part of a mail: its text (decoded, unfolded) and its MIME ``method=``."""
+
+    text: str
+    mime_method: str
+
+
+def read_calendar_parts(source: bytes | typing.BinaryIO) -> tuple[InboundEmail, tuple[CalendarPart, ...]]:
+    """The mail's headers as ``read_email`` reads them (``answers`` left empty) and the text of each
+    distinct calendar part, for readers of iTIP messages other than answers: an organizer's REQUEST
+    and CANCEL (lambdas.domain.organizer). The same walk and the same bounds as ``read_email``;
+    never raises for bad content."""
+    walk = _Walk(_Lines(_buffered(source)))
+    headers = walk.read_message()
+    errors = list(walk.errors)
+    parts: list[CalendarPart] = []
+    parsed = 0
+    for part in walk.calendars:
+        text, mime_method = _decode(part)
+        if text is None:
+            errors.append("a calendar part could not be decoded")
+            continue
+        if any(text == kept.text for kept in parts):  # the inline copy and the attachment
+            continue
+        parsed += len(text)
+        if parsed > MAX_CALENDAR_TEXT:
+            errors.append(f"more than {MAX_CALENDAR_TEXT} characters of calendars: the rest is not read")
+            break
+        parts.append(CalendarPart(text, mime_method))
+    reason = _automatic_reason(headers)
+    email = InboundEmail(
+        from_address=_from_address(headers),
+        subject=_header_text(headers, "subject", MAX_SUBJECT),
+        automatic=bool(reason),
+        automatic_reason=reason,
+        answers=(),
+        calendar_error=errors[0] if errors else None,
+        reply_to=_addresses(headers, "reply-to"),
+        sender_address=next(iter(_addresses(headers, "sender")), ""),
+    )
+    return email, tuple(parts)
 
 
 # --------------------------------------------------------------------------------- the MIME stream
