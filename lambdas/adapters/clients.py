@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import boto3
@@ -33,8 +34,14 @@ def client_config(max_pool_connections: int = 16, retries: dict | None = None) -
     )
 
 
-@cache
 def client(service: str, region: str):
+    # Also keyed by the credentials in the environment, which a client keeps: on Lambda a container
+    # runs one function, but the local runtime runs every function in one process, each as its role.
+    return _client(service, region, os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+@cache
+def _client(service: str, region: str, _access_key_id: str | None):
     # boto3.client() is not thread-safe; it is called from the handler thread before the pool starts.
     return boto3.session.Session().client(
         service, region_name=region, config=client_config(retries=RETRIES.get(service))
@@ -43,4 +50,4 @@ def client(service: str, region: str):
 
 def reset() -> None:
     """Forget cached clients (tests that switch between mocked AWS endpoints)."""
-    client.cache_clear()
+    _client.cache_clear()
