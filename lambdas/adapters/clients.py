@@ -41,13 +41,21 @@ def client(service: str, region: str):
 
 
 @cache
-def _client(service: str, region: str, _access_key_id: str | None):
-    # boto3.client() is not thread-safe; it is called from the handler thread before the pool starts.
-    return boto3.session.Session().client(
+def _client(service: str, region: str, access_key_id: str | None):
+    # boto3.client() is not thread-safe; it is called from the handler thread before the pool starts
+    # (or, for the mailbox's S3 client, under its lock).
+    return _session(access_key_id).client(
         service, region_name=region, config=client_config(retries=RETRIES.get(service))
     )
+
+
+@cache
+def _session(_access_key_id: str | None) -> boto3.session.Session:
+    # One session for a function's clients: making one costs more than a client (about 25 ms).
+    return boto3.session.Session()
 
 
 def reset() -> None:
     """Forget cached clients (tests that switch between mocked AWS endpoints)."""
     _client.cache_clear()
+    _session.cache_clear()
