@@ -102,6 +102,17 @@ def test_a_call_the_role_does_not_grant_fails_naming_the_function_and_the_action
     assert f"/{name} is not authorized to perform: {action}" in failed["error"]
 
 
+def test_s3_refuses_the_reply_function_without_get_object(samples_assembly, scratch_account):
+    """moto's S3 names neither the role nor the action when it refuses (AWS's S3 names both)."""
+    driver = scratch_account(without(samples_assembly, "reply", "s3:GetObject"))
+
+    with OutcomeLog().attached() as log:
+        assert reply(driver)["batchItemFailures"]
+
+    [failed] = [line for line in log.outcome_lines() if line["outcome"] == "failed"]
+    assert "(AccessDenied) when calling the GetObject operation" in failed["error"]
+
+
 def test_the_shared_deployment_holds_each_function_to_its_role(account):
     """What the suite runs under: a call outside the function's role is refused (the invite role
     may update items, never put them), while the tests themselves act as the administrator."""
