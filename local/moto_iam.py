@@ -18,6 +18,9 @@ from __future__ import annotations
 import json
 import threading
 
+from moto import settings
+from moto.core.authorization import ActionAuthenticatorMixin
+
 from local.sandbox import CREDENTIALS
 
 ADMINISTRATOR = "local-administrator"
@@ -113,16 +116,11 @@ class Enforcement:
         self.suspend()
 
     def resume(self) -> None:
-        from moto import settings
-        from moto.core.authorization import ActionAuthenticatorMixin
-
         if self.wanted and self._saved is None:
             self._saved = settings.INITIAL_NO_AUTH_ACTION_COUNT
             settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
             ActionAuthenticatorMixin.request_count = 0
 
     def suspend(self) -> None:
-        from moto import settings
-
         if self._saved is not None:
             settings.INITIAL_NO_AUTH_ACTION_COUNT, self._saved = self._saved, None
