@@ -8,6 +8,7 @@ unmodified template under the same enforcement: every call it makes is granted.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -18,7 +19,6 @@ from local import shapes
 from local.driver import PACKAGES
 from local.lambda_logs import OutcomeLog
 from local.samples import invite_body, record, reply_mail
-from tests.integration.test_reply_trust import _forged
 
 BOB = "bob@example.org"
 
@@ -58,8 +58,8 @@ def reply(driver) -> dict:
 def forged_reply(driver) -> dict:
     """A notification not from the receipt topic: dead-lettered, which needs sqs:SendMessage."""
     invite(driver)
-    body = _forged(driver.receive(reply_mail(BOB, "ACCEPTED")), TopicArn="arn:aws:sns:us-east-1:1:forged")
-    return driver.invoke("reply", records=[record(body)])
+    envelope = {**json.loads(driver.receive(reply_mail(BOB, "ACCEPTED"))), "TopicArn": "arn:aws:sns:::forged"}
+    return driver.invoke("reply", records=[record(envelope)])
 
 
 def cancel(driver) -> dict:
