@@ -5,7 +5,8 @@ invalid request, an update (a higher sequence, a new time) and the cancellation 
 event; then a weekly series across the change to summer time, one occurrence moved, another
 cancelled, and the series cancelled. When the stacks receive replies, two more attendees are
 invited before the update and the answers of local/demo_replies.py arrive through SES receiving;
-the report then shows who accepted, declined or said maybe, and why the others were not recorded.
+the report then shows who accepted, declined or said maybe, and why the others were not recorded;
+then a forged notification on the reply queue goes to its DLQ, unread.
 When they publish delivery feedback too, SES's events for three invitations follow the answers
 (local/demo_feedback.py: delivered, a hard bounce, a complaint), and the update is not sent to the
 bounced and complained addresses.
@@ -138,6 +139,7 @@ REPLY_STEPS = (
         {"event": EVENT, "attendees": LATER_ATTENDEES},
     ),
     *(Step(reply.title, "reply", reply=reply) for reply in REPLIES),
+    Step(demo_replies.FORGED_TITLE, "reply", valid=False),  # its body is the runtime's: steps_for
     Step(
         "An update: sequence 1, moved to the next day",
         "invite",
@@ -149,7 +151,7 @@ REPLY_STEPS = (
 
 # With delivery feedback too: after the replies, what SES tells of three invitations; the update
 # is then not sent to the bounced and the complained addresses.
-_UPDATE = len(STEPS[:3]) + 1 + len(REPLIES)
+_UPDATE = len(STEPS[:3]) + 1 + len(REPLIES) + 1
 FEEDBACK_STEPS = (
     *REPLY_STEPS[:_UPDATE],
     *(Step(feedback.title, "feedback", feedback=feedback) for feedback in FEEDBACK),
@@ -166,6 +168,8 @@ def steps_for(runtime: LocalRuntime) -> tuple[Step, ...]:
     if not demo_replies.receives_replies(runtime):
         return STEPS
     steps = FEEDBACK_STEPS if demo_feedback.publishes_feedback(runtime) else REPLY_STEPS
+    forged = Step(demo_replies.FORGED_TITLE, "reply", demo_replies.forged_notification(runtime), valid=False)
+    steps = tuple(forged if step.title == forged.title else step for step in steps)
     return _with_series_replies(steps, demo_replies.rsvp_address(runtime))
 
 
@@ -219,7 +223,7 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
         result = StepResult(step)
         for invocation in runtime.drain():
             _count(result, invocation)
-            if step.reply is not None:
+            if step.kind == "reply":
                 result.answers += demo_replies.outcome_lines(invocation.lines)
         for sent in sorted(runtime.new_emails(), key=lambda e: e.recipient):
             result.emails.append(outbox.write(sent))

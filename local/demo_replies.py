@@ -9,9 +9,12 @@ became of it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cisctl import ops
+from local import shapes
 from local.assembly import ROOT
 from local.resources import label
 from local.samples import reply_mail
@@ -88,6 +91,31 @@ REPLIES = (
 )
 
 
+FORGED_TITLE = (
+    "A forged notification on the reply queue: SES's shape, every verdict PASS, the inbound bucket,"
+    " but not from the inbound topic"
+)
+
+
+def forged_notification(runtime) -> dict:
+    """What any principal allowed to send to the reply queue could put there: a receipt notification
+    as SES writes it, every verdict PASS, for the RSVP address, naming the inbound bucket and prefix,
+    in an SNS envelope from another topic. The reply function dead-letters it with its reason
+    before it reads anything from the bucket (lambdas/domain/inbound/origin.py)."""
+    action = next(
+        a["S3Action"] for rule in runtime.inventory.receipt_rules for a in rule.actions if "S3Action" in a
+    )
+    prefix, at, forger = action.get("ObjectKeyPrefix", ""), datetime(2026, 11, 24, 12, tzinfo=UTC), "forged"
+    mail = shapes.received_mail(forger, "ben@example.org", [rsvp_address(runtime)], at)
+    verdicts = dict.fromkeys(shapes.VERDICTS, "PASS")
+    notification = shapes.receipt_notification(
+        mail, verdicts=verdicts, bucket=action["BucketName"], key=prefix + forger, prefix=prefix, at=at
+    )
+    topic = f"arn:aws:sns:{runtime.region}:{runtime.site.account}:not-the-inbound-topic"
+    envelope = json.loads(shapes.sns_envelope(notification, topic_arn=topic))
+    return {**envelope, "MessageId": forger, "Timestamp": shapes.iso(at)}  # the same report every run
+
+
 def rsvp_address(runtime) -> str:
     """The address the stacks receive replies at (the receipt rule's recipient)."""
     recipients = [r for rule in runtime.inventory.receipt_rules for r in rule.recipients]
@@ -104,11 +132,12 @@ def outcome_lines(lines: list[dict]) -> list[str]:
     for line in lines:
         for answer in line.get("answers") or [line]:
             outcome = answer.get("outcome") or line.get("outcome")
-            who = answer.get("attendee") or line.get("from") or "?"
+            who = answer.get("attendee") or line.get("from") or "the notification"
             said = f" {answer['partstat']}" if answer.get("partstat") else ""
             method = answer.get("method")
             said += f" ({method})" if method and method != "REPLY" else ""
-            reason = f": {answer['reason']}" if answer.get("reason") else ""
+            errors = "; ".join(f"{e['field']}: {e['reason']}" for e in answer.get("errors") or ())
+            reason = f": {answer.get('reason') or errors}" if answer.get("reason") or errors else ""
             described.append(f"{who}{said} -> {outcome}{reason}")
     return described
 

@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from moto.backends import get_backend
 
 from cisctl.target import LOCAL_RECEIVE_PATH
-from local import resources, sources
+from local import moto_iam, resources, sources
 from local.assembly import Assembly
 from local.outbox import SentEmail, emails_after, forget_sent, sent_emails
 from local.resources import Creation, Inventory, Site, label
@@ -120,6 +121,7 @@ class LocalRuntime:
                     old.unlink()
             self.log_dir.mkdir(parents=True, exist_ok=True)
             self.deploy()
+            self._enforce_iam()
             for service in ("ses", "s3", "sns"):  # made now, outside any invocation (local/execution.py)
                 self.client(service)
             self.server.routes[LOCAL_RECEIVE_PATH] = receiving_route(self.receive_email)
@@ -129,6 +131,7 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
+        self.server.iam.off()
         self.server.stop()
         if self._sandbox is not None:
             self._sandbox.exit()
@@ -136,6 +139,14 @@ class LocalRuntime:
         if self._services is not None:
             self._services.__exit__(None, None, None)
             self._services = None
+
+    def _enforce_iam(self) -> None:
+        """From now on each function is held to its role, and everyone else acts as an administrator
+        (local/moto_iam.py): the resources were created before, as CloudFormation creates them."""
+        if moto_iam.make_administrator(self.site):
+            self.server.iam.on()
+        else:
+            self.site.note("IAM is not enforced: moto runs in another process (local/moto_iam.py)")
 
     @property
     def endpoint(self) -> str:
@@ -194,8 +205,8 @@ class LocalRuntime:
 
     def is_intact(self) -> bool:
         """Its tables are the ones it created (a reset of the shared moto, e.g. by a served runtime
-        in the same process, removes everything, and that runtime may create tables of the same
-        names)."""
+        in the same process, removes everything, its administrator too, and that runtime may create
+        tables of the same names)."""
         return self._table_births() == self._births
 
     def _table_births(self) -> dict[str, Any]:
@@ -205,7 +216,7 @@ class LocalRuntime:
                 births[table.name] = dynamodb.describe_table(TableName=table.name)["Table"][
                     "CreationDateTime"
                 ]
-            except dynamodb.exceptions.ResourceNotFoundException:
+            except ClientError:  # gone, or its administrator is
                 births[table.name] = None
         return births
 

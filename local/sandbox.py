@@ -2,7 +2,8 @@
 
 One place decides what a local run, a test or a benchmark may see of the host's AWS settings
 (nothing: a profile or real keys would reach a real account) and what a function invocation sees
-(its own variables; with ``only=True`` nothing else of the host's, as on Lambda).
+(its own variables, its role's credentials among them; with ``only=True`` nothing else of the
+host's, as on Lambda).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 ACCOUNT = DEFAULT_ACCOUNT_ID  # moto's account for any access key that is not one of its special ones
 REGION = "us-east-1"
+# Throw-away keys, which local/moto_iam.py makes an administrator's once the runtime enforces IAM:
+# whatever is not a function (the runtime, the tests, cisctl --local) signs with them.
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # Kept from this process's environment during an isolated invocation (with the AWS_* settings).
 HOST_VARIABLES = frozenset(

@@ -17,7 +17,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from local import moto_clock, moto_instances, moto_transactions, ses_account
+from local import moto_clock, moto_iam, moto_instances, moto_transactions, ses_account
 
 HOST = "127.0.0.1"
 
@@ -41,6 +41,8 @@ class MotoServer:
         moto_transactions.install()  # a transaction's cost must not grow with its table
         moto_instances.install()  # nor moto's memory with every object it ever made
         moto_clock.install()  # nor a send's cost with its queue
+        moto_iam.install()  # IAM authorises as AWS does
+        self.iam = moto_iam.Enforcement()
         self._host = host
         self._port = port
         self._lock = threading.Lock()
@@ -104,7 +106,8 @@ class MotoServer:
 class InProcessMoto:
     """moto patched into this process (``mock_aws``) instead of served: the same account for the
     runtime's resources and functions, without a server's round trips (what the tests deploy into).
-    Its clients take no endpoint (``url`` is None), and the tests' conftest serialises its requests."""
+    Its clients take no endpoint (``url`` is None), and the tests' conftest serialises its requests.
+    It leaves the process's AWS_* variables alone (moto's mock would set its own keys)."""
 
     url = None
 
@@ -113,8 +116,10 @@ class InProcessMoto:
         moto_instances.install()
         moto_clock.install()
         ses_account.install()
+        moto_iam.install()
+        self.iam = moto_iam.Enforcement()
         self.routes: dict[str, WsgiApp] = {}  # no HTTP: cisctl receive needs a served runtime
-        self._mock = mock_aws()
+        self._mock = mock_aws(config={"core": {"mock_credentials": False}})
         self._lock = threading.RLock()
 
     def start(self) -> InProcessMoto:
@@ -132,14 +137,17 @@ class InProcessMoto:
     @contextlib.contextmanager
     def intercepting(self) -> Iterator[None]:
         """AWS calls reach this moto only inside the block (its resources stay between blocks), so
-        code that runs between two tests is not answered by a deployment it does not know of."""
+        code that runs between two tests is not answered by a deployment it does not know of, nor
+        held to its IAM enforcement (moto's, for the whole process)."""
         from moto.core.models import botocore_stubber
 
         botocore_stubber.enabled = True
+        self.iam.resume()
         try:
             yield
         finally:
             botocore_stubber.enabled = False
+            self.iam.suspend()
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):  # never started
@@ -153,6 +161,7 @@ class AttachedMoto:
     def __init__(self, url: str, lock: Callable[[], contextlib.AbstractContextManager] | None = None):
         self.url = url
         self.routes: dict[str, WsgiApp] = {}
+        self.iam = moto_iam.Enforcement()  # switched in this process: see local/moto_iam.py
         self._lock = lock or contextlib.nullcontext
 
     def start(self) -> AttachedMoto:

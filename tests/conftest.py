@@ -6,7 +6,7 @@ import pytest
 
 from local import assembly as assemblies
 from local import samples
-from local.driver import Driver
+from local.driver import Driver, driven
 from local.runtime import LocalRuntime
 from local.sandbox import fresh_function_services, throwaway_aws
 from local.server import InProcessMoto
@@ -74,6 +74,15 @@ def account(_deployment):
     """The app's functions, driven one at a time (local/driver.py) on the template-built runtime."""
     with _deployment.fresh() as runtime, fresh_function_services():
         yield Driver(runtime)
+
+
+@pytest.fixture
+def scratch_account(_deployment, tmp_path):
+    """Deploy a scratch copy of the template (``scratch_account(assembly)``: its Driver) for one
+    test, in place of the shared deployment: both would live in moto's one set of backends."""
+    _deployment.close()
+    with contextlib.ExitStack() as deployed:
+        yield lambda assembly: deployed.enter_context(driven(assembly, tmp_path / "scratch"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import field
@@ -95,13 +96,14 @@ def build(settings: config.Settings) -> Services:
 def from_environment() -> Services:
     """Services for the current environment, built on first use and then reused by the container.
 
-    Keyed by the settings, so one process can host several functions (tests, ``make demo``).
+    Keyed by the settings and the credentials its clients are made with, so one process can host
+    several functions, each with its role's credentials (tests, ``make demo``).
     """
-    return _build_once(config.Settings.from_environ())
+    return _build_once(config.Settings.from_environ(), os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
 @cache
-def _build_once(settings: config.Settings) -> Services:
+def _build_once(settings: config.Settings, _access_key_id: str | None) -> Services:
     return build(settings)
 
 

@@ -4,7 +4,7 @@ See local/resources/base.py for what a unit is and how one is registered; import
 registers every unit below.
 """
 
-from local.resources import dynamodb, lambda_function, s3, ses, sns, sqs  # noqa: F401 - registers units
+from local.resources import dynamodb, iam, lambda_function, s3, ses, sns, sqs  # noqa: F401 - registers units
 from local.resources.base import Creation, Inventory, Site, after_deploy_steps, create, label, registered
 
 __all__ = ["Creation", "Inventory", "Site", "after_deploy_steps", "create", "label", "registered"]

@@ -4,8 +4,8 @@ A unit is a function ``create(c: Creation) -> Physical`` registered for one or m
 types with ``@creates("AWS::Service::Type")``. It creates the resource through the service APIs of
 the local moto server (``c.client``), records what the runtime must know of it in ``c.inventory``
 (queues, functions, event sources...), and returns what ``Ref`` and ``Fn::GetAtt`` answer. Types
-without a unit get a stand-in (``placeholder``): roles, policies, alarms and log groups are not
-needed locally, but other resources refer to them.
+without a unit get a stand-in (``placeholder``): alarms and log groups are not needed locally, but
+other resources refer to them.
 
 ``@after_deploy`` registers a step run once every stack is created (the SES unit verifies the
 functions' senders that the template does not create).
@@ -175,7 +175,7 @@ def create(c: Creation) -> Physical:
 
 
 def placeholder(c: Creation) -> Physical:
-    """Roles, policies, alarms, log groups...: nothing local needs them, but others refer to them."""
+    """Alarms, log groups...: nothing local needs them, but others refer to them."""
     service = c.kind.split("::")[1].lower() if c.kind.count("::") >= 2 else "local"
     name = c.physical_name(64)
     return Physical(ref=name, attributes=Anything(arn=c.arn(service, name), name=name))

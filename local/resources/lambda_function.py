@@ -3,9 +3,9 @@
 Functions are not deployed anywhere: their handler path, environment (intrinsics resolved to the
 local names and URLs), timeout and memory are read from the template, and an invocation calls the
 handler in this process with the function's environment (its variables and Lambda's reserved
-ones, nothing else of the host's), its log file (its log group, in Lambda's JSON log format) and a
-context object. An event source mapping becomes the event source of its source's service
-(local/sources), which the runtime polls.
+ones, among them the credentials of its role, nothing else of the host's), its log file (its log
+group, in Lambda's JSON log format) and a context object. An event source mapping becomes the
+event source of its source's service (local/sources), which the runtime polls.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Function:
     log_file: Path
     region: str
     entry: Callable = field(repr=False, default=None)  # the imported handler
+    credentials: dict[str, str] = field(repr=False, default_factory=dict)  # its role's, as variables
 
     @property
     def label(self) -> str:
@@ -58,6 +59,7 @@ class Function:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "_HANDLER": self.handler,
             "LAMBDA_TASK_ROOT": str(Path(importlib.import_module("lambdas").__file__).parent.parent),
+            **self.credentials,
         }
         return {**self.environment, **(overrides or {}), **reserved}
 
@@ -86,7 +88,7 @@ class Function:
 
 @creates("AWS::Lambda::Function")
 def register_function(c: Creation) -> Physical:
-    # Only what running the handler needs is resolved (not Code, Role, Layers...).
+    # Only what running the handler needs is resolved (not Code, Layers...).
     raw = c.definition.get("Properties", {})
     name = c.resolve(raw.get("FunctionName")) or c.physical_name(64)
     arn = c.arn("lambda", f"function:{name}")
@@ -107,6 +109,7 @@ def register_function(c: Creation) -> Physical:
         region=c.region,
     )
     function.entry = _import(function)  # now: a wrong handler path fails before any message
+    function.credentials = _assume(c, c.resolve(raw["Role"]), name)
     c.inventory.functions.append(function)
     return Physical(ref=name, attributes={"Arn": arn})
 
@@ -129,6 +132,17 @@ def register_mapping(c: Creation) -> Physical:
         return physical
     c.inventory.sources.append(source)
     return physical
+
+
+def _assume(c: Creation, role_arn: str, function_name: str) -> dict[str, str]:
+    """Credentials of the function's role, in the variables Lambda sets. Lambda names the session
+    after the function, so a refusal names it: "assumed-role/<role>/<function> is not authorized"."""
+    found = c.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=function_name)["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": found["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": found["SessionToken"],
+    }
 
 
 def _import(function: Function) -> Callable:

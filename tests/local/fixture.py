@@ -18,6 +18,20 @@ WORKERS = "FixtureWorkers"
 SENDER = PLACEHOLDER_SENDER
 
 
+LAMBDA_TRUST = {
+    "Statement": [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ],
+    "Version": "2012-10-17",
+}
+# The fixture's functions may call what the app's may (not scoped: the loader is tested here).
+FUNCTION_ACCESS = {
+    "Action": ["dynamodb:*", "ses:*", "sqs:*", "s3:GetObject"],
+    "Effect": "Allow",
+    "Resource": "*",
+}
+
+
 def _tls_only(action: str, resource) -> dict:
     """The statement CDK's enforceSSL adds: deny any request not made over TLS."""
     return {
@@ -57,7 +71,18 @@ def _queue_pair(prefix: str, max_receive_count: int) -> dict:
                 "Queues": [{"Ref": f"{prefix}Queue1A2B3C4D"}],
             },
         },
-        f"{prefix}Role3A2B3C4D": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        f"{prefix}Role3A2B3C4D": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": LAMBDA_TRUST},
+        },
+        f"{prefix}RoleDefaultPolicy3B2B3C4D": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [FUNCTION_ACCESS]},
+                "PolicyName": f"{prefix}RoleDefaultPolicy3B2B3C4D",
+                "Roles": [{"Ref": f"{prefix}Role3A2B3C4D"}],
+            },
+        },
         f"{prefix}LogGroup4A2B3C4D": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
     }
 
@@ -91,7 +116,7 @@ def _function(prefix: str, handler: str, table: dict) -> dict:
                     }
                 },
             },
-            "DependsOn": [f"{prefix}Role3A2B3C4D"],
+            "DependsOn": [f"{prefix}RoleDefaultPolicy3B2B3C4D", f"{prefix}Role3A2B3C4D"],
         },
         f"{prefix}EventSource6A2B3C4D": {
             "Type": "AWS::Lambda::EventSourceMapping",

@@ -7,8 +7,10 @@ import json
 from collections import Counter
 from email import policy
 
+import pytest
 import recurring_ical_events
 
+from lambdas.adapters.mailbox import Mailbox
 from lambdas.domain.vocabulary import (
     AttendeeStatus,
     BounceType,
@@ -65,7 +67,26 @@ EXPECTED_ANSWERS = [
 ]
 
 
-def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_runtime, tmp_path):
+# The forged notification (local/demo_replies.py): dead-lettered on its topic, the bucket unread.
+FORGED_TOPIC = "arn:aws:sns:us-east-1:123456789012:not-the-inbound-topic"
+FORGED_REASON = f"TopicArn: {FORGED_TOPIC!r} is not the inbound topic"
+
+
+@pytest.fixture
+def opened(monkeypatch) -> list[str]:
+    """The key of every stored email the reply function opens (S3 GetObject)."""
+    keys: list[str] = []
+    original = Mailbox.open
+
+    def spy(self, bucket, key, *args, **kwargs):
+        keys.append(key)
+        return original(self, bucket, key, *args, **kwargs)
+
+    monkeypatch.setattr(Mailbox, "open", spy)
+    return keys
+
+
+def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_runtime, tmp_path, opened):
     runtime = start_runtime(app_assembly)
 
     result = demo.run(runtime, Outbox(tmp_path / "outbox"))
@@ -77,6 +98,7 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         ({INVITE: 1}, {INVITE: {"invalid": 1}}),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 2}}),
         *(({REPLY: 1}, {REPLY: {outcome: 1}}) for _, outcome in EXPECTED_ANSWERS),
+        ({REPLY: 1}, {REPLY: {"invalid": 1}}),  # the forged notification
         *(({FEEDBACK: 1}, {FEEDBACK: {"feedback_recorded": 1}}) for _ in range(3)),
         ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3, "suppressed": 2}}),
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3, "suppressed": 2}}),
@@ -91,6 +113,8 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
 
     # The replies, as each client's email arrived through SES receiving, and the answers they left.
     assert [s.answers for s in result.steps[4:11]] == [answers for answers, _ in EXPECTED_ANSWERS]
+    assert result.steps[11].answers == [f"the notification -> invalid: {FORGED_REASON}"]
+    assert len(opened) == len(EXPECTED_ANSWERS) + 2 and "inbound/forged" not in opened  # + the series'
     answers = {a.email: a.partstat for a in result.answers.attendees}
     assert answers == {
         "ana@example.org": PartStat.TENTATIVE,
@@ -124,6 +148,8 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
 
     # The DLQs: the invalid request alone, unchanged, with its reasons.
     assert result.dead_letters["cancellation"] == []
+    [forged] = result.dead_letters["reply"]
+    assert (forged.reason, json.loads(forged.body)["MessageId"]) == (FORGED_REASON, "forged")
     [letter] = result.dead_letters["invite"]
     assert json.loads(letter.body) == demo.INVALID_REQUEST
     assert letter.reason == "event.end: must be after start; attendee.email: is not a valid email address"
@@ -244,7 +270,11 @@ def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, star
         "    maybe      ana@example.org",
         "    no answer  chloe@example.org",
         "    counted on the event: 2 accepted, 1 declined, 1 tentative",
-        "13. Chloé's address does not exist: a hard bounce  -> SES event publishing (Bounce Permanent)",
+        "12. A forged notification on the reply queue: SES's shape, every verdict PASS, the inbound bucket,"
+        " but not from the inbound topic  -> reply queue",
+        "   ReplyWorkerFunction: 1 invocation; invalid 1",
+        f"    1. reason: {FORGED_REASON}",
+        "14. Chloé's address does not exist: a hard bounce  -> SES event publishing (Bounce Permanent)",
         "   FeedbackWorkerFunction: 1 invocation; feedback_recorded 1",
         "   InviteWorkerFunction: 2 invocations; fanned_out 1, sent 3, suppressed 2",
         "   emails #09-#11",

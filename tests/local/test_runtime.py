@@ -98,7 +98,7 @@ def test_table_identity_and_skipped_resources(start_runtime, fixture_assembly):
     identity = runtime.client("sesv2").get_email_identity(EmailIdentity=fixture.SENDER)
     assert identity["VerifiedForSendingStatus"] is True
     # The topic's condition is false in us-east-1: it is not created, not even as a stand-in.
-    assert runtime.not_emulated == {"AWS::IAM::Role": 2, "AWS::Logs::LogGroup": 2}
+    assert runtime.not_emulated == {"AWS::Logs::LogGroup": 2}
     assert runtime.notes == []
 
 
@@ -331,6 +331,31 @@ def test_the_environment_is_restored_when_the_runtime_stops(fixture_assembly, tm
         assert "AWS_PROFILE" not in os.environ  # a profile would override the throw-away keys
     assert "AWS_ENDPOINT_URL" not in os.environ
     assert os.environ["AWS_PROFILE"] == "someone"
+
+
+def test_each_function_is_held_to_its_role_while_the_runtime_runs_and_iam_is_restored_after(
+    fixture_assembly, tmp_path
+):
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import settings
+
+    from local.runtime import LocalRuntime
+
+    before = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    with LocalRuntime(fixture_assembly, work_dir=tmp_path) as runtime:
+        function = runtime.functions[0]
+        variables = function.lambda_environment()
+        keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        as_function = boto3.Session(*(variables[key] for key in keys), region_name=runtime.region)
+        as_function.client("sqs", endpoint_url=runtime.endpoint).list_queues()  # its role: sqs:*
+        with pytest.raises(
+            ClientError, match=f"/{function.name} is not authorized to perform: sns:ListTopics"
+        ):
+            as_function.client("sns", endpoint_url=runtime.endpoint).list_topics()
+        runtime.client("sns").list_topics()  # the runtime's own key: the administrator's
+    after = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    assert after == before  # not enforced for whatever runs next in this process
 
 
 def test_a_function_sees_only_its_own_variables_not_stray_ones_of_this_process(
