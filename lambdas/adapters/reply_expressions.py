@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lambdas.adapters.expressions import Expression
-from lambdas.domain.contract import MAX_EMAIL
+from lambdas.domain.events import MAX_EMAIL
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     HISTORY_CAP,

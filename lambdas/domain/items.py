@@ -25,7 +25,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.events import EventDetails, Person
 from lambdas.domain.frozen import frozen
 from lambdas.domain.vocabulary import (
     AttendeeStatus,

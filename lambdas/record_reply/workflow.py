@@ -17,13 +17,11 @@ from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import Pair
 from lambdas.domain.decide_again import DECIDE_ATTEMPTS, Refused, decide_and_write
-from lambdas.domain.decisions import itip_status
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
 from lambdas.domain.inbound.origin import check_origin
 from lambdas.domain.inbound.trust import Trust, TrustLevel, condemned_by_verdicts, trust
 from lambdas.domain.items import AttendeeItem, EventItem, series_with_overrides, without_excluded
-from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply, one_occurrence
 from lambdas.domain.outcomes import Outcome, SharedOutcome
 from lambdas.domain.replies import (
     Refusal,
@@ -199,6 +197,9 @@ def _reply(services: Services, answer: CalendarAnswer, received: Received) -> An
 def _occurrence_reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
     """An answer for one occurrence: recorded for it and counted in its own counts; the series
     answer is left as it is (docs/replies.md, "Answers per occurrence")."""
+    # Loaded by the first answer for one occurrence: most answers are the whole event's or series'.
+    from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply
+
     guess = answer.recurrence_id  # UTC when it had a zone: the table's form for a zoned series
     for _ in range(DECIDE_ATTEMPTS):
         event, attendee, tally = services.store.occurrence_items(answer.uid, answer.attendee, guess)
@@ -260,6 +261,8 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         return ReplyOutcome.UNKNOWN_EVENT, {"reason": "the stored event has too few details to send again"}
     occurrence = None
     if answer.recurrence_id:  # "this event only": that occurrence is sent again, as it stands
+        from lambdas.domain.occurrence_answers import answered_occurrence
+
         occurrence = answered_occurrence(answer.recurrence_id, event, attendee)
         if isinstance(occurrence, Refusal):
             return _refused(occurrence)
@@ -276,9 +279,13 @@ def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> 
         details, overrides = series_with_overrides(details, services.store.overrides(uid))
         details, overrides = without_excluded(details, overrides, attendee.excluded_occurrences)
     if occurrence is not None:
+        from lambdas.domain.occurrence_answers import one_occurrence
+
         details, overrides = one_occurrence(details, overrides, occurrence), ()
-    # The REFRESH is the one answer that sends an email: the rendering is loaded by the first one.
+    # The REFRESH is the one answer that sends an email: the rendering, and the send decisions,
+    # are loaded by the first one (docs/performance.md, "Cold start").
     from lambdas.domain.calendar import ItipMessage
+    from lambdas.domain.decisions import itip_status
 
     itip = ItipMessage(
         method=Method.REQUEST,

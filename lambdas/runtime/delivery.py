@@ -1,21 +1,18 @@
-"""The steps the functions share: dead-lettering, and send-then-record for a claimed attendee."""
+"""The steps the functions share: dead-lettering, putting a throttled record back, and sending one
+iTIP email (the send functions' send-then-record for a claimed attendee is ``runtime.sends``)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
-from lambdas.domain.decisions import SendOutcome, attendee_status_after
-from lambdas.domain.items import occurrence_text
 from lambdas.domain.validation import FieldError, InvalidRequest
-from lambdas.runtime.batch import AddressSuppressed, RecordResult
+from lambdas.runtime.batch import AddressSuppressed
 from lambdas.runtime.services import Services
 
 if TYPE_CHECKING:
@@ -72,36 +69,6 @@ def _ses_refusals(record: dict[str, Any]) -> int:
         return max(0, int(attribute.get("stringValue") or 0))
     except (TypeError, ValueError):
         return 0
-
-
-def fan_out(services: Services, bodies: list[dict[str, Any]]) -> int:
-    """Enqueue single-attendee requests on the function's own queue."""
-    return services.queues.enqueue([json.dumps(body) for body in bodies])
-
-
-def send_claimed(services: Services, record_id: str, itip: ItipMessage, token: str) -> RecordResult:
-    """Render and send for an attendee this delivery has claimed; the record is written per batch."""
-    uid, email = itip.event.uid, itip.attendee.email
-    fields = {"uid": uid, "attendee": email, "method": itip.method, "sequence": itip.sequence}
-    message_id = send_itip(services, itip, release=lambda: services.store.release(uid, email, token))
-    occurrence = "" if itip.event.occurrence is None else occurrence_text(itip.event.occurrence)
-    completion = Completion(
-        record_id=record_id,
-        method=itip.method,
-        uid=uid,
-        email=email,
-        name=itip.attendee.name,
-        token=token,
-        sequence=itip.sequence,
-        message_id=message_id,
-        sent_at=itip.dtstamp.isoformat(timespec="seconds"),
-        attendee_status=attendee_status_after(itip.method, itip.status, one_occurrence=occurrence != ""),
-        event=itip.event.as_dict(),
-        occurrence=occurrence,
-    )
-    return RecordResult(
-        SendOutcome.SENT, completion=completion, fields={**fields, "sesMessageId": message_id}
-    )
 
 
 def ses_suppression_refusal(error: Exception) -> str:
