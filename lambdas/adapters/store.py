@@ -4,9 +4,10 @@
 
 The reads and the writes every function shares are built by ``expressions``; a write only one
 function makes is built by that function's module (``send_expressions``, ``reply_expressions``,
-``feedback_expressions``), which the method imports when it runs. A function's handler loads its
-own at import, through the code that calls it, so no function compiles another's requests at its
-cold start (docs/performance.md, "Cold start").
+``feedback_expressions``, and for rarer paths ``occurrence_expressions``, ``uncount_expressions``),
+which the method imports when it runs. A function's handler loads its own at import, through the
+code that calls it, so no function compiles another's requests at its cold start
+(docs/performance.md, "Cold start").
 
 Writes per delivered email: one claim (a conditional write) before the send, and one share of a
 batch-wide TransactWriteItems after it, which records every attendee of the batch and adds each
@@ -313,25 +314,25 @@ class Store:
     ) -> bool:
         """Write an answer for one occurrence and move its counts; False when any item changed
         since it was read (decide again on a new read)."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.occurrence_expressions import occurrence_reply_transaction
 
-        items = answers.occurrence_reply_transaction(self._table, answer, change, received, attendee, tally)
+        items = occurrence_reply_transaction(self._table, answer, change, received, attendee, tally)
         return self._transact_if(items)
 
     def uncount(self, uid: str, attendee: AttendeeItem, deltas: dict[str, int], event: EventItem) -> bool:
         """Clear a removed attendee's counted answer and take it out of the event's counts; False
         when either item changed since it was read."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.uncount_expressions import uncount_transaction
 
-        return self._transact_if(answers.uncount_transaction(self._table, uid, attendee, deltas, event))
+        return self._transact_if(uncount_transaction(self._table, uid, attendee, deltas, event))
 
     def uncount_occurrence(
         self, uid: str, attendee: AttendeeItem, occurrence: str, deltas: dict[str, int], tally
     ) -> bool:
         """As ``uncount``, for the attendee's answer to one occurrence and that occurrence's counts."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.uncount_expressions import occurrence_uncount_transaction
 
-        items = answers.occurrence_uncount_transaction(self._table, uid, attendee, occurrence, deltas, tally)
+        items = occurrence_uncount_transaction(self._table, uid, attendee, occurrence, deltas, tally)
         return self._transact_if(items)
 
     def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:

@@ -34,6 +34,7 @@ SEND_CODE = ("lambdas.domain.contract", "lambdas.domain.decisions", "lambdas.run
 # Record reply's rarer answers: one occurrence's, and a REFRESH (the one that sends an email).
 RARE_ANSWERS = (
     "lambdas.domain.occurrence_answers",
+    "lambdas.adapters.occurrence_expressions",
     "lambdas.record_reply.occurrence",
     "lambdas.record_reply.refresh",
 )
@@ -75,6 +76,8 @@ def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_fee
     assert "lambdas.domain.message" in modules
     assert loaded(modules, *SEND_CODE) == sorted(SEND_CODE)
     assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK, FEEDBACK_REQUESTS) == []
+    # Taking a removed attendee's answer out of the counts: loaded by the first such removal.
+    assert "lambdas.adapters.uncount_expressions" not in modules
 
 
 @pytest.mark.parametrize("function", ["send_invite", "send_cancellation", "record_reply", "record_feedback"])
