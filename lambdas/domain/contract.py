@@ -17,14 +17,8 @@ from zoneinfo import ZoneInfo
 from lambdas.domain.envelopes import decode_body
 from lambdas.domain.events import MAX_EMAIL, EventDetails, Person
 from lambdas.domain.frozen import frozen
-from lambdas.domain.validation import (
-    ErrorCollector,
-    FieldError,
-    header_text,
-    read_text,
-    read_timezone,
-    read_when,
-)
+from lambdas.domain.readers import ErrorCollector, header_text, read_text, read_timezone, read_when
+from lambdas.domain.validation import FieldError
 from lambdas.domain.vocabulary import CancelIntent
 
 MAX_ATTENDEES = 1000

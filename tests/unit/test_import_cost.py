@@ -29,8 +29,15 @@ FEEDBACK = "lambdas.domain.feedback"
 SEND_REQUESTS = "lambdas.adapters.send_expressions"
 FEEDBACK_REQUESTS = "lambdas.adapters.feedback_expressions"
 REPLY_REQUESTS = "lambdas.adapters.reply_expressions"
-# What only the send functions run: the contract's parser, the send decisions, the send step.
-SEND_CODE = ("lambdas.domain.contract", "lambdas.domain.decisions", "lambdas.runtime.sends", SEND_REQUESTS)
+# What only the send functions run: the contract's parser and its readers, the send decisions, the
+# send step.
+SEND_CODE = (
+    "lambdas.domain.contract",
+    "lambdas.domain.readers",
+    "lambdas.domain.decisions",
+    "lambdas.runtime.sends",
+    SEND_REQUESTS,
+)
 # Record reply's rarer answers: one occurrence's, and a REFRESH (the one that sends an email).
 RARE_ANSWERS = (
     "lambdas.domain.occurrence_answers",
