@@ -16,6 +16,7 @@ and show as ``Name(field=value, ...)``. What it does not support (``__post_init_
 
 from __future__ import annotations
 
+import inspect
 import reprlib
 from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, fields
 from operator import attrgetter
@@ -34,7 +35,7 @@ def frozen(cls: T) -> T:
     undocumented = not cls.__doc__
     if undocumented:
         cls.__doc__ = cls.__qualname__
-    cls = dataclass(init=False, repr=False, eq=False)(cls)  # reads the fields, writes no code
+    cls = _with_fields(cls)
     declared = fields(cls)
     if undocumented:
         cls.__doc__ = f"{cls.__qualname__}({', '.join(f.name for f in declared)})"
@@ -48,6 +49,30 @@ def frozen(cls: T) -> T:
     cls.__eq__ = _equality(_getter(compared))
     cls.__hash__ = _hashing(_getter(hashed))
     cls.__repr__ = _display(tuple(f.name for f in declared if f.repr))
+    return cls
+
+
+# dataclass() looks in every annotation that is a string (all of ours are: `from __future__ import
+# annotations`) for ClassVar, InitVar and KW_ONLY, with a pattern and a lookup in the class's module:
+# some 3 us a field, and the table's items have thirty. When no annotation names one of them, it is
+# shown placeholders instead, and each field is given back its annotation afterwards.
+_SPECIAL_ANNOTATIONS = ("ClassVar", "InitVar", "KW_ONLY")
+
+
+def _with_fields(cls: T) -> T:
+    """The class as dataclass() records its fields (``__dataclass_fields__``), no method written."""
+    annotations = inspect.get_annotations(cls)
+    plain = all(
+        isinstance(a, str) and not any(special in a for special in _SPECIAL_ANNOTATIONS)
+        for a in annotations.values()
+    )
+    if plain:
+        cls.__annotations__ = dict.fromkeys(annotations, object)
+    cls = dataclass(init=False, repr=False, eq=False)(cls)
+    if plain:
+        cls.__annotations__ = annotations
+        for declared in cls.__dataclass_fields__.values():
+            declared.type = annotations[declared.name]
     return cls
 
 
