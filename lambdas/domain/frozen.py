@@ -10,8 +10,8 @@ modules' import time, in every function's cold start (docs/performance.md, "Cold
 here, with the dataclass meaning: the initialiser takes the fields in order, by position or name,
 with their defaults and default factories; assignment and deletion raise ``FrozenInstanceError``;
 instances are equal when of the same class with equal compared fields, hash as those fields do,
-and show as ``Name(field=value, ...)``. What it does not support (``__post_init__``, ``InitVar``,
-``kw_only``) it refuses when the class is defined.
+and show as ``Name(field=value, ...)``. What it does not support (``__post_init__``, ``ClassVar``,
+``InitVar``, ``kw_only``) it refuses when the class is defined.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def frozen(cls: T) -> T:
     if undocumented:
         cls.__doc__ = f"{cls.__qualname__}({', '.join(f.name for f in declared)})"
     if len(declared) != len(cls.__dataclass_fields__) or any(f.kw_only is True for f in declared):
-        raise TypeError(f"@frozen {cls.__qualname__}: InitVar and kw_only are not supported")
+        raise TypeError(f"@frozen {cls.__qualname__}: ClassVar, InitVar and kw_only are not supported")
     compared = tuple(f.name for f in declared if f.compare)
     hashed = tuple(f.name for f in declared if (f.compare if f.hash is None else f.hash))
     cls.__init__ = _initialiser(cls.__qualname__, declared)
