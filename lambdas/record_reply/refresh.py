@@ -14,7 +14,7 @@ from lambdas.domain.outcomes import SharedOutcome
 from lambdas.domain.replies import Refusal, ReplyOutcome, decide_refresh
 from lambdas.domain.vocabulary import Method, PartStat
 from lambdas.record_reply.answers import Answered, refused
-from lambdas.runtime.delivery import send_itip
+from lambdas.runtime.sends import send_itip
 from lambdas.runtime.services import Services
 
 

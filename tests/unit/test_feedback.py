@@ -34,7 +34,7 @@ from lambdas.domain.suppression import suppresses, suppression_fields
 from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, Settings
-from lambdas.runtime.delivery import ses_suppression_refusal
+from lambdas.runtime.sends import ses_suppression_refusal
 from local import shapes
 from local.shapes import sns_envelope
 from tests.unit.test_adapters import REQUIRED
