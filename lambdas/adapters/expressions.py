@@ -1,34 +1,24 @@
 """The DynamoDB requests the store sends, built as plain data: no client, no I/O.
 
 Every request is built one way, with :class:`Expression`: each attribute name and each value goes
-through a placeholder, never inline. Every condition that makes delivery idempotent is written here
-(docs/idempotency.md), next to the fallbacks used when a batch's completion write is refused; the
-requests that record an answer are built the same way in ``reply_expressions``. ``store.py`` sends
-them, retries and pages; these modules decide what they say, and are unit-tested on their own.
+through a placeholder, never inline. This module holds that builder, the reads and the writes more
+than one function sends; the writes of one function are built beside it, in a module of their own
+that only that function loads (docs/performance.md, "Cold start"): ``send_expressions`` (claims,
+and the completion write with its fallbacks: every condition that makes delivery idempotent,
+docs/idempotency.md), ``reply_expressions`` (answers) and ``feedback_expressions``. ``store.py``
+sends them, retries and pages; these modules decide what they say, and are unit-tested on their own.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from lambdas.domain.contract import Person
-from lambdas.domain.frozen import frozen
-from lambdas.domain.items import (
-    COUNTED_FEEDBACK_CAP,
-    HISTORY_CAP,
-    HISTORY_KEEP,
-    MESSAGE_EXPIRY_ATTRIBUTE,
-    OverrideItem,
-    as_dict,
-    message_expiry,
-)
+from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE, message_expiry
 from lambdas.domain.keys import (
     ATTENDEE_PREFIX,
     OCCURRENCE_ANSWERS_PREFIX,
@@ -40,21 +30,12 @@ from lambdas.domain.keys import (
     event_pk,
     message_key,
     occurrence_answers_key,
-    occurrence_key,
 )
-from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
 
-# The event's counters of sent emails, and the labels of their values in a request.
-COUNTERS = {"invites_sent": "invites", "updates_sent": "updates", "cancellations_sent": "cancellations"}
-COUNTER_VALUES = tuple(f":{label}" for label in COUNTERS.values())
 CONDITION_FAILED = "ConditionalCheckFailed"  # a CancellationReasons code
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-# An operation of a completion write: the record id of the attendee it records, or None for an
-# event's update (details and counters), and its TransactWriteItems entry.
-Operation = tuple[str | None, dict]
 
 
 def to_attribute_values(values: Mapping[str, Any]) -> dict[str, dict]:
@@ -64,7 +45,6 @@ def to_attribute_values(values: Mapping[str, Any]) -> dict[str, dict]:
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
-@dataclass
 class Expression:
     """The placeholders of one request: every name and value goes through #name / :value, never
     inline, so no attribute name (a reserved word, an occurrence id as a map key) and no value can
@@ -74,8 +54,9 @@ class Expression:
     as ``:<label>`` when the store or a fallback reads it back from the request (``:token``), else
     as ``:v<i>``."""
 
-    names: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}  # placeholder -> attribute name
+        self.values: dict[str, Any] = {}  # placeholder -> value
 
     def name(self, path: str) -> str:
         """The placeholders of a dotted attribute path (``pending.token`` -> ``#pending.#token``)."""
@@ -142,24 +123,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@frozen
-class Completion:
-    """A sent email to record: the attendee item, and a share of its event's counters."""
-
-    record_id: str
-    method: Method
-    uid: str
-    email: str
-    name: str
-    token: str
-    sequence: int
-    message_id: str
-    sent_at: str
-    attendee_status: AttendeeStatus  # decided by the domain (decisions.attendee_status_after)
-    event: dict[str, Any] = field(default_factory=dict)  # contract form of the details (REQUEST)
-    occurrence: str = ""  # one occurrence of a series (items.occurrence_text): not the series' details
-
-
 # ------------------------------------------------------------------------------------ reads
 
 
@@ -184,52 +147,6 @@ def attendees_query(table: str, uid: str) -> dict:
     return _items_query(table, uid, ATTENDEE_PREFIX)
 
 
-# ----------------------------------------------------------------------------------- claims
-
-
-def invite_claim(
-    table: str, uid: str, attendee: Person, sequence: int, token: str, now: float, lease: int
-) -> list[dict]:
-    """TransactItems: claim (uid, attendee) for ``sequence``, and check the event is not cancelled.
-
-    Refused when this sequence or a higher one was sent, while another claim is live, or when the
-    event was cancelled at this sequence or above: an invite racing a cancellation never slips
-    through.
-    """
-    e = Expression()
-    pending, seq = e.name("pending"), e.name("sequence")
-    claim = e.value(_pending(Method.REQUEST, token, now, sequence), "pending")
-    # The address is written with the claim so that a whole-event cancellation finds this
-    # attendee even if the function dies before recording the send.
-    email = f"{e.name('email')} = {e.value(attendee.email, 'email')}"
-    name = f"{e.name('name')} = {e.value(attendee.name, 'name')}"
-    attendee_update = e.request(
-        table,
-        attendee_key(uid, attendee.email),
-        UpdateExpression=f"SET {pending} = {claim}, {email}, {name}",
-        # Nothing more is sent to an address that hard-bounced or complained (docs/feedback.md).
-        ConditionExpression=f"(attribute_not_exists({seq}) OR {seq} < {e.value(sequence, 'seq')})"
-        f" AND {_claim_free(e, pending, now, lease)}"
-        f" AND attribute_not_exists({e.name('suppressed')})",
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-    c = Expression()
-    cancelled = c.name("cancelled_sequence")
-    event_check = c.request(
-        table,
-        event_key(uid),
-        ConditionExpression=f"attribute_not_exists({cancelled}) OR {cancelled} < {c.value(sequence, 'seq')}",
-    )
-    return [{"Update": attendee_update}, {"ConditionCheck": event_check}]
-
-
-def _claim_free(e: Expression, pending: str, now: float, lease: int) -> str:
-    """No claim on the item, or one whose lease ran out (its delivery died: taken over)."""
-    return (
-        f"(attribute_not_exists({pending}) OR {pending}.{e.name('since')} < {e.value(now - lease, 'cutoff')})"
-    )
-
-
 def occurrence_answers_query(table: str, uid: str) -> dict:
     """The first page of every occurrence answers item (the counts per occurrence) of the event."""
     return _items_query(table, uid, OCCURRENCE_ANSWERS_PREFIX)
@@ -249,60 +166,6 @@ def _items_query(table: str, uid: str, sort_key_prefix: str) -> dict:
     return e.query(table, KeyConditionExpression=condition, ConsistentRead=True)
 
 
-# Everything an override item stores besides its key (OverrideItem's fields less the uid).
-OVERRIDE_ATTRIBUTES = tuple(f.name for f in dataclasses.fields(OverrideItem) if f.name != "uid")
-
-
-def override_write(table: str, uid: str, override: dict[str, Any]) -> dict:
-    """UpdateItem: record one occurrence's change or cancellation, unless a later one is recorded.
-
-    ``override``: the OverrideItem's attributes (occurrence, sequence, ...). Writing the same
-    sequence again is allowed, so every attendee's delivery of one change may write it. An
-    UpdateItem rather than a PutItem, which the functions' roles do not hold: the attributes the
-    change does not carry are removed, so the item says exactly what the last change said."""
-    e = Expression()
-    sets, removes = [], []
-    for attribute in OVERRIDE_ATTRIBUTES:
-        if attribute in override:
-            sets.append(f"{e.name(attribute)} = {e.value(override[attribute])}")
-        else:
-            removes.append(e.name(attribute))
-    seq = e.name("sequence")
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-    return e.request(
-        table,
-        occurrence_key(uid, override["occurrence"]),
-        UpdateExpression=expression,
-        ConditionExpression=f"attribute_not_exists({seq}) OR {seq} <= {e.value(override['sequence'], 'seq')}",
-    )
-
-
-def cancellation_claim(table: str, uid: str, email: str, token: str, now: float, lease: int) -> dict:
-    """UpdateItem: claim an invited attendee for its cancellation; returns the item as it was."""
-    e = Expression()
-    pending, status = e.name("pending"), e.name("status")
-    return e.request(
-        table,
-        attendee_key(uid, email),
-        UpdateExpression=f"SET {pending} = {e.value(_pending(Method.CANCEL, token, now), 'pending')}",
-        # An expired claim without a status is an invite that may have been sent before its
-        # function died: cancel it too (decisions.receives_event_cancellation says the same).
-        ConditionExpression=f"attribute_exists({e.name(PARTITION_KEY)})"
-        f" AND ({status} = {e.value(AttendeeStatus.INVITED, 'invited')} OR attribute_exists({pending}))"
-        f" AND {_claim_free(e, pending, now, lease)}"
-        f" AND attribute_not_exists({e.name('suppressed')})",
-        ReturnValues="ALL_OLD",
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-
-
-def _pending(method: Method, token: str, now: float, sequence: int | None = None) -> dict[str, Any]:
-    pending: dict[str, Any] = {"method": method, "token": token, "since": Decimal(str(now))}
-    if sequence is not None:
-        pending["sequence"] = sequence
-    return pending
-
-
 def release(table: str, uid: str, email: str, token: str, claim: str = "pending") -> dict:
     """UpdateItem: give a claim back, if this delivery still holds it (``claim``: the send's, or a
     REFRESH answer's ``refresh_pending``)."""
@@ -314,37 +177,6 @@ def release(table: str, uid: str, email: str, token: str, claim: str = "pending"
         UpdateExpression=f"REMOVE {pending}",
         ConditionExpression=f"{pending}.{e.name('token')} = {e.value(token, 'token')}",
     )
-
-
-def event_cancellation(table: str, uid: str, cancel_sequence: int, now_iso: str) -> dict:
-    """UpdateItem: the event is cancelled at ``cancel_sequence``, unless already at or above it."""
-    e = Expression()
-    cancelled = e.name("cancelled_sequence")
-    sequence = e.value(cancel_sequence, "cs")
-    return e.request(
-        table,
-        event_key(uid),
-        UpdateExpression=f"SET {e.name('status')} = {e.value(EventStatus.CANCELLED, 'cancelled')},"
-        f" {cancelled} = {sequence}, {e.name('cancelled_at')} = {e.value(now_iso, 'now')}",
-        ConditionExpression=f"attribute_not_exists({cancelled}) OR {cancelled} < {sequence}",
-    )
-
-
-# ------------------------------------------------------------------------------ completions
-
-
-def completion_operations(table: str, completions: list[Completion]) -> list[Operation]:
-    """Every write that records a batch: one per attendee, one per email's message item, one per event.
-
-    The message items ride in the same transaction, so mapping feedback back costs no call.
-    """
-    operations: list[Operation] = [(c.record_id, attendee_completion(table, c)) for c in completions]
-    by_message = {c.message_id: c for c in completions if c.message_id}
-    operations += [
-        (c.record_id, message_mapping(table, c.message_id, c.uid, c.email, c.sent_at))
-        for c in by_message.values()
-    ]
-    return operations + [(None, op) for op in event_updates(table, completions)]
 
 
 def message_mapping(table: str, ses_message_id: str, uid: str, email: str, sent_at: str) -> dict:
@@ -364,242 +196,3 @@ def message_mapping(table: str, ses_message_id: str, uid: str, email: str, sent_
     }
     expression = "SET " + ", ".join(f"{e.name(name)} = {value}" for name, value in assignments.items())
     return {"Update": e.request(table, message_key(ses_message_id), UpdateExpression=expression)}
-
-
-def attendee_completion(table: str, c: Completion) -> dict:
-    """Record one sent email on its attendee item; only the delivery that still owns the claim may.
-
-    Its entry is appended only below HISTORY_CAP entries: DynamoDB cannot cut a list in an update,
-    and this write does not know the item. A full history refuses it, with the item (ALL_OLD), and
-    the store trims it from that copy (``history_trim``) before writing again (``retry_after_refusal``).
-    """
-    entry = {"method": c.method, "sequence": c.sequence, "at": c.sent_at, "message_id": c.message_id}
-    if c.occurrence:
-        entry["occurrence"] = c.occurrence
-    e = Expression()
-    at, empty, history = e.value(c.sent_at, "at"), e.value([], "empty"), e.name("history")
-    when = "invited_at" if c.method == Method.REQUEST else "cancelled_at"
-    sets = [
-        f"{e.name('email')} = {e.value(c.email, 'email')}",
-        f"{e.name('name')} = {e.value(c.name, 'name')}",
-        f"{e.name('status')} = {e.value(c.attendee_status, 'status')}",
-        f"{e.name('sequence')} = {e.value(c.sequence, 'seq')}",
-        f"{e.name(when)} = {at}",
-        f"{e.name('sent_at')} = {at}",
-        f"{e.name('message_id')} = {e.value(c.message_id, 'mid')}",
-        f"{history} = list_append(if_not_exists({history}, {empty}), {e.value([entry], 'entry')})",
-    ]
-    if c.method == Method.CANCEL and c.occurrence:
-        # Removed from one occurrence: every later REQUEST to them leaves it out (items.without_excluded).
-        excluded = e.name("excluded_occurrences")
-        sets.append(
-            f"{excluded} = list_append(if_not_exists({excluded}, {empty}), {e.value([c.occurrence], 'occ')})"
-        )
-    if c.method == Method.REQUEST:
-        # A new or changed invitation asks for a fresh reply (RFC 5546 §2.1.4).
-        sets.append(f"{e.name('partstat')} = {e.value(PartStat.NEEDS_ACTION, 'needs_action')}")
-    pending, cap = e.name("pending"), e.value(HISTORY_CAP, "history_cap")
-    return {
-        "Update": e.request(
-            table,
-            attendee_key(c.uid, c.email),
-            UpdateExpression="SET " + ", ".join(sets) + f" REMOVE {pending}",
-            ConditionExpression=f"{pending}.{e.name('token')} = {e.value(c.token, 'token')}"
-            f" AND (attribute_not_exists({history}) OR size({history}) < {cap})",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    }
-
-
-def still_claimed(op: dict, stored: Mapping[str, Any] | None) -> bool:
-    """Whether an attendee's completion write was refused with its claim still held by this
-    delivery: then only its history was full (``attendee_completion``)."""
-    token = op["Update"]["ExpressionAttributeValues"].get(":token", {}).get("S")
-    pending = (stored or {}).get("pending")
-    return token is not None and isinstance(pending, dict) and pending.get("token") == token
-
-
-def history_trim(table: str, key: Mapping[str, dict], token: str, history: list) -> dict:
-    """UpdateItem: keep the newest HISTORY_KEEP entries of a full history, as read, for the claim's
-    owner (``key`` as the request it trims carries it). Conditioned on the history being as read
-    (its size): an answer appended meanwhile refuses it, with the item, to trim again from that."""
-    e = Expression()
-    attribute, pending = e.name("history"), e.name("pending")
-    return e.request(
-        table,
-        from_item(key),
-        UpdateExpression=f"SET {attribute} = {e.value(list(history[-HISTORY_KEEP:]), 'kept')}",
-        ConditionExpression=f"{pending}.{e.name('token')} = {e.value(token, 'token')}"
-        f" AND size({attribute}) = {e.value(len(history), 'size')}",
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-
-
-def history_trims(table: str, operations: list[Operation], reasons: list[dict]) -> list[dict]:
-    """The trims a refused completion needs: attendees still claimed by this delivery whose history
-    is full, from the copies the refusal returned."""
-    trims = []
-    for (record_id, op), reason in zip(operations, reasons, strict=True):
-        if record_id is None or reason.get("Code") != CONDITION_FAILED or "Update" not in op:
-            continue
-        stored = from_item(reason.get("Item"))
-        history = (stored or {}).get("history")
-        if still_claimed(op, stored) and isinstance(history, list) and len(history) >= HISTORY_CAP:
-            token = op["Update"]["ExpressionAttributeValues"][":token"]["S"]
-            trims.append(history_trim(table, op["Update"]["Key"], token, history))
-    return trims
-
-
-def event_updates(table: str, completions: list[Completion]) -> list[dict]:
-    """One update per event in the batch: details from its highest sequence, counters summed.
-
-    A cancellation adds to the counters only: the event's status is set by the request that
-    cancels the whole event (``event_cancellation``), before its fan-out, never by one
-    attendee's CANCEL.
-    """
-    by_event: dict[str, list[Completion]] = {}
-    for c in completions:
-        by_event.setdefault(c.uid, []).append(c)
-    updates = []
-    for uid, group in by_event.items():
-        requests = [c for c in group if c.method == Method.REQUEST]
-        counts = {
-            "invites_sent": sum(1 for c in requests if c.sequence == 0),
-            "updates_sent": sum(1 for c in requests if c.sequence > 0),
-            "cancellations_sent": sum(1 for c in group if c.method == Method.CANCEL),
-        }
-        e = Expression()
-        parts: dict[str, str] = {}
-        # An occurrence's change is its override item's (override_write), never the series' details.
-        series_requests = [c for c in requests if not c.occurrence]
-        if series_requests:
-            latest = max(series_requests, key=lambda c: c.sequence)
-            details = {k: v for k, v in latest.event.items() if k != "sequence"}
-            at, seq = e.value(latest.sent_at, "at"), e.value(latest.sequence, "seq")
-            sets = [f"{e.name(name)} = {e.value(details[name])}" for name in sorted(details)]
-            sequence, created, cancelled = (
-                e.name("sequence"),
-                e.name("created_at"),
-                e.name("cancelled_sequence"),
-            )
-            sets += [
-                f"{sequence} = {seq}",
-                f"{e.name('status')} = {e.value(EventStatus.CONFIRMED, 'confirmed')}",
-                f"{e.name('updated_at')} = {at}",
-                f"{created} = if_not_exists({created}, {at})",
-            ]
-            parts["UpdateExpression"] = f"SET {', '.join(sets)} {_counters(e, counts)}"
-            # Details only move forward, and never over a cancellation.
-            parts["ConditionExpression"] = (
-                f"(attribute_not_exists({sequence}) OR {sequence} <= {seq})"
-                f" AND (attribute_not_exists({cancelled}) OR {cancelled} < {seq})"
-            )
-        else:
-            parts["UpdateExpression"] = _counters(e, counts)
-        updates.append({"Update": e.request(table, event_key(uid), **parts)})
-    return updates
-
-
-def _counters(e: Expression, counts: Mapping[str, int]) -> str:
-    """ADD this batch's emails to the event's counters (COUNTERS: the values' labels)."""
-    return "ADD " + ", ".join(
-        f"{e.name(counter)} {e.value(counts[counter], label)}" for counter, label in COUNTERS.items()
-    )
-
-
-def counters_only(op: dict) -> dict:
-    """An event update reduced to its counters: what is written when its details' condition fails."""
-    update = op["Update"]
-    values = from_item(update["ExpressionAttributeValues"])
-    counts = {counter: values[f":{label}"] for counter, label in COUNTERS.items()}
-    e = Expression()
-    return {
-        "Update": e.request(
-            update["TableName"], from_item(update["Key"]), UpdateExpression=_counters(e, counts)
-        )
-    }
-
-
-def retry_after_refusal(operations: list[Operation], reasons: list[dict]) -> list[Operation]:
-    """What to write again after a completion transaction was refused, given its CancellationReasons.
-
-    - an operation refused for another reason (or not at all) is retried as it was;
-    - an event update whose condition failed: a newer sequence (or a cancellation) owns the
-      details; keep them and add only this batch's counters;
-    - an attendee whose condition failed: its claim was taken over after the lease ran out, and
-      the new owner records it; dropped. Unless the refusal shows the claim still ours: its history
-      was full, which the store trims first (``history_trims``); written again.
-    """
-    retry = []
-    for (record_id, op), reason in zip(operations, reasons, strict=True):
-        if reason.get("Code") != CONDITION_FAILED:
-            retry.append((record_id, op))
-        elif record_id is None:
-            retry.append((None, counters_only(op)))
-        elif "Update" in op and still_claimed(op, from_item(reason.get("Item"))):
-            retry.append((record_id, op))
-    return retry
-
-
-# ------------------------------------------------------------------------------------- feedback
-
-
-def feedback_write(table: str, uid: str, email: str, plan: Any) -> list[dict]:
-    """TransactItems: record one feedback event (a ``lambdas.domain.feedback.FeedbackPlan``).
-
-    The attendee update is conditional on what the plan was decided from, so that redelivered and
-    concurrent copies of one event count once and an older event never overwrites a newer one:
-    the count key not yet recorded, the recorded delivery older than this one. A refusal returns
-    the item (ALL_OLD) to decide again. The event's counter is added in the same transaction.
-    """
-    e = Expression()
-    sets: list[str] = []
-    conditions = [f"attribute_exists({e.name(PARTITION_KEY)})"]
-    if plan.delivery is not None:
-        delivery_at = e.name("delivery.at")
-        sets.append(f"{e.name('delivery')} = {e.value(_stored(plan.delivery), 'delivery')}")
-        conditions.append(
-            f"(attribute_not_exists({delivery_at}) OR {delivery_at} < {e.value(plan.delivery.at, 'at')})"
-        )
-    if plan.suppression is not None:
-        suppressed = e.name("suppressed")
-        sets.append(
-            f"{suppressed} = if_not_exists({suppressed}, {e.value(_stored(plan.suppression), 'suppressed')})"
-        )
-    items: list[dict] = []
-    if plan.counter is not None:
-        counted = e.name("counted_feedback")
-        conditions.append(f"NOT contains({counted}, {e.value(plan.count_key, 'count_key')})")
-        if len(plan.counted_as_read) < COUNTED_FEEDBACK_CAP:
-            sets.append(
-                f"{counted} = list_append(if_not_exists({counted}, {e.value([], 'empty')}),"
-                f" {e.value([plan.count_key], 'counted')})"
-            )
-        else:
-            # Full: the newest keys as read, and this one. Every change to the list appends a key
-            # no other has, so its size and last key being as read means it is all as read.
-            read = plan.counted_as_read
-            kept = [*read[len(read) - COUNTED_FEEDBACK_CAP + 1 :], plan.count_key]
-            sets.append(f"{counted} = {e.value(kept, 'counted')}")
-            conditions.append(
-                f"size({counted}) = {e.value(len(read), 'counted_size')}"
-                f" AND {counted}[{len(read) - 1}] = {e.value(read[-1], 'last')}"
-            )
-        c = Expression()
-        counter = c.request(
-            table, event_key(uid), UpdateExpression=f"ADD {c.name(plan.counter)} {c.value(1, 'one')}"
-        )
-        items.append({"Update": counter})
-    attendee = e.request(
-        table,
-        attendee_key(uid, email),
-        UpdateExpression="SET " + ", ".join(sets),
-        ConditionExpression=" AND ".join(conditions),
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-    return [{"Update": attendee}, *items]
-
-
-def _stored(value: Any) -> dict[str, Any]:
-    """A model dataclass as a stored map: empty and None fields left out (they read as defaults)."""
-    return {k: v for k, v in as_dict(value).items() if v not in ("", None)}

@@ -1,5 +1,7 @@
 """The DynamoDB requests that record an answer, built as plain data (no client, no I/O), the same
-way as the send path's (``expressions.Expression``).
+way as the send path's (``expressions.Expression``). An answer for one occurrence is written by
+``occurrence_expressions``, a removed attendee's answer taken out of the counts by
+``uncount_expressions``: the paths that need them load them (docs/performance.md, "Cold start").
 
 Every write is conditioned on the items being as the decision read them ("as read"): a concurrent
 writer makes DynamoDB refuse it, and the answer is decided again on the items the refusal hands
@@ -12,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lambdas.adapters.expressions import Expression
-from lambdas.domain.contract import MAX_EMAIL
+from lambdas.domain.events import MAX_EMAIL
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     HISTORY_CAP,
@@ -22,7 +24,7 @@ from lambdas.domain.items import (
     AttendeeItem,
     EventItem,
 )
-from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key, occurrence_answers_key
+from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key
 from lambdas.domain.vocabulary import EventStatus, Method, Origin
 
 if TYPE_CHECKING:  # the send functions build a Store too: their cold start never loads the reply rules
@@ -48,7 +50,7 @@ def _history(e: Expression, entry: dict[str, Any], attendee: AttendeeItem | None
     return [f"{history} = list_append(if_not_exists({history}, {e.value([])}), {e.value([entry])})"]
 
 
-def _event_is_open(expression: Expression) -> str:
+def event_is_open(expression: Expression) -> str:
     status = expression.name("status")
     return (
         f"attribute_exists({expression.name(PARTITION_KEY)})"
@@ -156,7 +158,7 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
 
 def _event_counts(table: str, uid: str, change: ReplyChange, event: EventItem) -> dict[str, Any]:
     e = Expression()
-    condition = _event_is_open(e)
+    condition = event_is_open(e)
     counts = change.counts
     if counts is None:
         check = e.request(table, event_key(uid), ConditionExpression=condition)
@@ -175,145 +177,6 @@ def _event_counts(table: str, uid: str, change: ReplyChange, event: EventItem) -
         table, event_key(uid), UpdateExpression=expression, ConditionExpression=f"{condition} AND {epoch}"
     )
     return {"Update": {**update, **RETURN_ITEM_IF_REFUSED}}
-
-
-# ------------------------------------------------------------------------ ONE OCCURRENCE'S ANSWER
-
-
-def occurrence_reply_transaction(
-    table: str, answer, change, received: Received, attendee: AttendeeItem, tally
-) -> list[dict[str, Any]]:
-    """TransactItems for an answer to one occurrence (``change``: an OccurrenceChange): the
-    attendee's entry for it, the occurrence's counts (or nothing when none move), and a check that
-    the event is still open. Conditioned as read, like a series answer."""
-    items = [{"Update": _attendee_occurrence_reply(table, answer, change, received, attendee)}]
-    if change.counts is not None:
-        items.append({"Update": _occurrence_counts(table, answer.uid, change, tally)})
-    e = Expression()
-    check = e.request(table, event_key(answer.uid), ConditionExpression=_event_is_open(e))
-    items.append({"ConditionCheck": check})
-    return items
-
-
-def _attendee_occurrence_reply(table, answer, change, received: Received, attendee: AttendeeItem):
-    e = Expression()
-    entry = {
-        "partstat": answer.partstat,
-        "sequence": change.version,
-        "dtstamp": answer.dtstamp.isoformat(),
-        "at": received.recorded_at,
-        "message_id": received.ses_message_id,
-        "comment": (answer.comment or "")[:MAX_COMMENT],
-    }
-    if change.counted_as:
-        entry |= {"counted_as": change.counted_as, "counted_sequence": change.version}
-    replies = e.name("occurrence_replies")
-    before = attendee.occurrence_replies.get(change.occurrence)
-    conditions = [
-        f"{e.name('status')} = {e.value(attendee.status)}",
-        e.as_read("sequence", attendee.sequence),
-    ]
-    if not attendee.occurrence_replies:
-        # A nested path can only be set inside an existing map: the first answer writes the map.
-        expression = f"SET {replies} = {e.value({change.occurrence: entry})}"
-        conditions.append(f"attribute_not_exists({replies})")
-    else:
-        path = f"{replies}.{e.name(change.occurrence)}"
-        expression = f"SET {path} = {e.value(entry)}"
-        conditions.append(f"attribute_exists({replies})")
-        if before is None:
-            conditions.append(f"attribute_not_exists({path})")
-        else:
-            conditions.append(f"{path}.{e.name('dtstamp')} = {e.value(before.dtstamp)}")
-            sequence = f"{path}.{e.name('sequence')}"
-            if before.sequence is None:
-                conditions.append(f"attribute_not_exists({sequence})")
-            else:
-                conditions.append(f"{sequence} = {e.value(before.sequence)}")
-    return e.request(
-        table,
-        attendee_key(answer.uid, answer.attendee),
-        UpdateExpression=expression,
-        ConditionExpression=" AND ".join(conditions),
-    )
-
-
-def _occurrence_counts(table: str, uid: str, change, tally) -> dict[str, Any]:
-    e = Expression()
-    counts = change.counts
-    epoch = e.as_read("replies_sequence", tally.replies_sequence if tally else None)
-    occurrence = f"{e.name('occurrence')} = {e.value(change.occurrence)}"
-    if counts.reset_to is not None:
-        sets = [f"{e.name(counter)} = {e.value(value)}" for counter, value in sorted(counts.reset_to.items())]
-        sets.append(f"{e.name('replies_sequence')} = {e.value(counts.version)}")
-        expression = "SET " + ", ".join([occurrence, *sets])
-    else:
-        adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(counts.deltas.items())]
-        expression = f"SET {occurrence} ADD " + ", ".join(adds)
-    return e.request(
-        table,
-        occurrence_answers_key(uid, change.occurrence),
-        UpdateExpression=expression,
-        ConditionExpression=epoch,
-    )
-
-
-# ------------------------------------------------------------------------- A REMOVED ATTENDEE
-
-
-def uncount_transaction(
-    table: str, uid: str, attendee: AttendeeItem, deltas: dict[str, int], event: EventItem
-) -> list[dict[str, Any]]:
-    """TransactItems: clear the attendee's ``counted_as`` and take it out of the event's counts,
-    both conditioned as read (a concurrent answer or a new version refuses it: decide again)."""
-    e = Expression()
-    attendee_update = e.request(
-        table,
-        attendee_key(uid, attendee.email),
-        UpdateExpression=f"REMOVE {e.name('counted_as')}, {e.name('counted_sequence')}",
-        ConditionExpression=(
-            f"{e.as_read('counted_as', attendee.counted_as)}"
-            f" AND {e.as_read('counted_sequence', attendee.counted_sequence)}"
-        ),
-    )
-    return [{"Update": attendee_update}, *_subtract(table, event_key(uid), deltas, event.replies_sequence)]
-
-
-def _subtract(table: str, key: dict, deltas: dict[str, int], replies_sequence) -> list[dict[str, Any]]:
-    """The counts item's update by ``deltas``, conditioned on the version its counts describe as
-    read (none when there is nothing to take out)."""
-    if not deltas:
-        return []
-    e = Expression()
-    adds = [f"{e.name(counter)} {e.value(delta)}" for counter, delta in sorted(deltas.items())]
-    update = e.request(
-        table,
-        key,
-        UpdateExpression="ADD " + ", ".join(adds),
-        ConditionExpression=e.as_read("replies_sequence", replies_sequence),
-    )
-    return [{"Update": update}]
-
-
-def occurrence_uncount_transaction(
-    table: str, uid: str, attendee: AttendeeItem, occurrence: str, deltas: dict[str, int], tally
-) -> list[dict[str, Any]]:
-    """TransactItems: clear the counted mark of the attendee's answer to one occurrence and take
-    it out of that occurrence's counts, both conditioned as read."""
-    entry = attendee.occurrence_replies[occurrence]
-    e = Expression()
-    path = f"{e.name('occurrence_replies')}.{e.name(occurrence)}"
-    attendee_update = e.request(
-        table,
-        attendee_key(uid, attendee.email),
-        UpdateExpression=f"REMOVE {path}.{e.name('counted_as')}, {path}.{e.name('counted_sequence')}",
-        ConditionExpression=(
-            f"{path}.{e.name('dtstamp')} = {e.value(entry.dtstamp)}"
-            f" AND {path}.{e.name('counted_as')} = {e.value(entry.counted_as)}"
-        ),
-    )
-    tally_key = occurrence_answers_key(uid, occurrence)
-    return [{"Update": attendee_update}, *_subtract(table, tally_key, deltas, tally.replies_sequence)]
 
 
 # -------------------------------------------------------------------------------- UNVERIFIED

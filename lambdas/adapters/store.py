@@ -1,6 +1,13 @@
-"""DynamoDB single-table adapter, the one store of every function: sends the requests
-``expressions`` (the send path, feedback) and ``reply_expressions`` (answers) build, returns typed
-items, and turns a refused conditional write into :class:`Refused` with the items as they are now.
+"""DynamoDB single-table adapter, the one store of every function: sends the requests the
+``*_expressions`` modules build, returns typed items, and turns a refused conditional write into
+:class:`Refused` with the items as they are now.
+
+The reads and the writes every function shares are built by ``expressions``; a write only one
+function makes is built by that function's module (``send_expressions``, ``reply_expressions``,
+``feedback_expressions``, and for rarer paths ``occurrence_expressions``, ``uncount_expressions``),
+which the method imports when it runs. A function's handler loads its own at import, through the
+code that calls it, so no function compiles another's requests at its cold start
+(docs/performance.md, "Cold start").
 
 Writes per delivered email: one claim (a conditional write) before the send, and one share of a
 batch-wide TransactWriteItems after it, which records every attendee of the batch and adds each
@@ -23,16 +30,14 @@ from botocore.exceptions import ClientError
 from lambdas.adapters import expressions
 from lambdas.adapters.expressions import (
     CONDITION_FAILED,
-    Completion,
-    Operation,
     from_item,
     message_mapping,
     read_attendee,
     read_event,
     read_occurrence_answers,
 )
-from lambdas.domain.contract import Person
 from lambdas.domain.decide_again import Refused
+from lambdas.domain.events import Person
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import (
     HISTORY_CAP,
@@ -52,6 +57,7 @@ from lambdas.domain.keys import (
 
 if TYPE_CHECKING:
     from lambdas.adapters.reply_expressions import Received
+    from lambdas.adapters.send_expressions import Completion, Operation
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
 
@@ -91,7 +97,9 @@ class Store:
         One TransactWriteItems: the conditional claim on the attendee item and a ConditionCheck on the
         event item, so an invite racing a cancellation can never slip through.
         """
-        items = expressions.invite_claim(self._table, uid, attendee, sequence, token, now, lease)
+        from lambdas.adapters import send_expressions as sends
+
+        items = sends.invite_claim(self._table, uid, attendee, sequence, token, now, lease)
         try:
             self._transact(items)
         except TransactionRefused as refused:
@@ -105,7 +113,9 @@ class Store:
 
     def claim_cancellation(self, uid: str, email: str, token: str, now: float, lease: int) -> ClaimResult:
         """Own an invited attendee for its cancellation. On success ``attendee`` is the item before."""
-        return self._claim(uid, expressions.cancellation_claim(self._table, uid, email, token, now, lease))
+        from lambdas.adapters import send_expressions as sends
+
+        return self._claim(uid, sends.cancellation_claim(self._table, uid, email, token, now, lease))
 
     def release(self, uid: str, email: str, token: str) -> None:
         """Give a claim back after a failed send, so the redelivery need not wait for the lease."""
@@ -115,21 +125,25 @@ class Store:
 
     def complete(self, completions: list[Completion]) -> CompletionReport:
         """Record a batch of sent emails, in as few TransactWriteItems calls as the batch allows."""
+        from lambdas.adapters import send_expressions as sends
+
         report = CompletionReport()
         if not completions:
             return report
-        operations = expressions.completion_operations(self._table, completions)
+        operations = sends.completion_operations(self._table, completions)
         for start in range(0, len(operations), TRANSACTION_LIMIT):
             self._complete_chunk(operations[start : start + TRANSACTION_LIMIT], report)
         return report
 
     def _complete_chunk(self, operations: list[Operation], report: CompletionReport) -> None:
+        from lambdas.adapters import send_expressions as sends
+
         try:
             self._transact([op for _, op in operations])
             return
         except TransactionRefused as refused:
-            self._trim_histories(expressions.history_trims(self._table, operations, refused.reasons))
-            retry = expressions.retry_after_refusal(operations, refused.reasons)
+            self._trim_histories(sends.history_trims(self._table, operations, refused.reasons))
+            retry = sends.retry_after_refusal(operations, refused.reasons)
             if not retry:
                 return
             try:
@@ -144,6 +158,8 @@ class Store:
         """Trim each full history (``expressions.history_trim``), trimming again from the item a
         refusal returns while the claim is still ours. Best effort: the completion written next
         decides, and reports what it could not record."""
+        from lambdas.adapters import send_expressions as sends
+
         for trim in trims:
             for _ in range(CONFLICT_ATTEMPTS):
                 try:
@@ -156,13 +172,15 @@ class Store:
                         _code(error) != "ConditionalCheckFailedException"
                         or not isinstance(history, list)
                         or len(history) < HISTORY_CAP
-                        or not expressions.still_claimed({"Update": trim}, stored)
+                        or not sends.still_claimed({"Update": trim}, stored)
                     ):
                         break
                     token = trim["ExpressionAttributeValues"][":token"]["S"]
-                    trim = expressions.history_trim(self._table, trim["Key"], token, history)
+                    trim = sends.history_trim(self._table, trim["Key"], token, history)
 
     def _complete_one_by_one(self, operations: list[Operation], report: CompletionReport) -> None:
+        from lambdas.adapters import send_expressions as sends
+
         for record_id, op in operations:
             try:
                 try:
@@ -171,12 +189,10 @@ class Store:
                     if _code(error) != "ConditionalCheckFailedException":
                         raise
                     if record_id is None:
-                        self._db.update_item(**expressions.counters_only(op)["Update"])
+                        self._db.update_item(**sends.counters_only(op)["Update"])
                     elif _still_ours(op, error):  # only its history was full: trim, write again
                         refusal = {"Code": CONDITION_FAILED, "Item": error.response.get("Item")}
-                        self._trim_histories(
-                            expressions.history_trims(self._table, [(record_id, op)], [refusal])
-                        )
+                        self._trim_histories(sends.history_trims(self._table, [(record_id, op)], [refusal]))
                         self._db.update_item(**op["Update"])
             except ClientError as error:
                 if record_id is None:
@@ -223,7 +239,9 @@ class Store:
 
     def record_override(self, uid: str, override: dict[str, Any]) -> None:
         """Record an occurrence's change or cancellation; a later one already recorded wins."""
-        self._update_if(expressions.override_write(self._table, uid, override))
+        from lambdas.adapters import send_expressions as sends
+
+        self._update_if(sends.override_write(self._table, uid, override))
 
     def get_message(self, ses_message_id: str) -> MessageItem | None:
         """Which attendee an email went to, by its SES message id (written when the send is recorded)."""
@@ -240,8 +258,10 @@ class Store:
     def record_feedback(self, uid: str, email: str, plan) -> Refused[AttendeeItem | None] | None:
         """Write a ``FeedbackPlan`` in one TransactWriteItems; None when written, else the attendee
         item as the refusal returned it (None: gone)."""
+        from lambdas.adapters.feedback_expressions import feedback_write
+
         try:
-            self._transact(expressions.feedback_write(self._table, uid, email, plan))
+            self._transact(feedback_write(self._table, uid, email, plan))
         except TransactionRefused as refused:
             return Refused(_attendee(uid, from_item(refused.reasons[0].get("Item"))))
         return None
@@ -258,10 +278,6 @@ class Store:
         )
         event, attendee = (from_item(r.get("Item")) for r in response["Responses"])
         return _event(uid, event), _attendee(uid, attendee)
-
-    # The writes that record answers import their requests (reply_expressions) when they run, at the
-    # first answer recorded: the send functions and record feedback never record one, so their cold
-    # starts skip that module (docs/performance.md, "Cold start").
 
     def record_reply(
         self, answer, change, received: Received, event: EventItem, attendee: AttendeeItem | None
@@ -298,25 +314,25 @@ class Store:
     ) -> bool:
         """Write an answer for one occurrence and move its counts; False when any item changed
         since it was read (decide again on a new read)."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.occurrence_expressions import occurrence_reply_transaction
 
-        items = answers.occurrence_reply_transaction(self._table, answer, change, received, attendee, tally)
+        items = occurrence_reply_transaction(self._table, answer, change, received, attendee, tally)
         return self._transact_if(items)
 
     def uncount(self, uid: str, attendee: AttendeeItem, deltas: dict[str, int], event: EventItem) -> bool:
         """Clear a removed attendee's counted answer and take it out of the event's counts; False
         when either item changed since it was read."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.uncount_expressions import uncount_transaction
 
-        return self._transact_if(answers.uncount_transaction(self._table, uid, attendee, deltas, event))
+        return self._transact_if(uncount_transaction(self._table, uid, attendee, deltas, event))
 
     def uncount_occurrence(
         self, uid: str, attendee: AttendeeItem, occurrence: str, deltas: dict[str, int], tally
     ) -> bool:
         """As ``uncount``, for the attendee's answer to one occurrence and that occurrence's counts."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.uncount_expressions import occurrence_uncount_transaction
 
-        items = answers.occurrence_uncount_transaction(self._table, uid, attendee, occurrence, deltas, tally)
+        items = occurrence_uncount_transaction(self._table, uid, attendee, occurrence, deltas, tally)
         return self._transact_if(items)
 
     def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
@@ -368,7 +384,9 @@ class Store:
 
     def mark_event_cancelled(self, uid: str, cancel_sequence: int, now_iso: str) -> None:
         """Set status=CANCELLED and the sequence below which invites are stale, if not already higher."""
-        self._update_if(expressions.event_cancellation(self._table, uid, cancel_sequence, now_iso))
+        from lambdas.adapters import send_expressions as sends
+
+        self._update_if(sends.event_cancellation(self._table, uid, cancel_sequence, now_iso))
 
     # --------------------------------------------------------------------------------- plumbing
 
@@ -444,7 +462,9 @@ def _code(error: ClientError) -> str:
 
 def _still_ours(op: dict, refused: ClientError) -> bool:
     """A refused attendee write whose claim is still this delivery's (the refusal's ALL_OLD item)."""
-    return "Update" in op and expressions.still_claimed(op, from_item(refused.response.get("Item")))
+    from lambdas.adapters.send_expressions import still_claimed
+
+    return "Update" in op and still_claimed(op, from_item(refused.response.get("Item")))
 
 
 def _event(uid: str, stored: dict[str, Any] | None) -> EventItem | None:

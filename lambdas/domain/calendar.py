@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event, vCalAddress
 
-from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.events import EventDetails, Person
 from lambdas.domain.frozen import frozen
 from lambdas.domain.icaltime import add_time
 from lambdas.domain.vocabulary import EventStatus, Method, PartStat

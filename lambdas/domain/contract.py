@@ -9,26 +9,17 @@ is what makes header and iCalendar injection impossible further down.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from lambdas.domain.envelopes import decode_body
+from lambdas.domain.events import MAX_EMAIL, EventDetails, Person
 from lambdas.domain.frozen import frozen
-from lambdas.domain.validation import (
-    ErrorCollector,
-    FieldError,
-    header_text,
-    read_text,
-    read_timezone,
-    read_when,
-)
-
-if TYPE_CHECKING:
-    # The recurrence rules are imported by the first series or occurrence only: a single event's
-    # cold start never loads them (docs/performance.md, "Cold start").
-    from lambdas.domain.recurrence import Recurrence
+from lambdas.domain.readers import ErrorCollector, header_text, read_text, read_timezone, read_when
+from lambdas.domain.validation import FieldError
+from lambdas.domain.vocabulary import CancelIntent
 
 MAX_ATTENDEES = 1000
 MAX_UID = 255
@@ -36,7 +27,6 @@ MAX_SUMMARY = 255
 MAX_LOCATION = 255
 MAX_NAME = 128
 MAX_DESCRIPTION = 8000
-MAX_EMAIL = 254
 MAX_SEQUENCE = 2**31 - 1  # RFC 5545 SEQUENCE is an INTEGER (signed 32-bit)
 
 # Dot-atom addresses only (RFC 5322 §3.4.1 without quoted strings or comments). Rejecting the exotic
@@ -47,66 +37,6 @@ _EMAIL = (
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
-
-
-@frozen
-class Person:
-    email: str
-    name: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"email": self.email, "name": self.name} if self.name else {"email": self.email}
-
-
-@frozen
-class EventDetails:
-    uid: str
-    sequence: int
-    summary: str
-    start: date | datetime
-    end: date | datetime
-    organizer: Person
-    description: str = ""
-    location: str = ""
-    timezone: str = ""
-    # A series: its RRULE value and the starts it leaves out (lambdas/domain/recurrence.py).
-    rrule: str = ""
-    exdates: tuple[date | datetime, ...] = ()
-    # One occurrence of a series changed: its original start (the RECURRENCE-ID); start, end and
-    # the details are the occurrence's own.
-    occurrence: date | datetime | None = None
-
-    @property
-    def all_day(self) -> bool:
-        return not isinstance(self.start, datetime)
-
-    @property
-    def recurrence(self) -> Recurrence | None:
-        """The series as a ``Recurrence``, or None for a single event or one occurrence."""
-        if not self.rrule:
-            return None
-        from lambdas.domain.recurrence import Recurrence
-
-        return Recurrence(self.rrule, self.start, self.exdates)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The contract form of the event, as stored and as re-enqueued on fan-out."""
-        data: dict[str, Any] = {
-            "uid": self.uid,
-            "sequence": self.sequence,
-            "summary": self.summary,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "organizer": self.organizer.as_dict(),
-        }
-        for name in ("description", "location", "timezone", "rrule"):
-            if value := getattr(self, name):
-                data[name] = value
-        if self.exdates:
-            data["exdates"] = [value.isoformat() for value in self.exdates]
-        if self.occurrence is not None:
-            data["occurrence"] = self.occurrence.isoformat()
-        return data
 
 
 @frozen
@@ -123,19 +53,6 @@ class InviteFanOut:
 
     event: EventDetails
     attendees: tuple[Person, ...]
-
-
-class CancelIntent(StrEnum):
-    """What a cancellation asks for; see docs/message-contract.md."""
-
-    # The uid alone, or scope "event" without an attendee: the event is cancelled and every
-    # invited attendee is sent a CANCEL with STATUS:CANCELLED (fanned out, one per attendee).
-    CANCEL_EVENT = "cancel-event"
-    # A producer naming an attendee: that attendee is removed from an event that goes on for
-    # everyone else (a CANCEL without STATUS, RFC 5546 §3.2.5); the event item is not cancelled.
-    REMOVE_ATTENDEE = "remove-attendee"
-    # One attendee's share of a whole-event cancellation: a CANCEL with STATUS:CANCELLED.
-    NOTIFY_CANCELLED = "notify-cancelled"
 
 
 class CancelScope(StrEnum):

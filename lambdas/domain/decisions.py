@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from lambdas.domain.contract import CancelIntent
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.outcomes import RETRIED, Outcome, SharedOutcome
-from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState, EventStatus, Method
+from lambdas.domain.vocabulary import (
+    AttendeeStatus,
+    CancelIntent,
+    EventStatus,
+    Method,
+)
 
 
 class SendOutcome(Outcome):
@@ -74,34 +78,6 @@ def classify_refused_cancellation(attendee: AttendeeItem | None, now: float, lea
     if attendee.suppressed is not None:
         return SendOutcome.SUPPRESSED
     return SendOutcome.SKIPPED
-
-
-# ---------------------------------------------------------------------------------- suppression
-
-
-def suppresses(state: DeliveryState | None, bounce_type: BounceType | None) -> bool:
-    """Whether feedback means "never send to this address again": a Permanent bounce (SES's own
-    account-level suppression list is one: subtype OnAccountSuppressionList) or a complaint.
-
-    A Transient or Undetermined bounce (a full mailbox, a server down) and a delay do not: SES
-    already retried, and the next email may well arrive.
-    """
-    return state is DeliveryState.COMPLAINED or (
-        state is DeliveryState.BOUNCED and bounce_type is BounceType.PERMANENT
-    )
-
-
-def suppression_fields(attendee: AttendeeItem | None) -> dict[str, str]:
-    """Why an attendee's email was not sent, for the ``suppressed`` log line."""
-    suppressed = attendee.suppressed if attendee else None
-    if suppressed is None:
-        return {}
-    reason = suppressed.reason.value if suppressed.reason else "unknown"
-    return {
-        "reason": f"{reason}: {suppressed.detail}" if suppressed.detail else reason,
-        "suppressedAt": suppressed.at,
-        "suppressedBy": suppressed.message_id,
-    }
 
 
 def superseded_by_update(before: AttendeeItem | None, cancel_sequence: int | None) -> bool:

@@ -14,11 +14,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lambdas.domain.decisions import suppresses
 from lambdas.domain.envelopes import decode_body
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import AttendeeItem, Delivery, Suppression
 from lambdas.domain.outcomes import RETRIED, Outcome
+from lambdas.domain.suppression import suppresses
 from lambdas.domain.validation import CONTROL_CHARACTERS, FieldError, InvalidRequest
 from lambdas.domain.vocabulary import BounceType, DeliveryState
 

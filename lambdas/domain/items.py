@@ -25,7 +25,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lambdas.domain.contract import EventDetails, Person
+from lambdas.domain.events import EventDetails, Person
 from lambdas.domain.frozen import frozen
 from lambdas.domain.vocabulary import (
     AttendeeStatus,
@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 # ----------------------------------------------------------------------------------- bounds
 # Every attribute that grows as time goes by has one cap, here; the writes that grow it enforce it
-# (lambdas/adapters/expressions.py, reply_expressions.py), and docs/data-model.md ("Bounds") adds
+# (the requests of lambdas/adapters/*_expressions.py), and docs/data-model.md ("Bounds") adds
 # up the worst-case item size they allow. DynamoDB refuses any write that would take an item past
 # 400 KB, so an item without bounds would, one day, refuse every send to its attendee.
 

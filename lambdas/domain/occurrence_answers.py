@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from lambdas.domain.contract import EventDetails
+from lambdas.domain.events import EventDetails
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, occurrence_text
 from lambdas.domain.replies import (

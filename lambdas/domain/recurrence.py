@@ -20,7 +20,8 @@ from dateutil import rrule as dateutil_rrule
 from lambdas.domain.frozen import frozen
 
 # The readers the contract uses too, so that an exdate is read exactly as start is.
-from lambdas.domain.validation import CONTROL, ErrorCollector, FieldError, read_when
+from lambdas.domain.readers import ErrorCollector, read_when
+from lambdas.domain.validation import CONTROL, FieldError
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")

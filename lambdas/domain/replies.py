@@ -18,10 +18,10 @@ import logging
 from datetime import datetime
 from typing import Protocol
 
-from lambdas.domain.decisions import suppression_fields
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import REFRESHED_CAP, AttendeeItem, EventItem
 from lambdas.domain.outcomes import RETRIED, Outcome
+from lambdas.domain.suppression import suppression_fields
 from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
 
 

@@ -1,4 +1,5 @@
-"""The words the functions write into emails and into the table, each spelled once.
+"""The words the functions write into emails and into the table, and the intents of the requests
+they read, each spelled once.
 
 They are StrEnums: a member compares equal to its value, so what was stored as a plain string
 reads back as the member, and the member is written as the plain string.
@@ -66,3 +67,17 @@ class BounceType(StrEnum):
     PERMANENT = "Permanent"
     TRANSIENT = "Transient"
     UNDETERMINED = "Undetermined"
+
+
+class CancelIntent(StrEnum):
+    """What a cancellation asks for (``contract.parse_cancellation`` reads it); see
+    docs/message-contract.md."""
+
+    # The uid alone, or scope "event" without an attendee: the event is cancelled and every
+    # invited attendee is sent a CANCEL with STATUS:CANCELLED (fanned out, one per attendee).
+    CANCEL_EVENT = "cancel-event"
+    # A producer naming an attendee: that attendee is removed from an event that goes on for
+    # everyone else (a CANCEL without STATUS, RFC 5546 §3.2.5); the event item is not cancelled.
+    REMOVE_ATTENDEE = "remove-attendee"
+    # One attendee's share of a whole-event cancellation: a CANCEL with STATUS:CANCELLED.
+    NOTIFY_CANCELLED = "notify-cancelled"

@@ -16,33 +16,26 @@ from typing import Any
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import Pair
-from lambdas.domain.decide_again import DECIDE_ATTEMPTS, Refused, decide_and_write
-from lambdas.domain.decisions import itip_status
+from lambdas.domain.decide_again import Refused, decide_and_write
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
 from lambdas.domain.inbound.origin import check_origin
 from lambdas.domain.inbound.trust import Trust, TrustLevel, condemned_by_verdicts, trust
-from lambdas.domain.items import AttendeeItem, EventItem, series_with_overrides, without_excluded
-from lambdas.domain.occurrence_answers import answered_occurrence, decide_occurrence_reply, one_occurrence
-from lambdas.domain.outcomes import Outcome, SharedOutcome
+from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.replies import (
     Refusal,
     ReplyOutcome,
     decide_counter,
-    decide_refresh,
     decide_reply,
     decide_unverified,
-    event_refusal,
 )
 from lambdas.domain.validation import FieldError, InvalidRequest
-from lambdas.domain.vocabulary import Method, PartStat
+from lambdas.domain.vocabulary import Method
+from lambdas.record_reply.answers import Answered, contended, refused
 from lambdas.runtime.batch import RecordResult
-from lambdas.runtime.delivery import send_itip
 from lambdas.runtime.services import Services
 
 MAX_SUBJECT_LOGGED = 200
-
-Answered = tuple[Outcome, dict[str, Any]]
 
 
 def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordResult:
@@ -145,16 +138,6 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
     return outcome, {**fields, **more}
 
 
-def _refused(refusal: Refusal) -> Answered:
-    return refusal.outcome, {"reason": refusal.reason}
-
-
-def _contended(what: str) -> Answered:
-    return SharedOutcome.RETRY_LATER, {
-        "reason": f"{what} changed under every one of {DECIDE_ATTEMPTS} attempts: decided again later"
-    }
-
-
 def _kept_on_attendee(
     services: Services,
     answer: CalendarAnswer,
@@ -177,8 +160,8 @@ def _kept_on_attendee(
         write=write,
     )
     if settled is None:
-        return _contended("the attendee item")
-    return _refused(settled.decision) if not settled.written else None
+        return contended("the attendee item")
+    return refused(settled.decision) if not settled.written else None
 
 
 def _reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
@@ -189,38 +172,11 @@ def _reply(services: Services, answer: CalendarAnswer, received: Received) -> An
         write=lambda change, items: services.store.record_reply(answer, change, received, *items),
     )
     if settled is None:
-        return _contended("the event or attendee item")
+        return contended("the event or attendee item")
     change = settled.decision
     if not settled.written:
-        return _refused(change)
+        return refused(change)
     return change.outcome, {"countedAs": change.counted_as, "version": change.version}
-
-
-def _occurrence_reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
-    """An answer for one occurrence: recorded for it and counted in its own counts; the series
-    answer is left as it is (docs/replies.md, "Answers per occurrence")."""
-    guess = answer.recurrence_id  # UTC when it had a zone: the table's form for a zoned series
-    for _ in range(DECIDE_ATTEMPTS):
-        event, attendee, tally = services.store.occurrence_items(answer.uid, answer.attendee, guess)
-        refused = event_refusal(event)
-        if refused:
-            return _refused(refused)
-        occurrence = answered_occurrence(answer.recurrence_id, event, attendee)
-        if isinstance(occurrence, Refusal):
-            return _refused(occurrence)
-        if occurrence != guess:  # floating, or a date: read the occurrence's own counts
-            guess = occurrence
-            event, attendee, tally = services.store.occurrence_items(answer.uid, answer.attendee, occurrence)
-        change = decide_occurrence_reply(answer, occurrence, event, attendee, tally)
-        if isinstance(change, Refusal):
-            return _refused(change)
-        if services.store.record_occurrence_reply(answer, change, received, attendee, tally):
-            return ReplyOutcome.RECORDED, {
-                "occurrence": occurrence,
-                "countedAs": change.counted_as,
-                "version": change.version,
-            }
-    return _contended("the occurrence's items")
 
 
 def _unverified(services: Services, answer: CalendarAnswer, trusted: Trust, received: Received) -> Answered:
@@ -247,68 +203,18 @@ def _counter(services: Services, answer: CalendarAnswer, received: Received) -> 
     )
 
 
+def _occurrence_reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
+    # Loaded by the first answer for one occurrence: most answers are the whole event's or series'.
+    from lambdas.record_reply.occurrence import record_occurrence_reply
+
+    return record_occurrence_reply(services, answer, received)
+
+
 def _refresh(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
-    """Send the latest REQUEST again (same SEQUENCE), once per REFRESH mail, whatever redelivers it."""
-    uid, email, inbound = answer.uid, answer.attendee, received.ses_message_id
-    now, token, lease = services.clock(), services.new_token(), services.settings.claim_lease_seconds
-    event, attendee = services.store.event_and_attendee(uid, email)
-    sequence = decide_refresh(event, attendee, inbound, now.timestamp(), lease)
-    if isinstance(sequence, Refusal):
-        return _refused(sequence)
-    details = event.details()  # before the claim: stored details too thin to render hold nothing
-    if details is None:
-        return ReplyOutcome.UNKNOWN_EVENT, {"reason": "the stored event has too few details to send again"}
-    occurrence = None
-    if answer.recurrence_id:  # "this event only": that occurrence is sent again, as it stands
-        occurrence = answered_occurrence(answer.recurrence_id, event, attendee)
-        if isinstance(occurrence, Refusal):
-            return _refused(occurrence)
-    claim = services.store.claim_refresh(uid, email, sequence, inbound, token, now.timestamp(), lease)
-    if not claim.claimed:
-        # Refused: the same rules, on the attendee item as the refusal returned it. Not claimed
-        # again here: the details to send were read with the item before it changed.
-        again = decide_refresh(event, claim.attendee, inbound, now.timestamp(), lease)
-        if isinstance(again, Refusal):
-            return _refused(again)
-        return SharedOutcome.RETRY_LATER, {"reason": "the attendee item changed: decide again later"}
-    overrides = ()
-    if details.recurrence is not None:  # the series as it stands: its changed and cancelled occurrences
-        details, overrides = series_with_overrides(details, services.store.overrides(uid))
-        details, overrides = without_excluded(details, overrides, attendee.excluded_occurrences)
-    if occurrence is not None:
-        details, overrides = one_occurrence(details, overrides, occurrence), ()
-    # The REFRESH is the one answer that sends an email: the rendering is loaded by the first one.
-    from lambdas.domain.calendar import ItipMessage
+    # Loaded by the first REFRESH, the one answer that sends an email (with the rendering).
+    from lambdas.record_reply.refresh import send_again
 
-    itip = ItipMessage(
-        method=Method.REQUEST,
-        event=details,
-        attendee=attendee.person,
-        sequence=sequence,
-        organizer_mailbox=services.settings.rsvp_email,
-        dtstamp=now,
-        status=itip_status(Method.REQUEST),
-        attendee_partstat=_partstat_for(attendee, occurrence) or PartStat.NEEDS_ACTION,
-        overrides=overrides,
-    )
-    release = lambda: services.store.release_refresh(uid, email, token)  # noqa: E731
-    message_id = send_itip(services, itip, release=release)
-    entry = {
-        "method": Method.REQUEST,
-        "sequence": sequence,
-        "at": now.isoformat(timespec="seconds"),
-        "message_id": message_id,
-        "refresh_of": inbound,
-    }
-    # Refused only if the lease ran out and a redelivery took over: it records its own send.
-    services.store.record_refresh(uid, email, inbound, token, entry)
-    return ReplyOutcome.REFRESHED, {"sentMessageId": message_id}
-
-
-def _partstat_for(attendee, occurrence: str | None) -> PartStat | None:
-    """The answer the organizer has from the attendee: for one occurrence, its own if any."""
-    reply = attendee.occurrence_replies.get(occurrence) if occurrence else None
-    return reply.partstat if reply is not None and reply.partstat else attendee.partstat
+    return send_again(services, answer, received)
 
 
 _STEPS = {Method.REPLY: _reply, Method.COUNTER: _counter, Method.REFRESH: _refresh}

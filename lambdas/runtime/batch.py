@@ -14,15 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lambdas.adapters.expressions import Completion
 from lambdas.adapters.mailer import SendThrottled
 from lambdas.adapters.store import CompletionReport
 from lambdas.domain.envelopes import decode_body
 from lambdas.domain.frozen import frozen
 from lambdas.domain.outcomes import Outcome, SharedOutcome
 from lambdas.domain.validation import InvalidRequest
+
+if TYPE_CHECKING:
+    from lambdas.adapters.send_expressions import Completion
 
 
 @frozen
@@ -34,7 +36,7 @@ class RecordResult:
 
 RecordHandler = Callable[[dict[str, Any]], RecordResult]
 DeadLetter = Callable[[dict[str, Any], InvalidRequest], None]
-Complete = Callable[[list[Completion]], CompletionReport]
+Complete = Callable[[list["Completion"]], CompletionReport]
 PutBack = Callable[[dict[str, Any], SendThrottled], int]  # -> the delay, in seconds
 
 

@@ -24,13 +24,13 @@ from lambdas.domain.decisions import (
     occurrence_cancellation_sequence,
     receives_event_cancellation,
     superseded_by_update,
-    suppression_fields,
 )
 from lambdas.domain.items import AttendeeItem, EventItem, occurrence_text
+from lambdas.domain.suppression import suppression_fields
 from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
-from lambdas.runtime.delivery import fan_out, send_claimed
+from lambdas.runtime.sends import fan_out, send_claimed
 from lambdas.runtime.services import Services
 
 # A cancellation that carries only the uid needs the event the invite function stored.

@@ -11,13 +11,13 @@ from lambdas.domain.decisions import (
     classify_refused_invite,
     itip_status,
     stale_occurrence_change,
-    suppression_fields,
 )
 from lambdas.domain.items import occurrence_text, series_with_overrides, without_excluded
+from lambdas.domain.suppression import suppression_fields
 from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.runtime.batch import RecordResult
-from lambdas.runtime.delivery import fan_out, send_claimed
+from lambdas.runtime.sends import fan_out, send_claimed
 from lambdas.runtime.services import Services
 
 if TYPE_CHECKING:

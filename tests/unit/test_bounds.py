@@ -17,21 +17,18 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdas.adapters import expressions, reply_expressions
+from lambdas.adapters import feedback_expressions, reply_expressions, send_expressions
 from lambdas.adapters import store as store_module
-from lambdas.adapters.expressions import (
+from lambdas.adapters.expressions import from_item, message_mapping, read_attendee, to_attribute_values
+from lambdas.adapters.feedback_expressions import feedback_write
+from lambdas.adapters.reply_expressions import Received
+from lambdas.adapters.send_expressions import (
     Completion,
     attendee_completion,
-    feedback_write,
-    from_item,
     history_trim,
     history_trims,
-    message_mapping,
-    read_attendee,
     retry_after_refusal,
-    to_attribute_values,
 )
-from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.feedback import FeedbackEvent, plan_feedback
@@ -213,7 +210,7 @@ def test_the_scenario_leaves_the_same_items_on_moto(account, monkeypatch):
     """The in-memory table is checked against moto: small caps, so that every trim and window
     rewrite happens within a few dozen calls."""
     small = {"HISTORY_CAP": 8, "HISTORY_KEEP": 3, "COUNTED_FEEDBACK_CAP": 5}
-    for module in (expressions, store_module):
+    for module in (send_expressions, feedback_expressions, store_module):
         for name, value in small.items():
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, value)

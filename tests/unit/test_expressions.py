@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from lambdas.adapters.expressions import (
+from lambdas.adapters.expressions import from_item, to_attribute_values
+from lambdas.adapters.send_expressions import (
     COUNTERS,
     Completion,
     attendee_completion,
@@ -10,11 +11,9 @@ from lambdas.adapters.expressions import (
     completion_operations,
     counters_only,
     event_updates,
-    from_item,
     invite_claim,
     override_write,
     retry_after_refusal,
-    to_attribute_values,
 )
 from lambdas.domain.contract import Person
 from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE

@@ -10,14 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from lambdas.adapters.expressions import feedback_write, from_item
+from lambdas.adapters.expressions import from_item
+from lambdas.adapters.feedback_expressions import feedback_write
 from lambdas.adapters.mailer import Mailer
 from lambdas.domain.decisions import (
     SendOutcome,
     classify_refused_cancellation,
     classify_refused_invite,
-    suppresses,
-    suppression_fields,
 )
 from lambdas.domain.feedback import (
     FeedbackOutcome,
@@ -31,10 +30,11 @@ from lambdas.domain.feedback import (
 from lambdas.domain.items import AttendeeItem, Delivery, EventItem, MessageItem, Suppression
 from lambdas.domain.keys import attendee_key, event_key, message_key
 from lambdas.domain.replies import Refusal, ReplyOutcome, decide_refresh
+from lambdas.domain.suppression import suppresses, suppression_fields
 from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, Settings
-from lambdas.runtime.delivery import ses_suppression_refusal
+from lambdas.runtime.sends import ses_suppression_refusal
 from local import shapes
 from local.shapes import sns_envelope
 from tests.unit.test_adapters import REQUIRED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pytest
 
@@ -100,6 +101,22 @@ def test_the_initialiser_takes_fields_by_position_or_name_with_defaults_and_fres
 def test_the_initialiser_refuses_what_the_dataclass_one_refuses(call, message):
     with pytest.raises(TypeError, match=message):
         call()
+
+
+def test_the_fields_and_annotations_are_the_ones_dataclass_records():
+    described = [(f.name, f.type, f.default, f.compare, f.repr) for f in dataclasses.fields(Cheap)]
+    assert described == [(f.name, f.type, f.default, f.compare, f.repr) for f in dataclasses.fields(Standard)]
+    assert Cheap.__annotations__ == Standard.__annotations__
+    assert [f.type for f in dataclasses.fields(Cheap)] == ["str", "tuple[str, ...]", "str", "str"]
+
+
+def test_a_class_variable_is_refused_as_dataclass_tells_it():
+    with pytest.raises(TypeError, match="ClassVar"):
+
+        @frozen
+        class Counted:
+            name: str
+            instances: ClassVar[int] = 0
 
 
 def test_what_frozen_does_not_support_is_refused_when_the_class_is_defined():

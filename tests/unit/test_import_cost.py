@@ -1,7 +1,8 @@
 """What a cold start imports: each handler loads the code every record needs, and the rest (series,
-time zones, inbound parsing, email rendering) only on the path that uses it (docs/performance.md,
-"Cold start"). Each check runs in a fresh interpreter, so nothing another test imported counts.
-How long the imports take is a figure of `make bench` (`python -m bench imports`), not a test."""
+time zones, inbound parsing, email rendering, another function's requests and rules, an answer's
+rarer paths) only on the path that uses it, or never (docs/performance.md, "Cold start"). Each
+check runs in a fresh interpreter, so nothing another test imported counts. How long the imports
+take is a figure of `make bench` (`python -m bench imports`), not a test."""
 
 from __future__ import annotations
 
@@ -24,6 +25,29 @@ SERIES = ("lambdas.domain.series", "lambdas.domain.recurrence")
 TIME_ZONES = "lambdas.domain.timezones"
 RENDERING = ("lambdas.domain.message", "lambdas.domain.calendar")
 FEEDBACK = "lambdas.domain.feedback"
+# Each function's own requests: the store, which all four share, imports them when a write runs.
+SEND_REQUESTS = "lambdas.adapters.send_expressions"
+FEEDBACK_REQUESTS = "lambdas.adapters.feedback_expressions"
+REPLY_REQUESTS = "lambdas.adapters.reply_expressions"
+# What only the send functions run: the contract's parser and its readers, the send decisions, the
+# send step.
+SEND_CODE = (
+    "lambdas.domain.contract",
+    "lambdas.domain.readers",
+    "lambdas.domain.decisions",
+    "lambdas.runtime.sends",
+    SEND_REQUESTS,
+)
+# Record reply's rarer answers: one occurrence's, and a REFRESH (the one that sends an email).
+RARE_ANSWERS = (
+    "lambdas.domain.occurrence_answers",
+    "lambdas.adapters.occurrence_expressions",
+    "lambdas.record_reply.occurrence",
+    "lambdas.record_reply.refresh",
+)
+# Writes of rarer paths, built by modules the path loads: an answer for one occurrence, and a
+# removed attendee's answer taken out of the counts (send cancellation).
+RARE_WRITES = ("lambdas.adapters.occurrence_expressions", "lambdas.adapters.uncount_expressions")
 
 
 def loaded_after(script: str) -> dict[str, list[str]]:
@@ -58,27 +82,38 @@ def loaded(modules: set[str], *names: str) -> list[str]:
 def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_feedback_code(function):
     modules = handler_imports(function)
     assert f"lambdas.{function}.workflow" in modules  # the import did load the function
-    assert "lambdas.domain.message" in modules  # every record renders: loaded at init, not deferred
-    assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK) == []
+    # Every record renders, claims and is completed: loaded at init, not deferred to the first record.
+    assert "lambdas.domain.message" in modules
+    assert loaded(modules, *SEND_CODE) == sorted(SEND_CODE)
+    assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK, FEEDBACK_REQUESTS) == []
 
 
 @pytest.mark.parametrize("function", ["send_invite", "send_cancellation", "record_reply", "record_feedback"])
-def test_no_handler_loads_the_series_code_or_the_time_zone_tables_at_import(function):
+def test_no_handler_loads_the_series_code_the_time_zone_tables_or_a_rarer_path_s_writes_at_import(function):
     modules = handler_imports(function)
     assert "lambdas.domain.items" in modules
     assert loaded(modules, *SERIES, TIME_ZONES) == []
+    assert loaded(modules, *RARE_WRITES) == []
 
 
-def test_record_feedback_loads_no_email_rendering_and_no_inbound_reader():
+def test_record_feedback_loads_no_email_rendering_no_inbound_reader_and_no_send_code():
     modules = handler_imports("record_feedback")
     assert FEEDBACK in modules
-    assert loaded(modules, *RENDERING, INBOUND, *REPLY_CODE) == []
+    assert FEEDBACK_REQUESTS in modules  # every event is written with it: loaded at init
+    assert loaded(modules, *RENDERING, INBOUND, *REPLY_CODE, *SEND_CODE) == []
 
 
 def test_record_reply_loads_the_inbound_reader_but_renders_only_to_answer_a_refresh():
     modules = handler_imports("record_reply")
     assert loaded(modules, INBOUND) != []
+    assert REPLY_REQUESTS in modules  # every answer recorded is written with it: loaded at init
     assert loaded(modules, *RENDERING) == []
+
+
+def test_record_reply_loads_no_send_code_and_its_rarer_answers_only_when_one_comes():
+    modules = handler_imports("record_reply")
+    assert loaded(modules, *SEND_CODE, FEEDBACK, FEEDBACK_REQUESTS) == []
+    assert loaded(modules, *RARE_ANSWERS) == []
 
 
 _EVENT = {

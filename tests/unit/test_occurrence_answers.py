@@ -3,7 +3,9 @@ attendee's uncounting (replies.uncounted), and the writes that carry them."""
 
 from __future__ import annotations
 
-from lambdas.adapters.reply_expressions import Received, occurrence_reply_transaction, uncount_transaction
+from lambdas.adapters.occurrence_expressions import occurrence_reply_transaction
+from lambdas.adapters.reply_expressions import Received
+from lambdas.adapters.uncount_expressions import uncount_transaction
 from lambdas.domain.items import OccurrenceAnswersItem
 from lambdas.domain.occurrence_answers import (
     MAX_OCCURRENCE_REPLIES,

@@ -6,7 +6,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambdas.adapters import store as store_module
-from lambdas.adapters.expressions import completion_operations, counters_only, to_attribute_values
+from lambdas.adapters.expressions import to_attribute_values
+from lambdas.adapters.send_expressions import completion_operations, counters_only
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.items import AttendeeItem
