@@ -32,6 +32,7 @@ examples:
       --start 2026-12-01T10:00:00 --end 2026-12-01T11:00:00 --timezone Europe/Paris \\
       --organizer "Alice Martin <alice@example.com>" \\
       --attendee "Ana Lima <ana@example.org>" --attendee ben@example.org
+  {PROG} --local invite --uid kickoff@example.com --attendee carla@example.org
   {PROG} --local invite --file request.json
   {PROG} --local cancel --uid kickoff@example.com
   {PROG} --local status kickoff@example.com
@@ -100,10 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="enqueue an invitation (or an update: a higher --sequence)",
         description="Enqueue an invitation on the invite queue. Several --attendee flags make one"
-        " fan-out request, which the function splits into one request per attendee.",
+        " fan-out request, which the function splits into one request per attendee. --uid with"
+        " --attendee and no other detail adds attendees to the stored event (one created earlier, or"
+        " from the organizer's calendar): they get it as stored, at its stored sequence.",
     )
     invite.add_argument("--file", metavar="PATH", help="a JSON request (or a list of them); '-' reads stdin")
-    invite.add_argument("--uid", help="the event's unique id, e.g. kickoff-2026@example.com")
+    invite.add_argument(
+        "--uid",
+        help="the event's unique id, e.g. kickoff-2026@example.com; alone with --attendee: add"
+        " attendees to the stored event",
+    )
     invite.add_argument("--summary", help="the event's title")
     invite.add_argument(
         "--start", help="2026-12-01T15:00:00Z, 2026-12-01T10:00:00 with --timezone, or 2026-12-24"
@@ -344,6 +351,8 @@ def _describe(kind: str, body: dict) -> str:
     if kind == "invite":
         attendees = body.get("attendees")
         who = f"{len(attendees)} attendees" if isinstance(attendees, list) else _email(body.get("attendee"))
+        if set(event) == {"uid"}:
+            return f"invite for {uid} (the stored event, at its stored sequence) to {who}"
         return f"invite for {uid} (sequence {event.get('sequence', 0)}) to {who}"
     occurrence = event.get("occurrence")
     if occurrence:

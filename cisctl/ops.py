@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cisctl.target import LOCAL_RECEIVE_PATH, OPTIONAL_QUEUES, QUEUES, CliError, Target
+from lambdas.adapters.expressions import from_item, read_event
 from lambdas.adapters.store import Store
 from lambdas.domain.items import AttendeeItem, EventItem, OccurrenceAnswersItem, OverrideItem, as_dict
+from lambdas.domain.organizer.decisions import OrganizerRecord
 
 # Attributes the functions add when they dead-letter an invalid request (lambdas/adapters/queues.py).
 DEAD_LETTER_ATTRIBUTES = ("reason", "errors", "source_message_id", "body_encoding")
@@ -56,6 +58,9 @@ class EventReport:
     overrides: list[OverrideItem] = field(default_factory=list)  # a series' changed occurrences
     # The counts of the occurrences answered apart from the series (RECURRENCE-ID answers).
     occurrence_answers: list[OccurrenceAnswersItem] = field(default_factory=list)
+    # Where the event came from: the organizer's calendar (with their UID and last SEQUENCE) or the
+    # queue (an empty record); attributes of the event item, named by the organizer domain.
+    organizer_record: OrganizerRecord | None = None
 
     @property
     def found(self) -> bool:
@@ -68,17 +73,23 @@ class EventReport:
             "attendees": [as_dict(a) for a in self.attendees],
             "overrides": [as_dict(o) for o in self.overrides],
             "occurrence_answers": [as_dict(o) for o in self.occurrence_answers],
+            "organizer_record": as_dict(self.organizer_record) if self.organizer_record else None,
         }
 
 
 def event_status(target: Target, uid: str) -> EventReport:
-    store = Store(target.client("dynamodb"), target.table_name())
+    client, table = target.client("dynamodb"), target.table_name()
+    store = Store(client, table)
+    # The event item read as stored, once: the table model reads the event, the organizer domain
+    # its record (OrganizerRecord.read), so neither spells the other's attribute names.
+    stored = from_item(client.get_item(**read_event(table, uid)).get("Item"))
     return EventReport(
         uid=uid,
-        event=store.get_event(uid),
+        event=EventItem.read(stored, uid=uid) if stored else None,
         attendees=list(store.attendees(uid)),
         overrides=store.overrides(uid),
         occurrence_answers=store.occurrence_answers(uid),
+        organizer_record=OrganizerRecord.read(stored) if stored else None,
     )
 
 

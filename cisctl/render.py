@@ -8,6 +8,7 @@ from cisctl.ops import DeadLetter, EventReport
 from lambdas.domain.contract import Person
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.message import describe_time
+from lambdas.domain.organizer.decisions import CALENDAR_SOURCE, OrganizerRecord
 
 BODY_PREVIEW = 120
 
@@ -33,6 +34,7 @@ def event_lines(report: EventReport, *, show_times: bool = True) -> list[str]:
             ("Except", ", ".join(event.exdates)),
             ("Where", event.location),
             ("Organizer", _person(event.organizer)),
+            ("Source", _source(report.organizer_record)),
             ("Sequence", _sequence(event)),
             (
                 "Sent",
@@ -143,6 +145,16 @@ def _person(person: Person | None) -> str:
     if person is None:
         return ""
     return f"{person.name} <{person.email}>" if person.name else person.email
+
+
+def _source(record: OrganizerRecord | None) -> str:
+    """Where the event came from; from a calendar, the organizer's UID and their last SEQUENCE
+    (the attendees' copies carry the event's own Sequence, docs/organizer.md)."""
+    if record is None or record.source != CALENDAR_SOURCE:
+        return "the queue"
+    sequence = "?" if record.organizer_sequence is None else record.organizer_sequence
+    text = f"the organizer's calendar (UID {record.organizer_uid or '?'}, last SEQUENCE {sequence}"
+    return text + (f", DTSTAMP {record.organizer_dtstamp})" if record.organizer_dtstamp else ")")
 
 
 def _sequence(event: EventItem) -> str:

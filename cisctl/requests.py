@@ -17,6 +17,9 @@ from lambdas.domain.contract import parse_cancellation, parse_invite
 from lambdas.domain.validation import InvalidRequest
 
 INVITE_REQUIRED = ("uid", "summary", "start", "end", "organizer", "attendee")
+# The flags that describe the event: with none of them, --uid names a stored event to add attendees to.
+EVENT_DETAILS = ("summary", "start", "end", "organizer", "timezone", "description", "location")
+EVENT_DETAILS += ("rrule", "exdate", "occurrence")
 
 
 def person(value: str, flag: str) -> dict[str, str]:
@@ -32,6 +35,8 @@ def person(value: str, flag: str) -> dict[str, str]:
 
 
 def invite_from_flags(args) -> dict[str, Any]:
+    if args.uid and not conflicting_flags(args, EVENT_DETAILS):
+        return invite_by_uid(args)
     missing = [f"--{name}" for name in INVITE_REQUIRED if not getattr(args, name)]
     if missing:
         raise CliError(f"invite needs {', '.join(missing)} (or a request in --file)", code=2)
@@ -49,6 +54,28 @@ def invite_from_flags(args) -> dict[str, Any]:
     if getattr(args, "exdate", None):
         event["exdates"] = list(args.exdate)
     attendees = [person(value, "--attendee") for value in args.attendee]
+    if len(attendees) == 1:
+        return {"event": event, "attendee": attendees[0]}
+    return {"event": event, "attendees": attendees}
+
+
+def invite_by_uid(args) -> dict[str, Any]:
+    """--uid without the event's details: add attendees to the stored event, which they get as
+    stored, at its stored sequence (docs/message-contract.md, "Adding attendees by uid")."""
+    if args.sequence is not None:
+        raise CliError(
+            "--sequence with --uid alone: attendees added by uid get the stored event at its stored"
+            " sequence; to update the event, give its details (--summary, --start, --end, --organizer)",
+            code=2,
+        )
+    if not args.attendee:
+        raise CliError(
+            "invite --uid alone adds attendees to the stored event: give --attendee (repeatable),"
+            " or the event's details (--summary, --start, --end, --organizer) to invite a new event",
+            code=2,
+        )
+    attendees = [person(value, "--attendee") for value in args.attendee]
+    event = {"uid": args.uid}
     if len(attendees) == 1:
         return {"event": event, "attendee": attendees[0]}
     return {"event": event, "attendees": attendees}

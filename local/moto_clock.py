@@ -19,28 +19,25 @@ from datetime import UTC, datetime
 
 from moto.backends import get_backend
 
-_installed = False
+from local.patching import once
+
 _offset = 0.0  # seconds ahead of the wall clock
 _lock = threading.Lock()
 
 
+@once
 def install() -> None:
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        from moto.sqs import models
+    from moto.sqs import models
 
-        slow_seconds, slow_millis = models.unix_time, models.unix_time_millis
+    slow_seconds, slow_millis = models.unix_time, models.unix_time_millis
 
-        def unix_time(dt=None) -> float:
-            return time.time() + _offset if dt is None else slow_seconds(dt)
+    def unix_time(dt=None) -> float:
+        return time.time() + _offset if dt is None else slow_seconds(dt)
 
-        def unix_time_millis(dt=None) -> float:
-            return (time.time() + _offset) * 1000.0 if dt is None else slow_millis(dt)
+    def unix_time_millis(dt=None) -> float:
+        return (time.time() + _offset) * 1000.0 if dt is None else slow_millis(dt)
 
-        models.unix_time, models.unix_time_millis = unix_time, unix_time_millis
-        _installed = True
+    models.unix_time, models.unix_time_millis = unix_time, unix_time_millis
 
 
 def now() -> datetime:

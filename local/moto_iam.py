@@ -16,22 +16,28 @@ they differ from the operation's name, and fixes its signature check of a GET wi
 from __future__ import annotations
 
 import json
-import threading
 
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 
+from local.patching import once
 from local.sandbox import CREDENTIALS
 
 ADMINISTRATOR = "local-administrator"
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-# The Service Authorization Reference: SQS authorises a batch as the single call, and DynamoDB
-# each item of a transaction as the single-item call it is (TransactWriteItems is no IAM action).
+# Operations IAM authorises under other actions than their own name (the Service Authorization
+# Reference's "Actions" tables): the batch forms of SQS calls as the single call, HeadObject as
+# GetObject, SES v2 SendEmail with raw MIME content (lambdas/adapters/mailer.py) as both SendEmail
+# and SendRawEmail. tests/infra/code_calls.py reads the same tables for its static check.
 AUTHORISED_AS = {
-    "sqs:SendMessageBatch": "sqs:SendMessage",
-    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
-    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+    "sqs:SendMessageBatch": ("sqs:SendMessage",),
+    "sqs:DeleteMessageBatch": ("sqs:DeleteMessage",),
+    "sqs:ChangeMessageVisibilityBatch": ("sqs:ChangeMessageVisibility",),
+    "s3:HeadObject": ("s3:GetObject",),
+    "ses:SendEmail": ("ses:SendEmail", "ses:SendRawEmail"),
 }
+# TransactWriteItems and TransactGetItems are no IAM actions (DynamoDB developer guide, "Using IAM
+# with DynamoDB transactions"): each item is authorised as the single-item call it is.
 TRANSACTIONS = ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems")
 TRANSACTION_ITEMS = {
     "Update": "dynamodb:UpdateItem",
@@ -41,40 +47,33 @@ TRANSACTION_ITEMS = {
     "Get": "dynamodb:GetItem",
 }
 
-_installed = False
-_lock = threading.Lock()
 
-
+@once
 def install() -> None:
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        from moto.iam.access_control import IAMRequestBase
+    from moto.iam.access_control import IAMRequestBase
 
-        check, build = IAMRequestBase.check_action_permitted, IAMRequestBase._create_aws_request
+    check, build = IAMRequestBase.check_action_permitted, IAMRequestBase._create_aws_request
 
-        def check_action_permitted(self, resource: str) -> None:
-            for action in iam_actions(self._action, self._body):
-                self._action = action  # what moto's AccessDenied names
-                check(self, resource)
+    def check_action_permitted(self, resource: str) -> None:
+        for action in iam_actions(self._action, self._body):
+            self._action = action  # what moto's AccessDenied names
+            check(self, resource)
 
-        def create_aws_request(self):
-            request = build(self)
-            if self._method == "GET" and not self._body:
-                request.data = b""
-            return request
+    def create_aws_request(self):
+        request = build(self)
+        if self._method == "GET" and not self._body:
+            request.data = b""
+        return request
 
-        IAMRequestBase.check_action_permitted = check_action_permitted
-        IAMRequestBase._create_aws_request = create_aws_request
-        _installed = True
+    IAMRequestBase.check_action_permitted = check_action_permitted
+    IAMRequestBase._create_aws_request = create_aws_request
 
 
 def iam_actions(action: str, body: bytes | None) -> list[str]:
     if action in TRANSACTIONS:
         items = json.loads(body or b"{}").get("TransactItems", [])
         return sorted({TRANSACTION_ITEMS[kind] for item in items for kind in item})
-    return [AUTHORISED_AS.get(action, action)]
+    return list(AUTHORISED_AS.get(action, (action,)))
 
 
 def make_administrator(site) -> bool:

@@ -11,27 +11,21 @@ S3's reset closes the temporary files of the keys it tracked.
 
 from __future__ import annotations
 
-import threading
+from local.patching import once
 
 _TRACKED_SERVICES = ("moto.s3.",)  # whose reset relies on the list
-_installed = False
-_lock = threading.Lock()
 
 
+@once
 def install() -> None:
-    """Stop moto tracking instances of the other services' models (idempotent)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        from moto.core.common_models import BaseModel
+    """Stop moto tracking instances of the other services' models."""
+    from moto.core.common_models import BaseModel
 
-        tracked = BaseModel.__new__
+    tracked = BaseModel.__new__
 
-        def __new__(cls, *args, **kwargs):
-            if cls.__module__.startswith(_TRACKED_SERVICES):
-                return tracked(cls, *args, **kwargs)
-            return super(BaseModel, cls).__new__(cls)
+    def __new__(cls, *args, **kwargs):
+        if cls.__module__.startswith(_TRACKED_SERVICES):
+            return tracked(cls, *args, **kwargs)
+        return super(BaseModel, cls).__new__(cls)
 
-        BaseModel.__new__ = __new__
-        _installed = True
+    BaseModel.__new__ = __new__

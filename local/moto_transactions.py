@@ -26,48 +26,44 @@ import types
 from collections import OrderedDict
 from typing import Any
 
+from local.patching import once
+
 REMEMBERED_TOKENS = 1000  # far more than the transactions of one 10-minute window of a local run
 
-_installed = False
-_install_lock = threading.Lock()
 _in_transaction = threading.local()
 
 
+@once
 def install() -> None:
-    """Patch moto's DynamoDB backend once per process (idempotent)."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        from moto.dynamodb import models
-        from moto.dynamodb.models.table import Table
+    """Patch moto's DynamoDB backend once per process."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
 
-        real_deepcopy = copy.deepcopy
+    real_deepcopy = copy.deepcopy
 
-        def deepcopy(value, memo=None):
-            # Inside a transaction moto copies whole tables only as its rollback point; ours is
-            # kept per item below, so the "copy" is the table itself (its rollback a no-op).
-            if getattr(_in_transaction, "active", False) and isinstance(value, Table):
-                return value
-            return real_deepcopy(value, memo)
+    def deepcopy(value, memo=None):
+        # Inside a transaction moto copies whole tables only as its rollback point; ours is
+        # kept per item below, so the "copy" is the table itself (its rollback a no-op).
+        if getattr(_in_transaction, "active", False) and isinstance(value, Table):
+            return value
+        return real_deepcopy(value, memo)
 
-        original = models.DynamoDBBackend.transact_write_items
+    original = models.DynamoDBBackend.transact_write_items
 
-        def transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
-            saved = _save_touched_items(self, transact_items)
-            _in_transaction.active = True
-            try:
-                return original(self, transact_items)
-            except BaseException:
-                _restore(saved)
-                raise
-            finally:
-                _in_transaction.active = False
+    def transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
+        saved = _save_touched_items(self, transact_items)
+        _in_transaction.active = True
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            _restore(saved)
+            raise
+        finally:
+            _in_transaction.active = False
 
-        models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
-        models.DynamoDBBackend.transact_write_items = transact_write_items
-        _answer_a_repeated_token_once()
-        _installed = True
+    models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+    _answer_a_repeated_token_once()
 
 
 def _answer_a_repeated_token_once() -> None:

@@ -41,18 +41,33 @@ _EMAIL = (
 
 @frozen
 class InviteRequest:
-    """Send (or update) one attendee's invitation."""
+    """Send (or update) one attendee's invitation.
 
-    event: EventDetails
+    ``event`` is None when the request named only the event's uid (an attendee added by uid): the
+    attendee is then sent the event as stored, at its stored sequence (docs/message-contract.md).
+    """
+
+    uid: str
+    event: EventDetails | None
     attendee: Person
 
 
 @frozen
 class InviteFanOut:
-    """An invitation to many attendees, split into one InviteRequest per attendee."""
+    """An invitation to many attendees, split into one InviteRequest per attendee (``event`` None:
+    by uid, as for one attendee)."""
 
-    event: EventDetails
+    uid: str
+    event: EventDetails | None
     attendees: tuple[Person, ...]
+
+
+# An invite by uid sends the event as stored: a sequence of the producer's would either repeat the
+# stored one or name a version nobody stored.
+SEQUENCE_BY_UID = (
+    "an invite naming only the uid sends the stored event at its stored sequence:"
+    " leave sequence out, or give the event's details to update it"
+)
 
 
 class CancelScope(StrEnum):
@@ -98,19 +113,33 @@ def event_cancellation_share(event: dict[str, Any], attendee: Person) -> dict[st
 def parse_invite(body: Any) -> InviteRequest | InviteFanOut:
     document = decode_body(body)
     errors = ErrorCollector()
-    event = _event(document.get("event"), "event", errors)
+    uid, event = _invited_event(document.get("event"), errors)
     has_one, has_many = "attendee" in document, "attendees" in document
     if has_one and has_many:
         errors.add("attendees", "give either attendee or attendees, not both")
     elif has_many:
         attendees = _attendee_list(document["attendees"], errors)
         errors.raise_if_any()
-        return InviteFanOut(event=event, attendees=attendees)
+        return InviteFanOut(uid=uid, event=event, attendees=attendees)
     elif not has_one:
         errors.add("attendee", "is required")
     attendee = _person(document.get("attendee"), "attendee", errors)
     errors.raise_if_any()
-    return InviteRequest(event=event, attendee=attendee)
+    return InviteRequest(uid=uid, event=event, attendee=attendee)
+
+
+def _invited_event(raw: Any, errors: ErrorCollector) -> tuple[str | None, EventDetails | None]:
+    """(uid, event): the event's details, or only its uid (event None), as a uid-only cancellation.
+
+    Any field besides uid (and sequence, refused by uid) makes it a full event, read and checked as
+    one: a producer who meant to give details is told which are missing."""
+    if isinstance(raw, dict) and raw and set(raw) <= {"uid", "sequence"}:
+        uid = _uid(raw.get("uid"), "event.uid", errors)
+        if "sequence" in raw:
+            errors.add("event.sequence", SEQUENCE_BY_UID)
+        return uid, None
+    event = _event(raw, "event", errors)
+    return (event.uid if event else None), event
 
 
 # ------------------------------------------------------------------------------------ cancellations

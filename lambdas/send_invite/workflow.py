@@ -23,19 +23,22 @@ from lambdas.runtime.services import Services
 if TYPE_CHECKING:
     from lambdas.domain.series import Override
 
+# An invite naming only the uid needs the event a full invite (or the organizer's calendar) stored.
+NO_STORED_EVENT = FieldError("event.uid", "no stored event has this uid: send the event's details first")
+EVENT_CANCELLED = "the event is cancelled: it takes no more attendees"
 NO_STORED_SERIES = FieldError("event.occurrence", "no stored series has this uid: invite the series first")
 NOT_AN_OCCURRENCE = FieldError("event.occurrence", "is not an occurrence of the stored series")
 
 
 def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
     request = parse_invite(record.get("body"))
-    event = request.event
     if isinstance(request, InviteFanOut):
-        details = event.as_dict()
-        count = fan_out(services, [{"event": details, "attendee": p.as_dict()} for p in request.attendees])
-        return RecordResult(SendOutcome.FANNED_OUT, fields={"uid": event.uid, "attendees": count})
-
+        return _fan_out(services, request)
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
+    event = request.event or _stored_details(services, request.uid)
+    if event is None:
+        fields = {"uid": request.uid, "attendee": attendee.email, "reason": EVENT_CANCELLED}
+        return RecordResult(SendOutcome.STALE, fields=fields)
     fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
     if event.occurrence is not None and _occurrence_is_stale(services, event):
         return RecordResult(SendOutcome.STALE, fields=fields)
@@ -65,6 +68,32 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
         overrides=overrides,
     )
     return send_claimed(services, record.get("messageId", ""), itip, token)
+
+
+def _fan_out(services: Services, request: InviteFanOut) -> RecordResult:
+    """One request per attendee. By uid, each stays by uid (its attendee gets the event as stored
+    when sent, a later update included); the stored event is checked once here, so a wrong uid
+    dead-letters one request rather than one per attendee."""
+    if request.event is not None:
+        event = request.event.as_dict()
+    elif _stored_details(services, request.uid) is None:
+        return RecordResult(SendOutcome.STALE, fields={"uid": request.uid, "reason": EVENT_CANCELLED})
+    else:
+        event = {"uid": request.uid}
+    count = fan_out(services, [{"event": event, "attendee": p.as_dict()} for p in request.attendees])
+    return RecordResult(SendOutcome.FANNED_OUT, fields={"uid": request.uid, "attendees": count})
+
+
+def _stored_details(services: Services, uid: str) -> EventDetails | None:
+    """The stored event an invite by uid sends (at its stored sequence), None once it is cancelled:
+    a cancelled event takes no attendees, and a new event needs a new uid."""
+    stored = services.store.get_event(uid)
+    if stored is not None and stored.is_cancelled:
+        return None
+    details = stored.details() if stored else None
+    if details is None:
+        raise InvalidRequest([NO_STORED_EVENT])
+    return details
 
 
 def _excluded_occurrences(services: Services, event: EventDetails, email: str) -> tuple[str, ...]:

@@ -120,7 +120,8 @@ def test_requests_from_a_file_one_or_several(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["invite", "--uid", "x"], "invite needs --summary, --start, --end, --organizer, --attendee"),
+        (["invite", "--uid", "x", "--summary", "S"], "invite needs --start, --end, --organizer, --attendee"),
+        (["invite", "--summary", "S"], "invite needs --uid, --start, --end, --organizer, --attendee"),
         (["invite", *INVITE_FLAGS, "--attendee", "not an address"], "--attendee 'not an address': expected"),
         (
             ["invite", *INVITE_FLAGS, "--attendee", "a@example.org", "--file", "x.json"],

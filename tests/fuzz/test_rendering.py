@@ -34,7 +34,7 @@ def accepted(document) -> InviteRequest:
         request = parse_invite(body_of(document))
     except InvalidRequest:
         assume(False)
-    assume(isinstance(request, InviteRequest))
+    assume(isinstance(request, InviteRequest) and request.event is not None)
     return request
 
 

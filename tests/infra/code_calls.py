@@ -38,37 +38,18 @@ from pathlib import Path
 import botocore.session
 from botocore import xform_name
 
+from local.moto_iam import AUTHORISED_AS, TRANSACTION_ITEMS
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "lambdas"
 CLIENT_FACTORY = ("lambdas.adapters.clients", "client")
 # The dataclass whose annotated fields are the adapters each function is handed.
 SERVICES = ("lambdas.runtime.services", "Services")
 
-# The action IAM authorises each item of a transaction with: TransactWriteItems and
-# TransactGetItems are not IAM actions (DynamoDB developer guide, "Using IAM with DynamoDB
-# transactions"); each item is authorised as the single-item call it is, so a transaction needs
-# the actions of the kinds of item the code builds (`{"Update": ...}`, `{"ConditionCheck": ...}`).
-TRANSACTION_ITEM_ACTIONS = {
-    "Update": "dynamodb:UpdateItem",
-    "ConditionCheck": "dynamodb:ConditionCheckItem",
-    "Put": "dynamodb:PutItem",
-    "Delete": "dynamodb:DeleteItem",
-    "Get": "dynamodb:GetItem",
-}
+# The kinds of item each transaction may hold, authorised per item (local/moto_iam.py).
 TRANSACTIONS = {
     ("dynamodb", "TransactWriteItems"): ("Update", "ConditionCheck", "Put", "Delete"),
     ("dynamodb", "TransactGetItems"): ("Get",),
-}
-# Operations IAM authorises under other actions than their own name (the Service Authorization
-# Reference's "Actions" tables): the batch forms of SQS calls are authorised as the single call,
-# HeadObject as GetObject, and SES v2 SendEmail with raw MIME content (lambdas/adapters/mailer.py)
-# as both SendEmail and SendRawEmail.
-AUTHORISED_AS = {
-    ("sqs", "SendMessageBatch"): ("sqs:SendMessage",),
-    ("sqs", "DeleteMessageBatch"): ("sqs:DeleteMessage",),
-    ("sqs", "ChangeMessageVisibilityBatch"): ("sqs:ChangeMessageVisibility",),
-    ("s3", "HeadObject"): ("s3:GetObject",),
-    ("sesv2", "SendEmail"): ("ses:SendEmail", "ses:SendRawEmail"),
 }
 
 
@@ -186,9 +167,10 @@ class Reach:
         for (service, operation), where in self.operations().items():
             if (service, operation) in TRANSACTIONS:
                 kinds = [kind for kind in TRANSACTIONS[service, operation] if kind in self.transaction_items]
-                actions = [TRANSACTION_ITEM_ACTIONS[kind] for kind in kinds]
+                actions = [TRANSACTION_ITEMS[kind] for kind in kinds]
             else:
-                actions = AUTHORISED_AS.get((service, operation), (f"{signing_name(service)}:{operation}",))
+                action = f"{signing_name(service)}:{operation}"
+                actions = AUTHORISED_AS.get(action, (action,))
             for action in actions:
                 needed.setdefault(action, set()).update(where)
         return needed
@@ -372,7 +354,7 @@ class _Walker:
                     self._attribute(node, module, class_context, local)
                 elif isinstance(node, ast.Dict):
                     for key in node.keys:
-                        if isinstance(key, ast.Constant) and key.value in TRANSACTION_ITEM_ACTIONS:
+                        if isinstance(key, ast.Constant) and key.value in TRANSACTION_ITEMS:
                             self.reach.transaction_items.add(key.value)
                 if isinstance(node, ast.Call):
                     self._call(node, module, local, where)

@@ -284,3 +284,46 @@ def test_backslashes_in_names_are_rejected_because_they_break_cn_parameters(name
     body = invite_body()
     body["attendee"]["name"] = name
     assert "attendee.name" in rejected_fields(body)
+
+
+class TestInviteByUid:
+    """An attendee added by uid (issue 19): the details come from the stored event."""
+
+    def test_only_the_uid_and_an_attendee_is_an_invite_by_uid(self):
+        request = parse_invite(json.dumps({"event": {"uid": "u1"}, "attendee": {"email": "bob@example.org"}}))
+        assert isinstance(request, InviteRequest)
+        assert (request.uid, request.event, request.attendee) == ("u1", None, Person("bob@example.org", ""))
+
+    def test_the_fan_out_form_by_uid(self):
+        attendees = [{"email": "ana@example.org", "name": "Ana"}, {"email": "ANA@example.org"}, BOB]
+        request = parse_invite(json.dumps({"event": {"uid": "u1"}, "attendees": attendees}))
+        assert isinstance(request, InviteFanOut)
+        assert (request.uid, request.event) == ("u1", None)
+        assert [p.email for p in request.attendees] == ["ana@example.org", "bob@example.org"]
+
+    def test_a_full_event_keeps_its_uid_on_the_request_too(self):
+        request = parse_invite(json.dumps(invite_body()))
+        assert request.uid == request.event.uid == "evt-42@example.com"
+
+    def test_any_other_detail_makes_it_a_full_event_naming_what_is_missing(self):
+        fields = rejected_fields({"event": {"uid": "u1", "summary": "Only a summary"}, "attendee": BOB})
+        assert set(fields) == {"event.start", "event.end", "event.organizer"}
+
+    def test_a_sequence_by_uid_is_refused_naming_it(self):
+        with pytest.raises(InvalidRequest) as caught:
+            parse_invite(json.dumps({"event": {"uid": "u1", "sequence": 3}, "attendee": BOB}))
+        [error] = caught.value.errors
+        assert error.field == "event.sequence"
+        assert "stored sequence" in error.reason
+
+    @pytest.mark.parametrize("uid", ["", " u1", "x" * 256, 42, None])
+    def test_a_bad_uid_is_named(self, uid):
+        assert rejected_fields({"event": {"uid": uid}, "attendee": BOB}) == ["event.uid"]
+
+    def test_the_attendee_is_still_checked(self):
+        body = {"event": {"uid": "u1"}, "attendee": {"email": "not an address"}}
+        assert rejected_fields(body) == ["attendee.email"]
+
+    def test_an_empty_event_is_not_an_invite_by_uid(self):
+        fields = rejected_fields({"event": {}, "attendee": BOB})
+        assert {"event.uid", "event.summary", "event.start"} <= set(fields)

@@ -136,13 +136,13 @@ def _answer(event, method: str, prodid: str, replier: str, errors: list[str]) ->
         return None
     address, params = attendee
     # sabre/vobject accepts an answer without DTSTAMP; the mail's Date: orders it instead.
-    dtstamp = _bounded(uid, "DTSTAMP", lambda: _utc(_decoded(event, "DTSTAMP")))
+    dtstamp = _bounded(uid, "DTSTAMP", lambda: _utc(decoded(event, "DTSTAMP")))
     sequence = _sequence(event)
     if sequence is None:
         errors.append(f"VEVENT {uid} has an invalid SEQUENCE")
         return None
     partstat = _text(params.get("PARTSTAT"), 32).upper() or None
-    recurrence_id = _bounded(uid, "RECURRENCE-ID", lambda: _iso(_decoded(event, "RECURRENCE-ID")))
+    recurrence_id = _bounded(uid, "RECURRENCE-ID", lambda: _iso(decoded(event, "RECURRENCE-ID")))
     return CalendarAnswer(
         method=method,
         uid=uid,
@@ -197,7 +197,8 @@ def _addresses(raw) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _decoded(event, name: str):
+def decoded(event, name: str):
+    """The property's decoded value, or None when it is missing or broken."""
     if name not in event:
         return None
     try:
@@ -209,7 +210,7 @@ def _decoded(event, name: str):
 def _sequence(event) -> int | None:
     if "SEQUENCE" not in event:
         return 0
-    value = _decoded(event, "SEQUENCE")
+    value = decoded(event, "SEQUENCE")
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
         return None
     return int(value)
@@ -234,11 +235,11 @@ def _iso(value) -> str | None:
 
 def _proposed(uid: str, event) -> dict[str, str]:
     proposed: dict[str, str] = {}
-    start = _decoded(event, "DTSTART")
+    start = decoded(event, "DTSTART")
     if (start_iso := _bounded(uid, "DTSTART", lambda: _iso(start))) is not None:
         proposed["start"] = start_iso
-    end = _decoded(event, "DTEND")
-    duration = _decoded(event, "DURATION") if end is None else None
+    end = decoded(event, "DTEND")
+    duration = decoded(event, "DURATION") if end is None else None
     if isinstance(start, date) and isinstance(duration, timedelta):
         end = _bounded(uid, "DURATION", lambda: start + duration)
     if (end_iso := _bounded(uid, "DTEND" if duration is None else "DURATION", lambda: _iso(end))) is not None:

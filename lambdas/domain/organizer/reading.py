@@ -37,7 +37,7 @@ from lambdas.domain.contract import (
 )
 from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.email import InboundEmail, read_calendar_parts
-from lambdas.domain.inbound.itip import address_of, floating_unresolvable_tzids
+from lambdas.domain.inbound.itip import address_of, decoded, floating_unresolvable_tzids
 from lambdas.domain.organizer.outcomes import OrganizerOutcome, Refused
 from lambdas.domain.validation import CONTROL, CONTROL_EXCEPT_NEWLINE_TAB, FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
@@ -182,7 +182,7 @@ class _Message:
                 # since attendees would miss the extra dates.
                 self.problems.append(FieldError("RDATE", "is not supported: only RRULE and EXDATE"))
         sequences = [self._sequence(v) for v in self.vevents]
-        stamps = [s for s in (_utc(_decoded(v, "DTSTAMP")) for v in self.vevents) if s is not None]
+        stamps = [s for s in (_utc(decoded(v, "DTSTAMP")) for v in self.vevents) if s is not None]
         event, occurrences, cancelled = None, (), ()
         if organizer is not None and not self.problems:
             if self.method is Method.REQUEST:
@@ -228,7 +228,7 @@ class _Message:
     def _sequence(self, vevent) -> int:
         if "SEQUENCE" not in vevent:
             return 0
-        value = _decoded(vevent, "SEQUENCE")
+        value = decoded(vevent, "SEQUENCE")
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
             self.problems.append(FieldError("SEQUENCE", "must be an integer from 0 to 2147483647"))
             return 0
@@ -280,7 +280,7 @@ class _Message:
 
     def _time(self, vevent, name: str, label: str) -> tuple[date | datetime | None, str]:
         """The time, and the IANA zone it is kept in ("" for UTC or a date)."""
-        value = _decoded(vevent, name)
+        value = decoded(vevent, name)
         if isinstance(value, datetime):
             if value.tzinfo is None:
                 self.problems.append(FieldError(f"{label}.{name}", "is a floating time: give a TZID or UTC"))
@@ -297,7 +297,7 @@ class _Message:
             if end is not None and isinstance(start, datetime) and start.tzinfo is not UTC:
                 end = end.astimezone(start.tzinfo)
             return end
-        duration = _decoded(vevent, "DURATION")
+        duration = decoded(vevent, "DURATION")
         if isinstance(duration, timedelta):
             return start + duration
         if not isinstance(start, datetime):
@@ -394,15 +394,6 @@ def _rrule(vevent) -> str:
         return raw.to_ical().decode("ascii") if raw is not None else ""
     except Exception:
         return ""
-
-
-def _decoded(vevent, name: str):
-    if name not in vevent:
-        return None
-    try:
-        return vevent.decoded(name)
-    except Exception:  # a broken value: icalendar keeps it as vBroken, decoding may raise
-        return None
 
 
 def _raw(vevent, name: str) -> str:
