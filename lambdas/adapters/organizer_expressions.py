@@ -20,6 +20,8 @@ from lambdas.domain.organizer.outcomes import OrganizerOutcome
 from lambdas.domain.organizer.pending import FAN_OUT, VERSION, FanOut
 from lambdas.domain.vocabulary import EventStatus
 
+INVITED_DIRECTLY = "organizer_attendees"
+
 
 def change_write(
     table: str,
@@ -29,9 +31,12 @@ def change_write(
     fan_out: FanOut | None,
     answers: dict[str, str],
     now_iso: str,
+    invited_directly: tuple[str, ...] | None = None,
 ) -> list[dict]:
     """TransactItems: the change on the event item (refused unless the organizer version is still
-    ``read_version``, or, for a new event, unless there is no item), then its occurrences."""
+    ``read_version``, or, for a new event, unless there is no item), then its occurrences.
+    ``invited_directly``: the attendees the organizer's own calendar invites (a whole REQUEST's
+    ATTENDEEs but the event address), kept as ``organizer_attendees`` for the invite path to tell."""
     e = Expression()
     sets = [f"{e.name(name)} = {e.value(value)}" for name, value in _record(change).items()]
     version = e.name(VERSION)
@@ -48,6 +53,8 @@ def change_write(
         sets.append(f"{e.name('status')} = {e.value(EventStatus.CANCELLED)}")
         sets.append(f"{e.name('cancelled_sequence')} = {e.value(change.attendee_sequence, 'cs')}")
         sets.append(f"{e.name('cancelled_at')} = {e.value(now_iso, 'now')}")
+    if invited_directly is not None:
+        sets.append(f"{e.name(INVITED_DIRECTLY)} = {e.value(list(invited_directly))}")
     if fan_out is not None:
         sets.append(f"{e.name(FAN_OUT)} = {e.value(fan_out.as_item())}")
     for attribute, inbound in answers.items():

@@ -399,14 +399,23 @@ class Store:
         return OrganizerState.read(uid, stored)
 
     def write_organizer_change(
-        self, uid: str, change, state: OrganizerState, fan_out, answers: dict[str, str], now_iso: str
+        self,
+        uid: str,
+        change,
+        state: OrganizerState,
+        fan_out,
+        answers: dict[str, str],
+        now_iso: str,
+        invited_directly: tuple[str, ...] | None = None,
     ) -> Refused[OrganizerState] | None:
         """Write a change (``organizer.decisions.Apply``) with what it owes; None when written,
         else the event item as the refusal returned it."""
         from lambdas.adapters import organizer_expressions as organizer
         from lambdas.domain.organizer.pending import OrganizerState
 
-        items = organizer.change_write(self._table, uid, change, state.version, fan_out, answers, now_iso)
+        items = organizer.change_write(
+            self._table, uid, change, state.version, fan_out, answers, now_iso, invited_directly
+        )
         try:
             self._transact(items)
         except TransactionRefused as refused:

@@ -93,6 +93,13 @@ def _follow(
 ) -> RecordResult:
     """Decide on the event item, write the change with what it owes, then do what it owes."""
     now = services.clock()
+    event_address = services.settings.sender
+    # A whole REQUEST says whom the organizer's own calendar invites (docs/organizer.md, "Identity").
+    invited_directly = (
+        tuple(p.email for p in message.attendees if p.email != event_address)
+        if message.event is not None
+        else None
+    )
 
     def settled_first(state: OrganizerState) -> OrganizerState:
         # What an earlier change still owes the attendees is done before anything is written over it.
@@ -101,7 +108,13 @@ def _follow(
     def write(change: Apply, state: OrganizerState) -> Refused[OrganizerState] | None:
         answers = {attribute: mail.ses_message_id for attribute in answers_of(change)}
         refused = services.store.write_organizer_change(
-            uid, change, state, fan_out_of(change), answers, now.isoformat(timespec="seconds")
+            uid,
+            change,
+            state,
+            fan_out_of(change),
+            answers,
+            now.isoformat(timespec="seconds"),
+            invited_directly,
         )
         return None if refused is None else Refused(settled_first(refused.items))
 

@@ -82,6 +82,11 @@ def test_an_outlook_request_creates_the_event_and_the_organizer_is_answered_twic
     (attendee,) = [vevent["ATTENDEE"]]
     assert str(attendee) == f"mailto:{EVENTS}" and attendee.params["PARTSTAT"] == "ACCEPTED"
     assert str(vevent["ORGANIZER"]) == f"mailto:{MARGE}"
+    # whom the organizer's own calendar invites, for the invite path to tell (docs/organizer.md)
+    item = account.dynamodb.get_item(
+        TableName=account.table, Key={"pk": {"S": f"event#{uid}"}, "sk": {"S": f"event#{uid}"}}
+    )["Item"]
+    assert item["organizer_attendees"] == {"L": [{"S": "homer@example.org"}]}
     # The confirmation names the event's id and how attendees are added.
     assert note.message.get_content_type() == "text/plain"
     text = note.message.get_content()
