@@ -101,25 +101,24 @@ def _follow(
         else None
     )
 
-    def settled_first(state: OrganizerState) -> OrganizerState:
-        # What an earlier change still owes the attendees is done before anything is written over it.
-        return settle_fan_out(services, uid, state) if state.fan_out is not None else state
-
     def write(change: Apply, state: OrganizerState) -> Refused[OrganizerState] | None:
+        # What an earlier change still owes the attendees is handed over before anything is
+        # written over it (the write's condition: nothing owed).
+        state = settle_fan_out(services, uid, state)
         answers = {attribute: mail.ses_message_id for attribute in answers_of(change)}
         refused = services.store.write_organizer_change(
             uid,
             change,
             state,
-            fan_out_of(change),
+            fan_out_of(change, mail.ses_message_id),
             answers,
             now.isoformat(timespec="seconds"),
             invited_directly,
         )
-        return None if refused is None else Refused(settled_first(refused.items))
+        return None if refused is None else Refused(refused.items)
 
     settled = decide_and_write(
-        settled_first(services.store.organizer_state(uid)),
+        services.store.organizer_state(uid),
         decide=lambda state: decide(message, state.event, state.record, uid),
         writes=lambda decision: isinstance(decision, Apply),
         write=write,
@@ -130,11 +129,12 @@ def _follow(
     decision = settled.decision
     if not settled.written:
         # A redelivery of a mail whose change was written: what is still owed for it is done now.
-        answered = _answer(services, mail, email, message, uid, settled.items, fields)
-        return _refused(decision, {**fields, **answered})
-    state = settled_first(services.store.organizer_state(uid))
-    more = {"sequence": decision.attendee_sequence}
-    more |= _answer(services, mail, email, message, uid, state, fields)
+        state = settled.items
+        if state.fan_out is not None and state.fan_out.message == mail.ses_message_id:
+            state = settle_fan_out(services, uid, state)
+        return _refused(decision, {**fields, **_answer(services, mail, email, message, uid, state)})
+    state = settle_fan_out(services, uid, services.store.organizer_state(uid))
+    more = {"sequence": decision.attendee_sequence, **_answer(services, mail, email, message, uid, state)}
     if decision.fan_out:
         more["handedOver"] = state.fan_out is None
     return RecordResult(decision.outcome, fields={**fields, **more})
@@ -147,7 +147,6 @@ def _answer(
     message: OrganizerMessage,
     uid: str,
     state: OrganizerState,
-    fields: dict[str, Any],
 ) -> dict[str, Any]:
     owed = state.owed(mail.ses_message_id)
     if not owed:

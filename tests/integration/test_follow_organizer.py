@@ -10,6 +10,7 @@ import pytest
 
 from lambdas.domain.organizer.decisions import CALENDAR_SOURCE
 from lambdas.domain.organizer.identity import attendee_uid
+from local.lambda_logs import json_lines
 from local.samples import EVENTS
 from tests.integration.organizer_mail import (
     GOOGLE_CREATE,
@@ -236,6 +237,11 @@ def test_twelve_concurrent_copies_of_one_update_send_each_attendee_one_update(ac
 
     found = sorted(line["outcome"] for line in outcomes(caplog)[-12:])
     assert found == ["duplicate"] * 11 + ["event_updated"]
+    # the duplicates leave the change's hand-over to the copy that wrote it: one fan-out
+    fanned = [
+        line for line in json_lines(caplog.records, "send-invite") if line.get("outcome") == "fanned_out"
+    ]
+    assert len(fanned) == 2  # the invitation by the stored event, then the update
     sent = account.sent()[before:]
     assert sorted(e.recipient for e in sent if e.recipient in ATTENDEES) == ATTENDEES
     assert [e.method for e in sent if e.recipient == MARGE] == ["REPLY"]

@@ -3,11 +3,13 @@ organizer. Kept on the event item with the change itself, so nothing is lost bet
 the sends (docs/organizer.md, "Nothing lost").
 
 The write that stores a change also writes what it owes: the fan-out (``organizer_fan_out``: which
-change, at which attendee sequence) and each answer (``organizer_reply``, ``organizer_confirmation``:
-for which inbound mail). Each is cleared once done. A redelivery of the mail, or the next mail
-about the event, finds what is still owed and does it again: the fan-out is repeated whole (send
-invite and send cancellation drop what an attendee was already sent at that sequence), and an answer
-is claimed (with a lease, like a REFRESH) before it is sent, so two deliveries never both send it.
+change, at which attendee sequence, made by which inbound mail) and each answer (``organizer_reply``,
+``organizer_confirmation``: for which inbound mail). Each is cleared once done. A redelivery of the
+mail, or the next change of the event, finds what is still owed and does it again: the fan-out is
+repeated whole (send invite and send cancellation drop what an attendee was already sent at that
+sequence), and an answer is claimed (with a lease, like a REFRESH) before it is sent, so two
+deliveries never both send it. A copy of the mail that finds another copy's change written (a
+duplicate) leaves that change's fan-out to it: it is alive, or its redelivery will come.
 """
 
 from __future__ import annotations
@@ -45,9 +47,15 @@ class FanOut:
     change: OrganizerOutcome
     sequence: int
     occurrences: tuple[str, ...] = ()
+    message: str = ""  # the inbound mail (SES message id) whose change it is
 
     def as_item(self) -> dict[str, Any]:
-        return {"change": self.change.value, "sequence": self.sequence, "occurrences": list(self.occurrences)}
+        return {
+            "change": self.change.value,
+            "sequence": self.sequence,
+            "occurrences": list(self.occurrences),
+            "message": self.message,
+        }
 
     @classmethod
     def read(cls, stored: Any) -> FanOut | None:
@@ -58,7 +66,8 @@ class FanOut:
         except ValueError:
             return None
         occurrences = stored.get("occurrences") or ()
-        return cls(change, stored["sequence"], tuple(str(o) for o in occurrences))
+        message = stored.get("message")
+        return cls(change, stored["sequence"], tuple(str(o) for o in occurrences), str(message or ""))
 
 
 @frozen
@@ -109,8 +118,9 @@ class OrganizerState:
         return tuple(name for name, answer in self.answers if answer.message == message)
 
 
-def fan_out_of(change: Apply) -> FanOut | None:
-    """What ``change`` owes the attendees: None for a new event (it has none yet)."""
+def fan_out_of(change: Apply, inbound: str = "") -> FanOut | None:
+    """What ``change``, made by the mail ``inbound``, owes the attendees: None for a new event (it
+    has none yet)."""
     if not change.fan_out or change.outcome not in FANNED_OUT:
         return None
     from lambdas.domain.items import occurrence_text
@@ -121,7 +131,7 @@ def fan_out_of(change: Apply) -> FanOut | None:
         occurrences = tuple(occurrence_text(o) for o in change.cancelled)
     else:
         occurrences = ()
-    return FanOut(change.outcome, change.attendee_sequence, occurrences)
+    return FanOut(change.outcome, change.attendee_sequence, occurrences, inbound)
 
 
 def answers_of(change: Apply) -> tuple[str, ...]:
