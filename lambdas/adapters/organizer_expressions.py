@@ -74,6 +74,23 @@ def change_write(
     return [{"Update": event}, *({"Update": _occurrence(table, uid, o)} for o in change.occurrences)]
 
 
+def override_revert(table: str, uid: str, occurrence: str, sequence: int) -> dict:
+    """UpdateItem: an occurrence changed or cancelled before a whole REQUEST at ``sequence`` that no
+    longer carries it is the series' own again: kept (an override item is never deleted: the roles
+    hold no DeleteItem) with no times and not cancelled, which the series no longer applies
+    (``OverrideItem.override``); only if it is older than ``sequence``."""
+    e = Expression()
+    seq = e.name("sequence")
+    removed = ", ".join(e.name(name) for name in ("start", "end", "summary", "description", "location"))
+    return e.request(
+        table,
+        occurrence_key(uid, occurrence),
+        UpdateExpression=f"SET {seq} = {e.value(sequence, 'seq')}, {e.name('cancelled')} = {e.value(False)}"
+        f" REMOVE {removed}",
+        ConditionExpression=f"{seq} < {e.value(sequence, 'seq')}",
+    )
+
+
 def fan_out_done(table: str, uid: str, sequence: int) -> dict:
     """UpdateItem: the fan-out at ``sequence`` is done (a newer one, if written since, stays)."""
     e = Expression()

@@ -422,6 +422,12 @@ class Store:
             return Refused(OrganizerState.read(uid, from_item(refused.reasons[0].get("Item"))))
         return None
 
+    def revert_override(self, uid: str, occurrence: str, sequence: int) -> bool:
+        """The occurrence is the series' own again, unless changed at ``sequence`` or later."""
+        from lambdas.adapters import organizer_expressions as organizer
+
+        return self._update_if(organizer.override_revert(self._table, uid, occurrence, sequence))
+
     def organizer_fan_out_done(self, uid: str, sequence: int) -> bool:
         from lambdas.adapters import organizer_expressions as organizer
 

@@ -57,6 +57,7 @@ def hand_over(services: Services, uid: str, fan_out: FanOut, state: OrganizerSta
     if fan_out.change is OrganizerOutcome.OCCURRENCES_CHANGED:
         events = _occurrences(services, uid, series, fan_out)
     else:
+        _revert_not_carried(services, uid, fan_out.sequence)
         events = [series]
     bodies = [_invitation(event, chunk) for event in events for chunk in _chunks(invited)]
     return services.queues.onto(settings.invite_queue_url).enqueue(_json(bodies))
@@ -72,6 +73,16 @@ def _occurrences(services: Services, uid: str, series: EventDetails, fan_out: Fa
         dataclasses.replace(one_occurrence(series, overrides, occurrence), sequence=fan_out.sequence)
         for occurrence in fan_out.occurrences
     ]
+
+
+def _revert_not_carried(services: Services, uid: str, sequence: int) -> None:
+    """A whole REQUEST replaces the series: the occurrences it carries were written at its sequence
+    with it, so an occurrence changed or cancelled before it and not carried is the series' own
+    again (decisions.Apply.replaces_occurrences). Before the hand-over, so send invite's series
+    carries what the organizer's calendar now holds; repeated with it, harmlessly."""
+    for override in services.store.overrides(uid):
+        if override.sequence is None or override.sequence < sequence:
+            services.store.revert_override(uid, override.occurrence, sequence)
 
 
 def _invitation(event: EventDetails, attendees: list[Person]) -> dict[str, Any]:

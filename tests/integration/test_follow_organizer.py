@@ -303,3 +303,23 @@ def test_a_hand_over_repeated_after_a_crash_sends_no_attendee_a_second_update(ac
 
     sent = [e for e in account.sent()[before:] if e.recipient in ATTENDEES]
     assert sorted(e.recipient for e in sent) == ATTENDEES
+
+
+def test_a_whole_request_without_the_moved_occurrence_brings_it_back_to_the_series(account, events, caplog):
+    events.mail(fixture(SERIES))
+    uid = stored_uid(account, "sender@example.com")
+    invite_by_stored_event(account, uid, ATTENDEES)
+    events.mail(fixture(OCCURRENCE_MOVED))
+    account.drain("invite")
+    before = len(account.sent())
+
+    # The organizer undoes the move: the series again, as first sent, at a higher SEQUENCE.
+    events.mail(fixture(SERIES).replace(b"SEQUENCE:0", b"SEQUENCE:3"))
+    assert outcomes(caplog)[-1]["outcome"] == "event_updated"
+    account.drain("invite")
+
+    updates = [e for e in account.sent()[before:] if e.recipient in ATTENDEES]
+    assert sorted(e.recipient for e in updates) == ATTENDEES
+    for email in updates:
+        (master,) = calendar_of(email).walk("VEVENT")  # no RECURRENCE-ID: the 17th is the series' own
+        assert "RECURRENCE-ID" not in master and email.sequence == 3
