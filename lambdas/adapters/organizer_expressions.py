@@ -149,6 +149,7 @@ def _record(change: Apply) -> dict[str, Any]:
         "organizer_uid": record.organizer_uid,
         "organizer_sequence": record.organizer_sequence,
         "organizer_dtstamp": record.organizer_dtstamp,
+        "organizer_sent_sequence": record.organizer_sent_sequence,
     }
     return {name: value for name, value in values.items() if value not in ("", None)}
 
