@@ -323,3 +323,49 @@ def test_a_whole_request_without_the_moved_occurrence_brings_it_back_to_the_seri
     for email in updates:
         (master,) = calendar_of(email).walk("VEVENT")  # no RECURRENCE-ID: the 17th is the series' own
         assert "RECURRENCE-ID" not in master and email.sequence == 3
+
+
+ICALJS_READ = """
+return input.map((text) => {
+  const root = new ICAL.Component(ICAL.parse(text));
+  const vevent = root.getFirstSubcomponent('vevent');
+  const attendee = vevent.getFirstProperty('attendee');
+  return {
+    method: root.getFirstPropertyValue('method'),
+    uid: String(vevent.getFirstPropertyValue('uid')),
+    sequence: Number(vevent.getFirstPropertyValue('sequence') || 0),
+    organizer: String(vevent.getFirstPropertyValue('organizer')),
+    attendee: String(attendee.getFirstValue()),
+    partstat: attendee.getParameter('partstat') || '',
+  };
+});
+"""
+
+
+def test_the_reply_and_the_attendees_update_read_the_same_in_icaljs(account, events):
+    from tests.support.icaljs import run_icaljs
+
+    events.mail(fixture(OUTLOOK_CREATE))
+    uid = stored_uid(account, MARGE)
+    invite_by_stored_event(account, uid, ATTENDEES[:1])
+    events.mail(fixture(OUTLOOK_UPDATE))
+    account.drain("invite")
+    reply = next(e for e in account.sent() if e.method == "REPLY")
+    update = next(e for e in account.sent() if e.recipient == ATTENDEES[0] and e.sequence == 1)
+
+    theirs = run_icaljs(ICALJS_READ, [reply.ics.decode(), update.ics.decode()])
+
+    assert theirs[0] == {
+        "method": "REPLY",
+        "uid": events_uid(account, uid),  # the organizer's own UID: their calendar matches it
+        "sequence": 0,
+        "organizer": f"mailto:{MARGE}",
+        "attendee": f"mailto:{EVENTS}",
+        "partstat": "ACCEPTED",
+    }
+    assert {k: theirs[1][k] for k in ("method", "uid", "sequence", "attendee")} == {
+        "method": "REQUEST",
+        "uid": uid,  # the attendees' own
+        "sequence": 1,
+        "attendee": f"mailto:{ATTENDEES[0]}",
+    }
