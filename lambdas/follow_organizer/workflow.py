@@ -2,11 +2,11 @@
 
 notification -> its origin (the event address's receipt rule, else the DLQ) and SES's verdicts
 (what they condemn is refused unread) -> the raw email from S3 -> the organizer's REQUEST or CANCEL
-(lambdas.domain.organizer.reading) -> trust (``check_sender``) -> the attendees' UID -> what is still
-owed by an earlier change, done first -> decided on the event item, written with what the change
-owes (the fan-out, the answers), decided again on a refused write (lambdas.domain.decide_again) ->
-the fan-out handed to the send functions' queues (``fan_out``) -> the answers to the organizer
-(``answers``). docs/organizer.md.
+(lambdas.domain.organizer.reading) -> trust (``check_sender``) -> the attendees' UID -> decided on
+the event item, written with what the change owes (the fan-out, the answers; what an earlier change
+still owes is handed over before anything is written over it), decided again on a refused write
+(lambdas.domain.decide_again) -> the fan-out handed to the send functions' queues (``fan_out``) ->
+the answers to the organizer (``answers``). docs/organizer.md.
 """
 
 from __future__ import annotations
