@@ -28,6 +28,8 @@ CTX_RECEIVE_REPLIES = "receiveReplies"
 CTX_INBOUND_RETENTION_DAYS = "inboundRetentionDays"
 CTX_SES_MAX_SEND_RATE = "sesMaxSendRate"
 CTX_TRUSTED_RELAY_DOMAINS = "trustedRelayDomains"
+CTX_EVENT_EMAIL = "eventEmail"
+CTX_ALLOWED_ORGANIZERS = "allowedOrganizers"
 # Set by `make deploy`: turns the placeholder-sender warning into an error before anything is built.
 CTX_DEPLOY = "deploy"
 
@@ -49,6 +51,8 @@ DEFAULTS: dict[str, object] = {
     CTX_INBOUND_RETENTION_DAYS: DEFAULT_INBOUND_RETENTION_DAYS,
     CTX_SES_MAX_SEND_RATE: "",  # the account's, read from SES (GetAccount) by each sending instance
     CTX_TRUSTED_RELAY_DOMAINS: "",
+    CTX_EVENT_EMAIL: "",  # no event address: no organizer path (docs/organizer.md)
+    CTX_ALLOWED_ORGANIZERS: "",  # nobody
 }
 
 # RFC 2606 / RFC 6761 names that can never receive mail: a sender there is a placeholder.
@@ -94,6 +98,10 @@ class AppConfig:
     ses_max_send_rate: float | None = None  # None: the account's, from SES GetAccount
     # Mail domains whose relayed answers (From: the relay, Reply-To: the attendee) count as verified.
     trusted_relay_domains: tuple[str, ...] = field(default_factory=tuple)
+    # The event address organizers invite from their calendars ("" : none, no organizer path), and
+    # who may (addresses, or domains as `example.org` / `@example.org`; none: nobody).
+    event_email: str = ""
+    allowed_organizers: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def sender_is_placeholder(self) -> bool:
@@ -134,6 +142,24 @@ class AppConfig:
         return self.identity_is_domain and (
             domain == self.ses_identity or domain.endswith("." + self.ses_identity)
         )
+
+    @property
+    def event_domain(self) -> str:
+        return _domain_of(self.event_email)
+
+    @property
+    def event_sending_identities(self) -> tuple[str, ...]:
+        """SES identities the event address may be sent from: the configured identity when it
+        covers the address, the address and its domain (either may be verified besides this
+        stack's). `ses:FromAddress` keeps each to the event address."""
+        names = [self.event_email.lower(), self.event_domain]
+        domain = self.event_domain
+        if self.identity_is_domain and (
+            domain == self.ses_identity or domain.endswith("." + self.ses_identity)
+        ):
+            names.insert(0, self.ses_identity)
+        names.extend(self.sandbox_recipients)
+        return tuple(dict.fromkeys(names))
 
     @classmethod
     def from_node(cls, node: Node) -> AppConfig:
@@ -224,6 +250,7 @@ class AppConfig:
                     f"context '{CTX_TRUSTED_RELAY_DOMAINS}' holds {relay!r}, which is not a domain"
                 )
 
+        event_email, allowed_organizers = _organizers(get, rsvp_email, receive_replies)
         return cls(
             sender=sender,
             rsvp_email=rsvp_email,
@@ -239,6 +266,8 @@ class AppConfig:
             inbound_retention_days=inbound_retention_days,
             ses_max_send_rate=ses_max_send_rate,
             trusted_relay_domains=tuple(relay.lower() for relay in relays),
+            event_email=event_email,
+            allowed_organizers=allowed_organizers,
         )
 
     def check_deployable(self) -> None:
@@ -247,6 +276,44 @@ class AppConfig:
             raise ConfigError(placeholder_message(self.sender))
         if self.receive_replies and self.rsvp_is_placeholder:
             raise ConfigError(rsvp_placeholder_message(self.rsvp_email))
+        if self.event_email and is_placeholder_address(self.event_email):
+            raise ConfigError(
+                f"The event address {self.event_email!r} is a placeholder: organizers could never "
+                f"reach it. Set '{CTX_EVENT_EMAIL}' to an address whose domain's MX record points at "
+                "SES, or leave it empty. See docs/deployment.md."
+            )
+
+
+def _organizers(get, rsvp_email: str, receive_replies: bool) -> tuple[str, tuple[str, ...]]:
+    """The event address and the allow-list, validated (docs/organizer.md, "Trust")."""
+    event_email = _text(get(CTX_EVENT_EMAIL)).lower()
+    entries = [entry.lower() for entry in _list(get(CTX_ALLOWED_ORGANIZERS))]
+    if event_email:
+        if not _EMAIL.match(event_email):
+            raise ConfigError(f"context '{CTX_EVENT_EMAIL}' must be an email address, got {event_email!r}")
+        if event_email == rsvp_email.lower():
+            raise ConfigError(
+                f"context '{CTX_EVENT_EMAIL}' is the RSVP address {rsvp_email!r}: attendees' answers and "
+                "organizers' calendars need an address each (each has its own receipt rule)"
+            )
+        if not receive_replies:
+            raise ConfigError(
+                f"context '{CTX_EVENT_EMAIL}' needs SES receiving, which '{CTX_RECEIVE_REPLIES}' turns off: "
+                f"turn it on, or leave '{CTX_EVENT_EMAIL}' empty"
+            )
+    elif entries:
+        raise ConfigError(
+            f"context '{CTX_ALLOWED_ORGANIZERS}' names who may mail the event address, and "
+            f"'{CTX_EVENT_EMAIL}' is not set: set it, or leave '{CTX_ALLOWED_ORGANIZERS}' empty"
+        )
+    for entry in entries:
+        bare = entry.removeprefix("@")
+        if not (_EMAIL.match(entry) or _DOMAIN.match(bare)):
+            raise ConfigError(
+                f"context '{CTX_ALLOWED_ORGANIZERS}' holds {entry!r}, which is neither an email "
+                "address nor a domain (example.org or @example.org)"
+            )
+    return event_email, tuple(dict.fromkeys(entries))
 
 
 def placeholder_message(sender: str) -> str:

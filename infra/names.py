@@ -21,6 +21,8 @@ OUTPUT_CONFIGURATION_SET_NAME = "ConfigurationSetName"
 OUTPUT_INBOUND_BUCKET_NAME = "InboundBucketName"
 OUTPUT_INBOUND_TOPIC_ARN = "InboundTopicArn"
 OUTPUT_RECEIPT_RULE_SET_NAME = "ReceiptRuleSetName"
+# Only with an event address (`eventEmail`) as well.
+OUTPUT_ORGANIZER_TOPIC_ARN = "OrganizerTopicArn"
 
 # Each pipeline: kind -> (work queue output, dead-letter queue output), from its row. The reply
 # pair exists only when replies are received.
@@ -34,10 +36,21 @@ OUTPUT_KEYS = (
 )
 # The outputs of the inbound reply path, added to OUTPUT_KEYS when replies are received.
 REPLY_OUTPUT_KEYS = (
-    *(key for pipeline in PIPELINES if pipeline.needs_replies for key in pipeline.outputs),
+    *(
+        key
+        for pipeline in PIPELINES
+        if pipeline.needs_replies and not pipeline.needs_event_address
+        for key in pipeline.outputs
+    ),
     OUTPUT_INBOUND_BUCKET_NAME,
     OUTPUT_INBOUND_TOPIC_ARN,
     OUTPUT_RECEIPT_RULE_SET_NAME,
+)
+
+# The outputs of the event address's path, added to those when an event address is configured.
+ORGANIZER_OUTPUT_KEYS = (
+    *(key for pipeline in PIPELINES if pipeline.needs_event_address for key in pipeline.outputs),
+    OUTPUT_ORGANIZER_TOPIC_ARN,
 )
 
 # SES receiving. Names are set explicitly: the bucket policy, the topic policy and the topic's key
@@ -48,6 +61,9 @@ RECEIPT_RULE_SET_NAME = f"{STATELESS_STACK_NAME}-replies"
 RECEIPT_RULE_NAME = "rsvp-to-reply-queue"
 # Where SES stores each raw message: <prefix><SES message id>.
 INBOUND_OBJECT_KEY_PREFIX = "inbound/"
+# The event address's rule, in the same rule set, storing into the same bucket under its own prefix.
+ORGANIZER_RULE_NAME = "event-address-to-organizer-queue"
+ORGANIZER_OBJECT_KEY_PREFIX = "organizer/"
 
 # SES delivery feedback. The configuration set's name is set explicitly: the topic policy and the
 # topic key's policy name its ARN, and the send functions are given the name and an IAM grant on

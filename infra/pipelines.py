@@ -33,8 +33,15 @@ class Grant(Enum):
     # account's rate shared by every sending instance; without `sesMaxSendRate` configured, it
     # includes reading the account's sending quota (ses:GetAccount), which pacing then needs.
     SEND_EMAIL = "send email"
-    # s3:GetObject on the raw mail SES receiving stored in the inbound bucket.
+    # s3:GetObject on the raw mail SES receiving stored in the inbound bucket, under the key prefix
+    # of the receipt rule that feeds the row (its `feed`), and nowhere else in the bucket.
     READ_INBOUND_MAIL = "read inbound mail"
+    # SES sending as the event address (`eventEmail`), not as the sender: the answers to an
+    # organizer's calendar come from the address it invited. Paced like SEND_EMAIL.
+    SEND_AS_EVENT_ADDRESS = "send email as the event address"
+    # sqs:SendMessage onto the invite and cancellation work queues: an organizer's change reaches
+    # the attendees as the requests a producer would enqueue (docs/organizer.md, "Fan-out").
+    ENQUEUE_SENDS = "enqueue invites and cancellations"
 
 
 @dataclass(frozen=True)
@@ -77,16 +84,22 @@ class Feed(Enum):
     # is told the receipt origin (the topic's ARN, the bucket, the key prefix) and dead-letters any
     # notification naming another, unread (docs/replies.md, "The notification").
     INBOUND_MAIL = "inbound mail topic"
+    # The topic of the event address's receipt rule (its own, so the origin check stays one topic,
+    # one bucket prefix, one recipient); it exists only with `receiveReplies` on and an `eventEmail`.
+    ORGANIZER_MAIL = "organizer mail topic"
 
 
 class Setting(Enum):
     """A context value a function is told, when it is configured (docs/deployment.md)."""
 
     TRUSTED_RELAY_DOMAINS = "trustedRelayDomains"
+    ALLOWED_ORGANIZERS = "allowedOrganizers"
 
 
 # The context switch without which the inbound mail path, and the pipelines it feeds, do not exist.
 RECEIVE_REPLIES_SWITCH = "receiveReplies"
+# The context key without which the event address's receipt rule, and the pipeline it feeds, do not exist.
+EVENT_EMAIL_KEY = "eventEmail"
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ class Pipeline:
 
     @property
     def sends_email(self) -> bool:
-        return Grant.SEND_EMAIL in self.grants
+        return Grant.SEND_EMAIL in self.grants or Grant.SEND_AS_EVENT_ADDRESS in self.grants
 
     @property
     def puts_back(self) -> bool:
@@ -128,7 +141,12 @@ class Pipeline:
     @property
     def needs_replies(self) -> bool:
         """Whether the pipeline exists only with `receiveReplies` on (it needs the inbound path)."""
-        return self.feed is Feed.INBOUND_MAIL or Grant.READ_INBOUND_MAIL in self.grants
+        return self.feed in (Feed.INBOUND_MAIL, Feed.ORGANIZER_MAIL) or Grant.READ_INBOUND_MAIL in self.grants
+
+    @property
+    def needs_event_address(self) -> bool:
+        """Whether the pipeline exists only with an event address configured (`eventEmail`)."""
+        return self.feed is Feed.ORGANIZER_MAIL
 
     @property
     def outputs(self) -> tuple[str, str]:
@@ -210,11 +228,42 @@ PIPELINES: tuple[Pipeline, ...] = (
         queue_output="FeedbackQueueUrl",
         dlq_output="FeedbackDlqUrl",
     ),
+    # Events run from the organizer's own calendar (docs/organizer.md): it reads what an organizer mails
+    # the event address, stores the event, answers the organizer as the event address, and hands each
+    # change to the send functions as the requests a producer would enqueue; it never fans out itself.
+    Pipeline(
+        kind="organizer",
+        construct_id="OrganizerWorker",
+        label="Organizer",
+        description="Follows organizers' calendars",
+        handler="lambdas.follow_organizer.handler.lambda_handler",
+        # It reads the event, its attendees and its occurrences, and writes the event item and its
+        # occurrences (one transaction, nothing to check apart); never a message item.
+        table=TableAccess(
+            reads=("GetItem", "Query"),
+            writes=("UpdateItem",),
+            read_partitions=(EVENT_PREFIX,),
+            write_partitions=(EVENT_PREFIX,),
+        ),
+        grants=(Grant.SEND_AS_EVENT_ADDRESS, Grant.READ_INBOUND_MAIL, Grant.ENQUEUE_SENDS),
+        fans_out=False,
+        feed=Feed.ORGANIZER_MAIL,
+        queue_output="OrganizerQueueUrl",
+        dlq_output="OrganizerDlqUrl",
+        settings=(Setting.ALLOWED_ORGANIZERS,),
+    ),
 )
+
 
 PIPELINE_BY_KIND: dict[str, Pipeline] = {pipeline.kind: pipeline for pipeline in PIPELINES}
 
 
-def deployed(*, receive_replies: bool) -> tuple[Pipeline, ...]:
-    """The pipelines a stack has, in declaration order."""
-    return tuple(pipeline for pipeline in PIPELINES if receive_replies or not pipeline.needs_replies)
+def deployed(*, receive_replies: bool, event_address: bool = False) -> tuple[Pipeline, ...]:
+    """The pipelines a stack has, in declaration order: the inbound ones only when replies are
+    received, the organizer's only when an event address is configured as well."""
+    return tuple(
+        pipeline
+        for pipeline in PIPELINES
+        if (receive_replies or not pipeline.needs_replies)
+        and (event_address or not pipeline.needs_event_address)
+    )

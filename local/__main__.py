@@ -60,13 +60,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.cdk_out:
             cloud_assembly = assemblies.load(args.cdk_out)
         else:
-            cloud_assembly = assemblies.locate(prefer_cdk_out=not args.synth, log=_progress)
+            # The demo's stacks have an event address, so it can show events run from a calendar.
+            context = _demo_context() if args.command == "demo" else None
+            cloud_assembly = assemblies.locate(prefer_cdk_out=not args.synth, log=_progress, context=context)
         if args.command == "demo":
             return _demo(args, cloud_assembly, started)
         return _serve(args, cloud_assembly)
     except (assemblies.AssemblyError, RuntimeProblem, TemplateError) as error:
         print(f"python -m local: error: {error}", file=sys.stderr)
         return 1
+
+
+def _demo_context() -> dict[str, str]:
+    from local.demo_organizer import CONTEXT
+
+    return CONTEXT
 
 
 def _running_serve(args) -> str | None:

@@ -9,7 +9,9 @@ the report then shows who accepted, declined or said maybe, and why the others w
 then a forged notification on the reply queue goes to its DLQ, unread.
 When they publish delivery feedback too, SES's events for three invitations follow the answers
 (local/demo_feedback.py: delivered, a hard bounce, a complaint), and the update is not sent to the
-bounced and complained addresses.
+bounced and complained addresses. When they have an event address, organizers run an event from
+their own calendar last (local/demo_organizer.py: created from Outlook and Google, attendees added
+by its id, moved, cancelled).
 Requests are enqueued the way ``bin/cisctl`` does it (the queue URLs come from the stacks'
 outputs), and the report reads the DLQs and the table the same way too.
 
@@ -27,8 +29,9 @@ from typing import Any
 from cisctl import ops, render
 from cisctl.requests import validate
 from cisctl.target import QUEUES, Target
-from local import demo_feedback, demo_replies
+from local import demo_feedback, demo_organizer, demo_replies
 from local.demo_feedback import FEEDBACK, Feedback
+from local.demo_organizer import OrganizerMail
 from local.demo_replies import LATER_ATTENDEES, REPLIES, Reply
 from local.outbox import Outbox, WrittenEmail, defects
 from local.runtime import Invocation, LocalRuntime, label
@@ -92,6 +95,7 @@ class Step:
     valid: bool = True
     reply: Reply | None = None
     feedback: Feedback | None = None
+    mail: OrganizerMail | None = None  # an organizer's message to the event address
 
 
 STEPS = (
@@ -170,7 +174,25 @@ def steps_for(runtime: LocalRuntime) -> tuple[Step, ...]:
     steps = FEEDBACK_STEPS if demo_feedback.publishes_feedback(runtime) else REPLY_STEPS
     forged = Step(demo_replies.FORGED_TITLE, "reply", demo_replies.forged_notification(runtime), valid=False)
     steps = tuple(forged if step.title == forged.title else step for step in steps)
-    return _with_series_replies(steps, demo_replies.rsvp_address(runtime))
+    return _with_series_replies(steps, demo_replies.rsvp_address(runtime)) + _organizer_steps(runtime)
+
+
+def _organizer_steps(runtime: LocalRuntime) -> tuple[Step, ...]:
+    """With an event address: two events created from calendars, attendees added to Marge's by its
+    id, then her update and her cancellation, followed for them."""
+    address = demo_organizer.event_address(runtime)
+    if address is None:
+        return ()
+    created_outlook, created_google, moved, cancelled = demo_organizer.mails(address)
+    by_id = Step(
+        "Add Eve, Finn and Gus to Marge's event by its id (cisctl invite --uid)",
+        "invite",
+        demo_organizer.invite_by_id(address),
+    )
+    return tuple(
+        Step(m.title, "organizer", mail=m) if isinstance(m, OrganizerMail) else m
+        for m in (created_outlook, created_google, by_id, moved, cancelled)
+    )
 
 
 def _with_series_replies(steps: tuple[Step, ...], rsvp: str) -> tuple[Step, ...]:
@@ -202,6 +224,7 @@ class DemoResult:
     series_status: ops.EventReport
     outbox: Path
     defects: dict[str, list[str]]  # file name -> defects (empty when every email parses cleanly)
+    organizer_status: ops.EventReport | None = None  # Marge's event, with an event address
 
 
 def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
@@ -214,6 +237,8 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
     for step in steps_for(runtime):
         if step.reply is not None:
             runtime.receive_email(step.reply.raw)
+        elif step.mail is not None:
+            runtime.receive_email(step.mail.raw, recipient=step.mail.recipient)
         elif step.feedback is not None:
             demo_feedback.publish(runtime, step.feedback, UID)
         else:
@@ -244,7 +269,15 @@ def run(runtime: LocalRuntime, outbox: Outbox) -> DemoResult:
         series_status=ops.event_status(target, SERIES_UID),
         outbox=outbox.directory,
         defects={w.eml.name: found for w in written if (found := defects(w.email.raw))},
+        organizer_status=_organizer_status(runtime, target),
     )
+
+
+def _organizer_status(runtime: LocalRuntime, target: Target) -> ops.EventReport | None:
+    address = demo_organizer.event_address(runtime)
+    if address is None:
+        return None
+    return ops.event_status(target, demo_organizer.event_id(demo_organizer.OUTLOOK_CREATE, address))
 
 
 def _count(result: StepResult, invocation: Invocation) -> None:
@@ -263,6 +296,8 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
     for number, step in enumerate(result.steps, 1):
         if step.step.reply is not None:
             lines += ["", f"{number}. {step.step.title}  -> SES receiving ({step.step.reply.fixture})"]
+        elif step.step.mail is not None:
+            lines += ["", f"{number}. {step.step.title}  -> the event address ({step.step.mail.fixture})"]
         elif step.step.feedback is not None:
             lines += [
                 "",
@@ -294,7 +329,13 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
     if result.emails:
         rows = [["#", "TO", "METHOD", "SEQUENCE", "SUBJECT"]]
         rows += [
-            [f"{w.number:02d}", w.email.recipient, w.email.method, str(w.email.sequence), w.email.subject]
+            [
+                f"{w.number:02d}",
+                w.email.recipient,
+                w.email.method or "-",  # the organizer's confirmation carries no calendar
+                "-" if w.email.sequence is None else str(w.email.sequence),
+                w.email.subject,
+            ]
             for w in result.emails
         ]
         lines += render.table(rows)
@@ -307,6 +348,8 @@ def report(result: DemoResult, runtime: LocalRuntime) -> str:
     lines += ["", "Table"]
     lines += ["  " + line for line in render.event_lines(result.status, show_times=False)]
     lines += ["  " + line for line in render.event_lines(result.series_status, show_times=False)]
+    if result.organizer_status is not None:
+        lines += ["  " + line for line in render.event_lines(result.organizer_status, show_times=False)]
     lines += ["", "Files"]
     if result.emails:
         first, last = result.emails[0], result.emails[-1]
@@ -348,6 +391,7 @@ def _setup_lines(runtime: LocalRuntime) -> list[str]:
         lines.append(text)
     lines += demo_replies.setup_lines(runtime)
     lines += demo_feedback.setup_lines(runtime)
+    lines += demo_organizer.setup_lines(runtime)
     for function in runtime.functions:
         lines.append(f"  function  {function.label}: {function.handler}, timeout {function.timeout} s")
         for mapping in (m for m in runtime.mappings if m.function is function):

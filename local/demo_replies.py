@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cisctl import ops
+from infra.names import RECEIPT_RULE_NAME
 from local import shapes
 from local.assembly import ROOT
 from local.resources import label
@@ -102,9 +103,7 @@ def forged_notification(runtime) -> dict:
     as SES writes it, every verdict PASS, for the RSVP address, naming the inbound bucket and prefix,
     in an SNS envelope from another topic. The reply function dead-letters it with its reason
     before it reads anything from the bucket (lambdas/domain/inbound/origin.py)."""
-    action = next(
-        a["S3Action"] for rule in runtime.inventory.receipt_rules for a in rule.actions if "S3Action" in a
-    )
+    action = next(a["S3Action"] for rule in _rsvp_rules(runtime) for a in rule.actions if "S3Action" in a)
     prefix, at, forger = action.get("ObjectKeyPrefix", ""), datetime(2026, 11, 24, 12, tzinfo=UTC), "forged"
     mail = shapes.received_mail(forger, "ben@example.org", [rsvp_address(runtime)], at)
     verdicts = dict.fromkeys(shapes.VERDICTS, "PASS")
@@ -118,8 +117,14 @@ def forged_notification(runtime) -> dict:
 
 def rsvp_address(runtime) -> str:
     """The address the stacks receive replies at (the receipt rule's recipient)."""
-    recipients = [r for rule in runtime.inventory.receipt_rules for r in rule.recipients]
+    recipients = [r for rule in _rsvp_rules(runtime) for r in rule.recipients]
     return recipients[0] if recipients else "rsvp@example.com"
+
+
+def _rsvp_rules(runtime) -> list:
+    """The RSVP address's receipt rule (with an event address the rule set has a second one)."""
+    rules = runtime.inventory.receipt_rules
+    return [rule for rule in rules if rule.name == RECEIPT_RULE_NAME] or rules
 
 
 def receives_replies(runtime) -> bool:

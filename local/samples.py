@@ -1,8 +1,9 @@
 """Sample requests and mails, as the tests and the benchmark send them to the functions.
 
 They deploy the app with ``CONTEXT`` (an RSVP address of its own, as a deployment that receives
-replies at another mailbox than it sends from), so that a test tells the sender from the RSVP
-address; the sender is cdk.json's placeholder.
+replies at another mailbox than it sends from, so that a test tells the sender from the RSVP
+address; and an event address, with the organizers of tests/fixtures/organizer allowed by their
+domains); the sender is cdk.json's placeholder.
 """
 
 from __future__ import annotations
@@ -16,10 +17,30 @@ from local.shapes import sqs_record
 
 SENDER = config.PLACEHOLDER_SENDER
 RSVP = "rsvp@example.com"
-CONTEXT = {"rsvpEmail": RSVP}  # on top of cdk.json's
+EVENTS = "events@example.com"  # the event address organizers invite (docs/organizer.md)
+# The domains of the organizers of tests/fixtures/organizer (Outlook's example.org, Google's
+# gmail.com, Thunderbird's example.com).
+ALLOWED_ORGANIZERS = "example.org,gmail.com,example.com"
+CONTEXT = {
+    "rsvpEmail": RSVP,
+    "eventEmail": EVENTS,
+    "allowedOrganizers": ALLOWED_ORGANIZERS,
+}  # on top of cdk.json's
 UID = "evt-42@example.com"  # the event of invite_body
 
-__all__ = ["CONTEXT", "REGION", "RSVP", "SENDER", "UID", "invite_body", "plain_mail", "record", "reply_mail"]
+__all__ = [
+    "ALLOWED_ORGANIZERS",
+    "CONTEXT",
+    "EVENTS",
+    "REGION",
+    "RSVP",
+    "SENDER",
+    "UID",
+    "invite_body",
+    "plain_mail",
+    "record",
+    "reply_mail",
+]
 
 
 def record(body, message_id: str | None = None) -> dict:

@@ -7,16 +7,30 @@ step of the deployment (docs/deployment.md explains why the stack does not do it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra import nag
 from infra.constructs.encrypted_topic import allow_service_to_publish, encrypted_topic, only_for_source
 
 SES_PRINCIPAL = "ses.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class ReceiptRoute:
+    """One address's receipt rule, and the topic that announces what it stored under its prefix."""
+
+    key: kms.Key
+    topic: sns.Topic
+    rule: ses.CfnReceiptRule
+    object_key_prefix: str
 
 
 class InboundMail(Construct):
@@ -40,17 +54,9 @@ class InboundMail(Construct):
         retention: Duration,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         self.object_key_prefix = object_key_prefix
-        self.rule_arn = stack.format_arn(
-            service="ses",
-            resource="receipt-rule-set",
-            resource_name=f"{rule_set_name}:receipt-rule/{rule_name}",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        # The confused-deputy guard SES documents for every resource it acts on.
-        only_this_rule = only_for_source(self, self.rule_arn)
-        ses_principal = iam.ServicePrincipal(SES_PRINCIPAL)
+        self.rule_set_name = rule_set_name
+        self.rule_arn = self._rule_arn(rule_name)
 
         self.bucket = s3.Bucket(
             self,
@@ -62,43 +68,90 @@ class InboundMail(Construct):
             # processed (or an operator to read mail that carried no reply), then deleted.
             lifecycle_rules=[s3.LifecycleRule(id="ExpireInboundMail", expiration=retention)],
         )
+        nag.acknowledge(
+            self.bucket.node.default_child,
+            "S1",
+            "Only SES, for its receipt rules, each under its own prefix, can write here (bucket "
+            "policy) and only the functions those rules feed can read, each its own prefix (their "
+            "roles); each object's arrival is already logged by the "
+            "function's JSON line with its key and SES message id, and a log bucket would itself be "
+            "an unlogged bucket.",
+        )
+
+        self.rule_set = ses.ReceiptRuleSet(self, "RuleSet", receipt_rule_set_name=rule_set_name)
+        # The RSVP address's route is built on this construct itself (its resources' logical IDs
+        # predate the event address's route, which has a construct of its own).
+        rsvp = self._route(
+            self,
+            recipient=recipient,
+            rule_name=rule_name,
+            object_key_prefix=object_key_prefix,
+            what="mail received for the RSVP address",
+            sid="AllowSesReceiptRule",
+            bucket_sid="AllowSesToStoreMailOfThisRule",
+        )
+        self.key, self.topic, self.rule = rsvp.key, rsvp.topic, rsvp.rule
+
+    def add_route(
+        self, construct_id: str, *, recipient: str, rule_name: str, object_key_prefix: str
+    ) -> ReceiptRoute:
+        """A second address: its own rule in the same rule set (after the first), storing into the
+        same bucket under its own prefix, announced on its own topic. Its own topic keeps each
+        function's origin check to one topic, one prefix and one recipient (docs/organizer.md)."""
+        return self._route(
+            Construct(self, construct_id),
+            recipient=recipient,
+            rule_name=rule_name,
+            object_key_prefix=object_key_prefix,
+            what=f"mail received for {recipient}",
+            sid=f"AllowSes{construct_id}",
+            bucket_sid=f"AllowSesToStoreMailOf{construct_id}",
+            after=self.rule,
+        )
+
+    def _route(
+        self,
+        scope: Construct,
+        *,
+        recipient: str,
+        rule_name: str,
+        object_key_prefix: str,
+        what: str,
+        sid: str,
+        bucket_sid: str,
+        after: ses.CfnReceiptRule | None = None,
+    ) -> ReceiptRoute:
+        rule_arn = self._rule_arn(rule_name)
+        # The confused-deputy guard SES documents for every resource it acts on.
+        only_this_rule = only_for_source(self, rule_arn)
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowSesToStoreMailOfThisRule",
-                principals=[ses_principal],
+                sid=bucket_sid,
+                principals=[iam.ServicePrincipal(SES_PRINCIPAL)],
                 actions=["s3:PutObject"],
                 resources=[self.bucket.arn_for_objects(f"{object_key_prefix}*")],
                 conditions=only_this_rule,
             )
         )
-        nag.acknowledge(
-            self.bucket.node.default_child,
-            "S1",
-            "Only SES, for this one receipt rule, can write here (bucket policy) and only the record "
-            "reply function can read (its role); each object's arrival is already logged by the "
-            "function's JSON line with its key and SES message id, and a log bucket would itself be "
-            "an unlogged bucket.",
-        )
-
-        self.key, self.topic = encrypted_topic(
-            self,
-            display_name="Calendar Invite Server inbound mail",
-            key_description="Encrypts the notifications of mail received for the RSVP address",
+        key, topic = encrypted_topic(
+            scope,
+            display_name=f"Calendar Invite Server {'inbound' if after is None else recipient} mail",
+            key_description=f"Encrypts the notifications of {what}",
         )
         allow_service_to_publish(
-            self.key,
-            self.topic,
+            key,
+            topic,
             service=SES_PRINCIPAL,
-            sid="AllowSesReceiptRule",
+            sid=sid,
             topic_conditions=only_this_rule,
             key_conditions=only_this_rule,
         )
-
-        self.rule_set = ses.ReceiptRuleSet(self, "RuleSet", receipt_rule_set_name=rule_set_name)
-        self.rule = ses.CfnReceiptRule(
-            self,
+        rule = ses.CfnReceiptRule(
+            scope,
             "Rule",
             rule_set_name=self.rule_set.receipt_rule_set_name,
+            # Rules of one set are created in order: the second names the first.
+            after=after.ref if after is not None else None,
             rule=ses.CfnReceiptRule.RuleProperty(
                 name=rule_name,
                 enabled=True,
@@ -112,7 +165,7 @@ class InboundMail(Construct):
                         s3_action=ses.CfnReceiptRule.S3ActionProperty(
                             bucket_name=self.bucket.bucket_name,
                             object_key_prefix=object_key_prefix,
-                            topic_arn=self.topic.topic_arn,
+                            topic_arn=topic.topic_arn,
                         )
                     )
                 ],
@@ -120,4 +173,13 @@ class InboundMail(Construct):
         )
         # SES tries the bucket write and the publish when the rule is created or changed, so the
         # policies allowing them must exist first (the bucket and topic themselves are referenced).
-        self.rule.node.add_dependency(self.bucket.policy, self.topic.node.find_child("Policy"))
+        rule.node.add_dependency(self.bucket.policy, topic.node.find_child("Policy"))
+        return ReceiptRoute(key=key, topic=topic, rule=rule, object_key_prefix=object_key_prefix)
+
+    def _rule_arn(self, rule_name: str) -> str:
+        return Stack.of(self).format_arn(
+            service="ses",
+            resource="receipt-rule-set",
+            resource_name=f"{self.rule_set_name}:receipt-rule/{rule_name}",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )

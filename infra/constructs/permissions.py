@@ -15,6 +15,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 
 from infra.pipelines import TableAccess
 from lambdas.runtime.config import (
@@ -139,4 +140,14 @@ def read_objects(bucket: s3.IBucket, key_prefix: str) -> Permission:
                 "to s3:GetObject.",
             ),
         ),
+    )
+
+
+def enqueue_onto(queues: Mapping[str, sqs.IQueue]) -> Permission:
+    """Sending onto other functions' work queues (`queues`: the environment variable that tells the
+    function each one's URL -> the queue), and nothing else: no receiving, no deleting."""
+    return Permission(
+        "the invite and cancellation work queues",
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[q.queue_arn for q in queues.values()]),
+        environment={name: queue.queue_url for name, queue in queues.items()},
     )

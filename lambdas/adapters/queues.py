@@ -39,6 +39,11 @@ class Queues:
                 raise QueueError(f"{len(entries)} messages could not be enqueued")
         return len(bodies)
 
+    def onto(self, queue_url: str) -> Queues:
+        """The same client, enqueueing onto another work queue (the organizer function hands its
+        changes to the send functions' queues); dead-lettering stays this function's own."""
+        return Queues(self._sqs, queue_url, self._dlq_url)
+
     def put_back(self, body: str, delay_seconds: float, attributes: dict[str, str]) -> int:
         """The same body on the work queue again, invisible for ``delay_seconds`` (at most 15 min),
         with these string attributes; returns the delay given."""

@@ -4,10 +4,10 @@
 
 The reads and the writes every function shares are built by ``expressions``; a write only one
 function makes is built by that function's module (``send_expressions``, ``reply_expressions``,
-``feedback_expressions``, and for rarer paths ``occurrence_expressions``, ``uncount_expressions``),
-which the method imports when it runs. A function's handler loads its own at import, through the
-code that calls it, so no function compiles another's requests at its cold start
-(docs/performance.md, "Cold start").
+``feedback_expressions``, ``organizer_expressions``, and for rarer paths
+``occurrence_expressions``, ``uncount_expressions``), which the method imports when it runs. A
+function's handler loads its own at import, through the code that calls it, so no function
+compiles another's requests at its cold start (docs/performance.md, "Cold start").
 
 Writes per delivered email: one claim (a conditional write) before the send, and one share of a
 batch-wide TransactWriteItems after it, which records every attendee of the batch and adds each
@@ -58,6 +58,7 @@ from lambdas.domain.keys import (
 if TYPE_CHECKING:
     from lambdas.adapters.reply_expressions import Received
     from lambdas.adapters.send_expressions import Completion, Operation
+    from lambdas.domain.organizer.pending import OrganizerState
 
 TRANSACTION_LIMIT = 100  # items per TransactWriteItems
 
@@ -387,6 +388,69 @@ class Store:
         from lambdas.adapters import send_expressions as sends
 
         self._update_if(sends.event_cancellation(self._table, uid, cancel_sequence, now_iso))
+
+    # ------------------------------------------------------------------ an organizer's calendar
+
+    def organizer_state(self, uid: str) -> OrganizerState:
+        """The event item as the organizer function decides from it (strongly consistent)."""
+        from lambdas.domain.organizer.pending import OrganizerState
+
+        stored = from_item(self._db.get_item(**expressions.read_event(self._table, uid)).get("Item"))
+        return OrganizerState.read(uid, stored)
+
+    def write_organizer_change(
+        self,
+        uid: str,
+        change,
+        state: OrganizerState,
+        fan_out,
+        answers: dict[str, str],
+        now_iso: str,
+        invited_directly: tuple[str, ...] | None = None,
+    ) -> Refused[OrganizerState] | None:
+        """Write a change (``organizer.decisions.Apply``) with what it owes; None when written,
+        else the event item as the refusal returned it."""
+        from lambdas.adapters import organizer_expressions as organizer
+        from lambdas.domain.organizer.pending import OrganizerState
+
+        items = organizer.change_write(
+            self._table, uid, change, state.version, fan_out, answers, now_iso, invited_directly
+        )
+        try:
+            self._transact(items)
+        except TransactionRefused as refused:
+            return Refused(OrganizerState.read(uid, from_item(refused.reasons[0].get("Item"))))
+        return None
+
+    def revert_override(self, uid: str, occurrence: str, sequence: int) -> bool:
+        """The occurrence is the series' own again, unless changed at ``sequence`` or later."""
+        from lambdas.adapters import organizer_expressions as organizer
+
+        return self._update_if(organizer.override_revert(self._table, uid, occurrence, sequence))
+
+    def organizer_fan_out_done(self, uid: str, sequence: int) -> bool:
+        from lambdas.adapters import organizer_expressions as organizer
+
+        return self._update_if(organizer.fan_out_done(self._table, uid, sequence))
+
+    def claim_organizer_answer(
+        self, uid: str, attribute: str, inbound: str, token: str, now: float, lease: int
+    ) -> bool:
+        from lambdas.adapters import organizer_expressions as organizer
+
+        return self._update_if(
+            organizer.answer_claim(self._table, uid, attribute, inbound, token, now, lease)
+        )
+
+    def release_organizer_answer(self, uid: str, attribute: str, token: str) -> bool:
+        from lambdas.adapters import organizer_expressions as organizer
+
+        return self._update_if(organizer.answer_release(self._table, uid, attribute, token))
+
+    def organizer_answer_done(self, uid: str, attribute: str, token: str) -> bool:
+        from lambdas.adapters import organizer_expressions as organizer
+
+        return self._update_if(organizer.answer_done(self._table, uid, attribute, token))
 
     # --------------------------------------------------------------------------------- plumbing
 

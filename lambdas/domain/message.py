@@ -9,6 +9,10 @@ Layout, as Gmail sends it and as Outlook needs it::
         text/calendar; method=REQUEST|CANCEL; charset=UTF-8
       application/ics; name=invite.ics (attachment)
 
+An answer to an organizer's calendar (``render_reply``: the event address's REPLY, as Outlook and
+Gmail answer an invitation) is ``multipart/alternative`` of text/plain and
+``text/calendar; method=REPLY``; a note to the organizer (``render_note``) is text/plain alone.
+
 Headers are built with ``EmailMessage`` under ``policy.SMTP`` and ``headerregistry.Address``: they
 refuse CR/LF in any header and encode non-ASCII display names as RFC 2047 words, so no input can
 add a header.
@@ -60,15 +64,15 @@ def render_email(itip: ItipMessage, envelope: Envelope) -> RenderedEmail:
     event = itip.event
     subject = subject_for(itip, envelope.subject_prefix)
 
-    message = EmailMessage(policy=policy.SMTP)
     # From stays on the verified identity (DKIM/DMARC pass); the organizer shows as its name.
-    message["From"] = Address(display_name=event.organizer.name, addr_spec=envelope.sender)
-    message["To"] = Address(display_name=itip.attendee.name, addr_spec=itip.attendee.email)
-    message["Reply-To"] = Address(addr_spec=envelope.reply_to)
-    message["Subject"] = subject
-    message["Date"] = format_datetime(itip.dtstamp.astimezone(UTC))
-    message["Message-ID"] = make_msgid(domain=envelope.sender.rpartition("@")[2])
-    message["MIME-Version"] = "1.0"
+    message = _headed(
+        envelope,
+        sender_name=event.organizer.name,
+        to=itip.attendee.email,
+        to_name=itip.attendee.name,
+        subject=subject,
+        when=itip.dtstamp,
+    )
 
     text, markup = _bodies(itip)
     # SES recommends 7-bit-safe parts; quoted-printable keeps the text readable in raw form.
@@ -85,6 +89,48 @@ def render_email(itip: ItipMessage, envelope: Envelope) -> RenderedEmail:
         for sub in (part, *part.iter_parts()):
             del sub["MIME-Version"]
     return RenderedEmail(subject=subject, raw=message.as_bytes(policy=policy.SMTP), ics=ics)
+
+
+def render_reply(
+    ics: bytes, envelope: Envelope, *, to: str, to_name: str, subject: str, text: str, when: datetime
+) -> bytes:
+    """An iTIP REPLY (``ics``, whose METHOD is REPLY) from the envelope's sender to ``to``."""
+    if b"\r\nMETHOD:REPLY\r\n" not in ics:
+        raise ValueError("the calendar of a REPLY must say METHOD:REPLY")
+    message = _headed(envelope, sender_name="", to=to, to_name=to_name, subject=subject, when=when)
+    message.set_content(text, cte="quoted-printable")
+    calendar_cte = "7bit" if ics.isascii() else "base64"
+    message.add_alternative(
+        ics.decode("utf-8"), subtype="calendar", params={"method": "REPLY"}, cte=calendar_cte
+    )
+    for part in message.iter_parts():
+        del part["MIME-Version"]
+    return message.as_bytes(policy=policy.SMTP)
+
+
+def render_note(
+    envelope: Envelope, *, to: str, to_name: str, subject: str, text: str, when: datetime
+) -> bytes:
+    """A plain-text mail from the envelope's sender to ``to``."""
+    message = _headed(envelope, sender_name="", to=to, to_name=to_name, subject=subject, when=when)
+    message.set_content(text, cte="quoted-printable")
+    return message.as_bytes(policy=policy.SMTP)
+
+
+def _headed(
+    envelope: Envelope, *, sender_name: str, to: str, to_name: str, subject: str, when: datetime
+) -> EmailMessage:
+    """A message with its headers, every one built by ``EmailMessage`` under ``policy.SMTP`` (which
+    refuses CR and LF in a header) from ``Address`` objects: no value can add a header."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = Address(display_name=sender_name, addr_spec=envelope.sender)
+    message["To"] = Address(display_name=to_name, addr_spec=to)
+    message["Reply-To"] = Address(addr_spec=envelope.reply_to)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(when.astimezone(UTC))
+    message["Message-ID"] = make_msgid(domain=envelope.sender.rpartition("@")[2])
+    message["MIME-Version"] = "1.0"
+    return message
 
 
 def _bodies(itip: ItipMessage) -> tuple[str, str]:

@@ -30,6 +30,12 @@ ENV_SENDING_INSTANCES = "SES_SENDING_INSTANCES"
 READ_FROM_ACCOUNT = "account"
 # Comma-separated mail domains whose relayed answers count as the attendee's own (docs/replies.md).
 ENV_TRUSTED_RELAY_DOMAINS = "TRUSTED_RELAY_DOMAINS"
+# Comma-separated addresses and domains that may run events from their calendar (docs/organizer.md);
+# unset: nobody. Set on the organizer function only.
+ENV_ALLOWED_ORGANIZERS = "ALLOWED_ORGANIZERS"
+# The work queues an organizer's change is handed to, as the requests a producer would enqueue.
+ENV_INVITE_QUEUE_URL = "INVITE_QUEUE_URL"
+ENV_CANCELLATION_QUEUE_URL = "CANCELLATION_QUEUE_URL"
 
 # The record reply function's receipt origin (lambdas/domain/inbound/origin.py): the inbound topic's
 # ARN, the inbound bucket and the receipt rule's object key prefix. A notification naming anything
@@ -38,6 +44,9 @@ ENV_INBOUND_TOPIC_ARN = "INBOUND_TOPIC_ARN"
 ENV_INBOUND_BUCKET = "INBOUND_BUCKET"
 ENV_INBOUND_KEY_PREFIX = "INBOUND_KEY_PREFIX"
 RECEIPT_ORIGIN = (ENV_INBOUND_TOPIC_ARN, ENV_INBOUND_BUCKET, ENV_INBOUND_KEY_PREFIX)
+# The rule's recipient: the RSVP address for the reply function (the default), the event address
+# for the organizer function (its receipt rule's only recipient).
+ENV_INBOUND_RECIPIENT = "INBOUND_RECIPIENT"
 
 REQUIRED = (ENV_REGION, ENV_TABLE, ENV_SENDER, ENV_RSVP_EMAIL, ENV_QUEUE_URL, ENV_DLQ_URL)
 
@@ -75,6 +84,9 @@ class Settings:
     sending_instances: int = 1
     trusted_relay_domains: frozenset[str] = frozenset()  # lower-case mail domains
     receipt_origin: ReceiptOrigin | None = None  # None: not configured (the functions that do not receive)
+    allowed_organizers: tuple[str, ...] = ()  # lower-case addresses and domains (organizer function)
+    invite_queue_url: str = ""  # the organizer function's hand-over queues ("" elsewhere)
+    cancellation_queue_url: str = ""
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,6 +112,11 @@ class Settings:
                 d.strip().lower() for d in env.get(ENV_TRUSTED_RELAY_DOMAINS, "").split(",") if d.strip()
             ),
             receipt_origin=_receipt_origin(env),
+            allowed_organizers=tuple(
+                e.strip().lower() for e in env.get(ENV_ALLOWED_ORGANIZERS, "").split(",") if e.strip()
+            ),
+            invite_queue_url=env.get(ENV_INVITE_QUEUE_URL, "").strip(),
+            cancellation_queue_url=env.get(ENV_CANCELLATION_QUEUE_URL, "").strip(),
         )
 
     def required_receipt_origin(self) -> ReceiptOrigin:
@@ -134,7 +151,7 @@ def _receipt_origin(env) -> ReceiptOrigin | None:
         topic_arn=given[ENV_INBOUND_TOPIC_ARN],
         bucket=given[ENV_INBOUND_BUCKET],
         key_prefix=given[ENV_INBOUND_KEY_PREFIX],
-        recipient=env[ENV_RSVP_EMAIL].strip().lower(),
+        recipient=(env.get(ENV_INBOUND_RECIPIENT) or env[ENV_RSVP_EMAIL]).strip().lower(),
     )
 
 

@@ -26,7 +26,13 @@ def configured_synth() -> Synthesized:
 @pytest.fixture(scope="session")
 def without_replies() -> Synthesized:
     """The configured app with the `receiveReplies` switch off: no inbound path, no reply worker."""
-    return synthesize(app_context(CONFIGURED_CONTEXT, SKIP_BUNDLING, {"receiveReplies": "false"}))
+    return synthesize(
+        app_context(
+            CONFIGURED_CONTEXT,
+            SKIP_BUNDLING,
+            {"receiveReplies": "false", "eventEmail": "", "allowedOrganizers": ""},
+        )
+    )
 
 
 @pytest.fixture(params=["default_synth", "configured_synth"])

@@ -172,11 +172,37 @@ def configuration_set_arn(template: Template) -> str:
     return SES_ARN_PREFIX + "configuration-set/${" + configuration_set_id + "}"
 
 
-def ses_send_grant(template: Template, config: AppConfig) -> tuple[tuple[str, ...], Any]:
+def ses_send_grant(
+    template: Template, config: AppConfig, *, as_event_address: bool = False
+) -> tuple[tuple[str, ...], Any]:
     """What a send function's SES statement must be, in `granted`'s form: its identities and the
-    configuration set (SES authorises a send on both), only as the sender."""
-    identity_arns = [SES_ARN_PREFIX + "identity/" + identity for identity in config.sending_identities]
+    configuration set (SES authorises a send on both), only as the sender (or, for the organizer
+    function, only as the event address, through its identities)."""
+    identities = config.event_sending_identities if as_event_address else config.sending_identities
+    identity_arns = [SES_ARN_PREFIX + "identity/" + identity for identity in identities]
     return (
         tuple(sorted([*identity_arns, configuration_set_arn(template)])),
-        {"StringEquals": {"ses:FromAddress": config.sender}},
+        {"StringEquals": {"ses:FromAddress": config.event_email if as_event_address else config.sender}},
     )
+
+
+def deployed_in(synth) -> tuple:
+    """The rows `synth`'s configuration deploys (infra.pipelines.deployed)."""
+    from infra.pipelines import deployed
+
+    config = synth.stacks.config
+    return deployed(receive_replies=config.receive_replies, event_address=bool(config.event_email))
+
+
+def left_out(synth, pipeline) -> bool:
+    """Whether `synth`'s configuration leaves the row out; if so, asserts that its template has no
+    function for it (the organizer's row without an event address, the inbound rows without replies)."""
+    if pipeline in deployed_in(synth):
+        return False
+    from infra import names
+
+    template = synth.template(names.STATELESS_STACK_NAME)
+    assert pipeline.handler not in [
+        fn["Properties"]["Handler"] for fn in resources(template, "AWS::Lambda::Function").values()
+    ]
+    return True

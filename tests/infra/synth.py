@@ -43,6 +43,8 @@ CONFIGURED_CONTEXT: dict[str, Any] = {
     "sandboxRecipients": "alice@example.org, bob@acme-events.io",
     "sesMaxSendRate": "50",
     "trustedRelayDomains": "cloud.acme-events.io",
+    "eventEmail": "events@acme-events.io",
+    "allowedOrganizers": "organizers.acme-events.io, @partner.example, carol@example.net",
     "deploy": "true",
 }
 

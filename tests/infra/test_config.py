@@ -92,6 +92,14 @@ def test_context_values_given_as_strings_on_the_command_line_are_parsed():
         ({"receiveReplies": "perhaps"}, "receiveReplies"),
         ({"inboundRetentionDays": "a month"}, "inboundRetentionDays"),
         ({"inboundRetentionDays": "13"}, "at least 14 days"),
+        ({"eventEmail": "events"}, "'eventEmail' must be an email address"),
+        ({"eventEmail": "rsvp@acme.io", "rsvpEmail": "RSVP@acme.io"}, "'eventEmail' is the RSVP address"),
+        ({"eventEmail": "events@acme.io", "receiveReplies": "false"}, "'eventEmail' needs SES receiving"),
+        ({"allowedOrganizers": "acme.io"}, "'eventEmail' is not set"),
+        (
+            {"eventEmail": "events@acme.io", "allowedOrganizers": "acme.io, not a domain"},
+            "'allowedOrganizers' holds",
+        ),
     ],
 )
 def test_invalid_context_is_refused_with_the_key_named(context, message):
@@ -185,3 +193,31 @@ def test_the_ses_sending_rate_is_the_accounts_unless_configured(given, rate):
 def test_a_ses_sending_rate_that_is_not_a_positive_number_is_refused(given):
     with pytest.raises(ConfigError, match="'sesMaxSendRate' must be a positive number"):
         config(sesMaxSendRate=given)
+
+
+def test_no_event_address_and_nobody_allowed_by_default():
+    settings = config()
+    assert (settings.event_email, settings.allowed_organizers) == ("", ())
+
+
+def test_the_event_address_and_the_allow_list_are_read_lower_cased_from_strings_or_lists():
+    settings = config(
+        eventEmail="Events@Acme.io", allowedOrganizers="Alice@Example.org, @Partner.io, acme.io"
+    )
+    assert settings.event_email == "events@acme.io"
+    assert settings.allowed_organizers == ("alice@example.org", "@partner.io", "acme.io")
+    listed = config(eventEmail="events@acme.io", allowedOrganizers=["acme.io", "acme.io"])
+    assert listed.allowed_organizers == ("acme.io",)
+
+
+def test_the_event_address_sends_through_its_own_identities():
+    covered = config(sender="invites@acme.io", sesIdentity="acme.io", eventEmail="events@lists.acme.io")
+    assert covered.event_sending_identities == ("acme.io", "events@lists.acme.io", "lists.acme.io")
+    elsewhere = config(sender="invites@acme.io", eventEmail="events@other.io")
+    assert elsewhere.event_sending_identities == ("events@other.io", "other.io")
+
+
+def test_a_placeholder_event_address_is_refused_for_deployment():
+    settings = config(sender="invites@acme.io", rsvpEmail="rsvp@acme.io", eventEmail="events@example.com")
+    with pytest.raises(ConfigError, match=r"event address 'events@example\.com' is a placeholder"):
+        settings.check_deployable()

@@ -21,8 +21,11 @@ def _all(synth, resource_type: str) -> dict:
 def test_the_keys_priced_at_rest_are_the_templates(default_synth, configured_synth):
     keys = _all(default_synth, "AWS::KMS::Key")
     assert f"| KMS keys | {len(keys)} keys × $1 | **${len(keys):.2f}** |" in COST
-    with_alarm_email = _all(configured_synth, "AWS::KMS::Key")
-    assert f"With `alarmEmail`, {len(with_alarm_email)} (the alarm topic)" in COST
+    configured = _all(configured_synth, "AWS::KMS::Key")
+    event_address = [key for key in configured if "EventAddress" in key]
+    assert len(event_address) == 1  # the configured app has an event address (its own topic)
+    assert f"With `alarmEmail`, {len(configured) - 1} (the alarm topic)" in COST
+    assert "With `eventEmail`, 1 more (the event address's topic)" in COST
     # the rotation line prices a rotation of every key
     assert all(key["Properties"].get("EnableKeyRotation") is True for key in keys.values())
 

@@ -9,14 +9,16 @@ import pytest
 
 from infra import names, tuning
 from infra.constructs.reputation_alarms import NAMESPACE
-from infra.pipelines import PIPELINES, Feed
+from infra.pipelines import PIPELINES, Feed, Grant
 from lambdas.runtime.config import ENV_CONFIGURATION_SET, ENV_TABLE
 from tests.infra.helpers import only, ref_target, resources
 from tests.infra.pipelines import (
     conditions_as_text,
     configuration_set_arn,
+    deployed_in,
     function_id_of,
     granted,
+    left_out,
     only_this_source,
     ses_key_statement,
     ses_publish_statement,
@@ -31,7 +33,7 @@ from tests.infra.synth import ROOT
 STATELESS = names.STATELESS_STACK_NAME
 # The pipeline the feedback topic feeds; what every row has in common: tests/infra/test_pipelines.py.
 (FEEDBACK,) = [pipeline for pipeline in PIPELINES if pipeline.feed is Feed.DELIVERY_FEEDBACK]
-SEND_HANDLERS = [pipeline.handler for pipeline in PIPELINES if pipeline.sends_email]
+SENDERS = [pipeline for pipeline in PIPELINES if pipeline.sends_email]
 # The event types the feedback function handles, as CloudFormation spells them.
 EVENT_TYPES = ["bounce", "complaint", "delivery", "reject", "deliveryDelay", "renderingFailure"]
 # It reads message, attendee and event items, and writes attendee and event items only.
@@ -104,7 +106,7 @@ def test_topic_policy_denies_plain_http_and_lets_only_ses_for_this_configuration
 # --- roles -----------------------------------------------------------------------------------------
 
 
-def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(workers):
+def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(synth, workers):
     queue_id, dlq_id = worker_queues(workers, FEEDBACK.handler)
     function = workers["Resources"][function_id_of(workers, FEEDBACK.handler)]["Properties"]
     log_group_id = ref_target(function["LoggingConfig"]["LogGroup"])
@@ -125,24 +127,31 @@ def test_the_feedback_role_holds_exactly_these_actions_on_these_resources(worker
         ): (("${" + queue_id + ".Arn}",), None),
     }
     # the table the send functions write, read from the data stack like the table name it is told
-    for sender in SEND_HANDLERS:
+    for sender in [p.handler for p in deployed_in(synth) if Grant.SEND_EMAIL in p.grants]:
         assert (table_arn,) == granted(workers, sender)[SEND_TABLE_READS][0]
         assert variables_of(workers, FEEDBACK.handler)[ENV_TABLE] == variables_of(workers, sender)[ENV_TABLE]
     assert table_arn.startswith("${" + names.STATEFUL_STACK_NAME + ":")
 
 
-@pytest.mark.parametrize("handler", SEND_HANDLERS)
+@pytest.mark.parametrize("pipeline", SENDERS, ids=[pipeline.kind for pipeline in SENDERS])
 def test_each_send_role_may_send_as_the_sender_through_its_identities_and_the_configuration_set(
-    synth, workers, handler
+    synth, workers, pipeline
 ):
-    assert granted(workers, handler)[("ses:SendEmail", "ses:SendRawEmail")] == ses_send_grant(
-        workers, synth.stacks.config
+    if left_out(synth, pipeline):
+        return
+    as_event_address = Grant.SEND_AS_EVENT_ADDRESS in pipeline.grants
+    assert granted(workers, pipeline.handler)[("ses:SendEmail", "ses:SendRawEmail")] == ses_send_grant(
+        workers, synth.stacks.config, as_event_address=as_event_address
     )
 
 
-@pytest.mark.parametrize("handler", SEND_HANDLERS)
-def test_each_send_function_is_told_the_configuration_set(workers, handler):
-    assert variables_of(workers, handler)[ENV_CONFIGURATION_SET] == {"Ref": configuration_set_id(workers)}
+@pytest.mark.parametrize("pipeline", SENDERS, ids=[pipeline.kind for pipeline in SENDERS])
+def test_each_send_function_is_told_the_configuration_set(synth, workers, pipeline):
+    if left_out(synth, pipeline):
+        return
+    assert variables_of(workers, pipeline.handler)[ENV_CONFIGURATION_SET] == {
+        "Ref": configuration_set_id(workers)
+    }
 
 
 def test_the_feedback_function_is_not_told_a_configuration_set_it_may_not_send_through(workers):

@@ -60,11 +60,19 @@ def test_acknowledgements_are_on_single_resources_with_specific_reasons(synth):
         synth.stacks.stateless.inbound.bucket.node.default_child
     )
     reads_quota = synth.stacks.config.ses_max_send_rate is None
+    # with an event address, the organizer function too: its runtime pin, its object-read
+    # wildcard under its own prefix, and its quota read
+    organizer = bool(synth.stacks.config.event_email)
+    prefixes = [names.INBOUND_OBJECT_KEY_PREFIX, *([names.ORGANIZER_OBJECT_KEY_PREFIX] if organizer else [])]
     assert sorted(rule for _, rules in acknowledgements for rule in rules) == sorted(
         [
-            *["AwsSolutions::AwsSolutions-L1"] * 4,
+            *["AwsSolutions::AwsSolutions-L1"] * (5 if organizer else 4),
             "AwsSolutions::AwsSolutions-S1",
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{names.INBOUND_OBJECT_KEY_PREFIX}*]",
-            *["AwsSolutions::AwsSolutions-IAM5[Resource::*]"] * (3 if reads_quota else 0),
+            *[
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]"
+                for prefix in prefixes
+            ],
+            *["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+            * ((4 if organizer else 3) if reads_quota else 0),
         ]
     )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from infra import names, tuning
-from infra.pipelines import PIPELINES, Feed, Setting
+from infra.pipelines import PIPELINE_BY_KIND, PIPELINES, Feed, Grant, Setting
 from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE
 from lambdas.domain.keys import PARTITION_KEY, SORT_KEY
 from lambdas.runtime.config import (
+    ENV_ALLOWED_ORGANIZERS,
+    ENV_CANCELLATION_QUEUE_URL,
     ENV_CLAIM_LEASE_SECONDS,
     ENV_CONFIGURATION_SET,
     ENV_DLQ_URL,
+    ENV_INBOUND_RECIPIENT,
+    ENV_INVITE_QUEUE_URL,
     ENV_MAX_SEND_RATE,
     ENV_MAX_WORKERS,
     ENV_QUEUE_URL,
@@ -25,17 +29,35 @@ from lambdas.runtime.config import (
     REQUIRED,
 )
 from tests.infra.helpers import actions, as_list, ref_target, resources, statements
+from tests.infra.pipelines import deployed_in
 from tests.infra.synth import CONFIGURED_CONTEXT
 
 STATEFUL = names.STATEFUL_STACK_NAME
 STATELESS = names.STATELESS_STACK_NAME
 # The functions that send email, through the configuration set (record reply answers REFRESH).
 SEND_HANDLERS = {pipeline.handler for pipeline in PIPELINES if pipeline.sends_email}
-HANDLERS = {pipeline.handler for pipeline in PIPELINES}
 TOLD_RELAYS = {
     pipeline.handler for pipeline in PIPELINES if Setting.TRUSTED_RELAY_DOMAINS in pipeline.settings
 }
-FED_BY_INBOUND_MAIL = {pipeline.handler for pipeline in PIPELINES if pipeline.feed is Feed.INBOUND_MAIL}
+TOLD_ORGANIZERS = {
+    pipeline.handler for pipeline in PIPELINES if Setting.ALLOWED_ORGANIZERS in pipeline.settings
+}
+FED_BY_INBOUND_MAIL = {
+    pipeline.handler for pipeline in PIPELINES if pipeline.feed in (Feed.INBOUND_MAIL, Feed.ORGANIZER_MAIL)
+}
+FED_BY_ORGANIZER_MAIL = {pipeline.handler for pipeline in PIPELINES if pipeline.feed is Feed.ORGANIZER_MAIL}
+# The organizer function answers as the event address, and hands changes to the send functions' queues.
+AS_EVENT_ADDRESS = {
+    pipeline.handler for pipeline in PIPELINES if Grant.SEND_AS_EVENT_ADDRESS in pipeline.grants
+}
+ENQUEUES_SENDS = {pipeline.handler for pipeline in PIPELINES if Grant.ENQUEUE_SENDS in pipeline.grants}
+
+
+def handlers_of(synth) -> set[str]:
+    """The handlers of the rows `synth`'s configuration deploys."""
+    return {pipeline.handler for pipeline in deployed_in(synth)}
+
+
 SECURE_TRANSPORT_DENY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
@@ -65,9 +87,9 @@ def dead_letter_queue_ids(template):
 # --- functions -----------------------------------------------------------------------------------
 
 
-def test_each_handler_has_one_function_on_python_313_arm64(workers):
+def test_each_handler_has_one_function_on_python_313_arm64(synth, workers):
     found = functions(workers).values()
-    assert sorted(fn["Properties"]["Handler"] for fn in found) == sorted(HANDLERS)
+    assert sorted(fn["Properties"]["Handler"] for fn in found) == sorted(handlers_of(synth))
     for fn in found:
         assert fn["Properties"]["Runtime"] == "python3.13"
         assert fn["Properties"]["Architectures"] == ["arm64"]
@@ -102,6 +124,14 @@ def test_functions_get_exactly_the_environment_the_runtime_config_reads(workers)
         # only the function the inbound topic feeds is told the receipt origin (test_inbound.py)
         if fn["Properties"]["Handler"] in FED_BY_INBOUND_MAIL:
             expected = {*expected, *RECEIPT_ORIGIN}
+        # the organizer function is told its rule's recipient, the send functions' queues, and
+        # the allow-list when one is configured
+        if fn["Properties"]["Handler"] in FED_BY_ORGANIZER_MAIL:
+            expected = {*expected, ENV_INBOUND_RECIPIENT}
+        if fn["Properties"]["Handler"] in ENQUEUES_SENDS:
+            expected = {*expected, ENV_INVITE_QUEUE_URL, ENV_CANCELLATION_QUEUE_URL}
+        if fn["Properties"]["Handler"] in TOLD_ORGANIZERS and ENV_ALLOWED_ORGANIZERS in variables:
+            expected = {*expected, ENV_ALLOWED_ORGANIZERS}
         assert set(variables) == expected
 
 
@@ -155,7 +185,8 @@ def test_claim_lease_is_the_function_timeout_and_workers_the_batch_size(workers)
 def test_configuration_reaches_the_function_environment(configured_synth):
     for fn in functions(configured_synth.template(STATELESS)).values():
         variables = fn["Properties"]["Environment"]["Variables"]
-        assert variables[ENV_SENDER] == CONFIGURED_CONTEXT["sender"]
+        as_event_address = fn["Properties"]["Handler"] in AS_EVENT_ADDRESS
+        assert variables[ENV_SENDER] == CONFIGURED_CONTEXT["eventEmail" if as_event_address else "sender"]
         assert variables[ENV_RSVP_EMAIL] == CONFIGURED_CONTEXT["rsvpEmail"]
         assert variables[ENV_SUBJECT_PREFIX] == CONFIGURED_CONTEXT["subjectPrefix"]
         assert variables[ENV_REGION] == {"Ref": "AWS::Region"}
@@ -180,7 +211,7 @@ def test_functions_use_lambdas_json_log_format_so_extra_fields_become_json_keys(
 
 def test_every_mapping_reports_batch_item_failures_with_batching_and_capped_concurrency(synth, workers):
     found = mappings(workers)
-    assert len(found) == len(HANDLERS)
+    assert len(found) == len(handlers_of(synth))
     for mapping in found.values():
         properties = mapping["Properties"]
         assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -206,13 +237,13 @@ def test_visibility_timeout_is_at_least_six_function_timeouts_plus_the_batching_
         assert queue["Properties"]["VisibilityTimeout"] >= minimum
 
 
-def test_work_queues_redrive_to_their_own_dead_letter_queue(workers):
+def test_work_queues_redrive_to_their_own_dead_letter_queue(synth, workers):
     targets = []
     for queue_id in work_queue_ids(workers):
         redrive = queues(workers)[queue_id]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == tuning.MAX_RECEIVE_COUNT
         targets.append(ref_target(redrive["deadLetterTargetArn"]))
-    assert len(set(targets)) == len(HANDLERS)
+    assert len(set(targets)) == len(handlers_of(synth))
 
 
 def test_dead_letter_queues_keep_messages_for_14_days(workers):
@@ -220,9 +251,9 @@ def test_dead_letter_queues_keep_messages_for_14_days(workers):
         assert queues(workers)[dlq_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_all_queues_are_encrypted_and_deny_plain_http(workers):
+def test_all_queues_are_encrypted_and_deny_plain_http(synth, workers):
     found = queues(workers)
-    assert len(found) == 2 * len(HANDLERS)
+    assert len(found) == 2 * len(handlers_of(synth))
     denied = set()
     for policy in resources(workers, "AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -317,10 +348,10 @@ def role_of(template, function_id):
     return ref_target(template["Resources"][function_id]["Properties"]["Role"])
 
 
-def test_each_function_has_its_own_role_without_managed_policies(workers):
+def test_each_function_has_its_own_role_without_managed_policies(synth, workers):
     roles = resources(workers, "AWS::IAM::Role")
     used = [role_of(workers, function_id) for function_id in functions(workers)]
-    assert len(set(used)) == len(HANDLERS)
+    assert len(set(used)) == len(handlers_of(synth))
     for role in roles.values():
         assert not role["Properties"].get("ManagedPolicyArns")
     assert not resources(workers, "AWS::IAM::ManagedPolicy")
@@ -355,8 +386,11 @@ def test_ses_sending_is_scoped_to_identities_and_conditioned_on_the_sender(synth
             if "ses:SendEmail" in actions(statement)
         ]
         assert len(ses_statements) == (1 if fn["Properties"]["Handler"] in SEND_HANDLERS else 0)
+        as_event_address = fn["Properties"]["Handler"] in AS_EVENT_ADDRESS
+        sender = config.event_email if as_event_address else config.sender
+        expected = config.event_sending_identities if as_event_address else config.sending_identities
         for statement in ses_statements:
-            assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": config.sender}}
+            assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
             arns = as_list(statement["Resource"])
             # besides the identities, the configuration set (tests/infra/test_feedback.py)
             last_parts = [arn["Fn::Join"][1][-1] for arn in arns]
@@ -365,14 +399,22 @@ def test_ses_sending_is_scoped_to_identities_and_conditioned_on_the_sender(synth
                 for part in last_parts
                 if isinstance(part, str) and part.startswith(":identity/")
             )
-            assert identities == sorted(config.sending_identities)
+            assert identities == sorted(expected)
             assert len(arns) == len(identities) + 1
 
 
-def test_queue_sends_are_scoped_to_the_functions_own_queues(workers):
+def test_queue_sends_are_scoped_to_the_functions_own_queues(synth, workers):
     for function_id, fn in functions(workers).items():
         variables = fn["Properties"]["Environment"]["Variables"]
         own = {ref_target(variables[ENV_QUEUE_URL]), ref_target(variables[ENV_DLQ_URL])}
+        if fn["Properties"]["Handler"] in ENQUEUES_SENDS:  # and the send functions' work queues
+            for kind in ("invite", "cancellation"):
+                (send_function,) = [
+                    f
+                    for f in functions(workers).values()
+                    if f["Properties"]["Handler"] == PIPELINE_BY_KIND[kind].handler
+                ]
+                own.add(ref_target(send_function["Properties"]["Environment"]["Variables"][ENV_QUEUE_URL]))
         for statement in statements(workers, role_of(workers, function_id)):
             if any(action.startswith("sqs:") for action in actions(statement)):
                 assert {ref_target(resource) for resource in as_list(statement["Resource"])} <= own
@@ -402,10 +444,11 @@ def test_domain_identity_uses_easy_dkim_with_records_in_the_hosted_zone(configur
 # --- outputs ---------------------------------------------------------------------------------------
 
 
-def test_outputs_carry_the_documented_keys(workers):
-    assert set(workers["Outputs"]) == {*names.OUTPUT_KEYS, *names.REPLY_OUTPUT_KEYS}
+def test_outputs_carry_the_documented_keys(synth, workers):
+    organizer = names.ORGANIZER_OUTPUT_KEYS if synth.stacks.config.event_email else ()
+    assert set(workers["Outputs"]) == {*names.OUTPUT_KEYS, *names.REPLY_OUTPUT_KEYS, *organizer}
     # which queue each names: tests/infra/test_pipelines.py
-    queue_outputs = {key for pipeline in PIPELINES for key in pipeline.outputs}
+    queue_outputs = {key for pipeline in deployed_in(synth) for key in pipeline.outputs}
     assert {ref_target(workers["Outputs"][key]["Value"]) for key in queue_outputs} == set(queues(workers))
 
 

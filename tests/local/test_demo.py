@@ -20,7 +20,8 @@ from lambdas.domain.vocabulary import (
     PartStat,
 )
 from lambdas.runtime.config import DEFAULT_SUBJECT_PREFIX, PLACEHOLDER_SENDER
-from local import demo
+from local import assembly as assemblies
+from local import demo, demo_organizer
 from local.__main__ import main as local_main
 from local.outbox import Outbox
 from tests.local import fixture
@@ -45,11 +46,28 @@ EXPECTED_EMAILS = (
     + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 1) for a in ATTENDEES]
     + [(a, SERIES_SUBJECT.format("Cancelled"), Method.CANCEL, 2) for a in ATTENDEES]
 )
-EMAILS = len(EXPECTED_EMAILS)
+# Last, with the event address `make demo` synthesizes with: Marge's Outlook event and a Google
+# Meet meeting, each answered (REPLY, confirmation); three attendees added by the event's id; Marge's
+# move (the update, and her calendar answered again) and her cancellation.
+MARGE, GOOGLE = "marge@example.org", "example@gmail.com"
+FOLLOWED = ["eve@example.org", "finn@example.org", "gus@example.net"]
+TESTAUS = DEFAULT_SUBJECT_PREFIX + " Event {}: Testaus"
+ORGANIZER_EMAILS = (
+    [(MARGE, DEFAULT_SUBJECT_PREFIX + " Accepted: Testaus", "REPLY", 0)]
+    + [(MARGE, DEFAULT_SUBJECT_PREFIX + " Event held: Testaus", "", None)]
+    + [(GOOGLE, DEFAULT_SUBJECT_PREFIX + " Accepted: Meeeeet me HTML", "REPLY", 0)]
+    + [(GOOGLE, DEFAULT_SUBJECT_PREFIX + " Event held: Meeeeet me HTML", "", None)]
+    + [(a, TESTAUS.format("Invite"), Method.REQUEST, 0) for a in FOLLOWED]
+    + [(a, TESTAUS.format("Updated"), Method.REQUEST, 1) for a in FOLLOWED]
+    + [(MARGE, DEFAULT_SUBJECT_PREFIX + " Accepted: Testaus", "REPLY", 1)]  # her SEQUENCE
+    + [(a, TESTAUS.format("Cancelled"), Method.CANCEL, 2) for a in FOLLOWED]
+)
+EMAILS = len(EXPECTED_EMAILS) + len(ORGANIZER_EMAILS)
 # The fixture app neither receives replies nor publishes feedback: three attendees get the
 # invitation, the update and the cancellation, and the four emails of the series.
 EMAILS_WITHOUT_REPLIES = (3 + 4) * len(ATTENDEES)
 INVITE, CANCELLATION, REPLY = "InviteWorkerFunction", "CancellationWorkerFunction", "ReplyWorkerFunction"
+ORGANIZER = "OrganizerWorkerFunction"
 FEEDBACK = "FeedbackWorkerFunction"
 # What the record reply function made of each email of local/demo_replies.py, in order.
 EXPECTED_ANSWERS = [
@@ -72,6 +90,12 @@ FORGED_TOPIC = "arn:aws:sns:us-east-1:123456789012:not-the-inbound-topic"
 FORGED_REASON = f"TopicArn: {FORGED_TOPIC!r} is not the inbound topic"
 
 
+@pytest.fixture(scope="session")
+def demo_assembly() -> assemblies.Assembly:
+    """The app as `make demo` synthesizes it: cdk.json's context and an event address."""
+    return assemblies.locate(assemblies.ROOT, prefer_cdk_out=False, context=demo_organizer.CONTEXT)
+
+
 @pytest.fixture
 def opened(monkeypatch) -> list[str]:
     """The key of every stored email the reply function opens (S3 GetObject)."""
@@ -86,8 +110,8 @@ def opened(monkeypatch) -> list[str]:
     return keys
 
 
-def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_runtime, tmp_path, opened):
-    runtime = start_runtime(app_assembly)
+def test_the_demo_scenario_has_exactly_the_expected_outcome(demo_assembly, start_runtime, tmp_path, opened):
+    runtime = start_runtime(demo_assembly)
 
     result = demo.run(runtime, Outbox(tmp_path / "outbox"))
 
@@ -108,13 +132,25 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
         ({REPLY: 1}, {REPLY: {"unverified": 1}}),  # Chloé's answer, relayed by a Nextcloud
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
         ({CANCELLATION: 2}, {CANCELLATION: {"fanned_out": 1, "sent": 3}}),
+        # an event run from the organizer's calendar
+        ({ORGANIZER: 1}, {ORGANIZER: {"event_created": 1}}),  # Outlook
+        ({ORGANIZER: 1}, {ORGANIZER: {"event_created": 1}}),  # Google
+        ({INVITE: 2}, {INVITE: {"fanned_out": 1, "sent": 3}}),  # by the event's id
+        ({ORGANIZER: 1, INVITE: 2}, {ORGANIZER: {"event_updated": 1}, INVITE: {"fanned_out": 1, "sent": 3}}),
+        (
+            {ORGANIZER: 1, CANCELLATION: 2},
+            {ORGANIZER: {"event_cancelled": 1}, CANCELLATION: {"fanned_out": 1, "sent": 3}},
+        ),
     ]
     assert all(step.failed_records == 0 for step in result.steps)
 
     # The replies, as each client's email arrived through SES receiving, and the answers they left.
     assert [s.answers for s in result.steps[4:11]] == [answers for answers, _ in EXPECTED_ANSWERS]
     assert result.steps[11].answers == [f"the notification -> invalid: {FORGED_REASON}"]
-    assert len(opened) == len(EXPECTED_ANSWERS) + 2 and "inbound/forged" not in opened  # + the series'
+    replies_opened = [key for key in opened if key.startswith("inbound/")]
+    assert len(replies_opened) == len(EXPECTED_ANSWERS) + 2  # and the series' two
+    assert "inbound/forged" not in opened
+    assert len([key for key in opened if key.startswith("organizer/")]) == 4  # the organizer's mails
     answers = {a.email: a.partstat for a in result.answers.attendees}
     assert answers == {
         "ana@example.org": PartStat.TENTATIVE,
@@ -128,11 +164,15 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
 
     # Every email: to, subject, METHOD, SEQUENCE, and its files.
     sent = [(w.email.recipient, w.email.subject, w.email.method, w.email.sequence) for w in result.emails]
-    assert sent == EXPECTED_EMAILS
+    assert sent == EXPECTED_EMAILS + ORGANIZER_EMAILS
     assert [w.eml.name for w in result.emails] == [
-        f"{n:02d}-{to}-{method.lower()}.eml" for n, (to, _, method, _) in enumerate(EXPECTED_EMAILS, 1)
+        f"{n:02d}-{to}-{(method or 'email').lower()}.eml"
+        for n, (to, _, method, _) in enumerate(EXPECTED_EMAILS + ORGANIZER_EMAILS, 1)
     ]
-    for written, (to, subject, method, sequence) in zip(result.emails, EXPECTED_EMAILS, strict=True):
+    _check_organizer_emails(result.emails[len(EXPECTED_EMAILS) :], result.organizer_status)
+    for written, (to, subject, method, sequence) in zip(
+        result.emails[: len(EXPECTED_EMAILS)], EXPECTED_EMAILS, strict=True
+    ):
         raw = written.eml.read_bytes()
         message = email.message_from_bytes(raw, policy=policy.default)
         assert message.defects == [] and all(part.defects == [] for part in message.walk())
@@ -240,18 +280,40 @@ def test_the_demo_scenario_has_exactly_the_expected_outcome(app_assembly, start_
     assert found == 8
 
 
+def _check_organizer_emails(written, status) -> None:
+    """The organizer's answers come from the event address; the attendees' copies carry the event's
+    id (not the organizer's UID) and, as every invitation, the RSVP address as ORGANIZER."""
+    uid = status.event.uid
+    assert uid.startswith("cal-") and status.event.status == EventStatus.CANCELLED
+    assert [(a.email, a.status) for a in status.attendees] == [
+        (a, AttendeeStatus.CANCELLED) for a in FOLLOWED
+    ]
+    for w in written:
+        message = email.message_from_bytes(w.eml.read_bytes(), policy=policy.default)
+        assert message.defects == [] and all(part.defects == [] for part in message.walk())
+        if w.email.recipient in (MARGE, GOOGLE):
+            assert message["From"].addresses[0].addr_spec == demo_organizer.CONTEXT["eventEmail"]
+            if w.email.recipient == MARGE and w.email.method != "REPLY":  # her confirmation names its id
+                assert f"Its id: {uid}" in message.get_body(("plain",)).get_content()
+            continue
+        vevent = check_imip(w.eml.read_bytes(), w.email.method).walk("VEVENT")[0]
+        assert str(vevent["UID"]) == uid
+        assert str(vevent["ORGANIZER"]) == f"mailto:{PLACEHOLDER_SENDER}"  # the RSVP address: cdk.json's
+        assert vevent["ORGANIZER"].params["CN"] == "Marge"
+
+
 def _calendar_part(message):
     return next(p for p in message.walk() if p.get_content_type() == "text/calendar")
 
 
-def test_a_second_run_starts_clean_and_prints_the_same_report(app_assembly, start_runtime, tmp_path):
+def test_a_second_run_starts_clean_and_prints_the_same_report(demo_assembly, start_runtime, tmp_path):
     outbox = tmp_path / "outbox"
-    first_runtime = start_runtime(app_assembly, work_dir=tmp_path / "work")
+    first_runtime = start_runtime(demo_assembly, work_dir=tmp_path / "work")
     first = demo.report(demo.run(first_runtime, Outbox(outbox)), first_runtime)
     first_runtime.stop()
     (outbox / "99-someone@example.org-request.eml").write_bytes(b"left over")
 
-    second_runtime = start_runtime(app_assembly, work_dir=tmp_path / "work")
+    second_runtime = start_runtime(demo_assembly, work_dir=tmp_path / "work")
     second = demo.report(demo.run(second_runtime, Outbox(outbox)), second_runtime)
 
     assert second == first

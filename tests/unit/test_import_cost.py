@@ -158,3 +158,23 @@ checkpoint("series")
     assert loaded(seen["single zoned event"], *SERIES) == []
     assert TIME_ZONES in seen["single zoned event"]
     assert loaded(seen["series"], *SERIES) == sorted(SERIES)
+
+
+# The organizer function's code: its reading, decisions and writes (docs/organizer.md).
+ORGANIZER_CODE = (
+    "lambdas.domain.organizer",
+    "lambdas.adapters.organizer_expressions",
+    "lambdas.follow_organizer",
+)
+
+
+@pytest.mark.parametrize("function", ["send_invite", "send_cancellation", "record_reply", "record_feedback"])
+def test_no_other_handler_loads_the_organizer_function_s_code(function):
+    assert loaded(handler_imports(function), *ORGANIZER_CODE) == []
+
+
+def test_the_organizer_function_loads_its_reading_at_import_and_no_reply_or_feedback_rules():
+    modules = handler_imports("follow_organizer")
+    assert "lambdas.follow_organizer.workflow" in modules
+    assert "lambdas.domain.organizer.reading" in modules  # every mail is read: loaded at init
+    assert loaded(modules, "lambdas.domain.replies", REPLY_REQUESTS, FEEDBACK, FEEDBACK_REQUESTS) == []

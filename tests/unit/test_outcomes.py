@@ -4,10 +4,11 @@ import logging
 
 from lambdas.domain.decisions import SendOutcome
 from lambdas.domain.feedback import FeedbackOutcome
+from lambdas.domain.organizer.outcomes import OrganizerOutcome
 from lambdas.domain.outcomes import Outcome, SharedOutcome
 from lambdas.domain.replies import ReplyOutcome
 
-FUNCTIONS = (SendOutcome, ReplyOutcome, FeedbackOutcome)
+FUNCTIONS = (SendOutcome, ReplyOutcome, FeedbackOutcome, OrganizerOutcome)
 
 
 def test_only_transient_outcomes_are_retried():
@@ -32,7 +33,17 @@ def test_log_levels_follow_what_an_operator_must_look_at():
     levels = {o.value: o.level for kind in (*FUNCTIONS, SharedOutcome) for o in kind}
     assert levels["failed"] == logging.ERROR
     warned = {value for value, level in levels.items() if level == logging.WARNING}
-    assert warned == {"invalid", "in_flight", "retry_later", "untrusted", "throttled"}
+    # an organizer reaching for another's event is looked at; one not on the allow-list is not
+    # (anyone may invite the event address: docs/organizer.md, "Outcomes")
+    assert warned == {
+        "invalid",
+        "in_flight",
+        "retry_later",
+        "untrusted",
+        "throttled",
+        "another_organizer",
+        "owned_by_another_organizer",
+    }
 
 
 def test_every_function_outcome_is_an_outcome_the_batch_loop_reads():

@@ -77,7 +77,8 @@ def confirmation(
             "",
             '  {"event": {"uid": "' + event_id + '"}, "attendee": {"email": "someone@example.org"}}',
             "",
-            "People you invited yourself in your calendar are not invited again.",
+            "People you invite yourself in your calendar get your invitation: do not add them here",
+            "as well, or they hold the event twice.",
         ]
     )
     return Confirmation(subject=f"Event held: {summary}", text=body + "\n")

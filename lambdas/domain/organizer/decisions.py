@@ -38,6 +38,9 @@ class OrganizerRecord:
     organizer_uid: str = ""  # the UID in the organizer's calendar (answered with it: their REPLY)
     organizer_sequence: int | None = None  # the SEQUENCE of the organizer's latest message
     organizer_dtstamp: str = ""  # its DTSTAMP, ISO 8601 UTC ("" when it had none)
+    # The highest sequence a change of it went to the attendees at: an occurrence's change leaves
+    # the event's own ``sequence`` (the series') as it was, and the next change must still go higher.
+    organizer_sent_sequence: int | None = None
 
     @classmethod
     def read(cls, stored: Mapping[str, Any]) -> OrganizerRecord:
@@ -105,10 +108,11 @@ def decide(
         refused = _not_occurrences(message, stored)
         if refused is not None:
             return refused
-    sequence = max(message.sequence, (stored.sequence or 0) + 1)
+    sent = record.organizer_sent_sequence
+    sequence = max(message.sequence, (stored.sequence or 0) + 1, -1 if sent is None else sent + 1)
     change = Apply(
         OrganizerOutcome.UPDATED,
-        _record(message, record),
+        dataclasses.replace(_record(message, record), organizer_sent_sequence=sequence),
         attendee_sequence=sequence,
         read_sequence=stored.sequence,
         fan_out=True,

@@ -35,6 +35,7 @@ class OrganizerOutcome(Outcome):
     NOT_CALENDAR = "not_calendar"  # no calendar in the mail (an auto-reply, a person writing)
     MALFORMED_CALENDAR = "malformed_calendar"  # every problem named (as record reply logs it)
     UNSUPPORTED = "unsupported"  # another METHOD (PUBLISH, REPLY, COUNTER...), or RDATE
+    IGNORED = "ignored"  # SES's setup notification for a new receipt rule: not an email
 
 
 @frozen

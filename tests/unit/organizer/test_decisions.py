@@ -54,6 +54,7 @@ def test_outlook_event_created_moved_and_cancelled():
         organizer_uid=created.event.uid,
         organizer_sequence=2,
         organizer_dtstamp="2021-11-22T09:15:00+00:00",
+        organizer_sent_sequence=2,  # the cancellation's
     )
     # The update is what the attendees' copies now carry: new time, new place, the organizer's zone.
     assert (moved.event.start, moved.event.location) == (

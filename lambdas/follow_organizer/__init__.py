@@ -1,0 +1,1 @@
+"""Follow Organizer: events run from the organizer's own calendar (docs/organizer.md)."""
