@@ -27,7 +27,9 @@ class SendOutcome(Outcome):
     FANNED_OUT = "fanned_out"  # a multi-attendee request was split onto the queue
     DUPLICATE = "duplicate"  # this attendee already has exactly this message
     STALE = "stale"  # a newer message (or the event's cancellation) already went out
-    SKIPPED = "skipped"  # a cancellation for someone who was never invited
+    # Nothing to send: a cancellation for someone never invited, or an invite by uid for someone
+    # the organizer's own calendar invites (docs/organizer.md, "Identity").
+    SKIPPED = "skipped"
     # Another delivery holds the claim, its lease not yet run out: retried after the visibility timeout.
     IN_FLIGHT = "in_flight", RETRIED, logging.WARNING
     SUPPRESSED = "suppressed"  # not sent: the address hard-bounced or complained (docs/feedback.md)

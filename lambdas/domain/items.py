@@ -271,10 +271,16 @@ class EventItem:
     shared_accepted: int = 0  # the same for answers to forwarded invitations
     shared_declined: int = 0
     shared_tentative: int = 0
+    # An event run from the organizer's calendar (follow organizer): the attendees that calendar
+    # invites itself. The server sends them nothing: one meeting, one copy in their calendar.
+    organizer_attendees: tuple[str, ...] = ()
 
     @property
     def is_cancelled(self) -> bool:
         return self.status is EventStatus.CANCELLED
+
+    def invited_by_organizer(self, email: str) -> bool:
+        return email.casefold() in {address.casefold() for address in self.organizer_attendees}
 
     @classmethod
     def read(cls, stored: Mapping[str, Any], *, uid: str) -> EventItem:

@@ -21,11 +21,13 @@ from lambdas.runtime.sends import fan_out, send_claimed
 from lambdas.runtime.services import Services
 
 if TYPE_CHECKING:
+    from lambdas.domain.items import EventItem
     from lambdas.domain.series import Override
 
 # An invite naming only the uid needs the event a full invite (or the organizer's calendar) stored.
 NO_STORED_EVENT = FieldError("event.uid", "no stored event has this uid: send the event's details first")
 EVENT_CANCELLED = "the event is cancelled: it takes no more attendees"
+INVITED_BY_ORGANIZER = "the organizer's own calendar invites this attendee: one copy of the event is enough"
 NO_STORED_SERIES = FieldError("event.occurrence", "no stored series has this uid: invite the series first")
 NOT_AN_OCCURRENCE = FieldError("event.occurrence", "is not an occurrence of the stored series")
 
@@ -35,10 +37,15 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
     if isinstance(request, InviteFanOut):
         return _fan_out(services, request)
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
-    event = request.event or _stored_details(services, request.uid)
+    event = request.event
     if event is None:
-        fields = {"uid": request.uid, "attendee": attendee.email, "reason": EVENT_CANCELLED}
-        return RecordResult(SendOutcome.STALE, fields=fields)
+        stored = _stored_event(services, request.uid)
+        fields = {"uid": request.uid, "attendee": attendee.email}
+        if stored.is_cancelled:
+            return RecordResult(SendOutcome.STALE, fields={**fields, "reason": EVENT_CANCELLED})
+        if stored.invited_by_organizer(attendee.email):
+            return RecordResult(SendOutcome.SKIPPED, fields={**fields, "reason": INVITED_BY_ORGANIZER})
+        event = stored.details()
     fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
     if event.occurrence is not None and _occurrence_is_stale(services, event):
         return RecordResult(SendOutcome.STALE, fields=fields)
@@ -76,7 +83,7 @@ def _fan_out(services: Services, request: InviteFanOut) -> RecordResult:
     dead-letters one request rather than one per attendee."""
     if request.event is not None:
         event = request.event.as_dict()
-    elif _stored_details(services, request.uid) is None:
+    elif _stored_event(services, request.uid).is_cancelled:
         return RecordResult(SendOutcome.STALE, fields={"uid": request.uid, "reason": EVENT_CANCELLED})
     else:
         event = {"uid": request.uid}
@@ -84,16 +91,13 @@ def _fan_out(services: Services, request: InviteFanOut) -> RecordResult:
     return RecordResult(SendOutcome.FANNED_OUT, fields={"uid": request.uid, "attendees": count})
 
 
-def _stored_details(services: Services, uid: str) -> EventDetails | None:
-    """The stored event an invite by uid sends (at its stored sequence), None once it is cancelled:
-    a cancelled event takes no attendees, and a new event needs a new uid."""
+def _stored_event(services: Services, uid: str) -> EventItem:
+    """The stored event an invite by uid sends (at its stored sequence). A cancelled one takes no
+    attendees (a new event needs a new uid); without one, the request is invalid."""
     stored = services.store.get_event(uid)
-    if stored is not None and stored.is_cancelled:
-        return None
-    details = stored.details() if stored else None
-    if details is None:
+    if stored is None or (not stored.is_cancelled and stored.details() is None):
         raise InvalidRequest([NO_STORED_EVENT])
-    return details
+    return stored
 
 
 def _excluded_occurrences(services: Services, event: EventDetails, email: str) -> tuple[str, ...]:

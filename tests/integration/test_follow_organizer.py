@@ -94,6 +94,26 @@ def test_an_outlook_request_creates_the_event_and_the_organizer_is_answered_twic
     assert uid in text and f"cisctl invite --uid {uid}" in text
 
 
+def test_an_attendee_the_organizers_calendar_invites_is_not_sent_a_second_copy(account, events, caplog):
+    events.mail(fixture(OUTLOOK_CREATE))  # Marge's calendar invites homer@example.org itself
+    uid = stored_uid(account, MARGE)
+    before = len(account.sent())
+
+    people = [{"email": "Homer@Example.org"}, {"email": "ann@example.net"}]
+    account.invoke("invite", {"event": {"uid": uid}, "attendees": people})
+    account.drain("invite")
+
+    assert [s.recipient for s in account.sent()[before:]] == ["ann@example.net"]
+    skipped = [line for line in json_lines(caplog.records, "send-invite") if line.get("outcome") == "skipped"]
+    assert [(line["attendee"], line["reason"]) for line in skipped] == [
+        (
+            "Homer@Example.org",
+            "the organizer's own calendar invites this attendee: one copy of the event is enough",
+        )
+    ]
+    assert account.dead_letters("invite") == []
+
+
 def events_uid(account, uid: str) -> str:
     """The organizer's own UID, as the event item remembers it (OrganizerRecord.organizer_uid)."""
     item = account.dynamodb.get_item(

@@ -77,8 +77,8 @@ def confirmation(
             "",
             '  {"event": {"uid": "' + event_id + '"}, "attendee": {"email": "someone@example.org"}}',
             "",
-            "People you invite yourself in your calendar get your invitation: do not add them here",
-            "as well, or they hold the event twice.",
+            "People you invite yourself in your calendar get your invitation only: the server",
+            "sends them nothing, so nobody holds the event twice.",
         ]
     )
     return Confirmation(subject=f"Event held: {summary}", text=body + "\n")
