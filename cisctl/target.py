@@ -22,7 +22,7 @@ from infra.names import (
     STATEFUL_STACK_NAME,
     STATELESS_STACK_NAME,
 )
-from infra.pipelines import PIPELINES, RECEIVE_REPLIES_SWITCH
+from infra.pipelines import EVENT_EMAIL_KEY, PIPELINES, RECEIVE_REPLIES_SWITCH
 
 # infra/names.py and infra/pipelines.py hold plain data: importing them does not import the CDK.
 DEFAULT_STACKS = (STATELESS_STACK_NAME, STATEFUL_STACK_NAME)
@@ -31,10 +31,19 @@ DEFAULT_STACKS = (STATELESS_STACK_NAME, STATEFUL_STACK_NAME)
 # entry per row of infra/pipelines.py, in its order.
 QUEUES = QUEUE_OUTPUTS
 # Why a stack may lack a pipeline's queues (the others are in every deployment).
+
+
+def _absent_because(pipeline) -> str:
+    switched_off = f"the {RECEIVE_REPLIES_SWITCH} context switch off"
+    if pipeline.needs_event_address:
+        return f"it was deployed without an {EVENT_EMAIL_KEY} in its context (or with {switched_off})"
+    return f"it was deployed with {switched_off}"
+
+
 OPTIONAL_QUEUES = {
-    pipeline.kind: f"it was deployed with the {RECEIVE_REPLIES_SWITCH} context switch off"
+    pipeline.kind: _absent_because(pipeline)
     for pipeline in PIPELINES
-    if pipeline.needs_replies
+    if pipeline.needs_replies or pipeline.needs_event_address
 }
 
 ROOT = Path(__file__).resolve().parent.parent
