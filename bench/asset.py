@@ -2,7 +2,7 @@
 
 Built by ``infra.bundling.LocalPipBundler``, the bundler ``cdk synth`` uses: ``pip install
 --target`` of requirements.txt for manylinux2014_aarch64 / CPython 3.13, binary wheels only, no
-bytecode, plus the ``lambdas`` package without caches. All four functions ship this same asset
+bytecode, plus the ``lambdas`` package without caches. Every function ships this same asset
 (they differ only in the handler).
 """
 
@@ -75,7 +75,7 @@ def asset() -> list[Figure]:
                 "zipped_bytes": zipped,
                 "unzipped_mb": round(unzipped / 1e6, 2),
                 "largest_unzipped_mb": largest(directory),
-                "note": "all four functions ship the same asset; they differ only in their handler",
+                "note": "every function ships the same asset; they differ only in their handler",
             },
         )
         for function in ("send-invite", "send-cancellation")

@@ -109,7 +109,7 @@ class LocalPipBundler:
 
 
 def function_code(root: Path = ROOT) -> lambda_.Code:
-    """The code asset shared by all four functions (they differ only in their handler)."""
+    """The code asset shared by every function (they differ only in their handler)."""
     docker_command = " && ".join(
         [
             "pip install --no-compile --only-binary=:all: -r /asset-input/requirements.txt -t /asset-output",
