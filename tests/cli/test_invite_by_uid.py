@@ -84,6 +84,7 @@ def test_invite_by_uid_against_a_deployed_stack_sends_the_stored_event(capsys, d
         "organizer_uid": "",
         "organizer_sequence": None,
         "organizer_dtstamp": "",
+        "organizer_sent_sequence": None,
     }
 
 
