@@ -16,9 +16,7 @@ from typing import Any
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.domain.decide_again import DECIDE_ATTEMPTS, Refused, decide_and_write
 from lambdas.domain.inbound.email import InboundEmail
-from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
-from lambdas.domain.inbound.origin import check_origin
-from lambdas.domain.inbound.trust import condemned_by_verdicts
+from lambdas.domain.inbound.notification import ReceivedMail
 from lambdas.domain.organizer.decisions import Apply, decide
 from lambdas.domain.organizer.identity import attendee_uid
 from lambdas.domain.organizer.outcomes import OrganizerOutcome
@@ -31,25 +29,16 @@ from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.follow_organizer.answers import answer_organizer
 from lambdas.follow_organizer.fan_out import settle_fan_out
 from lambdas.runtime.batch import RecordResult
+from lambdas.runtime.receiving import MAX_SUBJECT_LOGGED, screened, where
 from lambdas.runtime.services import Services
-
-MAX_SUBJECT_LOGGED = 200
 
 
 def handle_organizer_mail(services: Services, record: dict[str, Any]) -> RecordResult:
-    try:
-        mail = parse_receipt_notification(record.get("body"))  # InvalidRequest: the DLQ, with its reason
-    except SetupNotification as setup:
-        return RecordResult(OrganizerOutcome.IGNORED, fields={"reason": f"SES setup notification: {setup}"})
-    # Decided from the notification alone: S3 is never read for a forgery or for condemned mail.
-    check_origin(mail, services.settings.required_receipt_origin())
-    where = {"sesMessageId": mail.ses_message_id, "bucket": mail.bucket, "key": mail.object_key}
-    condemned = condemned_by_verdicts(mail.verdicts)
-    if condemned:
-        fields = {**where, "from": mail.sender, "subject": mail.subject[:MAX_SUBJECT_LOGGED]}
-        return RecordResult(OrganizerOutcome.UNTRUSTED, fields={**fields, "reason": condemned})
+    mail = screened(services, record, OrganizerOutcome)
+    if isinstance(mail, RecordResult):
+        return mail
     email, reading = _read_stored_email(services, mail)
-    fields = {**where, "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}
+    fields = {**where(mail), "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}
     if reading is None:
         # Never forwarded nor answered: it stays in the bucket until it expires.
         kind = {"automatic": email.automatic_reason} if email.automatic else {}

@@ -18,9 +18,8 @@ from lambdas.adapters.reply_expressions import Received
 from lambdas.adapters.store import Pair
 from lambdas.domain.decide_again import Refused, decide_and_write
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
-from lambdas.domain.inbound.notification import ReceivedMail, SetupNotification, parse_receipt_notification
-from lambdas.domain.inbound.origin import check_origin
-from lambdas.domain.inbound.trust import Trust, TrustLevel, condemned_by_verdicts, trust
+from lambdas.domain.inbound.notification import ReceivedMail
+from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.replies import (
     Refusal,
@@ -33,27 +32,16 @@ from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.record_reply.answers import Answered, contended, refused
 from lambdas.runtime.batch import RecordResult
+from lambdas.runtime.receiving import MAX_SUBJECT_LOGGED, screened, where
 from lambdas.runtime.services import Services
-
-MAX_SUBJECT_LOGGED = 200
 
 
 def handle_received_mail(services: Services, record: dict[str, Any]) -> RecordResult:
-    try:
-        mail = parse_receipt_notification(record.get("body"))  # InvalidRequest: the DLQ, with its reason
-    except SetupNotification as setup:
-        return RecordResult(ReplyOutcome.IGNORED, fields={"reason": f"SES setup notification: {setup}"})
-    # Decided from the notification alone, so that S3 is never read for a forgery or for mail SES
-    # condemned (docs/replies.md, "One record"). A forgery: InvalidRequest, the DLQ, with its reason.
-    check_origin(mail, services.settings.required_receipt_origin())
-    where = {"sesMessageId": mail.ses_message_id, "bucket": mail.bucket, "key": mail.object_key}
-    condemned = condemned_by_verdicts(mail.verdicts)
-    if condemned:
-        # From: and Subject: as SES read them (mail.commonHeaders): the mail itself is never opened.
-        fields = {**where, "from": mail.sender, "subject": mail.subject[:MAX_SUBJECT_LOGGED]}
-        return RecordResult(ReplyOutcome.UNTRUSTED, fields={**fields, "reason": condemned})
+    mail = screened(services, record, ReplyOutcome)
+    if isinstance(mail, RecordResult):
+        return mail
     email = _read_stored_email(services, mail)
-    fields = {**where, "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}
+    fields = {**where(mail), "from": email.from_address, "subject": email.subject[:MAX_SUBJECT_LOGGED]}
     if not email.answers:
         if email.calendar_error:
             return RecordResult(
