@@ -85,6 +85,23 @@ def scratch_account(_deployment, tmp_path):
         yield lambda assembly: deployed.enter_context(driven(assembly, tmp_path / "scratch"))
 
 
+@pytest.fixture
+def reads(monkeypatch) -> list[tuple[str, str]]:
+    """Every stored email a function opens (S3 GetObject), as (bucket, key): what a test of
+    "decided before the mail is read" asserts is empty."""
+    from lambdas.adapters.mailbox import Mailbox
+
+    opened: list[tuple[str, str]] = []
+    original = Mailbox.open
+
+    def spy(self, bucket, key, *args, **kwargs):
+        opened.append((bucket, key))
+        return original(self, bucket, key, *args, **kwargs)
+
+    monkeypatch.setattr(Mailbox, "open", spy)
+    return opened
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _serialize_moto():
     """moto's in-memory backends are not thread-safe (real AWS services are).

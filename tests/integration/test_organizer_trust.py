@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from lambdas.adapters.mailbox import Mailbox
 from lambdas.domain.organizer.identity import attendee_uid
 from local.samples import EVENTS, invite_body, record
 from tests.integration.organizer_mail import (
@@ -27,20 +26,6 @@ SENDER = "sender@example.com"  # the organizer of Thunderbird's single-event.eml
 @pytest.fixture
 def events(account) -> EventAddress:
     return EventAddress(account)
-
-
-@pytest.fixture
-def reads(monkeypatch) -> list[tuple[str, str]]:
-    """Every stored email a function opens (S3 GetObject), as (bucket, key)."""
-    opened: list[tuple[str, str]] = []
-    original = Mailbox.open
-
-    def spy(self, bucket, key, *args, **kwargs):
-        opened.append((bucket, key))
-        return original(self, bucket, key, *args, **kwargs)
-
-    monkeypatch.setattr(Mailbox, "open", spy)
-    return opened
 
 
 def events_in(account) -> list[dict]:

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from lambdas.adapters.mailbox import Mailbox
 from local.samples import RSVP, record, reply_mail
 from tests.integration.test_record_reply import BOB, CAROL, UID, counts, invite, last_outcome
 from tests.support.inbox import BUCKET, Inbox
@@ -118,20 +117,6 @@ def test_removing_an_attendee_whose_answer_is_to_an_older_version_moves_no_count
 
 
 # ------------------------------------------------------------- decided before the mail is read
-
-
-@pytest.fixture
-def reads(monkeypatch) -> list[tuple[str, str]]:
-    """Every stored email the reply function opens (S3 GetObject), as (bucket, key)."""
-    opened: list[tuple[str, str]] = []
-    original = Mailbox.open
-
-    def spy(self, bucket, key, *args, **kwargs):
-        opened.append((bucket, key))
-        return original(self, bucket, key, *args, **kwargs)
-
-    monkeypatch.setattr(Mailbox, "open", spy)
-    return opened
 
 
 def _forged(body: str, **envelope) -> str:

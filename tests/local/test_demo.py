@@ -10,7 +10,6 @@ from email import policy
 import pytest
 import recurring_ical_events
 
-from lambdas.adapters.mailbox import Mailbox
 from lambdas.domain.vocabulary import (
     AttendeeStatus,
     BounceType,
@@ -96,22 +95,8 @@ def demo_assembly() -> assemblies.Assembly:
     return assemblies.locate(assemblies.ROOT, prefer_cdk_out=False, context=demo_organizer.CONTEXT)
 
 
-@pytest.fixture
-def opened(monkeypatch) -> list[str]:
-    """The key of every stored email the reply function opens (S3 GetObject)."""
-    keys: list[str] = []
-    original = Mailbox.open
-
-    def spy(self, bucket, key, *args, **kwargs):
-        keys.append(key)
-        return original(self, bucket, key, *args, **kwargs)
-
-    monkeypatch.setattr(Mailbox, "open", spy)
-    return keys
-
-
 def test_the_demo_has_exactly_the_expected_outcome_and_a_second_run_the_same(
-    demo_assembly, start_runtime, tmp_path, opened
+    demo_assembly, start_runtime, tmp_path, reads
 ):
     """One run checked in full, then a second run in the same work directory and outbox (two runs
     of the whole scenario are a tenth of the suite's time: the first is not repeated for it)."""
@@ -152,6 +137,7 @@ def test_the_demo_has_exactly_the_expected_outcome_and_a_second_run_the_same(
     # The replies, as each client's email arrived through SES receiving, and the answers they left.
     assert [s.answers for s in result.steps[4:11]] == [answers for answers, _ in EXPECTED_ANSWERS]
     assert result.steps[11].answers == [f"the notification -> invalid: {FORGED_REASON}"]
+    opened = [key for _, key in reads]
     replies_opened = [key for key in opened if key.startswith("inbound/")]
     assert len(replies_opened) == len(EXPECTED_ANSWERS) + 2  # and the series' two
     assert "inbound/forged" not in opened
