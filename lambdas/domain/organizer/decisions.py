@@ -100,6 +100,11 @@ def decide(
             OrganizerOutcome.CANCELLED_EVENT, "the event is cancelled: a new event needs a new UID"
         )
     order = _order(message, stored, record)
+    if order == 0 and kind is ChangeKind.CANCEL_EVENT:
+        # The version stored is a REQUEST (a CANCEL of it would have cancelled the event above), so
+        # this is no copy of it: Thunderbird cancels a deleted event as it was stored, SEQUENCE and
+        # DTSTAMP unchanged (its CalItipMessageSender), and that cancellation must not be lost.
+        order = 1
     if order == 0:
         return Refused(OrganizerOutcome.DUPLICATE, "this version is already stored")
     if order < 0:

@@ -331,12 +331,14 @@ class _Message:
 
 
 def _person(value) -> Person | None:
-    """A calendar user as the contract holds it. Apple's CalendarServer writes ``urn:uuid:`` with an
-    ``EMAIL=`` parameter; the address is then that parameter's."""
+    """A calendar user as the contract holds it. ``EMAIL=`` (RFC 7986 §6.2) names the person when
+    the value only routes: Apple's CalendarServer writes ``urn:uuid:``, and iCloud's mail a token
+    address per attendee (``mailto:2_…@imip.me.com``), so the same organizer would otherwise be
+    someone else in each mail and never the From: address."""
     if value is None:
         return None
     params = getattr(value, "params", {}) or {}
-    address = address_of(value) or address_of(params.get("EMAIL", ""))
+    address = address_of(params.get("EMAIL", "")) or address_of(value)
     if not address:
         return None
     name = _line(params.get("CN"), MAX_NAME).strip('"').strip()
