@@ -39,6 +39,15 @@ def ics_mail(name: str, sender: str, method: str) -> bytes:
     ).encode()
 
 
+def sent_from(raw: bytes, sender: str) -> bytes:
+    """`raw` with its From: header replaced by `sender` (the only header changed)."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    (at,) = [i for i, line in enumerate(lines) if line.lower().startswith(b"from:")]
+    lines[at] = b"From: " + sender.encode()
+    return b"\r\n".join(lines) + sep + body
+
+
 class EventAddress:
     """The organizer function of `account`'s deployment, fed by the event address's receipt rule."""
 

@@ -57,7 +57,9 @@ def test_icaljs_reads_every_reply_the_same():
             sequence: vevent.getFirstPropertyValue('sequence'),
             attendee: attendee.getFirstValue(),
             partstat: attendee.getParameter('partstat'),
-            start: new ICAL.Event(vevent).startDate.toJSDate().toISOString(),
+            // an all-day start is a date, in no zone: compared as the date itself
+            start: ((d) => (d.isDate ? d.toString() : d.toJSDate().toISOString()))(
+              new ICAL.Event(vevent).startDate),
           };
         });
         """,
@@ -66,7 +68,10 @@ def test_icaljs_reads_every_reply_the_same():
     for name, theirs in zip(EVENTS, read, strict=True):
         msg = message(name)
         start = msg.event.start
-        start = start.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        if isinstance(start, datetime):
+            start = start.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        else:
+            start = start.isoformat()
         assert theirs == {
             "method": "REPLY",
             "uid": msg.uid,

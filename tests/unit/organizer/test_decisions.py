@@ -128,6 +128,39 @@ def test_whole_series_cancelled():
     assert table.read("02e79b96")[0].status is EventStatus.CANCELLED
 
 
+def test_thunderbird_event_created_and_cancelled_at_the_same_sequence_and_dtstamp():
+    """Thunderbird cancels a deleted event as it stored it: SEQUENCE and DTSTAMP are the REQUEST's.
+    It is no copy of the REQUEST: the event is cancelled; a second copy of the CANCEL changes nothing."""
+    table = Table()
+    created, cancelled, again = receive(
+        table, "calmailproc/test-05-1.eml", "derived/thunderbird-cancel.eml", "derived/thunderbird-cancel.eml"
+    )
+    assert outcomes([created, cancelled, again]) == [
+        OrganizerOutcome.CREATED,
+        OrganizerOutcome.CANCELLED,
+        OrganizerOutcome.DUPLICATE,
+    ]
+    assert (cancelled.fan_out, cancelled.attendee_sequence) == (True, 1)  # above the 0 attendees hold
+    assert table.read("0e4a0959-e1c7-4c5a-b353-d7abbd8ca8ac")[0].is_cancelled
+
+
+def test_an_equal_version_request_after_a_request_is_still_a_duplicate():
+    """Only a CANCEL is let through at the stored version: the same REQUEST again is a copy."""
+    table = Table()
+    receive(table, "calmailproc/test-05-1.eml")
+    (again,) = receive(table, "calmailproc/test-05-1.eml")
+    assert again.outcome is OrganizerOutcome.DUPLICATE
+
+
+def test_icloud_event_created_and_cancelled_by_the_same_organizer():
+    """iCloud's ORGANIZER routes through a token address; EMAIL= names the same person in both."""
+    table = Table()
+    created, cancelled = receive(table, "derived/icloud-request.eml", "derived/icloud-cancel.eml")
+    assert outcomes([created, cancelled]) == [OrganizerOutcome.CREATED, OrganizerOutcome.CANCELLED]
+    stored, _ = table.read("1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C")
+    assert stored.is_cancelled and stored.organizer.email == "user01@example.com"
+
+
 # ------------------------------------------------------------------- what changes nothing
 
 

@@ -4,6 +4,8 @@ writes from the stored item says the same."""
 
 from __future__ import annotations
 
+import email
+import email.utils
 import json
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -17,16 +19,23 @@ from lambdas.domain.items import EventItem
 from lambdas.domain.organizer.outcomes import OrganizerOutcome
 from lambdas.domain.organizer.reading import ChangeKind, read_organizer_calendar, read_organizer_email
 from lambdas.domain.vocabulary import EventStatus, Method
-from tests.unit.organizer.fixtures import FIXTURES, message, reading
+from tests.unit.organizer.fixtures import FIXTURES, fixture_path, message, reading
 
 KYIV = ZoneInfo("Europe/Kiev")  # what icalendar's table maps Outlook's "FLE Standard Time" to
 PARIS = ZoneInfo("Europe/Paris")  # "Romance Standard Time"
+BERLIN = ZoneInfo("Europe/Berlin")
+PACIFIC = ZoneInfo("US/Pacific")  # CalendarServer's TZID, a link zoneinfo knows
 OUTLOOK_UID = (
     "030000008200E00074C5B7101A82E0080000000060B608D090DDD701000000000000000"
     "0100000004BE0CFFA54BCF64E956E34143362C3C0"
 )
 SENDER = Person("sender@example.com", "Sender")
 MARGE_ORG = Person("marge@example.org", "Marge")
+THUNDERBIRD_ORG = Person("markus.brechtel@thengo.net", "Markus Katharina Brechtel")
+THUNDERBIRD_UID = "0e4a0959-e1c7-4c5a-b353-d7abbd8ca8ac"
+# iCloud writes ORGANIZER;EMAIL=<the person>:mailto:<a routing token>; the person is EMAIL='s.
+ICLOUD_ORG = Person("user01@example.com", "User 01")
+ICLOUD_UID = "1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C"  # CalendarServer's invitation's, kept
 
 # What a person reading each REQUEST sees: the event (or the moved occurrence), in the contract's form.
 REQUESTS = {
@@ -172,6 +181,65 @@ REQUESTS = {
         exdates=(datetime(2022, 3, 17, 11, 0, tzinfo=UTC),),
         attendees=("sender@example.com", "receiver@example.com", "other@example.com"),
     ),
+    "calmailproc/test-05-1.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid=THUNDERBIRD_UID,
+        organizer=THUNDERBIRD_ORG,
+        sequence=0,  # Thunderbird writes no SEQUENCE on a new event
+        dtstamp=datetime(2025, 3, 10, 21, 5, 31, tzinfo=UTC),
+        summary="Test 5",
+        location="",
+        start=datetime(2025, 3, 19, 10, 0, tzinfo=BERLIN),
+        end=datetime(2025, 3, 19, 11, 0, tzinfo=BERLIN),
+        timezone="Europe/Berlin",
+        rrule="",
+        attendees=("markus.brechtel@thengo.net", "markus.brechtel@uk-koeln.de"),
+    ),
+    "apple-calendarserver/dsn_failure_with_ics.invitation.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid="1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C",
+        # The server's own address with its reply token: the person is only in Reply-To: (and CN).
+        organizer=Person("xyzzy+8e16b897-d544-4217-88e9-a363d0846f6c@example.com", "User 01"),
+        sequence=2,
+        dtstamp=datetime(2008, 8, 12, 19, 19, 32, tzinfo=UTC),
+        summary="New Event",
+        location="",
+        start=datetime(2008, 8, 12, 9, 45, tzinfo=PACIFIC),
+        end=datetime(2008, 8, 12, 10, 45, tzinfo=PACIFIC),
+        timezone="US/Pacific",
+        rrule="",
+        attendees=("user01@example.com", "nonexistant@example.com"),
+    ),
+    # CalendarServer's invitation as iCloud mails it: the same event, the person named by EMAIL=.
+    "derived/icloud-request.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid=ICLOUD_UID,
+        organizer=ICLOUD_ORG,
+        sequence=2,
+        dtstamp=datetime(2008, 8, 12, 19, 19, 32, tzinfo=UTC),
+        summary="New Event",
+        location="",
+        start=datetime(2008, 8, 12, 9, 45, tzinfo=PACIFIC),
+        end=datetime(2008, 8, 12, 10, 45, tzinfo=PACIFIC),
+        timezone="US/Pacific",
+        rrule="",
+        attendees=("user01@example.com", "nonexistant@example.com"),
+    ),
+    # iCloud's all-day event: its organizer's token is 79 characters, folded inside; EMAIL= names him.
+    "derived/icloud-all-day.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid="4B0E2A51-7C3D-4F8E-9A16-2D5C8B7E0F43",
+        organizer=Person("user02@example.net", "User 02"),
+        sequence=0,
+        dtstamp=datetime(2008, 8, 12, 19, 22, 40, tzinfo=UTC),
+        summary="All-day planning",
+        location="Building 4, Room 101",
+        start=date(2008, 8, 15),
+        end=date(2008, 8, 16),
+        timezone="",
+        rrule="",
+        attendees=("user02@example.net", "nonexistant@example.com"),
+    ),
 }
 
 CANCELS = {
@@ -185,6 +253,18 @@ CANCELS = {
         kind=ChangeKind.CANCEL_EVENT, uid=OUTLOOK_UID, sequence=2, cancelled=(), organizer=MARGE_ORG
     ),
     # The occurrence of 20 March 16:00 in Paris (15:00 UTC), its RECURRENCE-ID in Outlook's zone name.
+    # Thunderbird cancels a deleted event as it was: the same SEQUENCE and DTSTAMP, no STATUS.
+    "derived/thunderbird-cancel.eml": dict(
+        kind=ChangeKind.CANCEL_EVENT,
+        uid=THUNDERBIRD_UID,
+        sequence=0,
+        cancelled=(),
+        organizer=THUNDERBIRD_ORG,
+    ),
+    # iCloud's CANCEL (CalendarServer's generateCancel): SEQUENCE one up, no STATUS.
+    "derived/icloud-cancel.eml": dict(
+        kind=ChangeKind.CANCEL_EVENT, uid=ICLOUD_UID, sequence=3, cancelled=(), organizer=ICLOUD_ORG
+    ),
     "sabre-vobject/cancel-instance-of-recurring.ics": dict(
         kind=ChangeKind.CANCEL_OCCURRENCES,
         uid="uid",
@@ -442,6 +522,32 @@ def test_apple_calendarserver_organizer_is_read_from_its_email_parameter():
     )
     msg = read_organizer_calendar(_calendar(*_without("ORGANIZER", organizer))).message
     assert msg.organizer == Person("organizer@example.com", "Th\u00e9 Organizer")
+
+
+def test_the_email_parameter_names_the_organizer_when_the_address_only_routes():
+    """iCloud mails ORGANIZER;EMAIL=<the person>:mailto:<a token at imip.me.com>, a token per
+    attendee: the person is EMAIL='s, quoted or not, in any case."""
+    organizer = 'ORGANIZER;CN=Ann;EMAIL="Ann@Example.org":mailto:2_HEZDSOJZGEZTSMJZ@imip.me.com'
+    msg = read_organizer_calendar(_calendar(*_without("ORGANIZER", organizer))).message
+    assert msg.organizer == Person("ann@example.org", "Ann")
+    unusable = "ORGANIZER;CN=Ann;EMAIL=not-an-address:mailto:ann@example.org"
+    msg = read_organizer_calendar(_calendar(*_without("ORGANIZER", unusable))).message
+    assert msg.organizer == Person("ann@example.org", "Ann")  # the value, when EMAIL= is no address
+
+
+@pytest.mark.parametrize(
+    "name", ["derived/icloud-request.eml", "derived/icloud-cancel.eml", "derived/icloud-all-day.eml"]
+)
+def test_icloud_mail_is_read_for_the_person_email_names_not_its_routing_token(name):
+    """In iCloud's mail the ORGANIZER's value is a routing token at imip.me.com (folded, 79
+    characters in the all-day one): the organizer read is the person EMAIL= names."""
+    mail = email.message_from_bytes(fixture_path(name).read_bytes())
+    (part,) = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    (vevent,) = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+    value = str(vevent["ORGANIZER"])
+    assert value.startswith("mailto:2_") and value.endswith("@imip.me.com")
+    assert message(name).organizer.email == vevent["ORGANIZER"].params["EMAIL"]
+    assert message(name).organizer.email == email.utils.parseaddr(mail["From"])[1]
 
 
 def test_names_the_contract_would_refuse_are_dropped_not_the_event():
