@@ -1,9 +1,10 @@
-"""Thunderbird's and Apple's organizer mails (tests/fixtures/organizer/SOURCES.md), end to end
-through the local SES receiving: what each creates, cancels or is refused, and what is sent."""
+"""Outlook's, Thunderbird's and Apple's organizer mails (tests/fixtures/organizer/SOURCES.md), end
+to end through the local SES receiving: what each creates, moves, cancels or is refused, and what is
+sent."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -23,6 +24,12 @@ ICLOUD = "user01@example.com"  # the organizer iCloud names with EMAIL= (and mai
 ICLOUD_TOKEN = "2_KRXDIZCD4LFJYFCEZCGF4PBK6RPAATMRPTYKSQW4H2VQDJGWKMICXB@imip.me.com"
 ICLOUD_REQUEST = "derived/icloud-request.eml"
 ICLOUD_CANCEL = "derived/icloud-cancel.eml"
+# Exchange's own mails (calmailproc): OWA creating and moving one event, Exchange Online creating
+# and cancelling another.
+OWA = "markus.brechtel@uk-koeln.de"
+OWA_CREATE, OWA_MOVE = "calmailproc/test-07-1.eml", "calmailproc/test-07-5.eml"
+EXCHANGE_ONLINE = "sender@example.org"
+EXCHANGE_ONLINE_CREATE, EXCHANGE_ONLINE_CANCEL = "calmailproc/test-11-2.eml", "calmailproc/test-11-1.eml"
 
 
 @pytest.fixture
@@ -63,6 +70,70 @@ def test_thunderbird_creates_the_event_and_its_cancel_reaches_every_attendee(acc
     assert sorted(e.recipient for e in cancels) == ATTENDEES
     assert {(e.method, e.uid) for e in cancels} == {("CANCEL", uid)}
     assert all(e.sequence >= 1 for e in cancels)  # above the invitations' 0
+    assert account.event_item(uid).is_cancelled
+
+
+def test_an_outlook_event_moved_in_owa_reaches_every_attendee_once(account, events, caplog):
+    account.overrides["ALLOWED_ORGANIZERS"] = "uk-koeln.de"
+    assert events.mail(fixture(OWA_CREATE)) == {"batchItemFailures": []}
+
+    assert outcomes(caplog)[-1]["outcome"] == "event_created"
+    uid = only_uid(account)
+    stored = account.event_item(uid)
+    assert (stored.summary, stored.sequence, stored.organizer.email) == ("Test 7", 0, OWA)
+    assert {e.recipient for e in account.sent()} == {OWA}
+    invite_by_stored_event(account, uid, ATTENDEES)
+    before = len(account.sent())
+
+    assert events.mail(fixture(OWA_MOVE)) == {"batchItemFailures": []}
+    line = outcomes(caplog)[-1]
+    assert (line["outcome"], line["handedOver"]) == ("event_updated", True)
+    account.drain("invite")
+
+    sent = account.sent()[before:]
+    updates = [e for e in sent if e.recipient in ATTENDEES]
+    assert sorted(e.recipient for e in updates) == ATTENDEES  # one each
+    moved_to = datetime(2025, 3, 18, 13, 0, tzinfo=UTC)  # 14:00 in Berlin, a day and an hour later
+    for email in updates:
+        assert (email.method, email.sequence, email.uid) == ("REQUEST", 1, uid)
+        (vevent,) = calendar_of(email).walk("VEVENT")
+        assert vevent.decoded("DTSTART") == moved_to
+    assert [e.method for e in sent if e.recipient == OWA] == ["REPLY"]
+    assert len(sent) == len(ATTENDEES) + 1  # nobody else
+    assert account.event_item(uid).details().start == moved_to
+
+    # The creation again, after the move (a slow copy): older than what is stored, nothing sent.
+    before = len(account.sent())
+    events.mail(fixture(OWA_CREATE))
+    assert outcomes(caplog)[-1]["outcome"] == "stale"
+    assert account.sent()[before:] == [] and account.event_item(uid).details().start == moved_to
+
+
+def test_an_exchange_online_cancel_at_the_same_sequence_reaches_every_attendee(account, events, caplog):
+    """Exchange Online's REQUEST and CANCEL both come without SEQUENCE: the CANCEL's later DTSTAMP
+    makes it the newer version, and it cancels."""
+    assert events.mail(fixture(EXCHANGE_ONLINE_CREATE)) == {"batchItemFailures": []}
+
+    assert outcomes(caplog)[-1]["outcome"] == "event_created"
+    uid = only_uid(account)
+    stored = account.event_item(uid)
+    assert (stored.summary, stored.timezone, stored.organizer.email) == (
+        "Test 11",
+        "Europe/Berlin",
+        EXCHANGE_ONLINE,
+    )
+    invite_by_stored_event(account, uid, ATTENDEES)
+    before = len(account.sent())
+
+    assert events.mail(fixture(EXCHANGE_ONLINE_CANCEL)) == {"batchItemFailures": []}
+    assert outcomes(caplog)[-1]["outcome"] == "event_cancelled"
+    account.drain("cancel")
+
+    cancels = account.sent()[before:]
+    assert sorted(e.recipient for e in cancels) == ATTENDEES
+    assert {(e.method, e.uid) for e in cancels} == {("CANCEL", uid)}
+    assert all(e.sequence >= 1 for e in cancels)  # above the invitations' 0
+    assert {str(calendar_of(e).walk("VEVENT")[0]["STATUS"]) for e in cancels} == {"CANCELLED"}
     assert account.event_item(uid).is_cancelled
 
 

@@ -23,6 +23,8 @@ OUTLOOK_CREATE = "comm-central/outlook-test-invite.eml"
 OUTLOOK_UPDATE = "derived/outlook-update.eml"
 OUTLOOK_CANCEL = "derived/outlook-cancel.eml"
 SERIES = "comm-central/repeat-event.eml"
+OWA_CREATE, OWA_MOVE = "calmailproc/test-07-1.eml", "calmailproc/test-07-5.eml"
+EXCHANGE_ONLINE_CREATE, EXCHANGE_ONLINE_CANCEL = "calmailproc/test-11-2.eml", "calmailproc/test-11-1.eml"
 
 
 def receive(table: Table, *names: str) -> list[Apply | Refused]:
@@ -159,6 +161,41 @@ def test_icloud_event_created_and_cancelled_by_the_same_organizer():
     assert outcomes([created, cancelled]) == [OrganizerOutcome.CREATED, OrganizerOutcome.CANCELLED]
     stored, _ = table.read("1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C")
     assert stored.is_cancelled and stored.organizer.email == "user01@example.com"
+
+
+def test_outlook_event_created_and_moved_by_its_organizer_in_owa():
+    """Exchange's own mails of one event (calmailproc's test 7): created at SEQUENCE 0, moved a day
+    and an hour later at 1; the creation arriving again is older than what is stored."""
+    table = Table()
+    created, moved, old = receive(table, OWA_CREATE, OWA_MOVE, OWA_CREATE)
+    assert outcomes([created, moved, old]) == [
+        OrganizerOutcome.CREATED,
+        OrganizerOutcome.UPDATED,
+        OrganizerOutcome.STALE,
+    ]
+    assert (moved.fan_out, moved.attendee_sequence) == (True, 1)
+    stored, record = table.read(created.event.uid)
+    assert stored.details().start == datetime(2025, 3, 18, 13, 0, tzinfo=UTC)
+    assert record.organizer_sequence == 1
+
+
+def test_exchange_online_cancel_at_the_same_sequence_is_ordered_by_its_dtstamp():
+    """Exchange Online writes no SEQUENCE in its REQUEST or in its CANCEL (calmailproc's test 11):
+    the CANCEL's later DTSTAMP makes it the newer version, so it cancels; a copy of it changes
+    nothing, and the REQUEST arriving late does not bring the event back."""
+    table = Table()
+    created, cancelled, again, late = receive(
+        table, EXCHANGE_ONLINE_CREATE, EXCHANGE_ONLINE_CANCEL, EXCHANGE_ONLINE_CANCEL, EXCHANGE_ONLINE_CREATE
+    )
+    assert outcomes([created, cancelled, again, late]) == [
+        OrganizerOutcome.CREATED,
+        OrganizerOutcome.CANCELLED,
+        OrganizerOutcome.DUPLICATE,
+        OrganizerOutcome.CANCELLED_EVENT,
+    ]
+    assert message(EXCHANGE_ONLINE_CANCEL).sequence == message(EXCHANGE_ONLINE_CREATE).sequence == 0
+    assert (cancelled.fan_out, cancelled.attendee_sequence) == (True, 1)  # above the 0 attendees hold
+    assert table.read(created.event.uid)[0].is_cancelled
 
 
 # ------------------------------------------------------------------- what changes nothing

@@ -36,6 +36,17 @@ THUNDERBIRD_UID = "0e4a0959-e1c7-4c5a-b353-d7abbd8ca8ac"
 # iCloud writes ORGANIZER;EMAIL=<the person>:mailto:<a routing token>; the person is EMAIL='s.
 ICLOUD_ORG = Person("user01@example.com", "User 01")
 ICLOUD_UID = "1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C"  # CalendarServer's invitation's, kept
+# calmailproc's Outlook mails: Exchange on premises (OWA, test 7) and Exchange Online (test 11).
+OWA_ORG = Person("markus.brechtel@uk-koeln.de", "Markus Brechtel")
+OWA_UID = (
+    "040000008200E00074C5B7101A82E0080000000040BD843EA893DB01000000000000000"
+    "010000000FD5688352A1F9347AAD14BB6A7C46727"
+)
+EXCHANGE_ONLINE_ORG = Person("sender@example.org")  # CN is the address itself: no name
+EXCHANGE_ONLINE_UID = (
+    "040000008200E00074C5B7101A82E0080000000071F706FA87AFDB01000000000000000"
+    "0100000004BEAA256602AD04DB92DF1261AC49A16"
+)
 
 # What a person reading each REQUEST sees: the event (or the moved occurrence), in the contract's form.
 REQUESTS = {
@@ -195,6 +206,52 @@ REQUESTS = {
         rrule="",
         attendees=("markus.brechtel@thengo.net", "markus.brechtel@uk-koeln.de"),
     ),
+    # Exchange Online's REQUEST: no SEQUENCE, a calendar in 8 bit, Windows' zone name.
+    "calmailproc/test-11-2.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid=EXCHANGE_ONLINE_UID,
+        organizer=EXCHANGE_ONLINE_ORG,
+        sequence=0,
+        dtstamp=datetime(2025, 4, 17, 11, 0, 49, tzinfo=UTC),
+        summary="Test 11",
+        location="",
+        start=datetime(2025, 4, 18, 8, 0, tzinfo=BERLIN),
+        end=datetime(2025, 4, 18, 8, 30, tzinfo=BERLIN),
+        timezone="Europe/Berlin",
+        rrule="",
+        attendees=("markus.brechtel@uk-koeln.de",),
+    ),
+    # OWA names its zone by Windows' display name, "(UTC+01:00) Amsterdam, Berlin, Bern, Rome,
+    # Stockholm, Vienna", which no table maps: kept as UTC instants, 13:00 in Berlin.
+    "calmailproc/test-07-1.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid=OWA_UID,
+        organizer=OWA_ORG,
+        sequence=0,
+        dtstamp=datetime(2025, 3, 12, 23, 41, 30, tzinfo=UTC),
+        summary="Test 7",
+        location="",
+        start=datetime(2025, 3, 17, 12, 0, tzinfo=UTC),
+        end=datetime(2025, 3, 17, 13, 0, tzinfo=UTC),
+        timezone="",
+        rrule="",
+        attendees=("brechtel@med.uni-frankfurt.de",),
+    ),
+    # The same event moved by its organizer in OWA: a day later, an hour later, SEQUENCE 1.
+    "calmailproc/test-07-5.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid=OWA_UID,
+        organizer=OWA_ORG,
+        sequence=1,
+        dtstamp=datetime(2025, 3, 12, 23, 41, 59, tzinfo=UTC),
+        summary="Test 7",
+        location="",
+        start=datetime(2025, 3, 18, 13, 0, tzinfo=UTC),
+        end=datetime(2025, 3, 18, 14, 0, tzinfo=UTC),
+        timezone="",
+        rrule="",
+        attendees=("brechtel@med.uni-frankfurt.de",),
+    ),
     "apple-calendarserver/dsn_failure_with_ics.invitation.eml": dict(
         kind=ChangeKind.EVENT,
         uid="1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C",
@@ -260,6 +317,14 @@ CANCELS = {
         sequence=0,
         cancelled=(),
         organizer=THUNDERBIRD_ORG,
+    ),
+    # Exchange Online's CANCEL of test-11-2: still no SEQUENCE (0), a later DTSTAMP, STATUS:CANCELLED.
+    "calmailproc/test-11-1.eml": dict(
+        kind=ChangeKind.CANCEL_EVENT,
+        uid=EXCHANGE_ONLINE_UID,
+        sequence=0,
+        cancelled=(),
+        organizer=EXCHANGE_ONLINE_ORG,
     ),
     # iCloud's CANCEL (CalendarServer's generateCancel): SEQUENCE one up, no STATUS.
     "derived/icloud-cancel.eml": dict(
