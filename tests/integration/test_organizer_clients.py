@@ -28,6 +28,7 @@ ICLOUD_CANCEL = "derived/icloud-cancel.eml"
 # and cancelling another.
 OWA = "markus.brechtel@uk-koeln.de"
 OWA_CREATE, OWA_MOVE = "calmailproc/test-07-1.eml", "calmailproc/test-07-5.eml"
+OWA_CANCELLED_CREATE, OWA_CANCEL = "calmailproc/7c68e39/test-11-2.eml", "calmailproc/7c68e39/test-11-1.eml"
 EXCHANGE_ONLINE = "sender@example.org"
 EXCHANGE_ONLINE_CREATE, EXCHANGE_ONLINE_CANCEL = "calmailproc/test-11-2.eml", "calmailproc/test-11-1.eml"
 
@@ -107,6 +108,27 @@ def test_an_outlook_event_moved_in_owa_reaches_every_attendee_once(account, even
     events.mail(fixture(OWA_CREATE))
     assert outcomes(caplog)[-1]["outcome"] == "stale"
     assert account.sent()[before:] == [] and account.event_item(uid).details().start == moved_to
+
+
+def test_an_outlook_event_cancelled_in_owa_reaches_every_attendee_once(account, events, caplog):
+    account.overrides["ALLOWED_ORGANIZERS"] = "uk-koeln.de"
+    assert events.mail(fixture(OWA_CANCELLED_CREATE)) == {"batchItemFailures": []}
+    assert outcomes(caplog)[-1]["outcome"] == "event_created"
+    uid = only_uid(account)
+    invite_by_stored_event(account, uid, ATTENDEES)
+    before = len(account.sent())
+
+    # "Abgesagt: Test 11", SEQUENCE 1, STATUS:CANCELLED; a second copy of it changes nothing.
+    assert events.mail(fixture(OWA_CANCEL)) == {"batchItemFailures": []}
+    assert outcomes(caplog)[-1]["outcome"] == "event_cancelled"
+    events.mail(fixture(OWA_CANCEL))
+    assert outcomes(caplog)[-1]["outcome"] == "duplicate"
+    account.drain("cancel")
+
+    cancels = account.sent()[before:]
+    assert sorted(e.recipient for e in cancels) == ATTENDEES
+    assert {(e.method, e.uid, e.sequence) for e in cancels} == {("CANCEL", uid, 1)}
+    assert account.event_item(uid).is_cancelled
 
 
 def test_an_exchange_online_cancel_at_the_same_sequence_reaches_every_attendee(account, events, caplog):

@@ -24,6 +24,7 @@ OUTLOOK_UPDATE = "derived/outlook-update.eml"
 OUTLOOK_CANCEL = "derived/outlook-cancel.eml"
 SERIES = "comm-central/repeat-event.eml"
 OWA_CREATE, OWA_MOVE = "calmailproc/test-07-1.eml", "calmailproc/test-07-5.eml"
+OWA_CANCELLED = "calmailproc/7c68e39/test-11-2.eml", "calmailproc/7c68e39/test-11-1.eml"
 EXCHANGE_ONLINE_CREATE, EXCHANGE_ONLINE_CANCEL = "calmailproc/test-11-2.eml", "calmailproc/test-11-1.eml"
 
 
@@ -177,6 +178,15 @@ def test_outlook_event_created_and_moved_by_its_organizer_in_owa():
     stored, record = table.read(created.event.uid)
     assert stored.details().start == datetime(2025, 3, 18, 13, 0, tzinfo=UTC)
     assert record.organizer_sequence == 1
+
+
+def test_outlook_event_created_and_cancelled_in_owa():
+    """OWA's own CANCEL ("Abgesagt: Test 11"): one SEQUENCE up and STATUS:CANCELLED."""
+    table = Table()
+    created, cancelled = receive(table, *OWA_CANCELLED)
+    assert outcomes([created, cancelled]) == [OrganizerOutcome.CREATED, OrganizerOutcome.CANCELLED]
+    assert (cancelled.fan_out, cancelled.attendee_sequence) == (True, 1)
+    assert table.read(created.event.uid)[0].is_cancelled
 
 
 def test_exchange_online_cancel_at_the_same_sequence_is_ordered_by_its_dtstamp():

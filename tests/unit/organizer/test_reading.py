@@ -42,6 +42,10 @@ OWA_UID = (
     "040000008200E00074C5B7101A82E0080000000040BD843EA893DB01000000000000000"
     "010000000FD5688352A1F9347AAD14BB6A7C46727"
 )
+OWA_CANCELLED_UID = (  # test 11 as the repository first published it (commit 7c68e39), from OWA
+    "040000008200E00074C5B7101A82E008000000004B29EFDB85AFDB01000000000000000"
+    "010000000A19D105B180BBB4DBB52F6037454ABBF"
+)
 EXCHANGE_ONLINE_ORG = Person("sender@example.org")  # CN is the address itself: no name
 EXCHANGE_ONLINE_UID = (
     "040000008200E00074C5B7101A82E0080000000071F706FA87AFDB01000000000000000"
@@ -252,6 +256,20 @@ REQUESTS = {
         rrule="",
         attendees=("brechtel@med.uni-frankfurt.de",),
     ),
+    "calmailproc/7c68e39/test-11-2.eml": dict(
+        kind=ChangeKind.EVENT,
+        uid=OWA_CANCELLED_UID,
+        organizer=OWA_ORG,
+        sequence=0,
+        dtstamp=datetime(2025, 4, 17, 10, 45, 39, tzinfo=UTC),
+        summary="Test 11",
+        location="",
+        start=datetime(2025, 4, 17, 14, 0, tzinfo=UTC),  # 16:00 in Berlin, OWA's display-name zone
+        end=datetime(2025, 4, 17, 15, 0, tzinfo=UTC),
+        timezone="",
+        rrule="",
+        attendees=("brechtel@med.uni-frankfurt.de",),
+    ),
     "apple-calendarserver/dsn_failure_with_ics.invitation.eml": dict(
         kind=ChangeKind.EVENT,
         uid="1E71F9C8-AEDA-48EB-98D0-76E898F6BB5C",
@@ -325,6 +343,14 @@ CANCELS = {
         sequence=0,
         cancelled=(),
         organizer=EXCHANGE_ONLINE_ORG,
+    ),
+    # OWA's CANCEL ("Abgesagt: Test 11"): SEQUENCE one up, STATUS:CANCELLED, the whole VEVENT again.
+    "calmailproc/7c68e39/test-11-1.eml": dict(
+        kind=ChangeKind.CANCEL_EVENT,
+        uid=OWA_CANCELLED_UID,
+        sequence=1,
+        cancelled=(),
+        organizer=OWA_ORG,
     ),
     # iCloud's CANCEL (CalendarServer's generateCancel): SEQUENCE one up, no STATUS.
     "derived/icloud-cancel.eml": dict(
