@@ -21,6 +21,53 @@ from lambdas.domain.vocabulary import EventStatus
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "organizer"
 
 
+# The series calmailproc's test-03-2.eml (OWA's own CANCEL of one occurrence) belongs to. That
+# REQUEST is not published: written here, in OWA's shape, with the UID, organizer, zone, times and
+# rule the CANCEL and the repository's test/test-03.md give (weekly on Thursdays, 13 March to
+# 28 August 2025, 15:00-16:00 in Berlin).
+OWA_SERIES_UID = (
+    "040000008200E00074C5B7101A82E0080000000044440AFCBB91DB01000000000000000"
+    "01000000087598F58784D4541BAA76F1829CFE9A1"
+)
+OWA_SERIES = "\r\n".join(
+    [
+        "BEGIN:VCALENDAR",
+        "METHOD:REQUEST",
+        "PRODID:Microsoft Exchange Server 2010",
+        "VERSION:2.0",
+        "BEGIN:VTIMEZONE",
+        "TZID:W. Europe Standard Time",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T030000",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:16010101T020000",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200",
+        "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+        "BEGIN:VEVENT",
+        "ORGANIZER;CN=Markus Brechtel:MAILTO:markus.brechtel@uk-koeln.de",
+        "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:MAILTO:brechtel@med.uni-frankfurt.de",
+        "RRULE:FREQ=WEEKLY;UNTIL=20250828T130000Z;INTERVAL=1;BYDAY=TH;WKST=MO",
+        f"UID:{OWA_SERIES_UID}",
+        "SUMMARY;LANGUAGE=de-DE:Test 3",
+        "DTSTART;TZID=W. Europe Standard Time:20250313T150000",
+        "DTEND;TZID=W. Europe Standard Time:20250313T160000",
+        "DTSTAMP:20250310T125700Z",
+        "STATUS:CONFIRMED",
+        "SEQUENCE:0",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+)
+
+
 def fixture_path(name: str) -> Path:
     return FIXTURES / name
 

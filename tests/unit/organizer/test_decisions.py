@@ -15,8 +15,9 @@ from lambdas.domain.items import EventItem
 from lambdas.domain.organizer.decisions import CALENDAR_SOURCE, Apply, OrganizerRecord, decide
 from lambdas.domain.organizer.identity import attendee_uid
 from lambdas.domain.organizer.outcomes import OrganizerOutcome, Refused
+from lambdas.domain.organizer.reading import read_organizer_calendar
 from lambdas.domain.vocabulary import EventStatus
-from tests.unit.organizer.fixtures import Table, message
+from tests.unit.organizer.fixtures import OWA_SERIES, OWA_SERIES_UID, Table, message
 
 KYIV = ZoneInfo("Europe/Kiev")
 OUTLOOK_CREATE = "comm-central/outlook-test-invite.eml"
@@ -187,6 +188,23 @@ def test_outlook_event_created_and_cancelled_in_owa():
     assert outcomes([created, cancelled]) == [OrganizerOutcome.CREATED, OrganizerOutcome.CANCELLED]
     assert (cancelled.fan_out, cancelled.attendee_sequence) == (True, 1)
     assert table.read(created.event.uid)[0].is_cancelled
+
+
+def test_one_occurrence_of_an_outlook_series_cancelled_in_owa():
+    """OWA's own CANCEL of one Thursday (calmailproc's test-03-2.eml), against its series as the test
+    writes it (OWA_SERIES: that REQUEST is not published). Without the series it is unknown."""
+    cancel = message("calmailproc/test-03-2.eml")
+    assert Table().receive(cancel).outcome is OrganizerOutcome.UNKNOWN_EVENT
+    table = Table()
+    created = table.receive(read_organizer_calendar(OWA_SERIES).message)
+    cancelled = table.receive(cancel)
+    assert (created.outcome, cancelled.outcome) == (
+        OrganizerOutcome.CREATED,
+        OrganizerOutcome.OCCURRENCES_CANCELLED,
+    )
+    assert cancelled.cancelled == (datetime(2025, 3, 27, 14, 0, tzinfo=UTC),)
+    assert (cancelled.fan_out, cancelled.attendee_sequence) == (True, 2)  # the organizer's, above 0
+    assert not table.read(OWA_SERIES_UID)[0].is_cancelled  # the other Thursdays stay
 
 
 def test_exchange_online_cancel_at_the_same_sequence_is_ordered_by_its_dtstamp():

@@ -19,7 +19,7 @@ from lambdas.domain.items import EventItem
 from lambdas.domain.organizer.outcomes import OrganizerOutcome
 from lambdas.domain.organizer.reading import ChangeKind, read_organizer_calendar, read_organizer_email
 from lambdas.domain.vocabulary import EventStatus, Method
-from tests.unit.organizer.fixtures import FIXTURES, fixture_path, message, reading
+from tests.unit.organizer.fixtures import FIXTURES, OWA_SERIES_UID, fixture_path, message, reading
 
 KYIV = ZoneInfo("Europe/Kiev")  # what icalendar's table maps Outlook's "FLE Standard Time" to
 PARIS = ZoneInfo("Europe/Paris")  # "Romance Standard Time"
@@ -350,6 +350,14 @@ CANCELS = {
         uid=OWA_CANCELLED_UID,
         sequence=1,
         cancelled=(),
+        organizer=OWA_ORG,
+    ),
+    # OWA's own CANCEL of one occurrence of a weekly series: 27 March 15:00 in Berlin (14:00 UTC).
+    "calmailproc/test-03-2.eml": dict(
+        kind=ChangeKind.CANCEL_OCCURRENCES,
+        uid=OWA_SERIES_UID,
+        sequence=2,
+        cancelled=(datetime(2025, 3, 27, 14, 0, tzinfo=UTC),),
         organizer=OWA_ORG,
     ),
     # iCloud's CANCEL (CalendarServer's generateCancel): SEQUENCE one up, no STATUS.
