@@ -82,7 +82,9 @@ def test_an_outlook_event_moved_in_owa_reaches_every_attendee_once(account, even
     assert outcomes(caplog)[-1]["outcome"] == "event_created"
     uid = only_uid(account)
     stored = account.event_item(uid)
-    assert (stored.summary, stored.sequence, stored.organizer.email) == ("Test 7", 0, OWA)
+    # OWA's zone, named "(UTC+01:00) Amsterdam, Berlin, …", is kept as Berlin's
+    assert (stored.summary, stored.sequence, stored.timezone) == ("Test 7", 0, "Europe/Berlin")
+    assert stored.organizer.email == OWA
     assert {e.recipient for e in account.sent()} == {OWA}
     invite_by_stored_event(account, uid, ATTENDEES)
     before = len(account.sent())
@@ -100,6 +102,7 @@ def test_an_outlook_event_moved_in_owa_reaches_every_attendee_once(account, even
         assert (email.method, email.sequence, email.uid) == ("REQUEST", 1, uid)
         (vevent,) = calendar_of(email).walk("VEVENT")
         assert vevent.decoded("DTSTART") == moved_to
+        assert vevent["DTSTART"].params["TZID"] == "Europe/Berlin"  # the attendees' copies recur there
     assert [e.method for e in sent if e.recipient == OWA] == ["REPLY"]
     assert len(sent) == len(ATTENDEES) + 1  # nobody else
     assert account.event_item(uid).details().start == moved_to

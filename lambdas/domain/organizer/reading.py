@@ -9,8 +9,9 @@ send invite and send cancellation render it as they render any event. A problem 
 it comes back as a ``FieldError`` naming the property, with nothing read.
 
 Times keep the organizer's zone: a TZID that is an IANA name or a Windows name (Outlook's
-``W. Europe Standard Time``, mapped with icalendar's table) is stored as the IANA zone with the same
-wall-clock time; a zone no table knows is stored as UTC instants (exact for a single event; a series
+``W. Europe Standard Time``, mapped with icalendar's table) or Windows' display name (OWA's
+``(UTC+01:00) Amsterdam, Berlin, …``) is stored as the IANA zone with the same wall-clock time; a
+zone no table knows is stored as UTC instants (exact for a single event; a series
 then recurs in UTC, which the reason says). A floating time (no zone, no Z) is refused: nobody can
 tell which instant the organizer meant.
 """
@@ -385,7 +386,29 @@ def _iana(tzid: str) -> str:
 def _windows_to_iana(tzid: str) -> str:
     from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON  # only for Outlook's zone names
 
-    return WINDOWS_TO_OLSON.get(tzid, "")
+    return WINDOWS_TO_OLSON.get(tzid, "") or _display_name_to_iana(tzid, WINDOWS_TO_OLSON.values())
+
+
+def _display_name_to_iana(tzid: str, zones: typing.Iterable[str]) -> str:
+    """OWA names a zone by Windows' display name, "(UTC+01:00) Amsterdam, Berlin, Bern, …": the
+    first place listed that is the IANA zone of a Windows zone, if that zone's standard offset is
+    the one the name gives; "" otherwise (the time is then kept in UTC)."""
+    head, sep, places = tzid.partition(") ")
+    if not (sep and head.startswith("(UTC")):
+        return ""
+    by_place = {zone.rpartition("/")[2].replace("_", " "): zone for zone in zones}
+    for place in places.split(","):
+        zone = by_place.get(place.strip(), "")
+        if zone and _standard_offset(zone) == head.removeprefix("(UTC"):
+            return zone
+    return ""
+
+
+def _standard_offset(zone: str) -> str:
+    """The zone's offset without daylight saving, written as display names write it ("+01:00")."""
+    tz = ZoneInfo(zone)
+    minutes = int(min(datetime(2025, m, 15, tzinfo=tz).utcoffset() for m in (1, 7)).total_seconds()) // 60
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _rrule(vevent) -> str:

@@ -226,7 +226,7 @@ REQUESTS = {
         attendees=("markus.brechtel@uk-koeln.de",),
     ),
     # OWA names its zone by Windows' display name, "(UTC+01:00) Amsterdam, Berlin, Bern, Rome,
-    # Stockholm, Vienna", which no table maps: kept as UTC instants, 13:00 in Berlin.
+    # Stockholm, Vienna": Berlin, the first place listed that is a Windows zone's, at +01:00.
     "calmailproc/test-07-1.eml": dict(
         kind=ChangeKind.EVENT,
         uid=OWA_UID,
@@ -235,9 +235,9 @@ REQUESTS = {
         dtstamp=datetime(2025, 3, 12, 23, 41, 30, tzinfo=UTC),
         summary="Test 7",
         location="",
-        start=datetime(2025, 3, 17, 12, 0, tzinfo=UTC),
-        end=datetime(2025, 3, 17, 13, 0, tzinfo=UTC),
-        timezone="",
+        start=datetime(2025, 3, 17, 13, 0, tzinfo=BERLIN),
+        end=datetime(2025, 3, 17, 14, 0, tzinfo=BERLIN),
+        timezone="Europe/Berlin",
         rrule="",
         attendees=("brechtel@med.uni-frankfurt.de",),
     ),
@@ -250,9 +250,9 @@ REQUESTS = {
         dtstamp=datetime(2025, 3, 12, 23, 41, 59, tzinfo=UTC),
         summary="Test 7",
         location="",
-        start=datetime(2025, 3, 18, 13, 0, tzinfo=UTC),
-        end=datetime(2025, 3, 18, 14, 0, tzinfo=UTC),
-        timezone="",
+        start=datetime(2025, 3, 18, 14, 0, tzinfo=BERLIN),
+        end=datetime(2025, 3, 18, 15, 0, tzinfo=BERLIN),
+        timezone="Europe/Berlin",
         rrule="",
         attendees=("brechtel@med.uni-frankfurt.de",),
     ),
@@ -264,9 +264,9 @@ REQUESTS = {
         dtstamp=datetime(2025, 4, 17, 10, 45, 39, tzinfo=UTC),
         summary="Test 11",
         location="",
-        start=datetime(2025, 4, 17, 14, 0, tzinfo=UTC),  # 16:00 in Berlin, OWA's display-name zone
-        end=datetime(2025, 4, 17, 15, 0, tzinfo=UTC),
-        timezone="",
+        start=datetime(2025, 4, 17, 16, 0, tzinfo=BERLIN),  # OWA's display-name zone, as test-07-1
+        end=datetime(2025, 4, 17, 17, 0, tzinfo=BERLIN),
+        timezone="Europe/Berlin",
         rrule="",
         attendees=("brechtel@med.uni-frankfurt.de",),
     ),
@@ -685,6 +685,39 @@ def test_an_unknown_zone_is_kept_as_utc_instants():
         datetime(2026, 3, 10, 8, 0, tzinfo=UTC),
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("tzid", "zone"),
+    [
+        ("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Berlin"),
+        ("(UTC+01:00) Brussels, Copenhagen, Madrid, Paris", "Europe/Paris"),
+        ("(UTC+00:00) Dublin, Edinburgh, Lisbon, London", "Europe/London"),  # +01:00 in summer
+        ("(UTC+10:00) Canberra, Melbourne, Sydney", "Australia/Sydney"),  # +11:00 in January
+        ("(UTC-05:00) Eastern Time (US & Canada)", ""),  # no place a Windows zone is named after
+        ("(UTC+05:00) Berlin", ""),  # the offset is not Berlin's
+    ],
+)
+def test_windows_display_names_are_read_as_the_zone_of_the_first_place_they_list(tzid, zone):
+    """OWA writes TZID as Windows' display name (calmailproc's test-07-1.eml): kept in that IANA zone,
+    the organizer's wall-clock time; a name that does not say which is kept as UTC instants."""
+    escaped = tzid.replace(",", "\\,")  # as the VTIMEZONE's TZID value writes commas
+    # The VTIMEZONE's rules do not matter once the name is known: the wall-clock time is kept.
+    vtimezone = (
+        f"BEGIN:VTIMEZONE\r\nTZID:{escaped}\r\nBEGIN:STANDARD\r\n"
+        "DTSTART:16010101T000000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+    lines = _without("DTSTART", f'DTSTART;TZID="{tzid}":20260310T100000')
+    lines = (
+        *(line for line in lines if not line.startswith("DTEND")),
+        f'DTEND;TZID="{tzid}":20260310T110000',
+    )
+    event = read_organizer_calendar(
+        _calendar(*lines).replace("BEGIN:VEVENT", vtimezone + "BEGIN:VEVENT", 1)
+    ).message.event
+    assert event.timezone == zone
+    if zone:
+        assert event.start == datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo(zone))
 
 
 def test_mail_without_a_calendar_has_no_message():
