@@ -178,3 +178,48 @@ def test_the_organizer_function_loads_its_reading_at_import_and_no_reply_or_feed
     assert "lambdas.follow_organizer.workflow" in modules
     assert "lambdas.domain.organizer.reading" in modules  # every mail is read: loaded at init
     assert loaded(modules, "lambdas.domain.replies", REPLY_REQUESTS, FEEDBACK, FEEDBACK_REQUESTS) == []
+
+
+# What the organizer function runs for some changes only: the answers' rendering (a new event, or a
+# new version of the whole event), and the send functions' rules (a change handed over).
+ANSWER_RENDERING = (*RENDERING, "lambdas.domain.organizer.answer")
+HAND_OVER_CODE = ("lambdas.domain.decisions",)
+
+
+def test_the_organizer_function_renders_only_to_answer_and_loads_the_send_rules_only_to_hand_over():
+    script = """
+from datetime import UTC, datetime
+from types import SimpleNamespace
+import lambdas.follow_organizer.handler
+from lambdas.domain.items import EventItem
+from lambdas.domain.organizer.outcomes import OrganizerOutcome
+from lambdas.domain.organizer.pending import REPLY, FanOut, OrganizerState
+from lambdas.domain.organizer.decisions import OrganizerRecord
+from lambdas.follow_organizer import answers, fan_out
+from tests.unit.organizer.fixtures import message
+checkpoint("import")
+
+class Queue:
+    def onto(self, url):
+        return self
+    def enqueue(self, bodies):
+        return len(bodies)
+
+created = message("comm-central/outlook-test-invite.eml")
+stored = EventItem.read(created.event.as_dict(), uid="cal-x@example.com")
+store = SimpleNamespace(attendees=lambda uid: [], overrides=lambda uid: [])
+settings = SimpleNamespace(
+    sender="events@example.com", subject_prefix="P", invite_queue_url="q", cancellation_queue_url="q"
+)
+services = SimpleNamespace(settings=settings, store=store, queues=Queue())
+state = OrganizerState(event=stored, record=OrganizerRecord())
+fan_out.hand_over(services, "cal-x@example.com", FanOut(OrganizerOutcome.UPDATED, 1), state)
+checkpoint("handed over")
+answers._render(services, REPLY, created, "cal-x@example.com", datetime(2026, 12, 3, tzinfo=UTC))
+checkpoint("answered")
+"""
+    seen = {name: set(modules) for name, modules in loaded_after(script).items()}
+    assert loaded(seen["import"], *ANSWER_RENDERING, *HAND_OVER_CODE) == []
+    assert loaded(seen["handed over"], *HAND_OVER_CODE) == sorted(HAND_OVER_CODE)
+    assert loaded(seen["handed over"], *ANSWER_RENDERING) == []
+    assert loaded(seen["answered"], *ANSWER_RENDERING) == sorted(ANSWER_RENDERING)
