@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -77,7 +77,9 @@ class ClaimResult:
 Pair = tuple[EventItem | None, AttendeeItem | None]
 
 
-@dataclass
+# Frozen: the completion write fills in its two collections, never replaces them (and @dataclass
+# would compile three methods at every cold start: lambdas/domain/frozen.py).
+@frozen
 class CompletionReport:
     unrecorded: set[str] = field(default_factory=set)  # record ids whose attendee item was not written
     uncounted_events: list[str] = field(default_factory=list)  # event keys whose counters were not added
