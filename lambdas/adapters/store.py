@@ -5,7 +5,8 @@
 The reads and the writes every function shares are built by ``expressions``; a write only one
 function makes is built by that function's module (``send_expressions``, ``reply_expressions``,
 ``feedback_expressions``, ``organizer_expressions``, and for rarer paths
-``occurrence_expressions``, ``uncount_expressions``), which the method imports when it runs. A
+``occurrence_expressions``, ``kept_expressions``, ``refresh_expressions``,
+``uncount_expressions``), which the method imports when it runs. A
 function's handler loads its own at import, through the code that calls it, so no function
 compiles another's requests at its cold start (docs/performance.md, "Cold start").
 
@@ -340,24 +341,24 @@ class Store:
 
     def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
         """Keep an unproven answer apart; False when the attendee item changed since it was read."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.kept_expressions import unverified_update
 
-        return self._update_if(answers.unverified_update(self._table, answer, trust, received, attendee))
+        return self._update_if(unverified_update(self._table, answer, trust, received, attendee))
 
     def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
         """Keep a proposal; False when the attendee item changed since it was read."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.kept_expressions import counter_update
 
-        return self._update_if(answers.counter_update(self._table, answer, received, attendee))
+        return self._update_if(counter_update(self._table, answer, received, attendee))
 
     def claim_refresh(
         self, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
     ) -> ClaimResult:
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.refresh_expressions import refresh_claim
 
         return self._claim(
             uid,
-            answers.refresh_claim(self._table, uid, email, sequence, ses_message_id, token, now, lease),
+            refresh_claim(self._table, uid, email, sequence, ses_message_id, token, now, lease),
         )
 
     def record_refresh(
@@ -369,9 +370,9 @@ class Store:
         Refused when the claim was taken over after its lease ran out: the new owner records its
         own send, but this email left too, so its message item is still written (unconditional,
         like the send path's): a bounce of it must still suppress the address."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.refresh_expressions import refresh_record
 
-        record = answers.refresh_record(self._table, uid, email, ses_message_id, token, entry)
+        record = refresh_record(self._table, uid, email, ses_message_id, token, entry)
         mapping = message_mapping(self._table, entry["message_id"], uid, email, entry["at"])
         try:
             self._transact([{"Update": record}, mapping])

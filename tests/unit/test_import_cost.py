@@ -38,16 +38,26 @@ SEND_CODE = (
     "lambdas.runtime.sends",
     SEND_REQUESTS,
 )
-# Record reply's rarer answers: one occurrence's, and a REFRESH (the one that sends an email).
+# Record reply's rarer answers: one occurrence's, one kept apart (unverified, or a COUNTER's
+# proposal), and a REFRESH (the one that sends an email).
 RARE_ANSWERS = (
     "lambdas.domain.occurrence_answers",
     "lambdas.adapters.occurrence_expressions",
     "lambdas.record_reply.occurrence",
+    "lambdas.record_reply.kept",
+    "lambdas.adapters.kept_expressions",
     "lambdas.record_reply.refresh",
+    "lambdas.adapters.refresh_expressions",
 )
-# Writes of rarer paths, built by modules the path loads: an answer for one occurrence, and a
-# removed attendee's answer taken out of the counts (send cancellation).
-RARE_WRITES = ("lambdas.adapters.occurrence_expressions", "lambdas.adapters.uncount_expressions")
+# Writes of rarer paths, built by modules the path loads: an answer for one occurrence, one kept
+# apart, a REFRESH's claim and record, and a removed attendee's answer taken out of the counts
+# (send cancellation).
+RARE_WRITES = (
+    "lambdas.adapters.occurrence_expressions",
+    "lambdas.adapters.kept_expressions",
+    "lambdas.adapters.refresh_expressions",
+    "lambdas.adapters.uncount_expressions",
+)
 
 
 def loaded_after(script: str) -> dict[str, list[str]]:
