@@ -140,14 +140,14 @@ class Store:
         return report
 
     def _complete_chunk(self, operations: list[Operation], report: CompletionReport) -> None:
-        from lambdas.adapters import send_expressions as sends
-
         try:
             self._transact([op for _, op in operations])
             return
         except TransactionRefused as refused:
-            self._trim_histories(sends.history_trims(self._table, operations, refused.reasons))
-            retry = sends.retry_after_refusal(operations, refused.reasons)
+            from lambdas.adapters import completion_fallbacks as fallbacks  # the first refusal loads it
+
+            self._trim_histories(fallbacks.history_trims(self._table, operations, refused.reasons))
+            retry = fallbacks.retry_after_refusal(operations, refused.reasons)
             if not retry:
                 return
             try:
@@ -159,10 +159,10 @@ class Store:
             self._complete_one_by_one(operations, report)
 
     def _trim_histories(self, trims: list[dict]) -> None:
-        """Trim each full history (``expressions.history_trim``), trimming again from the item a
-        refusal returns while the claim is still ours. Best effort: the completion written next
-        decides, and reports what it could not record."""
-        from lambdas.adapters import send_expressions as sends
+        """Trim each full history (``completion_fallbacks.history_trim``), trimming again from the
+        item a refusal returns while the claim is still ours. Best effort: the completion written
+        next decides, and reports what it could not record."""
+        from lambdas.adapters import completion_fallbacks as fallbacks
 
         for trim in trims:
             for _ in range(CONFLICT_ATTEMPTS):
@@ -176,14 +176,14 @@ class Store:
                         _code(error) != "ConditionalCheckFailedException"
                         or not isinstance(history, list)
                         or len(history) < HISTORY_CAP
-                        or not sends.still_claimed({"Update": trim}, stored)
+                        or not fallbacks.still_claimed({"Update": trim}, stored)
                     ):
                         break
                     token = trim["ExpressionAttributeValues"][":token"]["S"]
-                    trim = sends.history_trim(self._table, trim["Key"], token, history)
+                    trim = fallbacks.history_trim(self._table, trim["Key"], token, history)
 
     def _complete_one_by_one(self, operations: list[Operation], report: CompletionReport) -> None:
-        from lambdas.adapters import send_expressions as sends
+        from lambdas.adapters import completion_fallbacks as fallbacks
 
         for record_id, op in operations:
             try:
@@ -193,10 +193,12 @@ class Store:
                     if _code(error) != "ConditionalCheckFailedException":
                         raise
                     if record_id is None:
-                        self._db.update_item(**sends.counters_only(op)["Update"])
+                        self._db.update_item(**fallbacks.counters_only(op)["Update"])
                     elif _still_ours(op, error):  # only its history was full: trim, write again
                         refusal = {"Code": CONDITION_FAILED, "Item": error.response.get("Item")}
-                        self._trim_histories(sends.history_trims(self._table, [(record_id, op)], [refusal]))
+                        self._trim_histories(
+                            fallbacks.history_trims(self._table, [(record_id, op)], [refusal])
+                        )
                         self._db.update_item(**op["Update"])
             except ClientError as error:
                 if record_id is None:
@@ -529,7 +531,7 @@ def _code(error: ClientError) -> str:
 
 def _still_ours(op: dict, refused: ClientError) -> bool:
     """A refused attendee write whose claim is still this delivery's (the refusal's ALL_OLD item)."""
-    from lambdas.adapters.send_expressions import still_claimed
+    from lambdas.adapters.completion_fallbacks import still_claimed
 
     return "Update" in op and still_claimed(op, from_item(refused.response.get("Item")))
 

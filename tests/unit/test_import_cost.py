@@ -50,9 +50,10 @@ RARE_ANSWERS = (
     "lambdas.adapters.refresh_expressions",
 )
 # Writes of rarer paths, built by modules the path loads: an answer for one occurrence, one kept
-# apart, a REFRESH's claim and record, and a removed attendee's answer taken out of the counts
-# (send cancellation).
+# apart, a REFRESH's claim and record, a removed attendee's answer taken out of the counts (send
+# cancellation), and what follows a refused completion write (the send functions).
 RARE_WRITES = (
+    "lambdas.adapters.completion_fallbacks",
     "lambdas.adapters.occurrence_expressions",
     "lambdas.adapters.kept_expressions",
     "lambdas.adapters.refresh_expressions",
