@@ -132,7 +132,7 @@ def cancellation_claim(table: str, uid: str, email: str, token: str, now: float,
         attendee_key(uid, email),
         UpdateExpression=f"SET {pending} = {e.value(_pending(Method.CANCEL, token, now), 'pending')}",
         # An expired claim without a status is an invite that may have been sent before its
-        # function died: cancel it too (decisions.receives_event_cancellation says the same).
+        # function died: cancel it too (cancellation_decisions.receives_event_cancellation says the same).
         ConditionExpression=f"attribute_exists({e.name(PARTITION_KEY)})"
         f" AND ({status} = {e.value(AttendeeStatus.INVITED, 'invited')} OR attribute_exists({pending}))"
         f" AND {_claim_free(e, pending, now, lease)}"

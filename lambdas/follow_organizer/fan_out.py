@@ -39,8 +39,8 @@ def hand_over(services: Services, uid: str, fan_out: FanOut, state: OrganizerSta
     """Enqueue the requests of ``fan_out``; the number of requests enqueued."""
     # The send functions' rules and the contract's limit: loaded by the first change handed over,
     # not by every mail's cold start (docs/performance.md, "Cold start").
+    from lambdas.domain.cancellation_decisions import receives_event_cancellation
     from lambdas.domain.contract import MAX_ATTENDEES
-    from lambdas.domain.decisions import receives_event_cancellation
 
     settings = services.settings
     if fan_out.change is OrganizerOutcome.CANCELLED:

@@ -6,6 +6,15 @@ import dataclasses
 from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
+from lambdas.domain.cancellation_decisions import (
+    attendee_cancellation_sequence,
+    classify_refused_cancellation,
+    event_cancellation_sequence,
+    occurrence_already_cancelled,
+    occurrence_cancellation_sequence,
+    receives_event_cancellation,
+    superseded_by_update,
+)
 from lambdas.domain.contract import (
     CancelIntent,
     CancelRequest,
@@ -14,17 +23,7 @@ from lambdas.domain.contract import (
     event_cancellation_share,
     parse_cancellation,
 )
-from lambdas.domain.decisions import (
-    SendOutcome,
-    attendee_cancellation_sequence,
-    classify_refused_cancellation,
-    event_cancellation_sequence,
-    itip_status,
-    occurrence_already_cancelled,
-    occurrence_cancellation_sequence,
-    receives_event_cancellation,
-    superseded_by_update,
-)
+from lambdas.domain.decisions import SendOutcome, itip_status
 from lambdas.domain.items import AttendeeItem, EventItem, occurrence_text
 from lambdas.domain.suppression import suppression_fields
 from lambdas.domain.validation import FieldError, InvalidRequest

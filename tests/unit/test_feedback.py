@@ -13,11 +13,8 @@ from botocore.stub import Stubber
 from lambdas.adapters.expressions import from_item
 from lambdas.adapters.feedback_expressions import feedback_write
 from lambdas.adapters.mailer import Mailer
-from lambdas.domain.decisions import (
-    SendOutcome,
-    classify_refused_cancellation,
-    classify_refused_invite,
-)
+from lambdas.domain.cancellation_decisions import classify_refused_cancellation
+from lambdas.domain.decisions import SendOutcome, classify_refused_invite
 from lambdas.domain.feedback import (
     FeedbackOutcome,
     FeedbackPlan,

@@ -38,6 +38,7 @@ SEND_CODE = (
     "lambdas.runtime.sends",
     SEND_REQUESTS,
 )
+CANCELLATION_RULES = "lambdas.domain.cancellation_decisions"
 # Record reply's rarer answers: one occurrence's, one kept apart (unverified, or a COUNTER's
 # proposal), and a REFRESH (the one that sends an email).
 RARE_ANSWERS = (
@@ -97,6 +98,8 @@ def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_fee
     assert "lambdas.domain.message" in modules
     assert loaded(modules, *SEND_CODE) == sorted(SEND_CODE)
     assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK, FEEDBACK_REQUESTS) == []
+    # Who receives a cancellation, and its SEQUENCE: send cancellation's rules alone.
+    assert (CANCELLATION_RULES in modules) == (function == "send_cancellation")
 
 
 @pytest.mark.parametrize("function", ["send_invite", "send_cancellation", "record_reply", "record_feedback"])
@@ -194,7 +197,7 @@ def test_the_organizer_function_loads_its_reading_at_import_and_no_reply_or_feed
 # What the organizer function runs for some changes only: the answers' rendering (a new event, or a
 # new version of the whole event), and the send functions' rules (a change handed over).
 ANSWER_RENDERING = (*RENDERING, "lambdas.domain.organizer.answer")
-HAND_OVER_CODE = ("lambdas.domain.decisions",)
+HAND_OVER_CODE = ("lambdas.domain.cancellation_decisions", "lambdas.domain.decisions")
 
 
 def test_the_organizer_function_renders_only_to_answer_and_loads_the_send_rules_only_to_hand_over():
