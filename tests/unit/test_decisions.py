@@ -10,11 +10,10 @@ from lambdas.domain.cancellation_decisions import (
     receives_event_cancellation,
     superseded_by_update,
 )
-from lambdas.domain.contract import CancelIntent
 from lambdas.domain.decisions import SendOutcome, attendee_status_after, classify_refused_invite, itip_status
 from lambdas.domain.items import AttendeeItem, EventItem, Pending
 from lambdas.domain.outcomes import SharedOutcome
-from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
+from lambdas.domain.vocabulary import AttendeeStatus, CancelIntent, EventStatus, Method
 
 NOW, LEASE = 1_000_000.0, 60
 UID, WHO = "u1", "x@example.org"

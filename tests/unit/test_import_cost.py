@@ -38,7 +38,8 @@ SEND_CODE = (
     "lambdas.runtime.sends",
     SEND_REQUESTS,
 )
-CANCELLATION_RULES = "lambdas.domain.cancellation_decisions"
+# What only a cancellation needs: its request, and its rules (who receives one, its SEQUENCE).
+CANCELLATION_CODE = ("lambdas.domain.cancellation_contract", "lambdas.domain.cancellation_decisions")
 # Record reply's rarer answers: one occurrence's, one kept apart (unverified, or a COUNTER's
 # proposal), and a REFRESH (the one that sends an email).
 RARE_ANSWERS = (
@@ -98,8 +99,8 @@ def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_fee
     assert "lambdas.domain.message" in modules
     assert loaded(modules, *SEND_CODE) == sorted(SEND_CODE)
     assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK, FEEDBACK_REQUESTS) == []
-    # Who receives a cancellation, and its SEQUENCE: send cancellation's rules alone.
-    assert (CANCELLATION_RULES in modules) == (function == "send_cancellation")
+    cancellation_code = list(CANCELLATION_CODE) if function == "send_cancellation" else []
+    assert loaded(modules, *CANCELLATION_CODE) == cancellation_code
 
 
 @pytest.mark.parametrize("function", ["send_invite", "send_cancellation", "record_reply", "record_feedback"])
