@@ -205,7 +205,8 @@ def attendee_completion(table: str, c: Completion) -> dict:
         f"{history} = list_append(if_not_exists({history}, {empty}), {e.value([entry], 'entry')})",
     ]
     if c.method == Method.CANCEL and c.occurrence:
-        # Removed from one occurrence: every later REQUEST to them leaves it out (items.without_excluded).
+        # Removed from one occurrence: every later REQUEST to them leaves it out
+        # (series_overrides.without_excluded).
         excluded = e.name("excluded_occurrences")
         sets.append(
             f"{excluded} = list_append(if_not_exists({excluded}, {empty}), {e.value([c.occurrence], 'occ')})"

@@ -69,8 +69,8 @@ def hand_over(services: Services, uid: str, fan_out: FanOut, state: OrganizerSta
 
 def _occurrences(services: Services, uid: str, series: EventDetails, fan_out: FanOut) -> list[EventDetails]:
     """Each changed occurrence as it now stands (its override, written with the change)."""
-    from lambdas.domain.items import series_with_overrides
     from lambdas.domain.occurrence_answers import one_occurrence
+    from lambdas.domain.series_overrides import series_with_overrides
 
     series, overrides = series_with_overrides(series, services.store.overrides(uid))
     return [

@@ -22,6 +22,9 @@ REPLY_CODE = (
     "lambdas.adapters.reply_expressions",
 )
 SERIES = ("lambdas.domain.series", "lambdas.domain.recurrence")
+# A series as a REQUEST carries it (its stored overrides and exclusions), and send invite's path for
+# a series or one occurrence: loaded by the first series handled.
+SERIES_PATH = ("lambdas.domain.series_overrides", "lambdas.send_invite.series")
 TIME_ZONES = "lambdas.domain.timezones"
 RENDERING = ("lambdas.domain.message", "lambdas.domain.calendar")
 FEEDBACK = "lambdas.domain.feedback"
@@ -107,7 +110,7 @@ def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_fee
 def test_no_handler_loads_the_series_code_the_time_zone_tables_or_a_rarer_path_s_writes_at_import(function):
     modules = handler_imports(function)
     assert "lambdas.domain.items" in modules
-    assert loaded(modules, *SERIES, TIME_ZONES) == []
+    assert loaded(modules, *SERIES, *SERIES_PATH, TIME_ZONES) == []
     assert loaded(modules, *RARE_WRITES) == []
 
 
