@@ -12,7 +12,8 @@ from lambdas.domain.decide_again import Refused, decide_and_write
 from lambdas.domain.inbound.itip import CalendarAnswer
 from lambdas.domain.inbound.trust import Trust
 from lambdas.domain.items import AttendeeItem, EventItem
-from lambdas.domain.replies import Refusal, ReplyOutcome, decide_counter, decide_unverified
+from lambdas.domain.rarer_answers import decide_counter, decide_unverified
+from lambdas.domain.replies import Refusal, ReplyOutcome
 from lambdas.domain.vocabulary import Method
 from lambdas.record_reply.answers import Answered, contended, refused
 from lambdas.runtime.services import Services

@@ -46,6 +46,7 @@ CANCELLATION_CODE = ("lambdas.domain.cancellation_contract", "lambdas.domain.can
 # Record reply's rarer answers: one occurrence's, one kept apart (unverified, or a COUNTER's
 # proposal), and a REFRESH (the one that sends an email).
 RARE_ANSWERS = (
+    "lambdas.domain.rarer_answers",
     "lambdas.domain.occurrence_answers",
     "lambdas.adapters.occurrence_expressions",
     "lambdas.record_reply.occurrence",

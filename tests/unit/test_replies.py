@@ -14,6 +14,7 @@ from lambdas.adapters.refresh_expressions import refresh_claim
 from lambdas.adapters.reply_expressions import MAX_HISTORY, Received, reply_transaction
 from lambdas.domain.inbound.itip import CalendarAnswer
 from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.rarer_answers import decide_counter, decide_refresh
 from lambdas.domain.replies import (
     COUNTERS,
     MAX_REFRESHES,
@@ -21,8 +22,6 @@ from lambdas.domain.replies import (
     Refusal,
     ReplyChange,
     ReplyOutcome,
-    decide_counter,
-    decide_refresh,
     decide_reply,
     invited_sequence,
 )
