@@ -39,8 +39,13 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
             return RecordResult(SendOutcome.SKIPPED, fields={**fields, "reason": INVITED_BY_ORGANIZER})
         event = stored.details()
     fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
-    if event.occurrence is not None and _series().occurrence_is_stale(services, event):
-        return RecordResult(SendOutcome.STALE, fields=fields)
+    if event.occurrence is not None:
+        # One occurrence of a series: the series path (send_invite/series.py) is loaded by the first
+        # series or occurrence, never by a single event's cold start (docs/performance.md).
+        from lambdas.send_invite.series import occurrence_is_stale
+
+        if occurrence_is_stale(services, event):
+            return RecordResult(SendOutcome.STALE, fields=fields)
     now, token = services.clock(), services.new_token()
     claim = services.store.claim_invite(event.uid, attendee, event.sequence, token, now.timestamp(), lease)
     if not claim.claimed:
@@ -53,7 +58,9 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
 
     overrides = ()
     if event.recurrence is not None or event.occurrence is not None:
-        carried = _series().as_carried(services, event, attendee.email)
+        from lambdas.send_invite.series import as_carried
+
+        carried = as_carried(services, event, attendee.email)
         if carried is None:
             services.store.release(event.uid, attendee.email, token)
             return RecordResult(SendOutcome.STALE, fields={**fields, "reason": REMOVED_FROM_OCCURRENCE})
@@ -92,11 +99,3 @@ def _stored_event(services: Services, uid: str) -> EventItem:
     if stored is None or (not stored.is_cancelled and stored.details() is None):
         raise InvalidRequest([NO_STORED_EVENT])
     return stored
-
-
-def _series():
-    """The series path (lambdas/send_invite/series.py), loaded by the first series or occurrence:
-    a single event's cold start never compiles it (docs/performance.md, "Cold start")."""
-    from lambdas.send_invite import series
-
-    return series
