@@ -68,7 +68,8 @@ def _invite(uid: str, attendee: str, sequence: int = 0) -> dict:
 
 
 def _cancel(uid: str, attendee: str) -> dict:
-    from lambdas.domain.contract import Person, event_cancellation_share
+    from lambdas.domain.cancellation_contract import event_cancellation_share
+    from lambdas.domain.events import Person
 
     body = _invite(uid, attendee)  # the shape the whole-event fan-out enqueues, one per attendee
     return event_cancellation_share({**body["event"], "sequence": 1}, Person(**body["attendee"]))

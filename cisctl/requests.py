@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from cisctl.target import CliError
-from lambdas.domain.contract import parse_cancellation, parse_invite
+from lambdas.domain.cancellation_contract import parse_cancellation
+from lambdas.domain.contract import parse_invite
 from lambdas.domain.validation import InvalidRequest
 
 INVITE_REQUIRED = ("uid", "summary", "start", "end", "organizer", "attendee")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdas.adapters.expressions import Expression
-from lambdas.domain.contract import EventDetails
+from lambdas.domain.events import EventDetails
 from lambdas.domain.items import occurrence_text
 from lambdas.domain.keys import PARTITION_KEY, event_key, occurrence_key
 from lambdas.domain.organizer.decisions import Apply

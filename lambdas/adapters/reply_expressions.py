@@ -1,7 +1,9 @@
 """The DynamoDB requests that record an answer, built as plain data (no client, no I/O), the same
-way as the send path's (``expressions.Expression``). An answer for one occurrence is written by
-``occurrence_expressions``, a removed attendee's answer taken out of the counts by
-``uncount_expressions``: the paths that need them load them (docs/performance.md, "Cold start").
+way as the send path's (``expressions.Expression``). The rarer answers are written by modules of
+their own, which only their paths load (docs/performance.md, "Cold start"): an answer for one
+occurrence by ``occurrence_expressions``, a proposal or an unverified answer by
+``kept_expressions``, a REFRESH's claim and record by ``refresh_expressions``, and a removed
+attendee's answer taken out of the counts by ``uncount_expressions``.
 
 Every write is conditioned on the items being as the decision read them ("as read"): a concurrent
 writer makes DynamoDB refuse it, and the answer is decided again on the items the refusal hands
@@ -10,7 +12,6 @@ back. This is what keeps the counters exact when the same reply arrives twelve t
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lambdas.adapters.expressions import Expression
@@ -20,7 +21,6 @@ from lambdas.domain.items import (
     HISTORY_CAP,
     HISTORY_COMMENT_CAP,
     HISTORY_DELEGATES_CAP,
-    REFRESHED_CAP,
     AttendeeItem,
     EventItem,
 )
@@ -38,7 +38,7 @@ MAX_HISTORY = HISTORY_CAP  # entries (lambdas/domain/items.py: every cap of the 
 RETURN_ITEM_IF_REFUSED = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
-def _history(e: Expression, entry: dict[str, Any], attendee: AttendeeItem | None) -> list[str]:
+def history_append(e: Expression, entry: dict[str, Any], attendee: AttendeeItem | None) -> list[str]:
     """The assignment appending ``entry`` to the attendee's history, none once it is full.
 
     Answers come from the internet: an attendee answering again and again must not grow the item
@@ -130,7 +130,7 @@ def _attendee_reply(table, answer, change: ReplyChange, received: Received, atte
     assignments = [f"{e.name(attr)} = {placeholder}" for attr, placeholder in sets.items()]
     name = e.name("name")
     assignments.append(f"{name} = if_not_exists({name}, {e.value((answer.attendee_name or '')[:MAX_NAME])})")
-    assignments += _history(e, entry, attendee)
+    assignments += history_append(e, entry, attendee)
     removals = []
     if change.origin is Origin.SHARED:
         assignments.append(f"{e.name('origin')} = {e.value(Origin.SHARED)}")
@@ -177,122 +177,3 @@ def _event_counts(table: str, uid: str, change: ReplyChange, event: EventItem) -
         table, event_key(uid), UpdateExpression=expression, ConditionExpression=f"{condition} AND {epoch}"
     )
     return {"Update": {**update, **RETURN_ITEM_IF_REFUSED}}
-
-
-# -------------------------------------------------------------------------------- UNVERIFIED
-
-
-def unverified_update(
-    table: str, answer, trust, received: Received, attendee: AttendeeItem
-) -> dict[str, Any]:
-    """UpdateItem: keep an unproven answer apart (``unverified``), never touching the attendee's
-    own answer or the counts; conditioned on the attendee still being invited, and on the kept one
-    being as read (a later DTSTAMP wins, whatever the arrival order)."""
-    e = Expression()
-    kept = {
-        "partstat": answer.partstat,
-        "reason": trust.reason,
-        "relayed_by": trust.relayed_by,
-        "occurrence": answer.recurrence_id or "",
-        "sequence": answer.sequence,
-        "dtstamp": answer.dtstamp.isoformat(),
-        "comment": (answer.comment or "")[:MAX_COMMENT],
-        "at": received.recorded_at,
-        "message_id": received.ses_message_id,
-    }
-    stored = attendee.unverified.dtstamp if attendee.unverified and attendee.unverified.dtstamp else None
-    condition = (
-        f"{e.name('status')} = {e.value(attendee.status)}"
-        f" AND {e.as_read('sequence', attendee.sequence)}"
-        f" AND {e.as_read('unverified.dtstamp', stored)}"
-    )
-    return e.request(
-        table,
-        attendee_key(answer.uid, answer.attendee),
-        UpdateExpression=f"SET {e.name('unverified')} = {e.value(kept)}",
-        ConditionExpression=condition,
-    )
-
-
-# ----------------------------------------------------------------------------------- COUNTER
-
-
-def counter_update(table: str, answer, received: Received, attendee: AttendeeItem) -> dict[str, Any]:
-    """UpdateItem: keep the proposal for the organizer, unless a later one (DTSTAMP) is there."""
-    e = Expression()
-    dtstamp = answer.dtstamp.isoformat()
-    proposal = {
-        "proposed": {k: str(v)[:MAX_COMMENT] for k, v in (answer.proposed or {}).items()},
-        "sequence": answer.sequence,
-        "dtstamp": dtstamp,
-        "comment": (answer.comment or "")[:MAX_COMMENT],
-        "at": received.recorded_at,
-        "message_id": received.ses_message_id,
-    }
-    entry = {"method": Method.COUNTER, **{k: v for k, v in proposal.items() if k != "proposed"}}
-    entry["comment"] = entry["comment"][:HISTORY_COMMENT_CAP]  # the proposal keeps it whole
-    expression = "SET " + ", ".join(
-        [f"{e.name('counter')} = {e.value(proposal)}", *_history(e, entry, attendee)]
-    )
-    stored = attendee.counter.dtstamp if attendee.counter and attendee.counter.dtstamp else None
-    condition = (
-        f"{e.as_read('sequence', attendee.sequence)}"
-        f" AND {e.as_read('status', attendee.status)}"
-        f" AND {e.as_read('counter.dtstamp', stored)}"
-    )
-    return e.request(
-        table,
-        attendee_key(answer.uid, answer.attendee),
-        UpdateExpression=expression,
-        ConditionExpression=condition,
-    )
-
-
-# ----------------------------------------------------------------------------------- REFRESH
-
-
-def refresh_claim(
-    table: str, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
-) -> dict[str, Any]:
-    """UpdateItem: own the answer to this REFRESH mail (one send per inbound message id)."""
-    e = Expression()
-    pending = {"message_id": ses_message_id, "token": token, "since": Decimal(str(now))}
-    refresh = e.name("refresh_pending")
-    cutoff = e.value(Decimal(str(now - lease)))
-    refreshed = e.name("refreshed")
-    condition = (
-        f"{e.name('sequence')} = {e.value(sequence)}"
-        f" AND NOT contains({refreshed}, {e.value(ses_message_id)})"
-        f" AND (attribute_not_exists({refreshed}) OR size({refreshed}) < {e.value(REFRESHED_CAP)})"
-        f" AND (attribute_not_exists({refresh}) OR {refresh}.{e.name('since')} < {cutoff})"
-        # Nothing more to an address that hard-bounced or complained (docs/feedback.md).
-        f" AND attribute_not_exists({e.name('suppressed')})"
-    )
-    return e.request(
-        table,
-        attendee_key(uid, email),
-        UpdateExpression=f"SET {refresh} = {e.value(pending)}",
-        ConditionExpression=condition,
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-
-
-def refresh_record(
-    table: str, uid: str, email: str, ses_message_id: str, token: str, entry: dict[str, Any]
-) -> dict[str, Any]:
-    """UpdateItem: the REFRESH was answered (its id joins ``refreshed``, a list the typed model
-    reads), by the claim's owner only."""
-    e = Expression()
-    refresh, history = e.name("refresh_pending"), e.name("history")
-    refreshed, empty = e.name("refreshed"), e.value([])
-    expression = (
-        f"SET {history} = list_append(if_not_exists({history}, {empty}), {e.value([entry])}),"
-        f" {refreshed} = list_append(if_not_exists({refreshed}, {empty}), {e.value([ses_message_id])})"
-        f" REMOVE {refresh}"
-    )
-    return e.request(
-        table,
-        attendee_key(uid, email),
-        UpdateExpression=expression,
-        ConditionExpression=f"{refresh}.{e.name('token')} = {e.value(token)}",
-    )

@@ -1,6 +1,7 @@
 """The send functions' requests: the claims before a send, and the batch's completion write after
-it with the fallbacks used when that write is refused. Every condition that makes delivery
-idempotent is written here (docs/idempotency.md), with the builder of ``expressions``.
+it (its fallbacks, used when that write is refused, are ``completion_fallbacks``). Every condition
+that makes delivery idempotent is written here (docs/idempotency.md), with the builder of
+``expressions``.
 
 Only the send functions load this module (their handlers, through ``runtime.claimed``): record
 reply and record feedback never claim or complete a send (docs/performance.md, "Cold start").
@@ -14,10 +15,10 @@ from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
-from lambdas.adapters.expressions import CONDITION_FAILED, Expression, from_item, message_mapping
+from lambdas.adapters.expressions import Expression, message_mapping
 from lambdas.domain.events import Person
 from lambdas.domain.frozen import frozen
-from lambdas.domain.items import HISTORY_CAP, HISTORY_KEEP, OverrideItem
+from lambdas.domain.items import HISTORY_CAP, OverrideItem
 from lambdas.domain.keys import PARTITION_KEY, attendee_key, event_key, occurrence_key
 from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method, PartStat
 
@@ -131,7 +132,7 @@ def cancellation_claim(table: str, uid: str, email: str, token: str, now: float,
         attendee_key(uid, email),
         UpdateExpression=f"SET {pending} = {e.value(_pending(Method.CANCEL, token, now), 'pending')}",
         # An expired claim without a status is an invite that may have been sent before its
-        # function died: cancel it too (decisions.receives_event_cancellation says the same).
+        # function died: cancel it too (cancellation_decisions.receives_event_cancellation says the same).
         ConditionExpression=f"attribute_exists({e.name(PARTITION_KEY)})"
         f" AND ({status} = {e.value(AttendeeStatus.INVITED, 'invited')} OR attribute_exists({pending}))"
         f" AND {_claim_free(e, pending, now, lease)}"
@@ -184,7 +185,8 @@ def attendee_completion(table: str, c: Completion) -> dict:
 
     Its entry is appended only below HISTORY_CAP entries: DynamoDB cannot cut a list in an update,
     and this write does not know the item. A full history refuses it, with the item (ALL_OLD), and
-    the store trims it from that copy (``history_trim``) before writing again (``retry_after_refusal``).
+    the store trims it from that copy (``completion_fallbacks.history_trim``) before writing again
+    (``completion_fallbacks.retry_after_refusal``).
     """
     entry = {"method": c.method, "sequence": c.sequence, "at": c.sent_at, "message_id": c.message_id}
     if c.occurrence:
@@ -203,7 +205,8 @@ def attendee_completion(table: str, c: Completion) -> dict:
         f"{history} = list_append(if_not_exists({history}, {empty}), {e.value([entry], 'entry')})",
     ]
     if c.method == Method.CANCEL and c.occurrence:
-        # Removed from one occurrence: every later REQUEST to them leaves it out (items.without_excluded).
+        # Removed from one occurrence: every later REQUEST to them leaves it out
+        # (series_overrides.without_excluded).
         excluded = e.name("excluded_occurrences")
         sets.append(
             f"{excluded} = list_append(if_not_exists({excluded}, {empty}), {e.value([c.occurrence], 'occ')})"
@@ -222,45 +225,6 @@ def attendee_completion(table: str, c: Completion) -> dict:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     }
-
-
-def still_claimed(op: dict, stored: Mapping[str, Any] | None) -> bool:
-    """Whether an attendee's completion write was refused with its claim still held by this
-    delivery: then only its history was full (``attendee_completion``)."""
-    token = op["Update"]["ExpressionAttributeValues"].get(":token", {}).get("S")
-    pending = (stored or {}).get("pending")
-    return token is not None and isinstance(pending, dict) and pending.get("token") == token
-
-
-def history_trim(table: str, key: Mapping[str, dict], token: str, history: list) -> dict:
-    """UpdateItem: keep the newest HISTORY_KEEP entries of a full history, as read, for the claim's
-    owner (``key`` as the request it trims carries it). Conditioned on the history being as read
-    (its size): an answer appended meanwhile refuses it, with the item, to trim again from that."""
-    e = Expression()
-    attribute, pending = e.name("history"), e.name("pending")
-    return e.request(
-        table,
-        from_item(key),
-        UpdateExpression=f"SET {attribute} = {e.value(list(history[-HISTORY_KEEP:]), 'kept')}",
-        ConditionExpression=f"{pending}.{e.name('token')} = {e.value(token, 'token')}"
-        f" AND size({attribute}) = {e.value(len(history), 'size')}",
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-
-
-def history_trims(table: str, operations: list[Operation], reasons: list[dict]) -> list[dict]:
-    """The trims a refused completion needs: attendees still claimed by this delivery whose history
-    is full, from the copies the refusal returned."""
-    trims = []
-    for (record_id, op), reason in zip(operations, reasons, strict=True):
-        if record_id is None or reason.get("Code") != CONDITION_FAILED or "Update" not in op:
-            continue
-        stored = from_item(reason.get("Item"))
-        history = (stored or {}).get("history")
-        if still_claimed(op, stored) and isinstance(history, list) and len(history) >= HISTORY_CAP:
-            token = op["Update"]["ExpressionAttributeValues"][":token"]["S"]
-            trims.append(history_trim(table, op["Update"]["Key"], token, history))
-    return trims
 
 
 def event_updates(table: str, completions: list[Completion]) -> list[dict]:
@@ -301,54 +265,20 @@ def event_updates(table: str, completions: list[Completion]) -> list[dict]:
                 f"{e.name('updated_at')} = {at}",
                 f"{created} = if_not_exists({created}, {at})",
             ]
-            parts["UpdateExpression"] = f"SET {', '.join(sets)} {_counters(e, counts)}"
+            parts["UpdateExpression"] = f"SET {', '.join(sets)} {add_counters(e, counts)}"
             # Details only move forward, and never over a cancellation.
             parts["ConditionExpression"] = (
                 f"(attribute_not_exists({sequence}) OR {sequence} <= {seq})"
                 f" AND (attribute_not_exists({cancelled}) OR {cancelled} < {seq})"
             )
         else:
-            parts["UpdateExpression"] = _counters(e, counts)
+            parts["UpdateExpression"] = add_counters(e, counts)
         updates.append({"Update": e.request(table, event_key(uid), **parts)})
     return updates
 
 
-def _counters(e: Expression, counts: Mapping[str, int]) -> str:
+def add_counters(e: Expression, counts: Mapping[str, int]) -> str:
     """ADD this batch's emails to the event's counters (COUNTERS: the values' labels)."""
     return "ADD " + ", ".join(
         f"{e.name(counter)} {e.value(counts[counter], label)}" for counter, label in COUNTERS.items()
     )
-
-
-def counters_only(op: dict) -> dict:
-    """An event update reduced to its counters: what is written when its details' condition fails."""
-    update = op["Update"]
-    values = from_item(update["ExpressionAttributeValues"])
-    counts = {counter: values[f":{label}"] for counter, label in COUNTERS.items()}
-    e = Expression()
-    return {
-        "Update": e.request(
-            update["TableName"], from_item(update["Key"]), UpdateExpression=_counters(e, counts)
-        )
-    }
-
-
-def retry_after_refusal(operations: list[Operation], reasons: list[dict]) -> list[Operation]:
-    """What to write again after a completion transaction was refused, given its CancellationReasons.
-
-    - an operation refused for another reason (or not at all) is retried as it was;
-    - an event update whose condition failed: a newer sequence (or a cancellation) owns the
-      details; keep them and add only this batch's counters;
-    - an attendee whose condition failed: its claim was taken over after the lease ran out, and
-      the new owner records it; dropped. Unless the refusal shows the claim still ours: its history
-      was full, which the store trims first (``history_trims``); written again.
-    """
-    retry = []
-    for (record_id, op), reason in zip(operations, reasons, strict=True):
-        if reason.get("Code") != CONDITION_FAILED:
-            retry.append((record_id, op))
-        elif record_id is None:
-            retry.append((None, counters_only(op)))
-        elif "Update" in op and still_claimed(op, from_item(reason.get("Item"))):
-            retry.append((record_id, op))
-    return retry

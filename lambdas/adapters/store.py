@@ -5,7 +5,8 @@
 The reads and the writes every function shares are built by ``expressions``; a write only one
 function makes is built by that function's module (``send_expressions``, ``reply_expressions``,
 ``feedback_expressions``, ``organizer_expressions``, and for rarer paths
-``occurrence_expressions``, ``uncount_expressions``), which the method imports when it runs. A
+``occurrence_expressions``, ``kept_expressions``, ``refresh_expressions``,
+``uncount_expressions``), which the method imports when it runs. A
 function's handler loads its own at import, through the code that calls it, so no function
 compiles another's requests at its cold start (docs/performance.md, "Cold start").
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -77,7 +78,9 @@ class ClaimResult:
 Pair = tuple[EventItem | None, AttendeeItem | None]
 
 
-@dataclass
+# Frozen: the completion write fills in its two collections, never replaces them (and @dataclass
+# would compile three methods at every cold start: lambdas/domain/frozen.py).
+@frozen
 class CompletionReport:
     unrecorded: set[str] = field(default_factory=set)  # record ids whose attendee item was not written
     uncounted_events: list[str] = field(default_factory=list)  # event keys whose counters were not added
@@ -137,14 +140,14 @@ class Store:
         return report
 
     def _complete_chunk(self, operations: list[Operation], report: CompletionReport) -> None:
-        from lambdas.adapters import send_expressions as sends
-
         try:
             self._transact([op for _, op in operations])
             return
         except TransactionRefused as refused:
-            self._trim_histories(sends.history_trims(self._table, operations, refused.reasons))
-            retry = sends.retry_after_refusal(operations, refused.reasons)
+            from lambdas.adapters import completion_fallbacks as fallbacks  # the first refusal loads it
+
+            self._trim_histories(fallbacks.history_trims(self._table, operations, refused.reasons))
+            retry = fallbacks.retry_after_refusal(operations, refused.reasons)
             if not retry:
                 return
             try:
@@ -156,10 +159,10 @@ class Store:
             self._complete_one_by_one(operations, report)
 
     def _trim_histories(self, trims: list[dict]) -> None:
-        """Trim each full history (``expressions.history_trim``), trimming again from the item a
-        refusal returns while the claim is still ours. Best effort: the completion written next
-        decides, and reports what it could not record."""
-        from lambdas.adapters import send_expressions as sends
+        """Trim each full history (``completion_fallbacks.history_trim``), trimming again from the
+        item a refusal returns while the claim is still ours. Best effort: the completion written
+        next decides, and reports what it could not record."""
+        from lambdas.adapters import completion_fallbacks as fallbacks
 
         for trim in trims:
             for _ in range(CONFLICT_ATTEMPTS):
@@ -173,14 +176,14 @@ class Store:
                         _code(error) != "ConditionalCheckFailedException"
                         or not isinstance(history, list)
                         or len(history) < HISTORY_CAP
-                        or not sends.still_claimed({"Update": trim}, stored)
+                        or not fallbacks.still_claimed({"Update": trim}, stored)
                     ):
                         break
                     token = trim["ExpressionAttributeValues"][":token"]["S"]
-                    trim = sends.history_trim(self._table, trim["Key"], token, history)
+                    trim = fallbacks.history_trim(self._table, trim["Key"], token, history)
 
     def _complete_one_by_one(self, operations: list[Operation], report: CompletionReport) -> None:
-        from lambdas.adapters import send_expressions as sends
+        from lambdas.adapters import completion_fallbacks as fallbacks
 
         for record_id, op in operations:
             try:
@@ -190,10 +193,12 @@ class Store:
                     if _code(error) != "ConditionalCheckFailedException":
                         raise
                     if record_id is None:
-                        self._db.update_item(**sends.counters_only(op)["Update"])
+                        self._db.update_item(**fallbacks.counters_only(op)["Update"])
                     elif _still_ours(op, error):  # only its history was full: trim, write again
                         refusal = {"Code": CONDITION_FAILED, "Item": error.response.get("Item")}
-                        self._trim_histories(sends.history_trims(self._table, [(record_id, op)], [refusal]))
+                        self._trim_histories(
+                            fallbacks.history_trims(self._table, [(record_id, op)], [refusal])
+                        )
                         self._db.update_item(**op["Update"])
             except ClientError as error:
                 if record_id is None:
@@ -338,24 +343,24 @@ class Store:
 
     def record_unverified(self, answer, trust, received: Received, attendee: AttendeeItem) -> bool:
         """Keep an unproven answer apart; False when the attendee item changed since it was read."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.kept_expressions import unverified_update
 
-        return self._update_if(answers.unverified_update(self._table, answer, trust, received, attendee))
+        return self._update_if(unverified_update(self._table, answer, trust, received, attendee))
 
     def record_counter(self, answer, received: Received, attendee: AttendeeItem) -> bool:
         """Keep a proposal; False when the attendee item changed since it was read."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.kept_expressions import counter_update
 
-        return self._update_if(answers.counter_update(self._table, answer, received, attendee))
+        return self._update_if(counter_update(self._table, answer, received, attendee))
 
     def claim_refresh(
         self, uid: str, email: str, sequence: int, ses_message_id: str, token: str, now: float, lease: int
     ) -> ClaimResult:
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.refresh_expressions import refresh_claim
 
         return self._claim(
             uid,
-            answers.refresh_claim(self._table, uid, email, sequence, ses_message_id, token, now, lease),
+            refresh_claim(self._table, uid, email, sequence, ses_message_id, token, now, lease),
         )
 
     def record_refresh(
@@ -367,9 +372,9 @@ class Store:
         Refused when the claim was taken over after its lease ran out: the new owner records its
         own send, but this email left too, so its message item is still written (unconditional,
         like the send path's): a bounce of it must still suppress the address."""
-        from lambdas.adapters import reply_expressions as answers
+        from lambdas.adapters.refresh_expressions import refresh_record
 
-        record = answers.refresh_record(self._table, uid, email, ses_message_id, token, entry)
+        record = refresh_record(self._table, uid, email, ses_message_id, token, entry)
         mapping = message_mapping(self._table, entry["message_id"], uid, email, entry["at"])
         try:
             self._transact([{"Update": record}, mapping])
@@ -526,7 +531,7 @@ def _code(error: ClientError) -> str:
 
 def _still_ours(op: dict, refused: ClientError) -> bool:
     """A refused attendee write whose claim is still this delivery's (the refusal's ALL_OLD item)."""
-    from lambdas.adapters.send_expressions import still_claimed
+    from lambdas.adapters.completion_fallbacks import still_claimed
 
     return "Update" in op and still_claimed(op, from_item(refused.response.get("Item")))
 

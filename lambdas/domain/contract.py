@@ -1,4 +1,7 @@
-"""Message contract v1: parse and validate SQS bodies into typed requests.
+"""Message contract v1: parse and validate SQS bodies into typed requests. This module reads an
+invitation and the fields every request shares (``read_event``, ``read_person``, ...); a
+cancellation is read by ``cancellation_contract``, which only send cancellation loads
+(docs/performance.md, "Cold start").
 
 Every problem is reported as a :class:`FieldError` naming the offending field, and all of them are
 collected before raising, so a producer sees every mistake at once. Accepted values are guaranteed
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +21,6 @@ from lambdas.domain.events import MAX_EMAIL, EventDetails, Person
 from lambdas.domain.frozen import frozen
 from lambdas.domain.readers import ErrorCollector, header_text, read_text, read_timezone, read_when
 from lambdas.domain.validation import FieldError
-from lambdas.domain.vocabulary import CancelIntent
 
 MAX_ATTENDEES = 1000
 MAX_UID = 255
@@ -70,43 +71,6 @@ SEQUENCE_BY_UID = (
 )
 
 
-class CancelScope(StrEnum):
-    EVENT = "event"
-    ATTENDEE = "attendee"
-
-
-# Written only by the function's own whole-event fan-out, next to the event and the attendee:
-# the event item is already cancelled, and the request tells one attendee so.
-FAN_OUT_FIELD = "fan_out"
-EVENT_CANCELLATION_FAN_OUT = "event-cancellation"
-
-
-@frozen
-class CancelRequest:
-    """A cancellation; ``intent`` says what it asks for.
-
-    ``event`` is None when the request carried only the uid; the details then come from the stored
-    event item. ``sequence`` is the producer's sequence, if it gave one. ``from_fan_out`` is set on
-    the requests the function's own fan-out wrote; a NOTIFY_CANCELLED request without it (the
-    form ``scope: "event"`` with an attendee) is honoured only for an event already cancelled.
-    """
-
-    uid: str
-    sequence: int | None
-    event: EventDetails | None
-    attendee: Person | None
-    intent: CancelIntent
-    from_fan_out: bool = False
-    # One occurrence of a series, as the producer wrote it (like start); read against the series'
-    # start and zone, which a uid-only request leaves to the stored event.
-    occurrence: str | None = None
-
-
-def event_cancellation_share(event: dict[str, Any], attendee: Person) -> dict[str, Any]:
-    """The body the whole-event fan-out enqueues for one attendee (contract form of the event)."""
-    return {"event": event, "attendee": attendee.as_dict(), FAN_OUT_FIELD: EVENT_CANCELLATION_FAN_OUT}
-
-
 # ------------------------------------------------------------------------------------------ invites
 
 
@@ -123,7 +87,7 @@ def parse_invite(body: Any) -> InviteRequest | InviteFanOut:
         return InviteFanOut(uid=uid, event=event, attendees=attendees)
     elif not has_one:
         errors.add("attendee", "is required")
-    attendee = _person(document.get("attendee"), "attendee", errors)
+    attendee = read_person(document.get("attendee"), "attendee", errors)
     errors.raise_if_any()
     return InviteRequest(uid=uid, event=event, attendee=attendee)
 
@@ -134,88 +98,25 @@ def _invited_event(raw: Any, errors: ErrorCollector) -> tuple[str | None, EventD
     Any field besides uid (and sequence, refused by uid) makes it a full event, read and checked as
     one: a producer who meant to give details is told which are missing."""
     if isinstance(raw, dict) and raw and set(raw) <= {"uid", "sequence"}:
-        uid = _uid(raw.get("uid"), "event.uid", errors)
+        uid = read_uid(raw.get("uid"), "event.uid", errors)
         if "sequence" in raw:
             errors.add("event.sequence", SEQUENCE_BY_UID)
         return uid, None
-    event = _event(raw, "event", errors)
+    event = read_event(raw, "event", errors)
     return (event.uid if event else None), event
-
-
-# ------------------------------------------------------------------------------------ cancellations
-
-
-def parse_cancellation(body: Any) -> CancelRequest:
-    document = decode_body(body)
-    errors = ErrorCollector()
-    raw_event = document.get("event")
-    if not isinstance(raw_event, dict):
-        errors.add("event", "is required and must be an object")
-        errors.raise_if_any()
-    uid = _uid(raw_event.get("uid"), "event.uid", errors)
-    sequence = (
-        _sequence(raw_event.get("sequence"), "event.sequence", errors) if "sequence" in raw_event else None
-    )
-    # Only uid (and optionally sequence, occurrence) given: the details come from the stored event.
-    details_given = set(raw_event) - {"uid", "sequence", "occurrence"}
-    occurrence = raw_event.get("occurrence")
-    if occurrence is not None and read_when(occurrence, "event.occurrence", errors) is None:
-        occurrence = None
-    # The fan-out repeats names as the table holds them, which may predate a rule on names.
-    stored_names = FAN_OUT_FIELD in document
-    event = _event(raw_event, "event", errors, stored_names=stored_names) if details_given else None
-    attendee = None
-    if "attendee" in document:
-        attendee = _person(document["attendee"], "attendee", errors, stored_name=stored_names)
-    intent, from_fan_out = _cancel_intent(document, errors)
-    errors.raise_if_any()
-    return CancelRequest(
-        uid=uid,
-        sequence=sequence,
-        event=event,
-        attendee=attendee,
-        intent=intent,
-        from_fan_out=from_fan_out,
-        occurrence=occurrence,
-    )
-
-
-def _cancel_intent(document: dict[str, Any], errors: ErrorCollector) -> tuple[CancelIntent, bool]:
-    names_attendee = "attendee" in document
-    if FAN_OUT_FIELD in document:
-        if document[FAN_OUT_FIELD] != EVENT_CANCELLATION_FAN_OUT:
-            errors.add(FAN_OUT_FIELD, f"is written by the function only, as {EVENT_CANCELLATION_FAN_OUT!r}")
-        elif not names_attendee:
-            errors.add("attendee", f"is required with {FAN_OUT_FIELD}")
-        elif document.get("scope", CancelScope.EVENT) != CancelScope.EVENT:
-            errors.add("scope", f"must be {CancelScope.EVENT!r} (or absent) with {FAN_OUT_FIELD}")
-        return CancelIntent.NOTIFY_CANCELLED, True
-    scope = document.get("scope")
-    if scope is None:
-        return (CancelIntent.REMOVE_ATTENDEE if names_attendee else CancelIntent.CANCEL_EVENT), False
-    if not isinstance(scope, str) or scope not in CancelScope._value2member_map_:
-        errors.add("scope", f"must be one of {', '.join(CancelScope)}")
-    elif scope == CancelScope.ATTENDEE and not names_attendee:
-        errors.add("scope", "'attendee' needs an attendee")
-    elif scope == CancelScope.EVENT and names_attendee:
-        # The form that used to cancel the whole event while naming one attendee: kept for the
-        # requests an earlier version fanned out, refused by the workflow unless the event is
-        # already cancelled (docs/message-contract.md, "Migration").
-        return CancelIntent.NOTIFY_CANCELLED, False
-    if scope == CancelScope.ATTENDEE:
-        return CancelIntent.REMOVE_ATTENDEE, False
-    return CancelIntent.CANCEL_EVENT, False
 
 
 # --------------------------------------------------------------------------------------- the fields
 
 
-def _event(raw: Any, name: str, errors: ErrorCollector, *, stored_names: bool = False) -> EventDetails | None:
+def read_event(
+    raw: Any, name: str, errors: ErrorCollector, *, stored_names: bool = False
+) -> EventDetails | None:
     if not isinstance(raw, dict):
         errors.add(name, "is required and must be an object")
         return None
-    uid = _uid(raw.get("uid"), f"{name}.uid", errors)
-    sequence = _sequence(raw.get("sequence", 0), f"{name}.sequence", errors)
+    uid = read_uid(raw.get("uid"), f"{name}.uid", errors)
+    sequence = read_sequence(raw.get("sequence", 0), f"{name}.sequence", errors)
     summary = header_text(
         read_text(raw.get("summary"), f"{name}.summary", errors, MAX_SUMMARY, required=True),
         f"{name}.summary",
@@ -226,7 +127,7 @@ def _event(raw: Any, name: str, errors: ErrorCollector, *, stored_names: bool = 
     )
     location = read_text(raw.get("location"), f"{name}.location", errors, MAX_LOCATION)
     timezone = read_timezone(raw.get("timezone"), f"{name}.timezone", errors)
-    organizer = _person(raw.get("organizer"), f"{name}.organizer", errors, stored_name=stored_names)
+    organizer = read_person(raw.get("organizer"), f"{name}.organizer", errors, stored_name=stored_names)
     start = read_when(raw.get("start"), f"{name}.start", errors)
     end = read_when(raw.get("end"), f"{name}.end", errors)
     series = None
@@ -277,7 +178,7 @@ def _series(raw: dict, name: str, start, timezone: str, errors: ErrorCollector) 
     return None if recurrence is None else (recurrence.rrule, recurrence.exdates, None)
 
 
-def _uid(raw: Any, name: str, errors: ErrorCollector) -> str | None:
+def read_uid(raw: Any, name: str, errors: ErrorCollector) -> str | None:
     uid = read_text(raw, name, errors, MAX_UID, required=True)
     if uid is not None and uid != uid.strip():
         errors.add(name, "must not start or end with white space")
@@ -285,7 +186,7 @@ def _uid(raw: Any, name: str, errors: ErrorCollector) -> str | None:
     return uid
 
 
-def _sequence(raw: Any, name: str, errors: ErrorCollector) -> int | None:
+def read_sequence(raw: Any, name: str, errors: ErrorCollector) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int):
         errors.add(name, "must be an integer")
         return None
@@ -325,7 +226,7 @@ def _email(raw: Any, name: str, errors: ErrorCollector) -> str | None:
     return raw
 
 
-def _person(raw: Any, name: str, errors: ErrorCollector, *, stored_name: bool = False) -> Person | None:
+def read_person(raw: Any, name: str, errors: ErrorCollector, *, stored_name: bool = False) -> Person | None:
     if not isinstance(raw, dict):
         errors.add(name, "is required and must be an object")
         return None
@@ -346,7 +247,7 @@ def _attendee_list(raw: Any, errors: ErrorCollector) -> tuple[Person, ...]:
         return ()
     people: dict[str, Person] = {}
     for index, item in enumerate(raw):
-        person = _person(item, f"attendees[{index}]", errors)
+        person = read_person(item, f"attendees[{index}]", errors)
         if person is not None:
             people.setdefault(person.email.lower(), person)  # first spelling of an address wins
     return tuple(people.values())

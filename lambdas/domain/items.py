@@ -292,12 +292,12 @@ class EventItem:
         Deliberately not the input validator: the details were valid under the rules of the day
         they were written (a name with a backslash, say), and must stay usable to cancel.
         """
-        start, end = _stored_time(self.start, self.timezone), _stored_time(self.end, self.timezone)
+        start, end = stored_time(self.start, self.timezone), stored_time(self.end, self.timezone)
         if not (self.summary and self.organizer and self.organizer.email) or start is None or end is None:
             return None
         if isinstance(start, datetime) != isinstance(end, datetime):
             return None
-        exdates = tuple(t for t in (_stored_time(x, self.timezone) for x in self.exdates) if t is not None)
+        exdates = tuple(t for t in (stored_time(x, self.timezone) for x in self.exdates) if t is not None)
         return EventDetails(
             rrule=self.rrule,
             exdates=exdates,
@@ -332,56 +332,18 @@ class OverrideItem:
         return read(cls, stored, uid=uid, occurrence=occurrence)
 
     def occurrence_time(self, timezone: str) -> date | datetime | None:
-        return _stored_time(self.occurrence, timezone)
+        return stored_time(self.occurrence, timezone)
 
     def override(self, timezone: str) -> Override | None:
         """The change as the calendar writes it, or None (cancelled, or too little stored)."""
         occurrence = self.occurrence_time(timezone)
-        start, end = _stored_time(self.start, timezone), _stored_time(self.end, timezone)
+        start, end = stored_time(self.start, timezone), stored_time(self.end, timezone)
         if self.cancelled or None in (occurrence, start, end) or self.sequence is None:
             return None
         summary, description, location = self.summary or None, self.description, self.location
         from lambdas.domain.series import Override
 
         return Override(occurrence, start, end, self.sequence, summary, description, location)
-
-
-def series_with_overrides(
-    event: EventDetails, recorded: list[OverrideItem]
-) -> tuple[EventDetails, tuple[Override, ...]]:
-    """A series as its REQUEST carries it: the occurrences changed since, when the rule still has
-    them, and the cancelled ones left out (as EXDATEs)."""
-    zone = event.timezone
-    cancelled = {o.occurrence_time(zone) for o in recorded if o.cancelled} - {None}
-    changed = [o.override(zone) for o in recorded if not o.cancelled]
-    recurrence = event.recurrence
-    live = tuple(
-        o
-        for o in changed
-        if o is not None and o.occurrence not in cancelled and recurrence.includes(o.occurrence)
-    )
-    exdates = tuple(sorted(set(event.exdates) | {c for c in cancelled if recurrence.includes(c)}))
-    return dataclasses.replace(event, exdates=exdates), live
-
-
-def without_excluded(
-    event: EventDetails, overrides: tuple[Override, ...], excluded: tuple[str, ...]
-) -> tuple[EventDetails, tuple[Override, ...]]:
-    """A series as one attendee's REQUEST carries it: the occurrences they alone were removed from
-    (``AttendeeItem.excluded_occurrences``) become EXDATEs for them, and their changes are left out,
-    so that no later update brings those occurrences back to them (sabre/vobject's Broker does the
-    same for an attendee missing from some instances: EXDATEs on their copy of the master)."""
-    recurrence = event.recurrence
-    if recurrence is None or not excluded:
-        return event, overrides
-    times = {t for t in (_stored_time(x, event.timezone) for x in excluded) if t is not None}
-    times = {t for t in times if recurrence.includes(t)}
-    if not times:
-        return event, overrides
-    exdates = tuple(sorted(set(event.exdates) | times))
-    return dataclasses.replace(event, exdates=exdates), tuple(
-        o for o in overrides if o.occurrence not in times
-    )
 
 
 def occurrence_text(value: date | datetime) -> str:
@@ -512,7 +474,7 @@ def _nested(cls: type, raw: Any) -> Any:
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _stored_time(raw: str, timezone: str) -> date | datetime | None:
+def stored_time(raw: str, timezone: str) -> date | datetime | None:
     try:
         if _DATE_ONLY.fullmatch(raw):
             return date.fromisoformat(raw)

@@ -10,6 +10,9 @@ whose current answer is that answer *to the event's version in* ``replies_sequen
 (a higher SEQUENCE) asks every attendee for a fresh answer and resets their ``partstat``; the first
 answer to the new version restarts the counts at that version, so an answer to an older version is
 never counted with answers to the current one.
+
+The rules of the rarer answers (an unverified answer, a COUNTER's proposal, a REFRESH) are
+``rarer_answers``, loaded by the first such answer (docs/performance.md, "Cold start").
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from typing import Protocol
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import REFRESHED_CAP, AttendeeItem, EventItem
 from lambdas.domain.outcomes import RETRIED, Outcome
-from lambdas.domain.suppression import suppression_fields
 from lambdas.domain.vocabulary import AttendeeStatus, Method, Origin, PartStat
 
 
@@ -231,84 +233,3 @@ def uncounted(event: EventItem | None, attendee: AttendeeItem | None) -> dict[st
 def _epoch(event: EventItem) -> int:
     """The version the event's counts describe; -1 before the first answer."""
     return -1 if event.replies_sequence is None else event.replies_sequence
-
-
-def decide_unverified(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
-    """None to keep an unverified answer (docs/replies.md, "Trust") apart on the attendee item, or
-    the Refusal. Kept only for invited attendees: an unproven answer never creates an item."""
-    refused = event_refusal(event)
-    if refused:
-        return refused
-    partstat = PartStat._value2member_map_.get(answer.partstat or "")
-    if partstat not in RECORDABLE_PARTSTATS:
-        return Refusal(
-            ReplyOutcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer"
-        )
-    sent = invited_sequence(attendee)
-    if sent is None or attendee.status is not AttendeeStatus.INVITED:
-        return Refusal(ReplyOutcome.SKIPPED, "an unverified answer for someone the organizer did not invite")
-    if answer.sequence < sent:
-        return Refusal(ReplyOutcome.STALE, f"answers SEQUENCE {answer.sequence}; {sent} was sent since")
-    return _dtstamp_refusal(answer, attendee.unverified, "unverified answer", "kept")
-
-
-# ------------------------------------------------------------------------------ COUNTER, REFRESH
-
-
-def decide_counter(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
-    """None to record the proposal, or the Refusal. Proposals only come from invited attendees."""
-    refused = event_refusal(event)
-    if refused:
-        return refused
-    sent = invited_sequence(attendee)
-    if sent is None:
-        return Refusal(ReplyOutcome.SKIPPED, "a proposal from someone the organizer did not invite")
-    if answer.sequence < sent:
-        return Refusal(
-            ReplyOutcome.STALE, f"proposes a change to SEQUENCE {answer.sequence}; {sent} was sent since"
-        )
-    return _dtstamp_refusal(answer, attendee.counter, "proposal", "recorded")
-
-
-def _dtstamp_refusal(answer: Answer, stored, what: str, kept: str) -> Refusal | None:
-    """A copy of the stored message is a duplicate, an earlier one is stale (ordered by DTSTAMP)."""
-    if stored is None or not stored.dtstamp:
-        return None
-    recorded = datetime.fromisoformat(stored.dtstamp)
-    if answer.dtstamp == recorded:
-        return Refusal(ReplyOutcome.DUPLICATE, f"this {what} is already {kept}")
-    if answer.dtstamp < recorded:
-        return Refusal(ReplyOutcome.STALE, f"a later {what} (DTSTAMP) is {kept}")
-    return None
-
-
-def decide_refresh(
-    event: EventItem | None,
-    attendee: AttendeeItem | None,
-    ses_message_id: str,
-    now: float,
-    lease_seconds: int,
-):
-    """The sequence to send again, or the Refusal (RFC 5546 §3.2.6: the latest REQUEST, same SEQUENCE).
-
-    The same rules decide before the claim and on the item a refused claim returns, so what the
-    claim's condition refuses (``reply_expressions.refresh_claim``) is named here."""
-    refused = event_refusal(event)
-    if refused:
-        return refused
-    sent = invited_sequence(attendee)
-    if sent is None or attendee.status is not AttendeeStatus.INVITED:
-        return Refusal(ReplyOutcome.SKIPPED, "a refresh from someone the organizer did not invite")
-    if ses_message_id in attendee.refreshed:
-        return Refusal(ReplyOutcome.DUPLICATE, "this refresh request was already answered")
-    claimed = attendee.refresh_pending
-    if claimed is not None and claimed.since > now - lease_seconds:
-        return Refusal(ReplyOutcome.IN_FLIGHT, "another delivery is answering a refresh for this attendee")
-    if len(attendee.refreshed) >= MAX_REFRESHES:
-        return Refusal(ReplyOutcome.SKIPPED, f"{MAX_REFRESHES} refresh requests were already answered")
-    if attendee.suppressed is not None:  # a hard bounce or a complaint: nothing more is sent
-        return Refusal(ReplyOutcome.SUPPRESSED, suppression_fields(attendee)["reason"])
-    if sent < (event.sequence or 0):
-        # Only the stored details' own version can be rendered; the update is on its way to them.
-        return Refusal(ReplyOutcome.STALE, f"an update (SEQUENCE {event.sequence}) is being sent")
-    return sent

@@ -70,7 +70,7 @@ class BounceType(StrEnum):
 
 
 class CancelIntent(StrEnum):
-    """What a cancellation asks for (``contract.parse_cancellation`` reads it); see
+    """What a cancellation asks for (``cancellation_contract.parse_cancellation`` reads it); see
     docs/message-contract.md."""
 
     # The uid alone, or scope "event" without an attendee: the event is cancelled and every

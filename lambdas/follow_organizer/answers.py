@@ -11,8 +11,6 @@ from datetime import datetime
 
 from botocore.exceptions import ClientError
 
-from lambdas.domain.message import Envelope, render_note, render_reply
-from lambdas.domain.organizer.answer import acceptance, confirmation
 from lambdas.domain.organizer.pending import CONFIRMATION, REPLY
 from lambdas.domain.organizer.reading import OrganizerMessage
 from lambdas.domain.validation import FieldError, InvalidRequest
@@ -55,6 +53,11 @@ def answer_organizer(
 
 
 def _render(services: Services, attribute: str, message: OrganizerMessage, uid: str, now: datetime) -> bytes:
+    # Only a new event, or a new version of the whole event, is answered: the rendering is loaded
+    # by the first answer, not by every mail's cold start (docs/performance.md, "Cold start").
+    from lambdas.domain.message import Envelope, render_note, render_reply
+    from lambdas.domain.organizer.answer import acceptance, confirmation
+
     settings = services.settings
     # From: the event address, an SES-verified identity (DKIM and DMARC pass); answers to it are
     # the organizer's function's again.

@@ -18,9 +18,7 @@ import dataclasses
 import json
 from typing import Any
 
-from lambdas.domain.contract import MAX_ATTENDEES, EventDetails
-from lambdas.domain.decisions import receives_event_cancellation
-from lambdas.domain.events import Person
+from lambdas.domain.events import EventDetails, Person
 from lambdas.domain.organizer.outcomes import OrganizerOutcome
 from lambdas.domain.organizer.pending import FanOut, OrganizerState
 from lambdas.runtime.services import Services
@@ -39,6 +37,11 @@ def settle_fan_out(services: Services, uid: str, state: OrganizerState) -> Organ
 
 def hand_over(services: Services, uid: str, fan_out: FanOut, state: OrganizerState) -> int:
     """Enqueue the requests of ``fan_out``; the number of requests enqueued."""
+    # The send functions' rules and the contract's limit: loaded by the first change handed over,
+    # not by every mail's cold start (docs/performance.md, "Cold start").
+    from lambdas.domain.cancellation_decisions import receives_event_cancellation
+    from lambdas.domain.contract import MAX_ATTENDEES
+
     settings = services.settings
     if fan_out.change is OrganizerOutcome.CANCELLED:
         bodies = [{"event": {"uid": uid, "sequence": fan_out.sequence}}]
@@ -59,14 +62,15 @@ def hand_over(services: Services, uid: str, fan_out: FanOut, state: OrganizerSta
     else:
         _revert_not_carried(services, uid, fan_out.sequence)
         events = [series]
-    bodies = [_invitation(event, chunk) for event in events for chunk in _chunks(invited)]
+    chunks = [invited[start : start + MAX_ATTENDEES] for start in range(0, len(invited), MAX_ATTENDEES)]
+    bodies = [_invitation(event, chunk) for event in events for chunk in chunks]
     return services.queues.onto(settings.invite_queue_url).enqueue(_json(bodies))
 
 
 def _occurrences(services: Services, uid: str, series: EventDetails, fan_out: FanOut) -> list[EventDetails]:
     """Each changed occurrence as it now stands (its override, written with the change)."""
-    from lambdas.domain.items import series_with_overrides
     from lambdas.domain.occurrence_answers import one_occurrence
+    from lambdas.domain.series_overrides import series_with_overrides
 
     series, overrides = series_with_overrides(series, services.store.overrides(uid))
     return [
@@ -87,10 +91,6 @@ def _revert_not_carried(services: Services, uid: str, sequence: int) -> None:
 
 def _invitation(event: EventDetails, attendees: list[Person]) -> dict[str, Any]:
     return {"event": event.as_dict(), "attendees": [person.as_dict() for person in attendees]}
-
-
-def _chunks(people: list[Person]) -> list[list[Person]]:
-    return [people[start : start + MAX_ATTENDEES] for start in range(0, len(people), MAX_ATTENDEES)]
 
 
 def _json(bodies: list[dict[str, Any]]) -> list[str]:

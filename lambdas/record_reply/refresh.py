@@ -8,10 +8,11 @@ from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.calendar import ItipMessage
 from lambdas.domain.decisions import itip_status
 from lambdas.domain.inbound.itip import CalendarAnswer
-from lambdas.domain.items import series_with_overrides, without_excluded
 from lambdas.domain.occurrence_answers import answered_occurrence, one_occurrence
 from lambdas.domain.outcomes import SharedOutcome
-from lambdas.domain.replies import Refusal, ReplyOutcome, decide_refresh
+from lambdas.domain.rarer_answers import decide_refresh
+from lambdas.domain.replies import Refusal, ReplyOutcome
+from lambdas.domain.series_overrides import series_with_overrides, without_excluded
 from lambdas.domain.vocabulary import Method, PartStat
 from lambdas.record_reply.answers import Answered, refused
 from lambdas.runtime.sends import send_itip

@@ -10,24 +10,15 @@ The rules and their reasons: docs/replies.md, "Recording".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
-from lambdas.adapters.store import Pair
-from lambdas.domain.decide_again import Refused, decide_and_write
+from lambdas.domain.decide_again import decide_and_write
 from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
 from lambdas.domain.inbound.notification import ReceivedMail
 from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
-from lambdas.domain.items import AttendeeItem, EventItem
-from lambdas.domain.replies import (
-    Refusal,
-    ReplyOutcome,
-    decide_counter,
-    decide_reply,
-    decide_unverified,
-)
+from lambdas.domain.replies import Refusal, ReplyOutcome, decide_reply
 from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
 from lambdas.record_reply.answers import Answered, contended, refused
@@ -126,32 +117,6 @@ def _answer(services: Services, mail: ReceivedMail, email: InboundEmail, answer:
     return outcome, {**fields, **more}
 
 
-def _kept_on_attendee(
-    services: Services,
-    answer: CalendarAnswer,
-    decide: Callable[[CalendarAnswer, EventItem | None, AttendeeItem | None], Refusal | None],
-    keep: Callable[[AttendeeItem], bool],
-) -> Answered | None:
-    """An answer kept on the attendee item alone (a proposal, an unverified answer): decided on the
-    event and attendee items, kept with a write conditioned on the attendee item, decided again on
-    both items read again when that write is refused (its refusal returns no item). None once kept."""
-
-    def write(_, items: Pair) -> Refused[Pair] | None:
-        if keep(items[1]):
-            return None
-        return Refused(services.store.event_and_attendee(answer.uid, answer.attendee))
-
-    settled = decide_and_write(
-        services.store.event_and_attendee(answer.uid, answer.attendee),
-        decide=lambda items: decide(answer, *items),
-        writes=lambda refusal: refusal is None,
-        write=write,
-    )
-    if settled is None:
-        return contended("the attendee item")
-    return refused(settled.decision) if not settled.written else None
-
-
 def _reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
     settled = decide_and_write(
         services.store.event_and_attendee(answer.uid, answer.attendee),
@@ -168,27 +133,16 @@ def _reply(services: Services, answer: CalendarAnswer, received: Received) -> An
 
 
 def _unverified(services: Services, answer: CalendarAnswer, trusted: Trust, received: Received) -> Answered:
-    """Keep an answer that may be the attendee's, apart from their own and out of the counts."""
-    if answer.method != Method.REPLY:
-        return ReplyOutcome.SKIPPED, {"reason": f"a {answer.method} is answered only for verified mail"}
+    # Loaded by the first answer kept apart (unverified, or a proposal): most are verified REPLYs.
+    from lambdas.record_reply.kept import record_unverified
 
-    def keep(attendee: AttendeeItem) -> bool:
-        return services.store.record_unverified(answer, trusted, received, attendee)
-
-    return _kept_on_attendee(services, answer, decide_unverified, keep) or (
-        ReplyOutcome.UNVERIFIED,
-        {"reason": trusted.reason},
-    )
+    return record_unverified(services, answer, trusted, received)
 
 
 def _counter(services: Services, answer: CalendarAnswer, received: Received) -> Answered:
-    def keep(attendee: AttendeeItem) -> bool:
-        return services.store.record_counter(answer, received, attendee)
+    from lambdas.record_reply.kept import record_counter
 
-    return _kept_on_attendee(services, answer, decide_counter, keep) or (
-        ReplyOutcome.COUNTER_RECORDED,
-        {"proposed": dict(answer.proposed)},
-    )
+    return record_counter(services, answer, received)
 
 
 def _occurrence_reply(services: Services, answer: CalendarAnswer, received: Received) -> Answered:

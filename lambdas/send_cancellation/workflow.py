@@ -6,29 +6,22 @@ import dataclasses
 from typing import Any
 
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import (
-    CancelIntent,
-    CancelRequest,
-    EventDetails,
-    Person,
-    event_cancellation_share,
-    parse_cancellation,
-)
-from lambdas.domain.decisions import (
-    SendOutcome,
+from lambdas.domain.cancellation_contract import CancelRequest, event_cancellation_share, parse_cancellation
+from lambdas.domain.cancellation_decisions import (
     attendee_cancellation_sequence,
     classify_refused_cancellation,
     event_cancellation_sequence,
-    itip_status,
     occurrence_already_cancelled,
     occurrence_cancellation_sequence,
     receives_event_cancellation,
     superseded_by_update,
 )
+from lambdas.domain.decisions import SendOutcome, itip_status
+from lambdas.domain.events import EventDetails, Person
 from lambdas.domain.items import AttendeeItem, EventItem, occurrence_text
 from lambdas.domain.suppression import suppression_fields
 from lambdas.domain.validation import FieldError, InvalidRequest
-from lambdas.domain.vocabulary import Method
+from lambdas.domain.vocabulary import CancelIntent, Method
 from lambdas.runtime.batch import RecordResult
 from lambdas.runtime.sends import fan_out, send_claimed
 from lambdas.runtime.services import Services

@@ -5,14 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lambdas.domain.calendar import ItipMessage
-from lambdas.domain.contract import EventDetails, InviteFanOut, parse_invite
-from lambdas.domain.decisions import (
-    SendOutcome,
-    classify_refused_invite,
-    itip_status,
-    stale_occurrence_change,
-)
-from lambdas.domain.items import occurrence_text, series_with_overrides, without_excluded
+from lambdas.domain.contract import InviteFanOut, parse_invite
+from lambdas.domain.decisions import SendOutcome, classify_refused_invite, itip_status
 from lambdas.domain.suppression import suppression_fields
 from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method
@@ -22,14 +16,12 @@ from lambdas.runtime.services import Services
 
 if TYPE_CHECKING:
     from lambdas.domain.items import EventItem
-    from lambdas.domain.series import Override
 
 # An invite naming only the uid needs the event a full invite (or the organizer's calendar) stored.
 NO_STORED_EVENT = FieldError("event.uid", "no stored event has this uid: send the event's details first")
 EVENT_CANCELLED = "the event is cancelled: it takes no more attendees"
+REMOVED_FROM_OCCURRENCE = "removed from this occurrence"
 INVITED_BY_ORGANIZER = "the organizer's own calendar invites this attendee: one copy of the event is enough"
-NO_STORED_SERIES = FieldError("event.occurrence", "no stored series has this uid: invite the series first")
-NOT_AN_OCCURRENCE = FieldError("event.occurrence", "is not an occurrence of the stored series")
 
 
 def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
@@ -47,8 +39,13 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
             return RecordResult(SendOutcome.SKIPPED, fields={**fields, "reason": INVITED_BY_ORGANIZER})
         event = stored.details()
     fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
-    if event.occurrence is not None and _occurrence_is_stale(services, event):
-        return RecordResult(SendOutcome.STALE, fields=fields)
+    if event.occurrence is not None:
+        # One occurrence of a series: the series path (send_invite/series.py) is loaded by the first
+        # series or occurrence, never by a single event's cold start (docs/performance.md).
+        from lambdas.send_invite.series import occurrence_is_stale
+
+        if occurrence_is_stale(services, event):
+            return RecordResult(SendOutcome.STALE, fields=fields)
     now, token = services.clock(), services.new_token()
     claim = services.store.claim_invite(event.uid, attendee, event.sequence, token, now.timestamp(), lease)
     if not claim.claimed:
@@ -59,11 +56,15 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
             fields |= suppression_fields(claim.attendee)
         return RecordResult(outcome, fields=fields)
 
-    excluded = _excluded_occurrences(services, event, attendee.email)
-    if event.occurrence is not None and occurrence_text(event.occurrence) in excluded:
-        services.store.release(event.uid, attendee.email, token)
-        return RecordResult(SendOutcome.STALE, fields={**fields, "reason": "removed from this occurrence"})
-    event, overrides = without_excluded(*_with_series(services, event), excluded)
+    overrides = ()
+    if event.recurrence is not None or event.occurrence is not None:
+        from lambdas.send_invite.series import as_carried
+
+        carried = as_carried(services, event, attendee.email)
+        if carried is None:
+            services.store.release(event.uid, attendee.email, token)
+            return RecordResult(SendOutcome.STALE, fields={**fields, "reason": REMOVED_FROM_OCCURRENCE})
+        event, overrides = carried
     itip = ItipMessage(
         method=Method.REQUEST,
         event=event,
@@ -98,50 +99,3 @@ def _stored_event(services: Services, uid: str) -> EventItem:
     if stored is None or (not stored.is_cancelled and stored.details() is None):
         raise InvalidRequest([NO_STORED_EVENT])
     return stored
-
-
-def _excluded_occurrences(services: Services, event: EventDetails, email: str) -> tuple[str, ...]:
-    """The occurrences this attendee alone was removed from: a series or occurrence REQUEST must
-    not bring them back. One read, for series only (the claim's transaction returns no item)."""
-    if event.recurrence is None and event.occurrence is None:
-        return ()
-    stored = services.store.get_attendee(event.uid, email)
-    return stored.excluded_occurrences if stored else ()
-
-
-def _occurrence_is_stale(services: Services, event: EventDetails) -> bool:
-    """An occurrence change needs its series stored, and is stale once the series changed after it."""
-    stored = services.store.get_event(event.uid)
-    series = stored.details() if stored else None
-    if series is None or series.recurrence is None:
-        raise InvalidRequest([NO_STORED_SERIES])
-    if not series.recurrence.includes(event.occurrence):
-        raise InvalidRequest([NOT_AN_OCCURRENCE])
-    return stale_occurrence_change(event.sequence, stored)
-
-
-def _with_series(services: Services, event: EventDetails) -> tuple[EventDetails, tuple[Override, ...]]:
-    """What the REQUEST carries besides the request itself.
-
-    An occurrence change is recorded first (so every later series message carries it, and a
-    uid-only cancellation finds it), then sent alone. A series carries the occurrences changed
-    since, when the rule still has them, and leaves out the ones cancelled."""
-    if event.occurrence is not None:
-        services.store.record_override(event.uid, _override_attributes(event))
-        return event, ()
-    if event.recurrence is None:
-        return event, ()
-    return series_with_overrides(event, services.store.overrides(event.uid))
-
-
-def _override_attributes(event: EventDetails) -> dict[str, Any]:
-    return {
-        "occurrence": occurrence_text(event.occurrence),
-        "sequence": event.sequence,
-        "start": event.start.isoformat(),
-        "end": event.end.isoformat(),
-        "summary": event.summary,
-        "description": event.description,
-        "location": event.location,
-        "cancelled": False,
-    }

@@ -7,13 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambdas.domain.contract import (
-    CancelRequest,
-    InviteFanOut,
-    InviteRequest,
-    parse_cancellation,
-    parse_invite,
-)
+from lambdas.domain.cancellation_contract import CancelRequest, parse_cancellation
+from lambdas.domain.contract import InviteFanOut, InviteRequest, parse_invite
 from lambdas.domain.validation import InvalidRequest
 from tests.fuzz.strategies import FUZZ, anything, body_of, invite_documents, json_values, nasty_text
 

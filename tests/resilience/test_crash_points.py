@@ -9,7 +9,8 @@ import pytest
 
 from lambdas.adapters.mailer import Mailer
 from lambdas.adapters.store import Store
-from lambdas.domain.contract import Person, event_cancellation_share
+from lambdas.domain.cancellation_contract import event_cancellation_share
+from lambdas.domain.contract import Person
 from lambdas.domain.vocabulary import AttendeeStatus, Method
 from local.samples import invite_body
 from tests.resilience.harness import Crash, WorkQueue, by_request, outbox

@@ -17,18 +17,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdas.adapters import feedback_expressions, reply_expressions, send_expressions
+from lambdas.adapters import completion_fallbacks, feedback_expressions, reply_expressions, send_expressions
 from lambdas.adapters import store as store_module
+from lambdas.adapters.completion_fallbacks import history_trim, history_trims, retry_after_refusal
 from lambdas.adapters.expressions import from_item, message_mapping, read_attendee, to_attribute_values
 from lambdas.adapters.feedback_expressions import feedback_write
 from lambdas.adapters.reply_expressions import Received
-from lambdas.adapters.send_expressions import (
-    Completion,
-    attendee_completion,
-    history_trim,
-    history_trims,
-    retry_after_refusal,
-)
+from lambdas.adapters.send_expressions import Completion, attendee_completion
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.feedback import FeedbackEvent, plan_feedback
@@ -210,7 +205,7 @@ def test_the_scenario_leaves_the_same_items_on_moto(account, monkeypatch):
     """The in-memory table is checked against moto: small caps, so that every trim and window
     rewrite happens within a few dozen calls."""
     small = {"HISTORY_CAP": 8, "HISTORY_KEEP": 3, "COUNTED_FEEDBACK_CAP": 5}
-    for module in (send_expressions, feedback_expressions, store_module):
+    for module in (send_expressions, completion_fallbacks, feedback_expressions, store_module):
         for name, value in small.items():
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, value)

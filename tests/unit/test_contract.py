@@ -7,19 +7,15 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from lambdas.domain.contract import (
+from lambdas.domain.cancellation_contract import (
     EVENT_CANCELLATION_FAN_OUT,
     FAN_OUT_FIELD,
-    MAX_ATTENDEES,
-    CancelIntent,
-    InviteFanOut,
-    InviteRequest,
-    Person,
     event_cancellation_share,
     parse_cancellation,
-    parse_invite,
 )
+from lambdas.domain.contract import MAX_ATTENDEES, InviteFanOut, InviteRequest, Person, parse_invite
 from lambdas.domain.validation import InvalidRequest
+from lambdas.domain.vocabulary import CancelIntent
 from local.samples import invite_body
 
 

@@ -2,22 +2,18 @@
 
 import pytest
 
-from lambdas.domain.contract import CancelIntent
-from lambdas.domain.decisions import (
-    SendOutcome,
+from lambdas.domain.cancellation_decisions import (
     attendee_cancellation_sequence,
-    attendee_status_after,
     cancellation_sequence,
     classify_refused_cancellation,
-    classify_refused_invite,
     event_cancellation_sequence,
-    itip_status,
     receives_event_cancellation,
     superseded_by_update,
 )
+from lambdas.domain.decisions import SendOutcome, attendee_status_after, classify_refused_invite, itip_status
 from lambdas.domain.items import AttendeeItem, EventItem, Pending
 from lambdas.domain.outcomes import SharedOutcome
-from lambdas.domain.vocabulary import AttendeeStatus, EventStatus, Method
+from lambdas.domain.vocabulary import AttendeeStatus, CancelIntent, EventStatus, Method
 
 NOW, LEASE = 1_000_000.0, 60
 UID, WHO = "u1", "x@example.org"
@@ -146,7 +142,7 @@ def test_an_occurrence_change_at_or_below_the_series_is_stale():
 
 
 def test_an_occurrence_cancellation_goes_above_that_occurrence_only():
-    from lambdas.domain.decisions import occurrence_cancellation_sequence
+    from lambdas.domain.cancellation_decisions import occurrence_cancellation_sequence
 
     assert occurrence_cancellation_sequence(None, 0, None) == 1  # above the series
     assert occurrence_cancellation_sequence(None, 0, 3) == 4  # above that occurrence's change
@@ -155,7 +151,8 @@ def test_an_occurrence_cancellation_goes_above_that_occurrence_only():
 
 
 def test_one_occurrence_cancelled_is_recorded_once_and_leaves_the_attendee_invited():
-    from lambdas.domain.decisions import attendee_status_after, occurrence_already_cancelled
+    from lambdas.domain.cancellation_decisions import occurrence_already_cancelled
+    from lambdas.domain.decisions import attendee_status_after
     from lambdas.domain.items import HistoryEntry
 
     assert (

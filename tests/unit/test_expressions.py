@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from lambdas.adapters.completion_fallbacks import counters_only, retry_after_refusal
 from lambdas.adapters.expressions import from_item, to_attribute_values
 from lambdas.adapters.send_expressions import (
     COUNTERS,
@@ -9,11 +10,9 @@ from lambdas.adapters.send_expressions import (
     attendee_completion,
     cancellation_claim,
     completion_operations,
-    counters_only,
     event_updates,
     invite_claim,
     override_write,
-    retry_after_refusal,
 )
 from lambdas.domain.contract import Person
 from lambdas.domain.items import MESSAGE_EXPIRY_ATTRIBUTE

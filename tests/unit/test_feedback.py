@@ -13,11 +13,8 @@ from botocore.stub import Stubber
 from lambdas.adapters.expressions import from_item
 from lambdas.adapters.feedback_expressions import feedback_write
 from lambdas.adapters.mailer import Mailer
-from lambdas.domain.decisions import (
-    SendOutcome,
-    classify_refused_cancellation,
-    classify_refused_invite,
-)
+from lambdas.domain.cancellation_decisions import classify_refused_cancellation
+from lambdas.domain.decisions import SendOutcome, classify_refused_invite
 from lambdas.domain.feedback import (
     FeedbackOutcome,
     FeedbackPlan,
@@ -29,7 +26,8 @@ from lambdas.domain.feedback import (
 )
 from lambdas.domain.items import AttendeeItem, Delivery, EventItem, MessageItem, Suppression
 from lambdas.domain.keys import attendee_key, event_key, message_key
-from lambdas.domain.replies import Refusal, ReplyOutcome, decide_refresh
+from lambdas.domain.rarer_answers import decide_refresh
+from lambdas.domain.replies import Refusal, ReplyOutcome
 from lambdas.domain.suppression import suppresses, suppression_fields
 from lambdas.domain.validation import InvalidRequest
 from lambdas.domain.vocabulary import AttendeeStatus, BounceType, DeliveryState

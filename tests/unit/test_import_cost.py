@@ -22,6 +22,9 @@ REPLY_CODE = (
     "lambdas.adapters.reply_expressions",
 )
 SERIES = ("lambdas.domain.series", "lambdas.domain.recurrence")
+# A series as a REQUEST carries it (its stored overrides and exclusions), and send invite's path for
+# a series or one occurrence: loaded by the first series handled.
+SERIES_PATH = ("lambdas.domain.series_overrides", "lambdas.send_invite.series")
 TIME_ZONES = "lambdas.domain.timezones"
 RENDERING = ("lambdas.domain.message", "lambdas.domain.calendar")
 FEEDBACK = "lambdas.domain.feedback"
@@ -38,16 +41,30 @@ SEND_CODE = (
     "lambdas.runtime.sends",
     SEND_REQUESTS,
 )
-# Record reply's rarer answers: one occurrence's, and a REFRESH (the one that sends an email).
+# What only a cancellation needs: its request, and its rules (who receives one, its SEQUENCE).
+CANCELLATION_CODE = ("lambdas.domain.cancellation_contract", "lambdas.domain.cancellation_decisions")
+# Record reply's rarer answers: one occurrence's, one kept apart (unverified, or a COUNTER's
+# proposal), and a REFRESH (the one that sends an email).
 RARE_ANSWERS = (
+    "lambdas.domain.rarer_answers",
     "lambdas.domain.occurrence_answers",
     "lambdas.adapters.occurrence_expressions",
     "lambdas.record_reply.occurrence",
+    "lambdas.record_reply.kept",
+    "lambdas.adapters.kept_expressions",
     "lambdas.record_reply.refresh",
+    "lambdas.adapters.refresh_expressions",
 )
-# Writes of rarer paths, built by modules the path loads: an answer for one occurrence, and a
-# removed attendee's answer taken out of the counts (send cancellation).
-RARE_WRITES = ("lambdas.adapters.occurrence_expressions", "lambdas.adapters.uncount_expressions")
+# Writes of rarer paths, built by modules the path loads: an answer for one occurrence, one kept
+# apart, a REFRESH's claim and record, a removed attendee's answer taken out of the counts (send
+# cancellation), and what follows a refused completion write (the send functions).
+RARE_WRITES = (
+    "lambdas.adapters.completion_fallbacks",
+    "lambdas.adapters.occurrence_expressions",
+    "lambdas.adapters.kept_expressions",
+    "lambdas.adapters.refresh_expressions",
+    "lambdas.adapters.uncount_expressions",
+)
 
 
 def loaded_after(script: str) -> dict[str, list[str]]:
@@ -86,13 +103,15 @@ def test_the_send_functions_load_neither_the_inbound_reader_nor_the_reply_or_fee
     assert "lambdas.domain.message" in modules
     assert loaded(modules, *SEND_CODE) == sorted(SEND_CODE)
     assert loaded(modules, INBOUND, *REPLY_CODE, FEEDBACK, FEEDBACK_REQUESTS) == []
+    cancellation_code = list(CANCELLATION_CODE) if function == "send_cancellation" else []
+    assert loaded(modules, *CANCELLATION_CODE) == cancellation_code
 
 
 @pytest.mark.parametrize("function", ["send_invite", "send_cancellation", "record_reply", "record_feedback"])
 def test_no_handler_loads_the_series_code_the_time_zone_tables_or_a_rarer_path_s_writes_at_import(function):
     modules = handler_imports(function)
     assert "lambdas.domain.items" in modules
-    assert loaded(modules, *SERIES, TIME_ZONES) == []
+    assert loaded(modules, *SERIES, *SERIES_PATH, TIME_ZONES) == []
     assert loaded(modules, *RARE_WRITES) == []
 
 
@@ -178,3 +197,48 @@ def test_the_organizer_function_loads_its_reading_at_import_and_no_reply_or_feed
     assert "lambdas.follow_organizer.workflow" in modules
     assert "lambdas.domain.organizer.reading" in modules  # every mail is read: loaded at init
     assert loaded(modules, "lambdas.domain.replies", REPLY_REQUESTS, FEEDBACK, FEEDBACK_REQUESTS) == []
+
+
+# What the organizer function runs for some changes only: the answers' rendering (a new event, or a
+# new version of the whole event), and the send functions' rules (a change handed over).
+ANSWER_RENDERING = (*RENDERING, "lambdas.domain.organizer.answer")
+HAND_OVER_CODE = ("lambdas.domain.cancellation_decisions", "lambdas.domain.decisions")
+
+
+def test_the_organizer_function_renders_only_to_answer_and_loads_the_send_rules_only_to_hand_over():
+    script = """
+from datetime import UTC, datetime
+from types import SimpleNamespace
+import lambdas.follow_organizer.handler
+from lambdas.domain.items import EventItem
+from lambdas.domain.organizer.outcomes import OrganizerOutcome
+from lambdas.domain.organizer.pending import REPLY, FanOut, OrganizerState
+from lambdas.domain.organizer.decisions import OrganizerRecord
+from lambdas.follow_organizer import answers, fan_out
+from tests.unit.organizer.fixtures import message
+checkpoint("import")
+
+class Queue:
+    def onto(self, url):
+        return self
+    def enqueue(self, bodies):
+        return len(bodies)
+
+created = message("comm-central/outlook-test-invite.eml")
+stored = EventItem.read(created.event.as_dict(), uid="cal-x@example.com")
+store = SimpleNamespace(attendees=lambda uid: [], overrides=lambda uid: [])
+settings = SimpleNamespace(
+    sender="events@example.com", subject_prefix="P", invite_queue_url="q", cancellation_queue_url="q"
+)
+services = SimpleNamespace(settings=settings, store=store, queues=Queue())
+state = OrganizerState(event=stored, record=OrganizerRecord())
+fan_out.hand_over(services, "cal-x@example.com", FanOut(OrganizerOutcome.UPDATED, 1), state)
+checkpoint("handed over")
+answers._render(services, REPLY, created, "cal-x@example.com", datetime(2026, 12, 3, tzinfo=UTC))
+checkpoint("answered")
+"""
+    seen = {name: set(modules) for name, modules in loaded_after(script).items()}
+    assert loaded(seen["import"], *ANSWER_RENDERING, *HAND_OVER_CODE) == []
+    assert loaded(seen["handed over"], *HAND_OVER_CODE) == sorted(HAND_OVER_CODE)
+    assert loaded(seen["handed over"], *ANSWER_RENDERING) == []
+    assert loaded(seen["answered"], *ANSWER_RENDERING) == sorted(ANSWER_RENDERING)

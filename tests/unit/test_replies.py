@@ -8,16 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from lambdas.adapters.kept_expressions import counter_update
 from lambdas.adapters.mailbox import Mailbox, MailTooLarge
-from lambdas.adapters.reply_expressions import (
-    MAX_HISTORY,
-    Received,
-    counter_update,
-    refresh_claim,
-    reply_transaction,
-)
+from lambdas.adapters.refresh_expressions import refresh_claim
+from lambdas.adapters.reply_expressions import MAX_HISTORY, Received, reply_transaction
 from lambdas.domain.inbound.itip import CalendarAnswer
 from lambdas.domain.items import AttendeeItem, EventItem
+from lambdas.domain.rarer_answers import decide_counter, decide_refresh
 from lambdas.domain.replies import (
     COUNTERS,
     MAX_REFRESHES,
@@ -25,8 +22,6 @@ from lambdas.domain.replies import (
     Refusal,
     ReplyChange,
     ReplyOutcome,
-    decide_counter,
-    decide_refresh,
     decide_reply,
     invited_sequence,
 )

@@ -6,8 +6,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambdas.adapters import store as store_module
+from lambdas.adapters.completion_fallbacks import counters_only
 from lambdas.adapters.expressions import to_attribute_values
-from lambdas.adapters.send_expressions import completion_operations, counters_only
+from lambdas.adapters.send_expressions import completion_operations
 from lambdas.adapters.store import Store
 from lambdas.domain.contract import Person
 from lambdas.domain.items import AttendeeItem

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from lambdas.domain.contract import EventDetails
+from lambdas.domain.events import EventDetails
 from lambdas.domain.frozen import frozen
 from lambdas.domain.items import EventItem, read
 from lambdas.domain.organizer.outcomes import OrganizerOutcome, Refused
