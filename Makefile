@@ -18,6 +18,11 @@ STARTED := $(shell date +%s)
 timed = @$(info $(2))status=0; $(2) || status=$$?; elapsed=$$(( $$(date +%s) - $(STARTED) )); \
 	echo "$(1): $$(test $$status = 0 && echo passed || echo FAILED) in $$((elapsed / 60)) min $$((elapsed % 60)) s"; \
 	exit $$status
+# pip would compile every installed module, most of them never imported (aws-cdk-lib alone is 300 MB
+# of bytecode): two thirds of a fresh install. Bytecode is written instead as modules are first
+# imported, so it is on for every target even where the shell turns it off. boto3 and botocore are
+# compiled at install, as the Lambda runtime provides them: `make bench` imports them with -B.
+export PYTHONDONTWRITEBYTECODE :=
 # Extra CDK CLI arguments, e.g. `make deploy CONTEXT='-c sender=invites@your-domain'` (docs/deployment.md).
 CONTEXT ?=
 
@@ -47,7 +52,8 @@ help: ## List the targets
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-compile -r requirements-dev.txt
+	$(PY) -m compileall -q "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"/{boto3,botocore}
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
