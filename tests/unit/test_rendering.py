@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
@@ -196,3 +197,29 @@ def test_a_zone_whose_rule_no_rrule_expresses_is_written_in_utc(monkeypatch):
     )
     assert b"VTIMEZONE" not in ics
     assert b"DTSTART:20261201T090000Z" in ics
+
+
+def test_each_multipart_has_its_own_random_boundary_that_no_part_contains():
+    # A description made of lines that look like delimiters: written quoted-printable, its "=" is
+    # "=3D", so no line of it can end a part.
+    text = "=_" + "0" * 32 + "\n--=_" + "f" * 32 + "--"
+    boundaries = []
+    for _ in range(2):
+        raw = render_email(itip(description=text), ENVELOPE).raw
+        message = message_from_bytes(raw, policy=policy.SMTP)
+        multiparts = [part for part in message.walk() if part.is_multipart()]
+        assert [part.get_content_type() for part in multiparts] == [
+            "multipart/mixed",
+            "multipart/alternative",
+        ]
+        for part in multiparts:
+            boundary = part.get_boundary().encode()
+            assert re.fullmatch(rb"=_[0-9a-f]{32}", boundary)
+            carrying = [line for line in raw.split(b"\r\n") if boundary in line]
+            delimiters = [line for line in carrying if line in (b"--" + boundary, b"--" + boundary + b"--")]
+            assert len(carrying) == len(delimiters) + 1  # the delimiters, and the header that names it
+            boundaries.append(boundary)
+        assert not any(part.defects for part in message.walk())
+        plain = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+        assert text in plain.get_content().replace("\r\n", "\n")
+    assert len(set(boundaries)) == 4  # none reused, within an email or between two
