@@ -17,6 +17,11 @@ THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
 )
 DAILY_QUOTA_CODES = frozenset({"LimitExceededException"})
+# What SES refuses for good (e.g. an unverified recipient in the sandbox): retrying cannot help, so
+# the record goes to the DLQ with SES's reason, to be redriven once the cause is fixed.
+PERMANENT_SES_ERRORS = frozenset(
+    {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"}
+)
 DAILY_QUOTA_MESSAGE = "daily message quota"
 # The longest a record's thread waits for its turn to send. Past it, the record goes back to the
 # queue (batch.py) rather than holding the invocation: the function timeout reasoning
@@ -57,6 +62,15 @@ def ses_throttling(error: Exception) -> SendThrottled | None:
     low, high = DAILY_RETRY_SECONDS if daily else RATE_RETRY_SECONDS
     reason = f"SES {code}: {message}" if message else f"SES {code}"
     return SendThrottled(reason, random.uniform(low, high), daily=daily)  # noqa: S311 - jitter only
+
+
+def ses_permanent_refusal(error: Exception) -> str:
+    """SES's reason when it refused a send for good (PERMANENT_SES_ERRORS); "" for any other error."""
+    if not isinstance(error, ClientError):
+        return ""
+    details = error.response.get("Error", {})
+    code = details.get("Code") or ""
+    return (details.get("Message") or code) if code in PERMANENT_SES_ERRORS else ""
 
 
 def account_send_rate(sesv2_client) -> float:

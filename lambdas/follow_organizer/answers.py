@@ -9,8 +9,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
-from botocore.exceptions import ClientError
-
+from lambdas.adapters.mailer import ses_permanent_refusal
 from lambdas.domain.organizer.pending import CONFIRMATION, REPLY
 from lambdas.domain.organizer.reading import OrganizerMessage
 from lambdas.domain.validation import FieldError, InvalidRequest
@@ -18,10 +17,6 @@ from lambdas.runtime.services import Services
 
 # The name the event address answers with (the organizer's calendar shows it in its guest list).
 EVENT_ADDRESS_NAME = "Calendar Invite Server"
-# SES refuses these for good: the record goes to the DLQ with SES's reason (as runtime.sends does).
-PERMANENT_SES_ERRORS = frozenset(
-    {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"}
-)
 NAMES = {REPLY: "reply", CONFIRMATION: "confirmation"}
 
 
@@ -41,9 +36,8 @@ def answer_organizer(
             # Given back, so a redelivery (a throttled send put back) need not wait for the lease.
             with contextlib.suppress(Exception):
                 store.release_organizer_answer(uid, attribute, token)
-            code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-            if code in PERMANENT_SES_ERRORS:
-                reason = error.response["Error"].get("Message") or code
+            # SES refused it for good: the record goes to the DLQ with SES's reason (as runtime.sends).
+            if reason := ses_permanent_refusal(error):
                 field = FieldError("organizer", f"SES refused the {NAMES[attribute]}: {reason}")
                 raise InvalidRequest([field]) from error
             raise

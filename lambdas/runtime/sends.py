@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from lambdas.adapters.mailer import ses_permanent_refusal
 from lambdas.adapters.send_expressions import Completion
 from lambdas.domain.decisions import SendOutcome, attendee_status_after
 from lambdas.domain.items import occurrence_text
@@ -26,11 +27,6 @@ from lambdas.runtime.services import Services
 if TYPE_CHECKING:
     from lambdas.domain.calendar import ItipMessage
 
-# SES refuses these for good (e.g. an unverified recipient in the sandbox): retrying cannot help,
-# so the request goes to the DLQ with SES's reason, to be redriven once the cause is fixed.
-PERMANENT_SES_ERRORS = frozenset(
-    {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"}
-)
 # SES v2 documents that it *accepts* a send to an address on the account-level suppression list and
 # then publishes a Permanent bounce (subtype OnAccountSuppressionList), which the feedback path
 # records. Should SES refuse one instead (SES v1 and SMTP said "Address blacklisted"), that is the
@@ -93,11 +89,7 @@ def send_itip(services: Services, itip: ItipMessage, *, release: Callable[[], No
         if refused := ses_suppression_refusal(error):
             fields = {"uid": itip.event.uid, "attendee": itip.attendee.email, "method": itip.method}
             raise AddressSuppressed(f"SES: {refused}", fields) from error
-        if (
-            isinstance(error, ClientError)
-            and error.response.get("Error", {}).get("Code") in PERMANENT_SES_ERRORS
-        ):
-            reason = error.response["Error"].get("Message") or error.response["Error"]["Code"]
+        if reason := ses_permanent_refusal(error):
             raise InvalidRequest(
                 [FieldError("attendee.email", f"SES refused the message: {reason}")]
             ) from error

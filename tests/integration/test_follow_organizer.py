@@ -5,9 +5,12 @@ its updates and cancellations reach every attendee invited, once (docs/organizer
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from unittest import mock
 
 import pytest
+from botocore.exceptions import ClientError
 
+from lambdas.adapters.mailer import Mailer
 from lambdas.domain.organizer.decisions import CALENDAR_SOURCE
 from lambdas.domain.organizer.identity import attendee_uid
 from local.lambda_logs import json_lines
@@ -389,3 +392,27 @@ def test_the_reply_and_the_attendees_update_read_the_same_in_icaljs(account, eve
         "sequence": 1,
         "attendee": f"mailto:{ATTENDEES[0]}",
     }
+
+
+def test_an_answer_ses_refuses_for_good_dead_letters_the_mail_and_stays_owed(account, events, caplog):
+    """SES refuses the REPLY to the organizer for good (an unverified event address, say): the
+    notification goes to the DLQ with SES's reason, the event stays created, and the answer stays
+    owed, its claim given back, for the redrive once the cause is fixed."""
+
+    def rejected(self, recipient, raw):
+        raise ClientError(
+            {"Error": {"Code": "MessageRejected", "Message": "Email address is not verified."}}, "x"
+        )
+
+    with mock.patch.object(Mailer, "send", rejected):
+        assert events.mail(fixture(OUTLOOK_CREATE)) == {"batchItemFailures": []}
+
+    (dead,) = events.dead_letters()
+    reason = dead["MessageAttributes"]["reason"]["StringValue"]
+    assert "SES refused the reply: Email address is not verified." in reason
+    uid = stored_uid(account, MARGE)
+    state = account.dynamodb.get_item(
+        TableName=account.table, Key={"pk": {"S": f"event#{uid}"}, "sk": {"S": f"event#{uid}"}}
+    )["Item"]
+    assert "claim" not in state["organizer_reply"]["M"]  # owed, and free to claim at once
+    assert account.sent() == []
