@@ -135,13 +135,15 @@ class AppConfig:
     def rsvp_domain(self) -> str:
         return _domain_of(self.rsvp_email)
 
-    @property
-    def identity_covers_rsvp_domain(self) -> bool:
-        """Whether the SES identity this stack creates is the RSVP address's domain or a parent of it."""
-        domain = self.rsvp_domain
+    def identity_covers(self, domain: str) -> bool:
+        """Whether the SES identity this stack creates is ``domain`` or a parent of it."""
         return self.identity_is_domain and (
             domain == self.ses_identity or domain.endswith("." + self.ses_identity)
         )
+
+    @property
+    def identity_covers_rsvp_domain(self) -> bool:
+        return self.identity_covers(self.rsvp_domain)
 
     @property
     def event_domain(self) -> str:
@@ -153,10 +155,7 @@ class AppConfig:
         covers the address, the address and its domain (either may be verified besides this
         stack's). `ses:FromAddress` keeps each to the event address."""
         names = [self.event_email.lower(), self.event_domain]
-        domain = self.event_domain
-        if self.identity_is_domain and (
-            domain == self.ses_identity or domain.endswith("." + self.ses_identity)
-        ):
+        if self.identity_covers(self.event_domain):
             names.insert(0, self.ses_identity)
         names.extend(self.sandbox_recipients)
         return tuple(dict.fromkeys(names))

@@ -248,10 +248,7 @@ class StatelessStack(Stack):
         """SES receiving for the event address: a second rule, into the same bucket under its own
         prefix, announced on its own topic (docs/organizer.md, "Receiving")."""
         domain = config.event_domain
-        if not (
-            config.identity_is_domain
-            and (domain == config.ses_identity or domain.endswith("." + config.ses_identity))
-        ):
+        if not config.identity_covers(domain):
             Annotations.of(self).add_warning_v2(
                 EVENT_DOMAIN_WARNING_ID,
                 f"SES receives mail for {config.event_email}, and sends the organizers' answers from "
