@@ -15,6 +15,7 @@ from lambdas.runtime.sends import fan_out, send_claimed
 from lambdas.runtime.services import Services
 
 if TYPE_CHECKING:
+    from lambdas.domain.events import EventDetails
     from lambdas.domain.items import EventItem
 
 # An invite naming only the uid needs the event a full invite (or the organizer's calendar) stored.
@@ -31,13 +32,13 @@ def handle_invite(services: Services, record: dict[str, Any]) -> RecordResult:
     attendee, lease = request.attendee, services.settings.claim_lease_seconds
     event = request.event
     if event is None:
-        stored = _stored_event(services, request.uid)
+        stored, details = _stored_event(services, request.uid)
         fields = {"uid": request.uid, "attendee": attendee.email}
-        if stored.is_cancelled:
+        if details is None:
             return RecordResult(SendOutcome.STALE, fields={**fields, "reason": EVENT_CANCELLED})
         if stored.invited_by_organizer(attendee.email):
             return RecordResult(SendOutcome.SKIPPED, fields={**fields, "reason": INVITED_BY_ORGANIZER})
-        event = stored.details()
+        event = details
     fields = {"uid": event.uid, "attendee": attendee.email, "sequence": event.sequence}
     if event.occurrence is not None:
         # One occurrence of a series: the series path (send_invite/series.py) is loaded by the first
@@ -84,7 +85,7 @@ def _fan_out(services: Services, request: InviteFanOut) -> RecordResult:
     dead-letters one request rather than one per attendee."""
     if request.event is not None:
         event = request.event.as_dict()
-    elif _stored_event(services, request.uid).is_cancelled:
+    elif _stored_event(services, request.uid)[1] is None:
         return RecordResult(SendOutcome.STALE, fields={"uid": request.uid, "reason": EVENT_CANCELLED})
     else:
         event = {"uid": request.uid}
@@ -92,10 +93,12 @@ def _fan_out(services: Services, request: InviteFanOut) -> RecordResult:
     return RecordResult(SendOutcome.FANNED_OUT, fields={"uid": request.uid, "attendees": count})
 
 
-def _stored_event(services: Services, uid: str) -> EventItem:
-    """The stored event an invite by uid sends (at its stored sequence). A cancelled one takes no
-    attendees (a new event needs a new uid); without one, the request is invalid."""
+def _stored_event(services: Services, uid: str) -> tuple[EventItem, EventDetails | None]:
+    """The stored event an invite by uid sends, and its details (at its stored sequence); None
+    once it is cancelled: it takes no attendees (a new event needs a new uid). Without a stored
+    event to send, the request is invalid."""
     stored = services.store.get_event(uid)
-    if stored is None or (not stored.is_cancelled and stored.details() is None):
+    details = None if stored is None or stored.is_cancelled else stored.details()
+    if stored is None or (details is None and not stored.is_cancelled):
         raise InvalidRequest([NO_STORED_EVENT])
-    return stored
+    return stored, details
