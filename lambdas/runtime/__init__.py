@@ -1,1 +1,1 @@
-"""Per-container wiring shared by the four functions: configuration, logging, batch processing."""
+"""Per-container wiring shared by every function: configuration, logging, batch processing."""
