@@ -4,9 +4,13 @@ Bundling runs locally with pip (`--platform manylinux2014_aarch64 --only-binary=
 needs neither Docker nor a machine of the target architecture. Docker bundling with the Lambda
 build image is configured only as the fallback that CDK uses when the local bundler declines.
 
+When this machine has the runtime's own Python, the asset also carries bytecode compiled by it
+(`infra/bytecode.py`): cold starts in AWS then skip compiling icalendar and our modules.
+
 The asset hash is computed here from the files that go into the asset (the `lambdas` sources and
-requirements.txt, caches excluded) and the bundling recipe. It is therefore the same on every
-machine and every run, and synthesis never fingerprints the whole repository.
+requirements.txt, caches excluded) and the bundling recipe, bytecode or none included. It is
+therefore the same for the same inputs and recipe, and synthesis never fingerprints the whole
+repository.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from pathlib import Path
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+
+from infra import bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "lambdas"
@@ -73,10 +79,16 @@ def source_files(root: Path = ROOT) -> list[Path]:
     return [root / REQUIREMENTS, *sorted(files)]
 
 
-def asset_hash(root: Path = ROOT) -> str:
-    """A hash of the asset's inputs: file names and contents, and the bundling recipe."""
+def asset_hash(root: Path = ROOT, interpreter: str | None = None) -> str:
+    """A hash of the asset's inputs: file names and contents, and the bundling recipe (with the
+    bytecode step when ``interpreter`` compiles it)."""
     digest = hashlib.sha256()
-    recipe = [RUNTIME.name, ARCHITECTURE.name, *pip_arguments("<out>", Path(REQUIREMENTS))]
+    recipe = [
+        RUNTIME.name,
+        ARCHITECTURE.name,
+        *pip_arguments("<out>", Path(REQUIREMENTS)),
+        bytecode.recipe(interpreter, RUNTIME.name),
+    ]
     digest.update("\0".join(recipe).encode())
     for path in source_files(root):
         digest.update(b"\0" + path.relative_to(root).as_posix().encode() + b"\0")
@@ -88,8 +100,9 @@ def asset_hash(root: Path = ROOT) -> str:
 class LocalPipBundler:
     """Builds the asset on this machine with pip; CDK calls it before trying Docker."""
 
-    def __init__(self, root: Path = ROOT) -> None:
+    def __init__(self, root: Path = ROOT, interpreter: str | None = None) -> None:
         self._root = root
+        self._interpreter = interpreter  # the runtime's Python, to compile with; None: source only
 
     def try_bundle(self, output_dir: str, options: object = None) -> bool:
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
@@ -105,11 +118,14 @@ class LocalPipBundler:
                 f"local bundling failed: pip exited with {result.returncode}\n{result.stdout}{result.stderr}"
             )
         shutil.copytree(self._root / PACKAGE, Path(output_dir) / PACKAGE, ignore=_ignore)
+        if self._interpreter:
+            bytecode.compile_tree(self._interpreter, Path(output_dir))
         return True
 
 
 def function_code(root: Path = ROOT) -> lambda_.Code:
     """The code asset shared by every function (they differ only in their handler)."""
+    interpreter = bytecode.runtime_interpreter(RUNTIME.name)
     docker_command = " && ".join(
         [
             "pip install --no-compile --only-binary=:all: -r /asset-input/requirements.txt -t /asset-output",
@@ -119,12 +135,12 @@ def function_code(root: Path = ROOT) -> lambda_.Code:
     )
     return lambda_.Code.from_asset(
         str(root),
-        asset_hash=asset_hash(root),
+        asset_hash=asset_hash(root, interpreter),
         asset_hash_type=AssetHashType.CUSTOM,
         bundling=BundlingOptions(
             image=RUNTIME.bundling_image,
             platform=DOCKER_PLATFORM,
             command=["bash", "-c", docker_command],
-            local=LocalPipBundler(root),
+            local=LocalPipBundler(root, interpreter),
         ),
     )

@@ -4,12 +4,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra import bytecode
 from local import assembly as assemblies
 from local import samples
 from local.driver import Driver, driven
 from local.runtime import LocalRuntime
 from local.sandbox import fresh_function_services, throwaway_aws
 from local.server import InProcessMoto
+
+# What synthesis and bundling do in the tests must not depend on whether this machine has a CPython
+# 3.13 to compile the asset's bytecode with (infra/bytecode.py); tests/infra/test_bundling.py
+# covers that step with this interpreter standing in for the runtime's.
+os.environ[bytecode.VARIABLE] = bytecode.DISABLED
 
 
 @pytest.fixture(autouse=True)

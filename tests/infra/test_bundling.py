@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import marshal
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from infra import bundling
+from infra import bundling, bytecode
 from tests.infra.synth import ROOT
 
 
@@ -86,3 +89,111 @@ def test_local_bundler_reports_pip_failures(source: Path, tmp_path: Path, monkey
     monkeypatch.setattr(bundling.subprocess, "run", lambda command, **kwargs: Failed())
     with pytest.raises(RuntimeError, match="No matching distribution"):
         bundling.LocalPipBundler(source).try_bundle(str(tmp_path))
+
+
+# Bytecode (infra/bytecode.py). This interpreter stands in for the runtime's: what is checked is
+# that the asset's modules load from their bytecode alone, which any CPython shows alike.
+THIS_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+OTHER_RUNTIME = "python3.99"
+
+
+def test_the_bytecode_step_can_be_turned_off():
+    assert bytecode.runtime_interpreter(THIS_RUNTIME, {bytecode.VARIABLE: "off"}) is None
+
+
+def test_a_named_interpreter_for_another_runtime_is_a_clear_error():
+    with pytest.raises(bytecode.BytecodeInterpreterError) as refused:
+        bytecode.runtime_interpreter(OTHER_RUNTIME, {bytecode.VARIABLE: sys.executable})
+    message = str(refused.value)
+    assert bytecode.VARIABLE in message and OTHER_RUNTIME in message and "cpython-399" in message
+    assert sys.implementation.cache_tag in message  # what it is instead
+    with pytest.raises(bytecode.BytecodeInterpreterError, match="not a Python that runs"):
+        bytecode.runtime_interpreter(THIS_RUNTIME, {bytecode.VARIABLE: "/nowhere/python3.13"})
+
+
+def test_the_runtime_python_is_found_on_the_path(tmp_path: Path, monkeypatch):
+    (tmp_path / THIS_RUNTIME).symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert bytecode.runtime_interpreter(THIS_RUNTIME, {}) == str(tmp_path / THIS_RUNTIME)
+
+
+def test_without_the_runtime_python_the_asset_is_source_and_synthesis_says_so_once(
+    tmp_path: Path, monkeypatch, capsys
+):
+    (tmp_path / OTHER_RUNTIME).symlink_to(sys.executable)  # the right name, the wrong Python
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(bytecode, "_cautioned", False)
+    assert bytecode.runtime_interpreter(OTHER_RUNTIME, {}) is None
+    assert bytecode.runtime_interpreter(OTHER_RUNTIME, {}) is None
+    caution = capsys.readouterr().err
+    assert caution.count("ships without bytecode") == 1 and bytecode.VARIABLE in caution
+
+
+def test_asset_hash_records_whether_the_asset_has_bytecode(source: Path):
+    assert bundling.asset_hash(source) != bundling.asset_hash(source, "/usr/bin/python3.13")
+
+
+def _pyc(module: Path) -> Path:
+    return module.parent / "__pycache__" / f"{module.stem}.{sys.implementation.cache_tag}.pyc"
+
+
+def test_the_compiled_asset_loads_from_bytecode_without_reading_its_sources(source: Path):
+    bytecode.compile_tree(sys.executable, source)
+    modules = sorted((source / bundling.PACKAGE).rglob("*.py"))
+    assert modules and all(_pyc(module).is_file() for module in modules)
+    handler = source / "lambdas" / "send_invite" / "handler.py"
+    header = _pyc(handler).read_bytes()[:16]
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, source never checked
+    code = marshal.loads(_pyc(handler).read_bytes()[16:])  # noqa: S302 - the file this test wrote
+    assert code.co_filename == "/var/task/lambdas/send_invite/handler.py"  # the runtime's path
+    # A source changed after compiling is not read: the runtime's /var/task keeps no timestamps.
+    handler.write_text('raise SystemExit("the source was compiled again")\n')
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-B",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import lambdas.send_invite.handler",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+
+
+def test_the_bytecode_is_the_same_wherever_and_whenever_it_is_built(
+    source: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch
+):
+    other = tmp_path_factory.mktemp("elsewhere") / "asset"
+    shutil.copytree(source, other)
+    bytecode.compile_tree(sys.executable, source)
+    monkeypatch.setenv("PYTHONHASHSEED", "12345")  # the caller's seed does not leak into the bytes
+    bytecode.compile_tree(sys.executable, other)
+    built = sorted(p.relative_to(source) for p in source.rglob("*.pyc"))
+    assert built and built == sorted(p.relative_to(other) for p in other.rglob("*.pyc"))
+    assert all((source / p).read_bytes() == (other / p).read_bytes() for p in built)
+
+
+def test_a_module_that_does_not_compile_fails_the_bundling_with_its_name(tmp_path: Path):
+    (tmp_path / "broken.py").write_text("def (:\n")
+    with pytest.raises(RuntimeError, match=r"broken\.py"):
+        bytecode.compile_tree(sys.executable, tmp_path)
+
+
+def test_local_bundler_compiles_the_asset_with_the_runtime_python(source: Path, tmp_path: Path, monkeypatch):
+    compiled = []
+    monkeypatch.setattr(
+        bundling.subprocess, "run", lambda command, **kwargs: type("Ok", (), {"returncode": 0})()
+    )
+    monkeypatch.setattr(
+        bytecode, "compile_tree", lambda interpreter, directory: compiled.append((interpreter, directory))
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert bundling.LocalPipBundler(source, "/usr/bin/python3.13").try_bundle(str(out)) is True
+    assert compiled == [("/usr/bin/python3.13", out)]
+    assert bundling.LocalPipBundler(source).try_bundle(str(tmp_path / "plain")) is True
+    assert len(compiled) == 1
