@@ -1,8 +1,9 @@
 """The Lambda asset, built the way the stack bundles it, and its zipped size.
 
 Built by ``infra.bundling.LocalPipBundler``, the bundler ``cdk synth`` uses: ``pip install
---target`` of requirements.txt for manylinux2014_aarch64 / CPython 3.13, binary wheels only, no
-bytecode, plus the ``lambdas`` package without caches. Every function ships this same asset
+--target`` of requirements.txt for manylinux2014_aarch64 / CPython 3.13, binary wheels only, plus
+the ``lambdas`` package without caches, and bytecode compiled by the runtime's Python where this
+machine has one (infra/bytecode.py), as synthesis finds it. Every function ships this same asset
 (they differ only in the handler).
 """
 
@@ -25,12 +26,13 @@ def build() -> Path:
     """The asset directory, built by the stack's own local bundler (once per process)."""
     global _built
     if _built is None:
-        from infra.bundling import LocalPipBundler  # imports aws-cdk-lib: only when measuring
+        from infra import bytecode
+        from infra.bundling import RUNTIME, LocalPipBundler  # imports aws-cdk-lib: only when measuring
 
         root = Path(tempfile.mkdtemp(prefix="bench-asset-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)  # ~20 MB a run, never reused
         target = root / "asset"
-        LocalPipBundler().try_bundle(str(target))
+        LocalPipBundler(interpreter=bytecode.runtime_interpreter(RUNTIME.name)).try_bundle(str(target))
         _built = target
     return _built
 
@@ -74,6 +76,7 @@ def asset() -> list[Figure]:
             detail={
                 "zipped_bytes": zipped,
                 "unzipped_mb": round(unzipped / 1e6, 2),
+                "with_bytecode": any(directory.rglob("*.pyc")),
                 "largest_unzipped_mb": largest(directory),
                 "note": "every function ships the same asset; they differ only in their handler",
             },

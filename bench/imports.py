@@ -3,14 +3,18 @@
 Each function's handler import is compared with the floor every function pays, ``import boto3,
 icalendar``, in two forms of the asset (bench.asset builds it as ``cdk synth`` bundles it):
 
-- as bundled: no bytecode (the bundling passes ``--no-compile``), as Lambda runs it today: its
-  ``/var/task`` is read-only, so every cold start compiles icalendar and our modules from source;
-- with bytecode: the same files compiled first, so the figure is the modules' own work at import
-  (class, enum and regex construction, tables), which no cache takes away.
+- as bundled. Where this machine has the runtime's own Python (infra/bytecode.py), the asset
+  carries its bytecode and is timed in that interpreter, as Lambda runs it; the second form is the
+  same files without bytecode, as a machine without that Python bundles them, and Lambda then
+  compiles icalendar and our modules at every cold start (``/var/task`` is read-only).
+- Elsewhere the asset is source only, timed in this interpreter as bundled, and the second form is
+  a copy compiled by this interpreter: the modules' own work at import (class, enum and regex
+  construction, tables), which no cache takes away.
 
-Boto3 and botocore come from this environment, bytecode cached, as the Lambda runtime provides
-them. The interpreters run with ``-B`` so that nothing is cached from one run to the next. Then
-``-X importtime`` names the ten of our modules with the most self time (with bytecode).
+Boto3 and botocore are bytecode cached, as the Lambda runtime provides them: this environment's,
+or the same versions installed for and compiled by the runtime's Python. The interpreters run
+with ``-B`` so that nothing is cached from one run to the next. Then ``-X importtime`` names the
+ten of our modules with the most self time (with bytecode).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import statistics
 import subprocess
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from bench import asset as asset_builder
@@ -45,7 +51,7 @@ COMMAND = "python -m bench imports"
 # The ratio of the two is immune to the machine getting faster or slower between interpreters.
 _TIMER = """
 import sys, time
-sys.path.insert(0, {path!r})
+sys.path[:0] = {paths!r}
 wall, cpu = time.perf_counter(), time.process_time()
 import {baseline}
 base_wall, base_cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -54,10 +60,28 @@ print(base_wall, base_cpu, time.perf_counter() - wall, time.process_time() - cpu
 """
 
 
-def fresh(code: str, *flags: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``code`` run by a fresh interpreter like this one, isolated, writing no bytecode."""
-    return subprocess.run(  # noqa: S603 - this interpreter, code built here
-        [sys.executable, "-I", "-B", *flags, "-c", code],
+@dataclass(frozen=True)
+class Interpreter:
+    """A Python to time imports in, and the boto3 it finds after the asset (None: its own)."""
+
+    python: str
+    boto3: Path | None
+    name: str
+
+    def paths(self, asset: Path) -> list[str]:
+        """``sys.path``'s head: the asset first, as Lambda puts ``/var/task`` before its boto3."""
+        return [str(asset)] + ([str(self.boto3)] if self.boto3 else [])
+
+
+THIS = Interpreter(sys.executable, None, f"Python {sys.version_info.major}.{sys.version_info.minor}")
+
+
+def fresh(
+    code: str, *flags: str, env: dict | None = None, interpreter: Interpreter = THIS
+) -> subprocess.CompletedProcess:
+    """``code`` run by a fresh interpreter, isolated, writing no bytecode."""
+    return subprocess.run(  # noqa: S603 - this interpreter or the runtime's, code built here
+        [interpreter.python, "-I", "-B", *flags, "-c", code],
         capture_output=True,
         text=True,
         check=True,
@@ -65,15 +89,31 @@ def fresh(code: str, *flags: str, env: dict | None = None) -> subprocess.Complet
     )
 
 
-def _time_imports(path: Path, module: str) -> dict[str, float]:
-    code = _TIMER.format(path=str(path), baseline=BASELINE, module=module)
-    base_wall, base_cpu, wall, cpu = map(float, fresh(code).stdout.split())
+def _time_imports(interpreter: Interpreter, path: Path, module: str) -> dict[str, float]:
+    code = _TIMER.format(paths=interpreter.paths(path), baseline=BASELINE, module=module)
+    base_wall, base_cpu, wall, cpu = map(float, fresh(code, interpreter=interpreter).stdout.split())
     return {"base_wall": base_wall, "base_cpu": base_cpu, "wall": wall, "cpu": cpu}
 
 
+def runtime_interpreter(asset: Path) -> Interpreter | None:
+    """The runtime's Python, if the asset carries its bytecode, with boto3 and botocore of this
+    environment's versions installed for it and compiled by it (as the runtime has them)."""
+    from infra import bundling, bytecode
+
+    python = bytecode.runtime_interpreter(bundling.RUNTIME.name)
+    if python is None:
+        return None
+    target = asset.parent / "runtime-boto3"
+    if not target.exists():
+        pins = [f"{name}=={metadata.version(name)}" for name in ("boto3", "botocore")]
+        pip = bundling.pip_arguments(str(target), Path(bundling.REQUIREMENTS))[:-2]  # not -r requirements
+        subprocess.run([sys.executable, "-m", "pip", *pip, *pins], check=True)  # noqa: S603
+        bytecode.compile_tree(python, target, task_root=str(target))
+    return Interpreter(python, target, f"the runtime's {bundling.RUNTIME.name}")
+
+
 def compiled_copy(source: Path) -> Path:
-    """The asset with bytecode, compiled by this interpreter (not the runtime's: see
-    docs/performance.md, "Bytecode and SnapStart")."""
+    """The asset with bytecode, compiled by this interpreter."""
     target = source.parent / "asset-compiled"
     if not target.exists():
         shutil.copytree(source, target)
@@ -81,18 +121,37 @@ def compiled_copy(source: Path) -> Path:
     return target
 
 
+def source_copy(bundled: Path) -> Path:
+    """The asset as a machine without the runtime's Python bundles it: no bytecode."""
+    target = bundled.parent / "asset-source"
+    if not target.exists():
+        shutil.copytree(bundled, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
 def imports() -> list[Figure]:
     deployed = asset_builder.build()
-    compiled = compiled_copy(deployed)
-    variants = {"as bundled (no bytecode)": ("", deployed), "with bytecode": ("_bytecode", compiled)}
+    runtime = runtime_interpreter(deployed)
+    if runtime is not None:
+        interpreter, with_bytecode = runtime, deployed
+        variants = {
+            f"as bundled (with bytecode), in {runtime.name}": ("", deployed),
+            f"without bytecode, in {runtime.name}": ("_source", source_copy(deployed)),
+        }
+    else:
+        interpreter, with_bytecode = THIS, compiled_copy(deployed)
+        variants = {
+            f"as bundled (no bytecode), in {THIS.name}": ("", deployed),
+            f"with bytecode, in {THIS.name}": ("_bytecode", with_bytecode),
+        }
     figures = []
     for variant, (suffix, path) in variants.items():
         samples: dict[str, list[dict[str, float]]] = defaultdict(list)
         for _ in range(IMPORT_RUNS):  # interleaved, so that load on the machine hits all alike
             for function, module in HANDLERS.items():
-                samples[function].append(_time_imports(path, module))
+                samples[function].append(_time_imports(interpreter, path, module))
         figures += [_ratio(function, variant, suffix, samples[function]) for function in HANDLERS]
-    return figures + slowest_modules(compiled)
+    return figures + slowest_modules(interpreter, with_bytecode)
 
 
 def _ratio(function: str, variant: str, suffix: str, runs: list[dict[str, float]]) -> Figure:
@@ -121,27 +180,27 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def self_times(path: Path, modules: str) -> dict[str, float]:
+def self_times(path: Path, modules: str, interpreter: Interpreter = THIS) -> dict[str, float]:
     """``-X importtime`` self time of every module imported, in ms: the median of fresh runs."""
     runs: dict[str, list[int]] = defaultdict(list)
-    code = f"import sys; sys.path.insert(0, {str(path)!r}); import {modules}"
+    code = f"import sys; sys.path[:0] = {interpreter.paths(path)!r}; import {modules}"
     for _ in range(IMPORTTIME_RUNS):
-        for line in fresh(code, "-X", "importtime").stderr.splitlines():
+        for line in fresh(code, "-X", "importtime", interpreter=interpreter).stderr.splitlines():
             if line.startswith("import time:") and "self [us]" not in line:
                 self_us, _, name = line[len("import time:") :].split("|")
                 runs[name.strip()].append(int(self_us))
     return {name: statistics.median(micros) / 1000 for name, micros in runs.items()}
 
 
-def slowest_modules(path: Path) -> list[Figure]:
+def slowest_modules(interpreter: Interpreter, path: Path) -> list[Figure]:
     """The ten of our modules that take longest to import, by self time, every handler loaded."""
-    times = self_times(path, ", ".join([BASELINE, *HANDLERS.values()]))
+    times = self_times(path, ", ".join([BASELINE, *HANDLERS.values()]), interpreter)
     ours = {name: ms for name, ms in times.items() if name.split(".")[0] == OUR_PACKAGE}
     slowest = sorted(ours.items(), key=lambda item: -item[1])[:SLOWEST]
     return [
         Figure(
             key=f"import_self_ms_{name}",
-            label=f"import self time, {name} (with bytecode; #{rank} of ours)",
+            label=f"import self time, {name} (with bytecode, in {interpreter.name}; #{rank} of ours)",
             value=round(ms, 2),
             unit="ms",
             command=COMMAND,
