@@ -1,7 +1,7 @@
 """Bytecode for the asset, compiled by the Lambda runtime's own Python when this machine has one.
 
 Lambda's ``/var/task`` is read-only, so a function shipped as source compiles icalendar and our
-modules at every cold start (about 150 ms of CPU in CPython 3.13: docs/performance.md, "Bytecode
+modules at every cold start (90 to 120 ms of CPU in CPython 3.13: docs/performance.md, "Bytecode
 and SnapStart"). The runtime only reads bytecode cached for its own version (its magic number is in
 every ``.pyc``), so only a CPython 3.13 can write it. pip's ``--platform`` bundling needs none, and
 many machines that synthesize have none, so this is best effort:
@@ -9,8 +9,8 @@ many machines that synthesize have none, so this is best effort:
 - ``CIS_BYTECODE_PYTHON`` unset: ``python3.13`` on the PATH, if it is CPython 3.13; if not, the
   asset ships as source and synthesis says so once, on stderr.
 - ``CIS_BYTECODE_PYTHON=/path/to/python3.13``: that interpreter, and an error if it is not one.
-- ``CIS_BYTECODE_PYTHON=off``: source only (the tests pin this, so that the template they compare
-  does not depend on the machine).
+- ``CIS_BYTECODE_PYTHON=off``: source only (the tests pin this, so that what they synthesize and
+  bundle does not depend on the machine).
 
 The ``.pyc`` files are ``unchecked-hash``: the runtime loads them without reading the source's
 timestamps, which the asset zip does not keep. They are built with a fixed hash seed and with the
@@ -51,7 +51,7 @@ def _tag_of(interpreter: str) -> str | None:
             timeout=30,
             check=False,
         )
-    except OSError:
+    except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
 
