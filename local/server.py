@@ -17,7 +17,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from local import moto_clock, moto_iam, moto_instances, moto_transactions, ses_account
+from local import moto_clock, moto_iam, moto_instances, moto_sqs_scans, moto_transactions, ses_account
 
 HOST = "127.0.0.1"
 
@@ -30,6 +30,15 @@ class _QuietRequestHandler(MotoRequestHandler):
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
+def _patch_moto() -> None:
+    """moto answering as AWS does, at costs that do not grow with what it holds (once a process)."""
+    moto_transactions.install()  # a transaction's cost must not grow with its table
+    moto_instances.install()  # nor moto's memory with every object it ever made
+    moto_clock.install()  # nor a send's cost with its queue
+    moto_sqs_scans.install()  # nor a send's, a receive's or a delete's with the queue's depth
+    moto_iam.install()  # IAM authorises as AWS does
+
+
 class MotoServer:
     """moto's WSGI application, one request at a time, served on loopback.
 
@@ -38,10 +47,7 @@ class MotoServer:
     """
 
     def __init__(self, host: str = HOST, port: int = 0, front: Callable[[WsgiApp], WsgiApp] | None = None):
-        moto_transactions.install()  # a transaction's cost must not grow with its table
-        moto_instances.install()  # nor moto's memory with every object it ever made
-        moto_clock.install()  # nor a send's cost with its queue
-        moto_iam.install()  # IAM authorises as AWS does
+        _patch_moto()
         self.iam = moto_iam.Enforcement()
         self._host = host
         self._port = port
@@ -112,11 +118,8 @@ class InProcessMoto:
     url = None
 
     def __init__(self):
-        moto_transactions.install()
-        moto_instances.install()
-        moto_clock.install()
+        _patch_moto()
         ses_account.install()
-        moto_iam.install()
         self.iam = moto_iam.Enforcement()
         self.routes: dict[str, WsgiApp] = {}  # no HTTP: cisctl receive needs a served runtime
         self._mock = mock_aws(config={"core": {"mock_credentials": False}})
