@@ -10,15 +10,15 @@ from datetime import datetime
 from lambdas.domain.items import AttendeeItem, EventItem
 from lambdas.domain.replies import (
     MAX_REFRESHES,
-    RECORDABLE_PARTSTATS,
     Answer,
     Refusal,
     ReplyOutcome,
     event_refusal,
     invited_sequence,
+    recordable_partstat,
 )
 from lambdas.domain.suppression import suppression_fields
-from lambdas.domain.vocabulary import AttendeeStatus, PartStat
+from lambdas.domain.vocabulary import AttendeeStatus
 
 
 def decide_unverified(answer: Answer, event: EventItem | None, attendee: AttendeeItem | None):
@@ -27,11 +27,9 @@ def decide_unverified(answer: Answer, event: EventItem | None, attendee: Attende
     refused = event_refusal(event)
     if refused:
         return refused
-    partstat = PartStat._value2member_map_.get(answer.partstat or "")
-    if partstat not in RECORDABLE_PARTSTATS:
-        return Refusal(
-            ReplyOutcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer"
-        )
+    not_an_answer = recordable_partstat(answer)
+    if isinstance(not_an_answer, Refusal):
+        return not_an_answer
     sent = invited_sequence(attendee)
     if sent is None or attendee.status is not AttendeeStatus.INVITED:
         return Refusal(ReplyOutcome.SKIPPED, "an unverified answer for someone the organizer did not invite")

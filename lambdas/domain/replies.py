@@ -142,13 +142,21 @@ def answered_partstat(answer: Answer, event: EventItem | None, attendee: Attende
     refused = event_refusal(event)
     if refused:
         return refused
+    partstat = recordable_partstat(answer)
+    if isinstance(partstat, Refusal):
+        return partstat
+    if attendee is not None and attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
+        return Refusal(ReplyOutcome.STALE, "the attendee was removed from the event (a CANCEL was sent)")
+    return partstat
+
+
+def recordable_partstat(answer: Answer):
+    """The answer's PartStat, or the Refusal of a PARTSTAT that is no answer (NEEDS-ACTION, none)."""
     partstat = PartStat._value2member_map_.get(answer.partstat or "")
     if partstat not in RECORDABLE_PARTSTATS:
         return Refusal(
             ReplyOutcome.MALFORMED_CALENDAR, f"PARTSTAT {answer.partstat or '(none)'} is not an answer"
         )
-    if attendee is not None and attendee.status in (AttendeeStatus.CANCELLED, AttendeeStatus.REMOVED):
-        return Refusal(ReplyOutcome.STALE, "the attendee was removed from the event (a CANCEL was sent)")
     return partstat
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lambdas.domain.contract import EventDetails
 from lambdas.domain.decisions import stale_occurrence_change
 from lambdas.domain.items import occurrence_text
 from lambdas.domain.series_overrides import series_with_overrides, without_excluded
@@ -16,6 +15,7 @@ from lambdas.domain.validation import FieldError, InvalidRequest
 from lambdas.runtime.services import Services
 
 if TYPE_CHECKING:
+    from lambdas.domain.events import EventDetails
     from lambdas.domain.series import Override
 
 NO_STORED_SERIES = FieldError("event.occurrence", "no stored series has this uid: invite the series first")
@@ -25,8 +25,9 @@ NOT_AN_OCCURRENCE = FieldError("event.occurrence", "is not an occurrence of the 
 def as_carried(
     services: Services, event: EventDetails, email: str
 ) -> tuple[EventDetails, tuple[Override, ...]] | None:
-    """The series or occurrence as this attendee's REQUEST carries it, and the changed occurrences
-    it carries; None when the attendee was removed from this occurrence (nothing to send)."""
+    """The series or occurrence (``event`` is one: the workflow sends a single event as it is) as
+    this attendee's REQUEST carries it, and the changed occurrences it carries; None when the
+    attendee was removed from this occurrence (nothing to send)."""
     excluded = _excluded_occurrences(services, event, email)
     if event.occurrence is not None and occurrence_text(event.occurrence) in excluded:
         return None
@@ -46,9 +47,7 @@ def occurrence_is_stale(services: Services, event: EventDetails) -> bool:
 
 def _excluded_occurrences(services: Services, event: EventDetails, email: str) -> tuple[str, ...]:
     """The occurrences this attendee alone was removed from: a series or occurrence REQUEST must
-    not bring them back. One read, for series only (the claim's transaction returns no item)."""
-    if event.recurrence is None and event.occurrence is None:
-        return ()
+    not bring them back. One read (the claim's transaction returns no item)."""
     stored = services.store.get_attendee(event.uid, email)
     return stored.excluded_occurrences if stored else ()
 
@@ -61,8 +60,6 @@ def _with_series(services: Services, event: EventDetails) -> tuple[EventDetails,
     since, when the rule still has them, and leaves out the ones cancelled."""
     if event.occurrence is not None:
         services.store.record_override(event.uid, _override_attributes(event))
-        return event, ()
-    if event.recurrence is None:
         return event, ()
     return series_with_overrides(event, services.store.overrides(event.uid))
 
