@@ -15,7 +15,8 @@ from typing import Any
 from lambdas.adapters.mailbox import MailMissing, MailTooLarge
 from lambdas.adapters.reply_expressions import Received
 from lambdas.domain.decide_again import decide_and_write
-from lambdas.domain.inbound.email import CalendarAnswer, InboundEmail, read_email
+from lambdas.domain.inbound.email import InboundEmail
+from lambdas.domain.inbound.itip import CalendarAnswer, read_email
 from lambdas.domain.inbound.notification import ReceivedMail
 from lambdas.domain.inbound.trust import Trust, TrustLevel, trust
 from lambdas.domain.replies import Refusal, ReplyOutcome, decide_reply

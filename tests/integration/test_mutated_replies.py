@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdas.domain.inbound.email import read_email
+from lambdas.domain.inbound.itip import read_email
 from local.samples import RSVP, invite_body
 from tests.integration.test_record_reply import FIXTURE_GUESTS, invite, outcomes
 from tests.integration.test_reply_corpus import CORPUS

@@ -193,7 +193,7 @@ def test_what_the_inbound_units_do_not_emulate_fails_at_start(
 def test_what_arrives_on_the_queue_is_read_by_the_reply_path_as_sent(runtime, name):
     """The functions' own readers (lambdas/domain/inbound) take the emulated notification and the
     stored object for what SES would deliver: the bucket and key, the verdicts, the answer."""
-    from lambdas.domain.inbound.email import read_email
+    from lambdas.domain.inbound.itip import read_email
     from lambdas.domain.inbound.notification import parse_receipt_notification
 
     raw = as_sent((SHARED / name).read_bytes())

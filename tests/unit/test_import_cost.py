@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 INBOUND = "lambdas.domain.inbound"
+# The answers' reader: a calendar that came back, read into answers. Every reply is read with it.
+ANSWER_READER = "lambdas.domain.inbound.itip"
 REPLY_CODE = (
     "lambdas.domain.replies",
     "lambdas.domain.occurrence_answers",
@@ -125,6 +127,7 @@ def test_record_feedback_loads_no_email_rendering_no_inbound_reader_and_no_send_
 def test_record_reply_loads_the_inbound_reader_but_renders_only_to_answer_a_refresh():
     modules = handler_imports("record_reply")
     assert loaded(modules, INBOUND) != []
+    assert ANSWER_READER in modules  # every reply is read with it: loaded at init, not by the first
     assert REPLY_REQUESTS in modules  # every answer recorded is written with it: loaded at init
     assert loaded(modules, *RENDERING) == []
 
@@ -192,11 +195,14 @@ def test_no_other_handler_loads_the_organizer_function_s_code(function):
     assert loaded(handler_imports(function), *ORGANIZER_CODE) == []
 
 
-def test_the_organizer_function_loads_its_reading_at_import_and_no_reply_or_feedback_rules():
+def test_the_organizer_function_loads_its_reading_at_import_and_no_answer_reader_or_rules():
     modules = handler_imports("follow_organizer")
     assert "lambdas.follow_organizer.workflow" in modules
     assert "lambdas.domain.organizer.reading" in modules  # every mail is read: loaded at init
-    assert loaded(modules, "lambdas.domain.replies", REPLY_REQUESTS, FEEDBACK, FEEDBACK_REQUESTS) == []
+    assert "lambdas.domain.inbound.email" in modules  # the same MIME walk as the answers'
+    # An organizer's mail is no answer: neither the answers' reader nor their rules.
+    excluded = (ANSWER_READER, "lambdas.domain.replies", REPLY_REQUESTS, FEEDBACK, FEEDBACK_REQUESTS)
+    assert loaded(modules, *excluded) == []
 
 
 # What the organizer function runs for some changes only: the answers' rendering (a new event, or a

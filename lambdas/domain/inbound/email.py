@@ -1,4 +1,6 @@
-"""Find the iTIP answers in a raw email, wherever each calendar client puts them, in bounded memory.
+"""Find the calendar parts of a raw email, wherever each calendar client puts them, in bounded
+memory; the answers in them are read by ``itip.read_email``, an organizer's message by
+``lambdas.domain.organizer.reading``.
 
 SES accepts messages up to 40 MB, and the stdlib parser keeps every part of a message in memory.
 So the MIME tree is walked here as a stream: each part's header block is read (bounded) and given
@@ -12,7 +14,6 @@ What is a calendar part, where clients put it, and what is ignored: docs/replies
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import io
 import re
 import typing
@@ -23,10 +24,10 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
 from lambdas.domain.frozen import frozen
-from lambdas.domain.inbound.itip import CalendarAnswer, read_calendar
 from lambdas.domain.validation import CONTROL
 
-__all__ = ["CalendarAnswer", "CalendarPart", "InboundEmail", "read_calendar_parts", "read_email"]
+if typing.TYPE_CHECKING:
+    from lambdas.domain.inbound.itip import CalendarAnswer
 
 MAX_HEADER_BYTES = 256 * 1024  # the message's own header block (SES prepends a few KB of its own)
 MAX_PART_HEADER_BYTES = 16 * 1024  # one MIME part's header block
@@ -56,58 +57,13 @@ class InboundEmail:
     from_address: str  # lower-cased addr-spec of From:, "" when missing, ambiguous or unparseable
     subject: str
     automatic: bool  # auto-reply / out-of-office / bounce (DSN) / bulk: never answer it
-    answers: tuple[CalendarAnswer, ...]  # empty when the mail carries no iTIP calendar
+    answers: tuple[CalendarAnswer, ...]  # filled by itip.read_email; empty without an iTIP calendar
     calendar_error: str | None  # a calendar part was there but (some of it) could not be read: why
     automatic_reason: str = ""  # what made it automatic, e.g. "auto-submitted", "report"
     # Relayed mail (trust.py): the mailboxes Reply-To: names and the Sender:, lower-cased.
     reply_to: tuple[str, ...] = ()
     sender_address: str = ""
-
-
-def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
-    """Never raises for bad content (the mail is untrusted input): a problem shows up as no
-    answers and/or calendar_error. Memory stays bounded whatever the message's size."""
-    walk = _Walk(_Lines(_buffered(source)))
-    headers = walk.read_message()
-    from_address = _from_address(headers)
-    sent_at = _date(headers)
-    answers: list[CalendarAnswer] = []
-    seen: set[tuple] = set()
-    seen_texts: set[str] = set()
-    parsed = 0
-    errors = list(walk.errors)
-    for part in walk.calendars:
-        text, mime_method = _decode(part)
-        if text is None:
-            errors.append("a calendar part could not be decoded")
-            continue
-        if text in seen_texts:  # the inline copy and the attachment of one calendar
-            continue
-        seen_texts.add(text)
-        parsed += len(text)
-        if parsed > MAX_CALENDAR_TEXT:
-            errors.append(f"more than {MAX_CALENDAR_TEXT} characters of calendars: the rest is not read")
-            break
-        reading = read_calendar(text, mime_method, replier=from_address)
-        if reading.error:
-            errors.append(reading.error)
-        for answer in reading.answers:
-            if answer.dtstamp is None and sent_at is not None:
-                answer = dataclasses.replace(answer, dtstamp=sent_at, dtstamp_from="Date")
-            if answer.identity() not in seen:
-                seen.add(answer.identity())
-                answers.append(answer)
-    reason = _automatic_reason(headers)
-    return InboundEmail(
-        from_address=from_address,
-        subject=_header_text(headers, "subject", MAX_SUBJECT),
-        automatic=bool(reason),
-        automatic_reason=reason,
-        answers=tuple(answers),
-        calendar_error=errors[0] if errors else None,
-        reply_to=_addresses(headers, "reply-to"),
-        sender_address=next(iter(_addresses(headers, "sender")), ""),
-    )
+    sent_at: datetime | None = None  # the Date: header in UTC, when there is a usable one
 
 
 @frozen
@@ -119,10 +75,10 @@ class CalendarPart:
 
 
 def read_calendar_parts(source: bytes | typing.BinaryIO) -> tuple[InboundEmail, tuple[CalendarPart, ...]]:
-    """The mail's headers as ``read_email`` reads them (``answers`` left empty) and the text of each
-    distinct calendar part, for readers of iTIP messages other than answers: an organizer's REQUEST
-    and CANCEL (lambdas.domain.organizer). The same walk and the same bounds as ``read_email``;
-    never raises for bad content."""
+    """The mail's headers (``answers`` left empty) and the text of each distinct calendar part, in
+    the order they came. Never raises for bad content (the mail is untrusted input): a problem
+    shows up as fewer parts and a ``calendar_error``. Memory stays bounded whatever the message's
+    size."""
     walk = _Walk(_Lines(_buffered(source)))
     headers = walk.read_message()
     errors = list(walk.errors)
@@ -133,7 +89,7 @@ def read_calendar_parts(source: bytes | typing.BinaryIO) -> tuple[InboundEmail, 
         if text is None:
             errors.append("a calendar part could not be decoded")
             continue
-        if any(text == kept.text for kept in parts):  # the inline copy and the attachment
+        if any(text == kept.text for kept in parts):  # the inline copy and the attachment of one calendar
             continue
         parsed += len(text)
         if parsed > MAX_CALENDAR_TEXT:
@@ -150,6 +106,7 @@ def read_calendar_parts(source: bytes | typing.BinaryIO) -> tuple[InboundEmail, 
         calendar_error=errors[0] if errors else None,
         reply_to=_addresses(headers, "reply-to"),
         sender_address=next(iter(_addresses(headers, "sender")), ""),
+        sent_at=_date(headers),
     )
     return email, tuple(parts)
 

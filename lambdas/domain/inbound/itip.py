@@ -1,4 +1,5 @@
-"""An iTIP calendar that came back (RFC 5546), read with icalendar into one answer per VEVENT.
+"""An iTIP calendar that came back (RFC 5546), read with icalendar into one answer per VEVENT, and
+the answers of a raw email (``read_email``: its calendar parts, found by ``email``).
 
 The calendar is untrusted input: nothing here raises for bad content. What cannot be read is
 returned as a reason next to whatever could be read.
@@ -12,23 +13,24 @@ sender meant). A calendar with neither is a plain event, not a message: it is no
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
 from dataclasses import field
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar
-from icalendar.timezone import tzp
 
 from lambdas.domain.frozen import frozen
-from lambdas.domain.validation import CONTROL, CONTROL_EXCEPT_NEWLINE_TAB
+from lambdas.domain.inbound.email import InboundEmail, read_calendar_parts
+from lambdas.domain.inbound.properties import address_of, decoded, floating_unresolvable_tzids
+from lambdas.domain.inbound.properties import text as _text
 
 MAX_VEVENTS = 50  # a reply to a series carries one VEVENT per answered instance; more is not a reply
 MAX_UID = 255  # as in the message contract: a longer UID cannot be one of ours
 MAX_NAME = 128
 MAX_TEXT = 255  # PRODID, proposed SUMMARY / LOCATION
 MAX_COMMENT = 2000
-
-_MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
 
 
 @frozen
@@ -65,10 +67,34 @@ class CalendarAnswer:
         )
 
 
+# A whole VTIMEZONE component, in unfolded text with "\n" line ends.
+_VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE\n.*?^END:VTIMEZONE\n?", re.MULTILINE | re.DOTALL | re.IGNORECASE)
+
+
 @frozen
 class CalendarReading:
     answers: tuple[CalendarAnswer, ...]
     error: str | None
+
+
+def read_email(source: bytes | typing.BinaryIO) -> InboundEmail:
+    """The mail with the answers of its calendar parts, each once (a calendar's inline copy and
+    its attachment say the same). An answer without a DTSTAMP is ordered by the mail's Date:.
+    Never raises for bad content: a problem shows up as fewer answers and a ``calendar_error``."""
+    email, parts = read_calendar_parts(source)
+    answers: dict[tuple, CalendarAnswer] = {}
+    errors = [email.calendar_error] if email.calendar_error else []
+    for part in parts:
+        reading = read_calendar(part.text, part.mime_method, replier=email.from_address)
+        if reading.error:
+            errors.append(reading.error)
+        for answer in reading.answers:
+            if answer.dtstamp is None and email.sent_at is not None:
+                answer = dataclasses.replace(answer, dtstamp=email.sent_at, dtstamp_from="Date")
+            answers.setdefault(answer.identity(), answer)
+    return dataclasses.replace(
+        email, answers=tuple(answers.values()), calendar_error=errors[0] if errors else None
+    )
 
 
 def read_calendar(text: str, mime_method: str = "", replier: str = "") -> CalendarReading:
@@ -181,12 +207,6 @@ def _speaking_attendee(raw, replier: str) -> tuple[str, dict] | None:
     return candidates[0]
 
 
-def address_of(value) -> str:
-    """A calendar user address as an email address: mailto: (any case) stripped, lower-cased."""
-    text = _MAILTO.sub("", _text(value, 320)).strip().strip('"').strip()
-    return text.lower() if "@" in text else ""
-
-
 def _addresses(raw) -> tuple[str, ...]:
     values = raw if isinstance(raw, list) else [raw] if raw else []
     found = []
@@ -195,16 +215,6 @@ def _addresses(raw) -> tuple[str, ...]:
             if address := address_of(piece):
                 found.append(address)
     return tuple(found)
-
-
-def decoded(event, name: str):
-    """The property's decoded value, or None when it is missing or broken."""
-    if name not in event:
-        return None
-    try:
-        return event.decoded(name)
-    except Exception:  # a broken value: icalendar keeps it as vBroken, decoding may raise
-        return None
 
 
 def _sequence(event) -> int | None:
@@ -264,51 +274,10 @@ def _bounded(uid: str, name: str, compute):
         raise _OutOfRange(f"VEVENT {uid} has an out-of-range {name}: {_short(error)}") from None
 
 
-# TZID=<value> as a parameter (an escaped "\\;" in a TEXT value is not one).
-_TZID_PARAMETER = re.compile(r'(?<!\\);TZID=("[^"]*"|[^;:\n]*)', re.IGNORECASE)
-# A whole VTIMEZONE component, in unfolded text with "\n" line ends.
-_VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE\n.*?^END:VTIMEZONE\n?", re.MULTILINE | re.DOTALL | re.IGNORECASE)
-
-
-def floating_unresolvable_tzids(text: str) -> str:
-    """The calendar with every TZID parameter that makes icalendar's zone lookup raise removed,
-    so the time reads as floating.
-
-    icalendar looks a TZID up in tzdata while parsing and lets OSErrors through: ``TZID=Pacific``
-    (as old Lotus Notes and iCal 1.5 write it) opens tzdata's ``Pacific/`` folder and raises
-    IsADirectoryError, which would drop a whole answer whose ATTENDEE, PARTSTAT, UID and SEQUENCE
-    are all readable. A TZID that merely does not exist already reads as floating; these now do too.
-    Unfolded text in, unfolded text out."""
-    poison = {value for value in set(_TZID_PARAMETER.findall(text)) if not _lookup_is_safe(value.strip('"'))}
-    if not poison:
-        return text
-    return _TZID_PARAMETER.sub(lambda m: "" if m.group(1) in poison else m.group(0), text)
-
-
-def _lookup_is_safe(tzid: str) -> bool:
-    try:
-        tzp.timezone(tzid)
-    except Exception:  # IsADirectoryError, PermissionError, UnicodeError...: anything but "not found"
-        return False
-    return True
-
-
 def _comment(raw) -> str:
     values = raw if isinstance(raw, list) else [raw] if raw is not None else []
     text = "\n".join(_text(value, MAX_COMMENT, multiline=True) for value in values).strip()
     return text[:MAX_COMMENT]
-
-
-def _text(value, max_len: int, *, multiline: bool = False) -> str:
-    """Single-line (or LF/TAB-only) text without control characters, at most max_len characters."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    text = value if isinstance(value, str) else str(value)
-    text = text.replace("\r\n", "\n")
-    text = (CONTROL_EXCEPT_NEWLINE_TAB if multiline else CONTROL).sub("" if multiline else " ", text)
-    return text.strip()[:max_len]
 
 
 def _short(error: Exception) -> str:

@@ -20,11 +20,14 @@ The threat model, level by level: docs/replies.md, "Trust".
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.email import InboundEmail
-from lambdas.domain.inbound.itip import CalendarAnswer
 from lambdas.domain.inbound.notification import ReceivedMail, Verdicts
+
+if TYPE_CHECKING:
+    from lambdas.domain.inbound.itip import CalendarAnswer
 
 # Machine reasons, as they appear in log lines and on the attendee item.
 VIRUS = "virus"

@@ -38,7 +38,7 @@ from lambdas.domain.contract import (
 )
 from lambdas.domain.frozen import frozen
 from lambdas.domain.inbound.email import InboundEmail, read_calendar_parts
-from lambdas.domain.inbound.itip import address_of, decoded, floating_unresolvable_tzids
+from lambdas.domain.inbound.properties import address_of, decoded, floating_unresolvable_tzids
 from lambdas.domain.organizer.outcomes import OrganizerOutcome, Refused
 from lambdas.domain.validation import CONTROL, CONTROL_EXCEPT_NEWLINE_TAB, FieldError, InvalidRequest
 from lambdas.domain.vocabulary import Method

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from lambdas.domain.inbound.email import read_email
+from lambdas.domain.inbound.itip import read_email
 from lambdas.domain.inbound.notification import parse_receipt_notification
 from lambdas.domain.inbound.origin import ReceiptOrigin, check_origin
 from lambdas.domain.inbound.trust import TrustLevel, condemned_by_verdicts, trust

@@ -12,7 +12,7 @@ import os
 import tracemalloc
 
 from lambdas.domain.inbound import email as inbound_email
-from lambdas.domain.inbound.email import read_email
+from lambdas.domain.inbound.itip import read_email
 from tests.unit.inbound.mails import calendar, message, multipart, part
 from tests.unit.inbound.ses import fixture
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdas.domain.inbound import email as inbound_email
-from lambdas.domain.inbound.email import read_email
+from lambdas.domain.inbound.itip import read_email
 from tests.unit.inbound.mails import calendar, message, multipart, part, reply
 
 

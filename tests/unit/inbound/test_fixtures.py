@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdas.domain.inbound.email import CALENDAR_TYPES, read_email
+from lambdas.domain.inbound.email import CALENDAR_TYPES
+from lambdas.domain.inbound.itip import read_email
 from tests.support.icaljs import run_node
 from tests.unit.inbound.expectations import EXPECTED
 from tests.unit.inbound.ses import FIXTURES, fixture

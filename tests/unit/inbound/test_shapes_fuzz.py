@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambdas.domain.inbound.email import read_email
+from lambdas.domain.inbound.itip import read_email
 from tests.fuzz.strategies import FUZZ
 from tests.unit.inbound.mails import encode
 

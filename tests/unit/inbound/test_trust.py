@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from lambdas.domain.inbound.email import read_email
+from lambdas.domain.inbound.itip import read_email
 from lambdas.domain.inbound.notification import parse_receipt_notification
 from lambdas.domain.inbound.trust import Trust, TrustLevel, distrust, trust
 from tests.unit.inbound.ses import fixture, ses_notification

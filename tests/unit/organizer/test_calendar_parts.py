@@ -8,8 +8,8 @@ import dataclasses
 
 import pytest
 
-from lambdas.domain.inbound.email import MAX_CALENDAR_PARTS, read_calendar_parts, read_email
-from lambdas.domain.inbound.itip import read_calendar
+from lambdas.domain.inbound.email import MAX_CALENDAR_PARTS, read_calendar_parts
+from lambdas.domain.inbound.itip import read_calendar, read_email
 from tests.unit.inbound.ses import FIXTURES
 
 REPLIES = sorted(p.name for p in FIXTURES.glob("*.eml"))
