@@ -1,9 +1,18 @@
-"""boto3 clients, created once per container on first use and shared by the batch's threads."""
+"""boto3 clients, created once per container on first use and shared by the batch's threads.
+
+A client a function's records may never use (record reply's SES client, for a REFRESH; any
+function's SQS client, for putting a record back or dead-lettering it) is ``lazy``: made by its
+first call, not when the function's adapters are wired. Making the SES v2 client alone takes 35 to
+50 ms of CPU, on top of the account's sending rate read with it (docs/performance.md, "Cold start").
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from functools import cache
+from typing import Generic, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -22,6 +31,11 @@ RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 5}
 SES_RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 3}
 RETRIES = {"sesv2": SES_RETRY_CONFIG}
 
+T = TypeVar("T")
+# Held while anything is made on first use: boto3 makes clients thread-unsafely, and what is made
+# (a mailer) may make a client in turn, so it is re-entrant.
+_MAKING = threading.RLock()
+
 
 def client_config(max_pool_connections: int = 16, retries: dict | None = None) -> Config:
     return Config(
@@ -37,13 +51,45 @@ def client_config(max_pool_connections: int = 16, retries: dict | None = None) -
 def client(service: str, region: str):
     # Also keyed by the credentials in the environment, which a client keeps: on Lambda a container
     # runs one function, but the local runtime runs every function in one process, each as its role.
-    return _client(service, region, os.environ.get("AWS_ACCESS_KEY_ID"))
+    with _MAKING:
+        return _client(service, region, os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+def lazy(service: str, region: str):
+    """The client of ``client(service, region)``, made by its first call from any thread, with the
+    credentials in the environment now (a function's, in the local runtime's shared process)."""
+    access_key_id = os.environ.get("AWS_ACCESS_KEY_ID")
+    return _Lazy(OnFirstUse(lambda: _client(service, region, access_key_id)))
+
+
+class OnFirstUse(Generic[T]):
+    """What ``make()`` returns, made by the first ``get()`` of any thread, once, and shared after."""
+
+    def __init__(self, make: Callable[[], T]):
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+
+    def get(self) -> T:
+        if self._make is not None:
+            with _MAKING:
+                if self._make is not None:  # another thread may have made it while this one waited
+                    self._value, self._make = self._make(), None
+        return self._value  # type: ignore[return-value]  # made above, or before
+
+
+class _Lazy:
+    """A client's stand-in: every attribute is the client's, which the first one asked for makes."""
+
+    def __init__(self, client: OnFirstUse):
+        self._made = client
+
+    def __getattr__(self, name: str):
+        return getattr(self._made.get(), name)
 
 
 @cache
 def _client(service: str, region: str, access_key_id: str | None):
-    # boto3.client() is not thread-safe; it is called from the handler thread before the pool starts
-    # (or, for the mailbox's S3 client, under its lock).
+    # boto3.client() is not thread-safe: every caller holds _MAKING.
     return _session(access_key_id).client(
         service, region_name=region, config=client_config(retries=RETRIES.get(service))
     )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from botocore.exceptions import ClientError
@@ -24,24 +23,15 @@ class MailTooLarge(ValueError):
 
 
 class Mailbox:
-    def __init__(self, client_factory: Callable[[], object]):
-        # Created on first use: only the record reply function reads mail, so the send functions
-        # never pay for an S3 client at cold start.
-        self._factory = client_factory
-        self._client = None
-        self._lock = threading.Lock()
-
-    def _s3(self):
-        with self._lock:  # the batch's threads may ask at once; one client is shared
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
+    def __init__(self, s3_client):
+        # Lazy in the functions (clients.lazy): only the functions that read mail make an S3 client.
+        self._s3 = s3_client
 
     @contextmanager
     def open(self, bucket: str, key: str, limit: int = MAX_EMAIL_BYTES) -> Iterator[io.BufferedReader]:
         """The stored email as a binary stream; raises MailMissing or MailTooLarge."""
         try:
-            response = self._s3().get_object(Bucket=bucket, Key=key)
+            response = self._s3.get_object(Bucket=bucket, Key=key)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code", "") in MISSING:
                 raise MailMissing(f"s3://{bucket}/{key}: {error.response['Error']['Code']}") from error

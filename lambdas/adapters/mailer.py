@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
+from lambdas.adapters.clients import OnFirstUse
 from lambdas.adapters.pacing import TokenBucket
 
 # What SES answers when the account's sending rate or daily quota is reached: the email was NOT
@@ -87,22 +89,26 @@ class Mailer:
         sesv2_client,
         sender: str,
         configuration_set: str = "",
-        pace: TokenBucket | None = None,
+        pace: TokenBucket | Callable[[], TokenBucket | None] | None = None,
     ):
         self._ses = sesv2_client
         self._sender = sender
         # Its event destination publishes the delivery feedback (docs/feedback.md); "" sends without.
         self._configuration_set = configuration_set
-        self._pace = pace  # None: unpaced (the function was given no rate)
+        # None: unpaced (the function was given no rate). A callable makes the pace on the first
+        # send: reading the account's rate (GetAccount) is a call that a function which seldom
+        # sends (record reply, for a REFRESH) should not make at every cold start.
+        self._pace = OnFirstUse(pace if callable(pace) else lambda: pace)
 
     def send(self, recipient: str, raw: bytes) -> str:
         """Send one message to one recipient; returns the SES message id.
 
         Raises SendThrottled when this container's share of the rate has no turn for it soon
         enough, or when SES refused it for the rate or the daily quota."""
-        if self._pace is not None and self._pace.acquire(MAX_PACING_WAIT_SECONDS) is None:
-            wait = self._pace.wait_time()
-            reason = f"over this instance's share of the SES rate ({self._pace.rate:g}/s)"
+        pace = self._pace.get()
+        if pace is not None and pace.acquire(MAX_PACING_WAIT_SECONDS) is None:
+            wait = pace.wait_time()
+            reason = f"over this instance's share of the SES rate ({pace.rate:g}/s)"
             raise SendThrottled(reason, wait + random.uniform(0, wait / 2), by_ses=False)  # noqa: S311
         request = {
             "FromEmailAddress": self._sender,
@@ -117,7 +123,7 @@ class Mailer:
             throttled = ses_throttling(error)
             if throttled is None:
                 raise
-            if throttled.daily and self._pace is not None:
-                self._pace.hold(DAILY_RETRY_SECONDS[0])
+            if throttled.daily and pace is not None:
+                pace.hold(DAILY_RETRY_SECONDS[0])
             raise throttled from error
         return response["MessageId"]

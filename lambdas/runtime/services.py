@@ -82,14 +82,18 @@ def send_pace(settings: config.Settings, sesv2_client) -> TokenBucket | None:
 
 
 def build(settings: config.Settings) -> Services:
+    """Every function's adapters. Only the DynamoDB client, which every record uses, is made now;
+    the others, and the sending pace, are made by their first use (clients.lazy)."""
     region = settings.region
-    ses = clients.client("sesv2", region)
+    ses = clients.lazy("sesv2", region)
     return Services(
         settings=settings,
         store=Store(clients.client("dynamodb", region), settings.table_name),
-        mailer=Mailer(ses, settings.sender, settings.configuration_set, send_pace(settings, ses)),
-        queues=Queues(clients.client("sqs", region), settings.queue_url, settings.dlq_url),
-        mailbox=Mailbox(lambda: clients.client("s3", region)),
+        mailer=Mailer(
+            ses, settings.sender, settings.configuration_set, pace=lambda: send_pace(settings, ses)
+        ),
+        queues=Queues(clients.lazy("sqs", region), settings.queue_url, settings.dlq_url),
+        mailbox=Mailbox(clients.lazy("s3", region)),
     )
 
 

@@ -16,11 +16,11 @@ loads runs its module-level code, and from there a call graph is followed throug
 - a function body includes its nested functions and lambdas.
 
 An AWS call is an attribute call whose name is, in snake case, an operation of a service the code
-creates a client for (`lambdas.adapters.clients.client("<service>", ...)`), on a receiver that is
-not a lambdas/ module or class; `get_paginator("<operation>")` counts as that operation. The
-service model (botocore) turns the operation into the IAM action `<signing name>:<Operation>`,
-which is the action IAM authorises for nearly every operation; `AUTHORISED_AS` lists the
-operations that IAM authorises otherwise.
+creates a client for (`lambdas.adapters.clients.client("<service>", ...)`, or `.lazy`), on a
+receiver that is not a lambdas/ module or class; `get_paginator("<operation>")` counts as that
+operation. The service model (botocore) turns the operation into the IAM action
+`<signing name>:<Operation>`, which is the action IAM authorises for nearly every operation;
+`AUTHORISED_AS` lists the operations that IAM authorises otherwise.
 
 What it cannot see: a client used outside lambdas/, an operation called through `getattr`, or a
 call guarded by configuration (it counts the call as made; `CALLED_ONLY_WHEN` in the test names
@@ -42,7 +42,8 @@ from local.moto_iam import AUTHORISED_AS, TRANSACTION_ITEMS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "lambdas"
-CLIENT_FACTORY = ("lambdas.adapters.clients", "client")
+# What makes a client: now, or on its first call.
+CLIENT_FACTORIES = {("lambdas.adapters.clients", "client"), ("lambdas.adapters.clients", "lazy")}
 # The dataclass whose annotated fields are the adapters each function is handed.
 SERVICES = ("lambdas.runtime.services", "Services")
 
@@ -399,7 +400,7 @@ class _Walker:
         elif isinstance(func, ast.Name) and (resolved := self._resolve(func.id, module, local)):
             module_name, _, name = resolved[1].partition(":")
             target = (module_name, name)
-        if target == CLIENT_FACTORY and node.args and isinstance(node.args[0], ast.Constant):
+        if target in CLIENT_FACTORIES and node.args and isinstance(node.args[0], ast.Constant):
             self.reach.services.add(node.args[0].value)
         if not isinstance(func, ast.Attribute) or self._receiver_is_ours(func.value, module, local):
             return

@@ -298,16 +298,16 @@ class _S3:
 
 
 def test_the_mailbox_streams_the_email_and_closes_the_body():
-    with Mailbox(lambda: _S3(b"From: a@b\r\n\r\nhello\r\n")).open("bucket", "key") as stream:
+    with Mailbox(_S3(b"From: a@b\r\n\r\nhello\r\n")).open("bucket", "key") as stream:
         assert stream.readline() == b"From: a@b\r\n"
         assert stream.read() == b"\r\nhello\r\n"
     assert _Body.closed_by_caller
 
 
 def test_the_mailbox_refuses_more_than_its_bound_announced_or_not():
-    with pytest.raises(MailTooLarge), Mailbox(lambda: _S3(b"x" * 100)).open("b", "k", limit=10):
+    with pytest.raises(MailTooLarge), Mailbox(_S3(b"x" * 100)).open("b", "k", limit=10):
         pass
-    opened = Mailbox(lambda: _S3(b"x" * 100, announced=5)).open("b", "k", limit=10)
+    opened = Mailbox(_S3(b"x" * 100, announced=5)).open("b", "k", limit=10)
     with opened as stream, pytest.raises(MailTooLarge):
         stream.read()
 
