@@ -2,9 +2,9 @@
 
 Built by ``infra.bundling.LocalPipBundler``, the bundler ``cdk synth`` uses: ``pip install
 --target`` of requirements.txt for manylinux2014_aarch64 / CPython 3.13, binary wheels only, plus
-the ``lambdas`` package without caches, and bytecode compiled by the runtime's Python where this
-machine has one (infra/bytecode.py), as synthesis finds it. Every function ships this same asset
-(they differ only in the handler).
+the ``lambdas`` package without caches, and bytecode compiled for the runtime's Python (by an
+installed CPython 3.13 or by Pyodide's: infra/bytecode.py), as synthesis compiles it. Every
+function ships this same asset (they differ only in the handler).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def build() -> Path:
         root = Path(tempfile.mkdtemp(prefix="bench-asset-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)  # ~20 MB a run, never reused
         target = root / "asset"
-        LocalPipBundler(interpreter=bytecode.runtime_interpreter(RUNTIME.name)).try_bundle(str(target))
+        LocalPipBundler(compiler=bytecode.runtime_compiler(RUNTIME.name)).try_bundle(str(target))
         _built = target
     return _built
 

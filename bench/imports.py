@@ -15,16 +15,24 @@ Boto3 and botocore are bytecode cached, as the Lambda runtime provides them: thi
 or the same versions installed for and compiled by the runtime's Python. The interpreters run
 with ``-B`` so that nothing is cached from one run to the next. Then ``-X importtime`` names the
 ten of our modules with the most self time (with bytecode).
+
+CPU time moves with the machine's load by ±0.02 of a ratio from one run to the next. Where
+valgrind is installed, the same ratios are also counted in instructions (callgrind), which do not
+move: the same code and inputs give the same count on a loaded machine as on an idle one, so a
+change of a few hundred lines shows in them when it does not in the times. They have no goal of
+their own: CPU time is what a cold start costs.
 """
 
 from __future__ import annotations
 
 import compileall
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -132,25 +140,36 @@ def source_copy(bundled: Path) -> Path:
 def imports() -> list[Figure]:
     deployed = asset_builder.build()
     runtime = runtime_interpreter(deployed)
+    interpreter = runtime or THIS
+    with_bytecode = deployed if runtime is not None else compiled_copy(deployed)
+    without = source_copy(deployed)
+    # Figure key suffix -> (label, asset): "" is the asset as it loads in AWS.
     if runtime is not None:
-        interpreter, with_bytecode = runtime, deployed
         variants = {
-            f"as bundled (with bytecode), in {runtime.name}": ("", deployed),
-            f"without bytecode, in {runtime.name}": ("_source", source_copy(deployed)),
+            "": (f"as bundled (with bytecode), in {runtime.name}", deployed),
+            "_source": (f"without bytecode, in {runtime.name}", without),
+        }
+    elif any(deployed.rglob("*.pyc")):  # the runtime's bytecode, which this interpreter cannot read
+        variants = {
+            "": (f"as bundled with bytecode (the runtime's: timed with {THIS.name}'s)", with_bytecode),
+            "_source": (f"without bytecode, in {THIS.name}", without),
         }
     else:
-        interpreter, with_bytecode = THIS, compiled_copy(deployed)
         variants = {
-            f"as bundled (no bytecode), in {THIS.name}": ("", deployed),
-            f"with bytecode, in {THIS.name}": ("_bytecode", with_bytecode),
+            "": (f"as bundled (no bytecode), in {THIS.name}", deployed),
+            "_bytecode": (f"with bytecode, in {THIS.name}", with_bytecode),
         }
+    source_suffix = "" if "_bytecode" in variants else "_source"  # the form counted in instructions
+    counted = instruction_ratios(interpreter, variants[source_suffix][1])
     figures = []
-    for variant, (suffix, path) in variants.items():
+    for suffix, (variant, path) in variants.items():
         samples: dict[str, list[dict[str, float]]] = defaultdict(list)
         for _ in range(IMPORT_RUNS):  # interleaved, so that load on the machine hits all alike
             for function, module in HANDLERS.items():
                 samples[function].append(_time_imports(interpreter, path, module))
         figures += [_ratio(function, variant, suffix, samples[function]) for function in HANDLERS]
+        if suffix == source_suffix and counted:
+            figures += [_counted(function, variant, *counted[function]) for function in HANDLERS]
     return figures + slowest_modules(interpreter, with_bytecode)
 
 
@@ -172,6 +191,58 @@ def _ratio(function: str, variant: str, suffix: str, runs: list[dict[str, float]
             "ratios": [round(r["cpu"] / r["base_cpu"], 3) for r in runs],
             "runs": len(runs),
             "statistic": "median of (baseline + handler) / baseline, CPU time",
+        },
+    )
+
+
+def instruction_ratios(interpreter: Interpreter, path: Path) -> dict[str, tuple[float, int]] | None:
+    """Each handler's import ÷ the floor in instructions (callgrind), with the instructions it adds;
+    None without valgrind. One run each, the interpreter's own start-up taken off both sides."""
+    if shutil.which("valgrind") is None:
+        return None
+    start_up = f"import sys; sys.path[:0] = {interpreter.paths(path)!r}"
+    codes = {
+        "start-up": start_up,
+        "floor": f"{start_up}; import {BASELINE}",
+        **{function: f"{start_up}; import {BASELINE}; import {m}" for function, m in HANDLERS.items()},
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each count is one process, 15-30 s under valgrind
+        found = pool.map(lambda code: _instructions(interpreter, code), codes.values())
+        counts = dict(zip(codes, found, strict=True))
+    if None in counts.values():
+        return None
+    start, floor = counts["start-up"], counts["floor"]
+    return {f: ((counts[f] - start) / (floor - start), counts[f] - floor) for f in HANDLERS}
+
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def _instructions(interpreter: Interpreter, code: str) -> int | None:
+    """The instructions a fresh interpreter runs for ``code``, as callgrind counts them (through a
+    wrapper script's ``exec`` too); None when valgrind cannot run it."""
+    callgrind = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--callgrind-out-file=/dev/null"]
+    result = subprocess.run(  # noqa: S603 - valgrind on this interpreter or the runtime's, code built here
+        [*callgrind, interpreter.python, "-I", "-B", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    counted = _COLLECTED.findall(result.stderr)
+    return int(counted[-1]) if result.returncode == 0 and counted else None
+
+
+def _counted(function: str, variant: str, ratio: float, added: int) -> Figure:
+    return Figure(
+        key=f"import_instructions_ratio_{function}",
+        label=f"{function} handler import / import {BASELINE}, {variant}, in instructions",
+        value=ratio,
+        unit="ratio",
+        command=COMMAND,
+        detail={
+            "instructions_added_millions": round(added / 1e6, 1),
+            "statistic": "callgrind's count of one fresh interpreter each; start-up taken off both sides",
+            "note": "deterministic: load on the machine does not move it; no goal (CPU time has it)",
         },
     )
 

@@ -4,8 +4,9 @@ Bundling runs locally with pip (`--platform manylinux2014_aarch64 --only-binary=
 needs neither Docker nor a machine of the target architecture. Docker bundling with the Lambda
 build image is configured only as the fallback that CDK uses when the local bundler declines.
 
-When this machine has the runtime's own Python, the asset also carries bytecode compiled by it
-(`infra/bytecode.py`): cold starts in AWS then skip compiling icalendar and our modules.
+The asset also carries bytecode compiled for the runtime's own Python, by an installed CPython 3.13
+or by Pyodide's (`infra/bytecode.py`): cold starts in AWS then skip compiling icalendar and our
+modules.
 
 The asset hash is computed here from the files that go into the asset (the `lambdas` sources and
 requirements.txt, caches excluded) and the bundling recipe, bytecode or none included. It is
@@ -79,15 +80,15 @@ def source_files(root: Path = ROOT) -> list[Path]:
     return [root / REQUIREMENTS, *sorted(files)]
 
 
-def asset_hash(root: Path = ROOT, interpreter: str | None = None) -> str:
+def asset_hash(root: Path = ROOT, compiler: bytecode.Compiler | None = None) -> str:
     """A hash of the asset's inputs: file names and contents, and the bundling recipe (with the
-    bytecode step when ``interpreter`` compiles it)."""
+    bytecode step when ``compiler`` compiles it)."""
     digest = hashlib.sha256()
     recipe = [
         RUNTIME.name,
         ARCHITECTURE.name,
         *pip_arguments("<out>", Path(REQUIREMENTS)),
-        bytecode.recipe(interpreter, RUNTIME.name),
+        bytecode.recipe(compiler, RUNTIME.name),
     ]
     digest.update("\0".join(recipe).encode())
     for path in source_files(root):
@@ -100,9 +101,9 @@ def asset_hash(root: Path = ROOT, interpreter: str | None = None) -> str:
 class LocalPipBundler:
     """Builds the asset on this machine with pip; CDK calls it before trying Docker."""
 
-    def __init__(self, root: Path = ROOT, interpreter: str | None = None) -> None:
+    def __init__(self, root: Path = ROOT, compiler: bytecode.Compiler | None = None) -> None:
         self._root = root
-        self._interpreter = interpreter  # the runtime's Python, to compile with; None: source only
+        self._compiler = compiler  # writes the runtime's bytecode; None: source only
 
     def try_bundle(self, output_dir: str, options: object = None) -> bool:
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
@@ -118,14 +119,14 @@ class LocalPipBundler:
                 f"local bundling failed: pip exited with {result.returncode}\n{result.stdout}{result.stderr}"
             )
         shutil.copytree(self._root / PACKAGE, Path(output_dir) / PACKAGE, ignore=_ignore)
-        if self._interpreter:
-            bytecode.compile_tree(self._interpreter, Path(output_dir))
+        if self._compiler is not None:
+            self._compiler.compile_tree(Path(output_dir))
         return True
 
 
 def function_code(root: Path = ROOT) -> lambda_.Code:
     """The code asset shared by every function (they differ only in their handler)."""
-    interpreter = bytecode.runtime_interpreter(RUNTIME.name)
+    compiler = bytecode.runtime_compiler(RUNTIME.name)
     docker_command = " && ".join(
         [
             "pip install --no-compile --only-binary=:all: -r /asset-input/requirements.txt -t /asset-output",
@@ -135,12 +136,12 @@ def function_code(root: Path = ROOT) -> lambda_.Code:
     )
     return lambda_.Code.from_asset(
         str(root),
-        asset_hash=asset_hash(root, interpreter),
+        asset_hash=asset_hash(root, compiler),
         asset_hash_type=AssetHashType.CUSTOM,
         bundling=BundlingOptions(
             image=RUNTIME.bundling_image,
             platform=DOCKER_PLATFORM,
             command=["bash", "-c", docker_command],
-            local=LocalPipBundler(root, interpreter),
+            local=LocalPipBundler(root, compiler),
         ),
     )

@@ -12,9 +12,10 @@ from local.runtime import LocalRuntime
 from local.sandbox import fresh_function_services, throwaway_aws
 from local.server import InProcessMoto
 
-# What synthesis and bundling do in the tests must not depend on whether this machine has a CPython
-# 3.13 to compile the asset's bytecode with (infra/bytecode.py); tests/infra/test_bundling.py
-# covers that step with this interpreter standing in for the runtime's.
+# What synthesis and bundling do in the tests must not depend on what this machine compiles the
+# asset's bytecode with (infra/bytecode.py: a CPython 3.13, or Pyodide's), nor wait for it;
+# tests/infra/test_bundling.py covers that step, with Pyodide and with this interpreter standing in
+# for an installed runtime's.
 os.environ[bytecode.VARIABLE] = bytecode.DISABLED
 
 
