@@ -189,6 +189,6 @@ def _run(command: list[str], compiler: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)  # noqa: S603
     if result.returncode != 0:
         raise RuntimeError(
-            f"compiling the asset's bytecode with {compiler} failed ({result.returncode})\n"
-            f"{result.stdout}{result.stderr}"
+            f"compiling the asset's bytecode with {compiler} failed ({result.returncode}); "
+            f"{VARIABLE}={DISABLED} ships the asset without it\n{result.stdout}{result.stderr}"
         )

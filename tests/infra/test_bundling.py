@@ -317,5 +317,6 @@ def test_pyodide_s_bytecode_is_the_same_wherever_it_is_built_and_names_the_runti
 def test_a_module_pyodide_cannot_compile_fails_the_bundling_with_its_name(tmp_path: Path):
     (tmp_path / "fine.py").write_text("x = 1\n")
     (tmp_path / "broken.py").write_text("def (:\n")
-    with pytest.raises(RuntimeError, match=r"broken\.py"):
+    with pytest.raises(RuntimeError, match=r"broken\.py") as failed:
         _pyodide().compile_tree(tmp_path)
+    assert f"{bytecode.VARIABLE}=off" in str(failed.value)  # the way out, should it be Pyodide's fault
