@@ -32,9 +32,8 @@ SES_RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 3}
 RETRIES = {"sesv2": SES_RETRY_CONFIG}
 
 T = TypeVar("T")
-# Held while anything is made on first use: boto3 makes clients thread-unsafely, and what is made
-# (a mailer) may make a client in turn, so it is re-entrant.
-_MAKING = threading.RLock()
+# Held while a client is made: boto3 does not make clients thread-safely.
+_MAKING = threading.Lock()
 
 
 def client_config(max_pool_connections: int = 16, retries: dict | None = None) -> Config:
@@ -59,19 +58,27 @@ def lazy(service: str, region: str):
     """The client of ``client(service, region)``, made by its first call from any thread, with the
     credentials in the environment now (a function's, in the local runtime's shared process)."""
     access_key_id = os.environ.get("AWS_ACCESS_KEY_ID")
-    return _Lazy(OnFirstUse(lambda: _client(service, region, access_key_id)))
+
+    def make():
+        with _MAKING:
+            return _client(service, region, access_key_id)
+
+    return _Lazy(OnFirstUse(make))
 
 
 class OnFirstUse(Generic[T]):
-    """What ``make()`` returns, made by the first ``get()`` of any thread, once, and shared after."""
+    """What ``make()`` returns, made by the first ``get()`` of any thread, once, and shared after
+    (made again by the next ``get()`` if making it raised). Each has its lock, so that making one
+    (a call to AWS, say) holds up only the threads that wait for that one."""
 
     def __init__(self, make: Callable[[], T]):
         self._make: Callable[[], T] | None = make
         self._value: T | None = None
+        self._lock = threading.Lock()
 
     def get(self) -> T:
         if self._make is not None:
-            with _MAKING:
+            with self._lock:
                 if self._make is not None:  # another thread may have made it while this one waited
                     self._value, self._make = self._make(), None
         return self._value  # type: ignore[return-value]  # made above, or before

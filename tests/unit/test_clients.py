@@ -67,9 +67,44 @@ def test_a_lazy_client_is_made_by_its_first_call_once_whatever_the_threads(made)
 def test_on_first_use_makes_its_value_once_even_when_making_it_makes_another():
     inner = clients.OnFirstUse(lambda: object())
     made = []
-    outer = clients.OnFirstUse(lambda: made.append(inner.get()) or len(made))  # re-entrant
+    outer = clients.OnFirstUse(lambda: made.append(inner.get()) or len(made))  # as a mailer its client
     assert [outer.get() for _ in range(3)] == [1, 1, 1]
     assert made == [inner.get()]
+
+
+def test_what_failed_to_be_made_is_made_again_by_the_next_use():
+    attempts = []
+
+    def make():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionError("GetAccount timed out")
+        return "made"
+
+    value = clients.OnFirstUse(make)
+    with pytest.raises(ConnectionError):
+        value.get()
+    assert value.get() == value.get() == "made"
+    assert len(attempts) == 2
+
+
+def test_making_one_value_holds_up_only_those_waiting_for_it(made):
+    started, release = threading.Event(), threading.Event()
+
+    def slow():  # a sending pace reading the account's rate from a slow SES
+        started.set()
+        release.wait(5)
+        return "pace"
+
+    pace, sqs = clients.OnFirstUse(slow), clients.lazy("sqs", "eu-west-1")
+    reading = threading.Thread(target=pace.get)
+    reading.start()
+    started.wait(5)
+    sqs.send_message(QueueUrl="q", MessageBody="b")
+    assert reading.is_alive()  # the SQS client was made while the pace was still being read
+    release.set()
+    reading.join()
+    assert made.made == ["sqs"] and pace.get() == "pace"
 
 
 def test_a_function_s_adapters_make_only_the_dynamodb_client_until_a_record_needs_another(made):
