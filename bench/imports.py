@@ -142,17 +142,16 @@ def imports() -> list[Figure]:
     runtime = runtime_interpreter(deployed)
     interpreter = runtime or THIS
     with_bytecode = deployed if runtime is not None else compiled_copy(deployed)
-    without = source_copy(deployed)
     # Figure key suffix -> (label, asset): "" is the asset as it loads in AWS.
     if runtime is not None:
         variants = {
             "": (f"as bundled (with bytecode), in {runtime.name}", deployed),
-            "_source": (f"without bytecode, in {runtime.name}", without),
+            "_source": (f"without bytecode, in {runtime.name}", source_copy(deployed)),
         }
     elif any(deployed.rglob("*.pyc")):  # the runtime's bytecode, which this interpreter cannot read
         variants = {
             "": (f"as bundled with bytecode (the runtime's: timed with {THIS.name}'s)", with_bytecode),
-            "_source": (f"without bytecode, in {THIS.name}", without),
+            "_source": (f"without bytecode, in {THIS.name}", source_copy(deployed)),
         }
     else:
         variants = {
